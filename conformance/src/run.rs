@@ -1,0 +1,280 @@
+//! Runs blocks against a server endpoint and collects failures.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::case::quote::escape;
+use crate::case::{Block, CaseFile, Check, CheckKind, ServerKind, Step, StepKind};
+use crate::client::{encode_command, Conn, Endpoint};
+use crate::report::{show, Failure};
+
+/// Settings for one run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub endpoint: Endpoint,
+    pub kind: ServerKind,
+    /// Default deadline for one reply (`CONFORMANCE_TIMEOUT_MS`, default 3000).
+    pub timeout: Duration,
+    /// Substring that a block's `file` or name must contain (`CONFORMANCE_FILTER`).
+    pub filter: Option<String>,
+}
+
+impl RunConfig {
+    /// Reads `CONFORMANCE_TIMEOUT_MS` and `CONFORMANCE_FILTER`.
+    pub fn from_env(endpoint: Endpoint, kind: ServerKind) -> RunConfig {
+        let timeout = std::env::var("CONFORMANCE_TIMEOUT_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3000);
+        let filter = std::env::var("CONFORMANCE_FILTER")
+            .ok()
+            .filter(|s| !s.is_empty());
+        RunConfig {
+            endpoint,
+            kind,
+            timeout: Duration::from_millis(timeout),
+            filter,
+        }
+    }
+}
+
+/// Counts for one file.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub passed: usize,
+    pub skipped: usize,
+    pub failures: Vec<Failure>,
+    /// Blocks that failed (a block may fail more than one check).
+    pub failed_blocks: usize,
+}
+
+/// Runs every block of `file` that passes the filter and the `@only` restriction.
+pub fn run_file(file: &CaseFile, cfg: &RunConfig) -> FileResult {
+    let mut res = FileResult::default();
+    for block in &file.blocks {
+        let wanted = cfg
+            .filter
+            .as_deref()
+            .is_none_or(|f| file.name.contains(f) || block.name.contains(f));
+        let allowed = block.only.as_ref().is_none_or(|(k, _)| *k == cfg.kind);
+        if !wanted || !allowed {
+            res.skipped += 1;
+            continue;
+        }
+        let failures = run_block(&file.name, block, cfg);
+        if failures.is_empty() {
+            res.passed += 1;
+        } else {
+            res.failed_blocks += 1;
+            res.failures.extend(failures);
+        }
+    }
+    res
+}
+
+struct BlockRun<'a> {
+    file: &'a str,
+    block: &'a Block,
+    cfg: &'a RunConfig,
+    timeout: Duration,
+    conns: BTreeMap<String, Conn>,
+    failures: Vec<Failure>,
+}
+
+/// Runs one block on fresh connections after a `FLUSHALL`.
+pub fn run_block(file: &str, block: &Block, cfg: &RunConfig) -> Vec<Failure> {
+    let timeout = block.timeout.unwrap_or(cfg.timeout);
+    let mut run = BlockRun {
+        file,
+        block,
+        cfg,
+        timeout,
+        conns: BTreeMap::new(),
+        failures: Vec::new(),
+    };
+    if run.setup() {
+        let (main, finally) = block.steps.split_at(block.finally.min(block.steps.len()));
+        for step in main {
+            if !run.step(step) {
+                // The failed connection may be out of step with its replies: start over.
+                run.close_all();
+                break;
+            }
+        }
+        for step in finally {
+            run.step(step);
+        }
+    }
+    run.close_all();
+    run.failures
+}
+
+impl BlockRun<'_> {
+    fn fail(&mut self, line: usize, step: String, expected: String, actual: String) {
+        let (file, block) = (self.file.to_string(), self.block.name.clone());
+        self.failures.push(Failure {
+            file,
+            line,
+            block,
+            step,
+            expected,
+            actual,
+        });
+    }
+
+    /// FLUSHALL on a connection of its own, closed before the block starts.
+    fn setup(&mut self) -> bool {
+        let line = self.block.line;
+        let mut c = match Conn::connect(&self.cfg.endpoint, self.timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                self.fail(
+                    line,
+                    "setup: connect".into(),
+                    "a connection".into(),
+                    e.to_string(),
+                );
+                return false;
+            }
+        };
+        let ok = match c.call(&["FLUSHALL"], self.timeout) {
+            Ok(crate::Value::Simple(s)) if s.as_ref() == b"OK" => true,
+            Ok(v) => {
+                self.fail(line, "setup: FLUSHALL".into(), "+OK".into(), show(&v));
+                false
+            }
+            Err(e) => {
+                self.fail(line, "setup: FLUSHALL".into(), "+OK".into(), e.to_string());
+                false
+            }
+        };
+        c.close(Duration::from_secs(1));
+        ok
+    }
+
+    fn close_all(&mut self) {
+        for (_, c) in std::mem::take(&mut self.conns) {
+            c.close(Duration::from_secs(1));
+        }
+    }
+
+    fn conn(&mut self, name: &str, line: usize) -> Option<&mut Conn> {
+        if !self.conns.contains_key(name) {
+            match Conn::connect(&self.cfg.endpoint, self.timeout) {
+                Ok(c) => {
+                    self.conns.insert(name.to_string(), c);
+                }
+                Err(e) => {
+                    let step = format!("connect {name} to {}", self.cfg.endpoint);
+                    self.fail(line, step, "a connection".into(), e.to_string());
+                    return None;
+                }
+            }
+        }
+        self.conns.get_mut(name)
+    }
+
+    /// Runs one step; false if it failed.
+    fn step(&mut self, step: &Step) -> bool {
+        let prefix = if step.conn == crate::case::DEFAULT_CONN {
+            String::new()
+        } else {
+            step.conn.clone()
+        };
+        let (bytes, label) = match &step.kind {
+            StepKind::Sleep(d) => {
+                std::thread::sleep(*d);
+                return true;
+            }
+            StepKind::Command(args) => (
+                encode_command(args),
+                format!("{prefix}> {}", show_args(args)),
+            ),
+            StepKind::Send(b) => (b.clone(), format!("@send {prefix} {}", escape(b, 200))),
+            StepKind::Read => (Vec::new(), format!("@read {prefix}")),
+            StepKind::Batch(items) => {
+                let bytes = items.iter().flat_map(|i| encode_command(&i.args)).collect();
+                (bytes, format!("@batch {prefix}"))
+            }
+        };
+        let Some(conn) = self.conn(&step.conn, step.line) else {
+            return false;
+        };
+        if !bytes.is_empty() {
+            if let Err(e) = conn.send_raw(&bytes) {
+                self.fail(
+                    step.line,
+                    label,
+                    "to send".into(),
+                    format!("write failed: {e}"),
+                );
+                return false;
+            }
+        }
+        match &step.kind {
+            StepKind::Batch(items) => items.iter().all(|item| {
+                let label = format!("{label}: > {}", show_args(&item.args));
+                self.checks(&step.conn, &label, &item.checks)
+            }),
+            _ => self.checks(&step.conn, &label, &step.checks),
+        }
+    }
+
+    fn checks(&mut self, conn: &str, label: &str, checks: &[Check]) -> bool {
+        for check in checks {
+            let Some(c) = self.conns.get_mut(conn) else {
+                return false;
+            };
+            if let Err(actual) = check_one(c, check, self.timeout) {
+                self.fail(check.line, label.to_string(), check.src.clone(), actual);
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Evaluates one check against what `c` receives; `Err(actual)` on a mismatch.
+fn check_one(c: &mut Conn, check: &Check, timeout: Duration) -> Result<(), String> {
+    match &check.kind {
+        CheckKind::Reply(e) => match c.read_reply(timeout) {
+            Ok(v) if e.matches(&v) => Ok(()),
+            Ok(v) => Err(show(&v)),
+            Err(err) => Err(err.to_string()),
+        },
+        CheckKind::Raw(want) => match c.read_exact_bytes(want.len(), timeout) {
+            Ok(got) if &got == want => Ok(()),
+            Ok(got) => {
+                let more = c.pending().to_vec();
+                Err(format!(
+                    "@raw {} (then {})",
+                    escape(&got, 2000),
+                    escape(&more, 200)
+                ))
+            }
+            Err(err) => Err(err.to_string()),
+        },
+        CheckKind::Closed => c.expect_closed(timeout),
+        CheckKind::NoReply(wait) => c.expect_silence(*wait),
+    }
+}
+
+/// Arguments as they would be typed (quoted when needed).
+fn show_args(args: &[Vec<u8>]) -> String {
+    let plain = |a: &[u8]| {
+        !a.is_empty()
+            && a.iter()
+                .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\'')
+    };
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if plain(a) {
+                String::from_utf8_lossy(a).into_owned()
+            } else {
+                escape(a, 200)
+            }
+        })
+        .collect();
+    shown.join(" ")
+}

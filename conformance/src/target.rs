@@ -1,0 +1,70 @@
+//! The servers × transports the suite runs against, and `CONFORMANCE_TARGETS`.
+
+use crate::case::ServerKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Unix,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub kind: ServerKind,
+    pub transport: Transport,
+}
+
+impl Target {
+    pub const fn new(kind: ServerKind, transport: Transport) -> Target {
+        Target { kind, transport }
+    }
+
+    /// `redis-tcp`, `lode-unix`, ...
+    pub fn name(&self) -> String {
+        let kind = match self.kind {
+            ServerKind::Redis => "redis",
+            ServerKind::Lode => "lode",
+        };
+        let transport = match self.transport {
+            Transport::Tcp => "tcp",
+            Transport::Unix => "unix",
+        };
+        format!("{kind}-{transport}")
+    }
+
+    /// Whether `CONFORMANCE_TARGETS` (comma-separated; `redis`, `lode`, `tcp`, `unix`,
+    /// `redis-tcp`, ..., `all`) selects this target. Unset selects every target.
+    pub fn selected(&self) -> bool {
+        selected_by(
+            &self.name(),
+            std::env::var("CONFORMANCE_TARGETS").ok().as_deref(),
+        )
+    }
+}
+
+fn selected_by(name: &str, spec: Option<&str>) -> bool {
+    let Some(spec) = spec.filter(|s| !s.trim().is_empty()) else {
+        return true;
+    };
+    let (kind, transport) = name.split_once('-').unwrap_or((name, ""));
+    spec.split(',')
+        .map(str::trim)
+        .any(|w| w == "all" || w == name || w == kind || w == transport)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selected_by;
+
+    #[test]
+    fn selection() {
+        assert!(selected_by("lode-tcp", None));
+        assert!(selected_by("lode-tcp", Some("")));
+        assert!(selected_by("redis-unix", Some("redis")));
+        assert!(!selected_by("lode-unix", Some("redis")));
+        assert!(selected_by("lode-unix", Some("redis, unix")));
+        assert!(selected_by("lode-tcp", Some("lode-tcp")));
+        assert!(!selected_by("lode-unix", Some("lode-tcp")));
+        assert!(selected_by("lode-unix", Some("all")));
+    }
+}

@@ -1,0 +1,104 @@
+//! Runs every `cases/*.case` file against each target: a real redis-server (when installed)
+//! and lode-server, over TCP and over a Unix socket. One test per target; each starts its
+//! own server, runs all files, stops the server, and fails listing every failed check.
+//!
+//! Env: CONFORMANCE_TARGETS (e.g. `redis`, `lode-tcp,lode-unix`), CONFORMANCE_FILTER
+//! (substring of a file or block name), CONFORMANCE_TIMEOUT_MS, LODE_SERVER_BIN.
+
+use std::path::{Path, PathBuf};
+
+use lode_conformance::case::{self, ServerKind};
+use lode_conformance::lode_bin;
+use lode_conformance::run::{run_file, RunConfig};
+use lode_conformance::server::{which, ServerProcess};
+use lode_conformance::target::{Target, Transport};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+fn run_target(target: Target) {
+    let name = target.name();
+    if !target.selected() {
+        eprintln!("conformance [{name}]: not selected by CONFORMANCE_TARGETS, skipped");
+        return;
+    }
+    let files =
+        case::load_dir(&cases_dir()).unwrap_or_else(|e| panic!("case files do not parse:\n{e}"));
+    let bin = match target.kind {
+        ServerKind::Redis => match which("redis-server") {
+            Some(bin) => bin,
+            None => {
+                eprintln!("conformance [{name}]: redis-server is not on PATH, skipped");
+                return;
+            }
+        },
+        ServerKind::Lode => {
+            lode_bin::lode_server().unwrap_or_else(|e| panic!("[{name}] lode-server: {e}"))
+        }
+    };
+    let mut server = ServerProcess::start(&bin, &name).unwrap_or_else(|e| panic!("[{name}] {e}"));
+    let cfg = RunConfig::from_env(server.endpoint(target.transport), target.kind);
+
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut report = String::new();
+    for file in &files {
+        let res = run_file(file, &cfg);
+        eprintln!(
+            "conformance [{name}] {:<24} {:>4} passed {:>4} failed {:>4} skipped",
+            file.name, res.passed, res.failed_blocks, res.skipped
+        );
+        passed += res.passed;
+        failed += res.failed_blocks;
+        skipped += res.skipped;
+        for f in &res.failures {
+            report.push_str(&format!("[{name}] {f}\n"));
+        }
+        if !server.alive() {
+            report.push_str(&format!(
+                "[{name}] the server died during {}\n{}\n",
+                file.name,
+                server.logs()
+            ));
+            failed += 1;
+            break;
+        }
+    }
+    drop(server);
+    eprintln!("conformance [{name}]: {passed} blocks passed, {failed} failed, {skipped} skipped");
+    assert!(
+        report.is_empty(),
+        "{failed} block(s) failed against {name}:\n{report}"
+    );
+}
+
+#[test]
+fn cases_parse() {
+    let files =
+        case::load_dir(&cases_dir()).unwrap_or_else(|e| panic!("case files do not parse:\n{e}"));
+    assert!(
+        !files.is_empty(),
+        "no case files in {}",
+        cases_dir().display()
+    );
+}
+
+#[test]
+fn redis_tcp() {
+    run_target(Target::new(ServerKind::Redis, Transport::Tcp));
+}
+
+#[test]
+fn redis_unix() {
+    run_target(Target::new(ServerKind::Redis, Transport::Unix));
+}
+
+#[test]
+fn lode_tcp() {
+    run_target(Target::new(ServerKind::Lode, Transport::Tcp));
+}
+
+#[test]
+fn lode_unix() {
+    run_target(Target::new(ServerKind::Lode, Transport::Unix));
+}

@@ -1,0 +1,84 @@
+//! The client registry: what CLIENT LIST/INFO/KILL see of every connected session.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::session::{ClientInfo, Waker};
+
+/// The parts of a session other sessions may read or act on.
+pub struct ClientHandle {
+    /// Unique, increasing client id.
+    pub id: u64,
+    /// Where the client connected from and to.
+    pub info: ClientInfo,
+    /// Connection time, Unix milliseconds.
+    pub created_ms: u64,
+    /// Last command time, Unix milliseconds.
+    pub last_interaction_ms: AtomicU64,
+    /// Selected database.
+    pub db: AtomicUsize,
+    /// CLIENT SETNAME.
+    pub name: Mutex<Option<Bytes>>,
+    /// CLIENT SETINFO lib-name / lib-ver.
+    pub lib: Mutex<(Option<Bytes>, Option<Bytes>)>,
+    /// Name of the last command run ("NULL" before any).
+    pub last_cmd: Mutex<String>,
+    /// Protocol version (2 or 3).
+    pub resp: AtomicUsize,
+    /// Set by CLIENT KILL: the session closes at its next poll.
+    pub killed: AtomicBool,
+    /// Bytes waiting in the query buffer and output buffer (CLIENT LIST qbuf / omem).
+    pub qbuf: AtomicUsize,
+    /// Bytes of pending output.
+    pub omem: AtomicUsize,
+    /// Wakes the session's transport.
+    pub waker: Arc<dyn Waker>,
+}
+
+/// Every connected client, by id.
+#[derive(Default)]
+pub struct ClientRegistry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+}
+
+impl ClientRegistry {
+    /// The next client id (ids start at 1 and never repeat).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Registers a connected client.
+    pub fn insert(&self, handle: Arc<ClientHandle>) {
+        self.clients.lock().insert(handle.id, handle);
+    }
+
+    /// Removes a disconnected client.
+    pub fn remove(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// Whether no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, in id order.
+    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// The client with `id`.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}

@@ -1,0 +1,119 @@
+//! `Ctx`: everything a command handler sees while it runs.
+
+use bytes::Bytes;
+
+use super::errors;
+use super::table::Command;
+use crate::clock::Now;
+use crate::keyspace::Locked;
+use crate::resp::ReplyWriter;
+use crate::server::Server;
+use crate::session::ClientState;
+
+/// The execution context of one command.
+pub struct Ctx<'a> {
+    /// State shared by every session.
+    pub server: &'a Server,
+    /// The command being run (a subcommand for CLIENT LIST and the like).
+    pub cmd: &'a Command,
+    /// The arguments, command name first.
+    pub args: &'a [Bytes],
+    /// Where the reply goes.
+    pub out: &'a mut ReplyWriter,
+    /// The calling client's connection state.
+    pub client: &'a mut ClientState,
+    /// The current time.
+    pub now: Now,
+    /// Whether an error reply was written (INFO errorstats, failed_calls).
+    pub failed: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for running `cmd` with `args`.
+    pub fn new(
+        server: &'a Server,
+        cmd: &'a Command,
+        args: &'a [Bytes],
+        out: &'a mut ReplyWriter,
+        client: &'a mut ClientState,
+        now: Now,
+    ) -> Self {
+        Ctx {
+            server,
+            cmd,
+            args,
+            out,
+            client,
+            now,
+            failed: false,
+        }
+    }
+
+    /// Locks the shards of the command's keys (found by its key specs; every shard if the specs
+    /// find none) and returns the keyspace view of the selected database. The view borrows the
+    /// server, not the context, so replies can be written while it is held.
+    pub fn lock(&self) -> Locked<'a> {
+        let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+        let mut tmp = Vec::new();
+        for spec in &self.cmd.key_specs {
+            spec.extract(self.args, &mut tmp);
+        }
+        idx.extend(tmp);
+        let ks = &self.server.keyspace;
+        let now = self.now.ms();
+        match idx.len() {
+            0 => ks.lock_all(self.client.db, now),
+            1 => ks.lock_one(self.client.db, &self.args[idx[0]], now),
+            _ => {
+                let keys: smallvec::SmallVec<[&[u8]; 8]> =
+                    idx.iter().map(|&i| &self.args[i][..]).collect();
+                ks.lock(self.client.db, &keys, now)
+            }
+        }
+    }
+
+    /// Argument `i` (0 = command name).
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        &self.args[i]
+    }
+
+    /// Replies with an error and records it as a failed call.
+    pub fn error(&mut self, msg: &str) {
+        self.failed = true;
+        self.out.error(msg);
+    }
+
+    /// Replies with an error built from raw bytes and records it.
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        self.failed = true;
+        self.out.error_bytes(msg);
+    }
+
+    /// "ERR syntax error".
+    pub fn syntax_error(&mut self) {
+        self.error(errors::SYNTAX);
+    }
+
+    /// The WRONGTYPE error.
+    pub fn wrong_type(&mut self) {
+        self.error(errors::WRONGTYPE);
+    }
+
+    /// "ERR wrong number of arguments for '<cmd>' command".
+    pub fn arity_error(&mut self) {
+        let msg = format!(
+            "ERR wrong number of arguments for '{}' command",
+            self.cmd.name
+        );
+        self.error(&msg);
+    }
+
+    /// Parses argument `i` as an integer, replying with Redis's error if it is not one.
+    pub fn int_arg(&mut self, i: usize) -> Option<i64> {
+        let v = crate::util::num::parse_i64(&self.args[i]);
+        if v.is_none() {
+            self.error(errors::NOT_INT);
+        }
+        v
+    }
+}

@@ -1,0 +1,147 @@
+//! Key extraction from a command's arguments using its key specs: drives shard locking and
+//! COMMAND GETKEYS.
+
+use bytes::Bytes;
+use serde_json::Value as Json;
+
+use crate::util::num::parse_i64;
+
+/// Where a key spec starts looking for keys.
+#[derive(Clone, Debug)]
+pub enum BeginSearch {
+    /// At a fixed argument index.
+    Index(usize),
+    /// After a keyword, searched from `startfrom` (negative: from the end, backwards).
+    Keyword { keyword: String, startfrom: i64 },
+    /// Not describable: the command finds its keys itself.
+    Unknown,
+}
+
+/// How a key spec finds the keys once it has started.
+#[derive(Clone, Debug)]
+pub enum FindKeys {
+    /// Keys from the start to `lastkey` (relative; negative counts from the end), every `keystep`.
+    Range {
+        lastkey: i64,
+        keystep: i64,
+        limit: i64,
+    },
+    /// A count at `keynumidx`, then that many keys from `firstkey`, every `keystep`.
+    Keynum {
+        keynumidx: i64,
+        firstkey: i64,
+        keystep: i64,
+    },
+    /// Not describable.
+    Unknown,
+}
+
+/// One key spec of a command.
+#[derive(Clone, Debug)]
+pub struct KeySpec {
+    /// Where to begin.
+    pub begin: BeginSearch,
+    /// How to continue.
+    pub find: FindKeys,
+}
+
+impl KeySpec {
+    /// Parses a key spec as the command JSON describes it.
+    pub fn from_json(j: &Json) -> KeySpec {
+        let bs = &j["begin_search"];
+        let begin = match bs["type"].as_str() {
+            Some("index") => BeginSearch::Index(bs["spec"]["index"].as_u64().unwrap_or(0) as usize),
+            Some("keyword") => BeginSearch::Keyword {
+                keyword: bs["spec"]["keyword"].as_str().unwrap_or("").to_string(),
+                startfrom: bs["spec"]["startfrom"].as_i64().unwrap_or(1),
+            },
+            _ => BeginSearch::Unknown,
+        };
+        let fk = &j["find_keys"];
+        let s = &fk["spec"];
+        let find = match fk["type"].as_str() {
+            Some("range") => FindKeys::Range {
+                lastkey: s["lastkey"].as_i64().unwrap_or(0),
+                keystep: s["keystep"].as_i64().unwrap_or(1),
+                limit: s["limit"].as_i64().unwrap_or(0),
+            },
+            Some("keynum") => FindKeys::Keynum {
+                keynumidx: s["keynumidx"].as_i64().unwrap_or(0),
+                firstkey: s["firstkey"].as_i64().unwrap_or(1),
+                keystep: s["keystep"].as_i64().unwrap_or(1),
+            },
+            _ => FindKeys::Unknown,
+        };
+        KeySpec { begin, find }
+    }
+
+    /// Appends the argument indexes of the keys this spec finds in `args` (args[0] = name).
+    pub fn extract(&self, args: &[Bytes], out: &mut Vec<usize>) {
+        let argc = args.len() as i64;
+        let start = match &self.begin {
+            BeginSearch::Index(i) => *i as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let found = if *startfrom >= 0 {
+                    (*startfrom..argc)
+                        .find(|&i| args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()))
+                } else {
+                    let from = argc + startfrom;
+                    (1..=from.max(0)).rev().find(|&i| {
+                        i < argc && args[i as usize].eq_ignore_ascii_case(keyword.as_bytes())
+                    })
+                };
+                match found {
+                    Some(i) => i + 1,
+                    None => return,
+                }
+            }
+            BeginSearch::Unknown => return,
+        };
+        if start <= 0 || start >= argc {
+            return;
+        }
+        let (first, last, step) = match self.find {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    start + lastkey
+                } else if limit <= 1 {
+                    argc + lastkey
+                } else {
+                    start + ((argc - start) / limit) + lastkey
+                };
+                (start, last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let idx = start + keynumidx;
+                if idx >= argc {
+                    return;
+                }
+                let Some(n) = parse_i64(&args[idx as usize]) else {
+                    return;
+                };
+                if n <= 0 {
+                    return;
+                }
+                let first = start + firstkey;
+                (first, first + (n - 1).saturating_mul(keystep), keystep)
+            }
+            FindKeys::Unknown => return,
+        };
+        if step <= 0 {
+            return;
+        }
+        let mut i = first;
+        while i <= last && i < argc {
+            out.push(i as usize);
+            i += step;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The handler lists of every module that implements commands, gathered in one place.
+
+use super::Handler;
+
+/// Every (lowercase full command name, handler) pair lode implements.
+pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
+    [
+        crate::types::string::COMMANDS,
+        crate::keyspace::generic::COMMANDS,
+        crate::admin::connection::COMMANDS,
+        crate::admin::server_cmds::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}

@@ -1,0 +1,202 @@
+//! The command table, built once per server from Redis 7.0's command facts (embedded JSON) and
+//! the handlers lode registers. Only commands with a handler are in the table, so COMMAND
+//! COUNT/LIST/INFO describe exactly what lode serves.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+
+use serde_json::Value as Json;
+
+use super::keys::KeySpec;
+use super::registry;
+use super::Handler;
+
+/// Redis 7.0.15's COMMAND INFO/DOCS facts for every command (no descriptive text).
+const FACTS: &str = include_str!("redis-7.0-commands.json");
+
+/// One command (or subcommand) lode serves.
+pub struct Command {
+    /// Lowercase full name, `get` or `client|list`.
+    pub name: String,
+    /// Redis arity: positive = exact argument count, negative = at least that many.
+    pub arity: i32,
+    /// Implementation; None only for container commands (CLIENT, CONFIG, ...).
+    pub handler: Option<Handler>,
+    /// Lowercase subcommand name → subcommand.
+    pub subcommands: HashMap<Vec<u8>, Command>,
+    /// Key specs, in order.
+    pub key_specs: Vec<KeySpec>,
+    /// The command modifies data.
+    pub write: bool,
+    /// The command only reads data.
+    pub readonly: bool,
+    /// The command may use more memory (rejected under OOM).
+    pub denyoom: bool,
+    /// The command is administrative.
+    pub admin: bool,
+    /// The command has no fixed key positions.
+    pub movablekeys: bool,
+    /// The Redis facts (COMMAND INFO/DOCS render from these).
+    pub facts: Json,
+    /// Calls, for INFO commandstats.
+    pub calls: AtomicU64,
+    /// Calls rejected before execution (arity, ...), for INFO commandstats.
+    pub rejected_calls: AtomicU64,
+    /// Calls that replied with an error, for INFO commandstats.
+    pub failed_calls: AtomicU64,
+}
+
+impl Command {
+    fn from_facts(facts: &Json, handlers: &HashMap<&'static str, Handler>) -> Option<Command> {
+        let name = facts["name"].as_str()?.to_string();
+        let flags: Vec<&str> = facts["flags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+            .unwrap_or_default();
+        let mut subcommands = HashMap::new();
+        for sub in facts["subcommands"].as_array().into_iter().flatten() {
+            if let Some(cmd) = Command::from_facts(sub, handlers) {
+                let short = cmd
+                    .name
+                    .rsplit('|')
+                    .next()
+                    .unwrap_or(&cmd.name)
+                    .as_bytes()
+                    .to_vec();
+                subcommands.insert(short, cmd);
+            }
+        }
+        let handler = handlers.get(name.as_str()).copied();
+        if handler.is_none() && subcommands.is_empty() {
+            return None;
+        }
+        let key_specs = facts["key_specs"]
+            .as_array()
+            .map(|a| a.iter().map(KeySpec::from_json).collect())
+            .unwrap_or_default();
+        let mut facts = facts.clone();
+        if let Some(subs) = facts.get_mut("subcommands").and_then(|s| s.as_array_mut()) {
+            subs.retain(|s| {
+                let n = s["name"].as_str().unwrap_or("");
+                n.rsplit('|')
+                    .next()
+                    .is_some_and(|short| subcommands.contains_key(short.as_bytes()))
+            });
+        }
+        Some(Command {
+            arity: facts["arity"].as_i64().unwrap_or(0) as i32,
+            handler,
+            subcommands,
+            key_specs,
+            write: flags.contains(&"write"),
+            readonly: flags.contains(&"readonly"),
+            denyoom: flags.contains(&"denyoom"),
+            admin: flags.contains(&"admin"),
+            movablekeys: flags.contains(&"movablekeys"),
+            facts,
+            name,
+            calls: AtomicU64::new(0),
+            rejected_calls: AtomicU64::new(0),
+            failed_calls: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether `argc` (name included) satisfies the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+
+    /// The command's group ("string", "generic", ...).
+    pub fn group(&self) -> &str {
+        self.facts["group"].as_str().unwrap_or("")
+    }
+}
+
+/// Every command lode serves, by lowercase name.
+pub struct CommandTable {
+    commands: HashMap<Vec<u8>, Command>,
+}
+
+impl CommandTable {
+    /// Builds the table from the embedded facts and the registered handlers.
+    pub fn new() -> Self {
+        let handlers: HashMap<&'static str, Handler> = registry::all().collect();
+        let facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
+        let mut commands = HashMap::new();
+        if let Some(all) = facts["commands"].as_object() {
+            for f in all.values() {
+                if let Some(cmd) = Command::from_facts(f, &handlers) {
+                    commands.insert(cmd.name.as_bytes().to_vec(), cmd);
+                }
+            }
+        }
+        CommandTable { commands }
+    }
+
+    /// Looks up a top-level command by name, case-insensitively, without allocating.
+    pub fn get(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.commands.get(&*lower)
+    }
+
+    /// Every top-level command.
+    pub fn iter(&self) -> impl Iterator<Item = &Command> {
+        self.commands.values()
+    }
+
+    /// Number of top-level commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Command {
+    /// Looks up a subcommand by name, case-insensitively.
+    pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.subcommands.get(&*lower)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_registered_commands_with_redis_facts() {
+        let t = CommandTable::new();
+        let get = t.get(b"GeT").expect("get registered");
+        assert_eq!(get.arity, 2);
+        assert!(get.readonly);
+        assert_eq!(get.group(), "string");
+        assert!(t.get(b"no-such-command").is_none());
+    }
+}

@@ -1,0 +1,119 @@
+//! One database's keys within one shard: the main table plus the set of keys with a TTL
+//! (sampled by the active expiry cycle, like Redis's `expires` dict).
+
+use indexmap::{IndexMap, IndexSet};
+
+use super::value::Value;
+use crate::util::small_bytes::SmallBytes;
+
+/// Hasher of every keyspace table: seeded by the server, so iteration order is reproducible
+/// under a fixed seed (deterministic simulation) yet unpredictable to clients.
+pub type KeyHasher = foldhash::fast::FixedState;
+
+/// A stored value with its metadata.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 when the key is persistent.
+    pub expire_at: u64,
+    /// Last access in seconds of the server's LRU clock (or the LFU counter under an LFU policy).
+    pub access: u32,
+}
+
+/// The keys of one database that hash into one shard.
+#[derive(Clone)]
+pub struct DbShard {
+    /// Key → entry. An index map: O(1) random sampling and a scan cursor that survives growth.
+    pub map: IndexMap<SmallBytes, Entry, KeyHasher>,
+    /// Keys that carry a TTL.
+    pub volatile: IndexSet<SmallBytes, KeyHasher>,
+}
+
+impl DbShard {
+    /// An empty database shard using `hasher`.
+    pub fn new(hasher: KeyHasher) -> Self {
+        DbShard {
+            map: IndexMap::with_hasher(hasher),
+            volatile: IndexSet::with_hasher(hasher),
+        }
+    }
+
+    /// Number of keys, including expired ones not yet reclaimed.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the shard holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Index of a live key; an expired key is deleted on the way (lazy expiry) and counted.
+    pub fn find(&mut self, key: &[u8], now_ms: u64, expired: &mut u64) -> Option<usize> {
+        let idx = self.map.get_index_of(key)?;
+        let at = self.map[idx].expire_at;
+        if at != 0 && at <= now_ms {
+            self.remove(key);
+            *expired += 1;
+            return None;
+        }
+        Some(idx)
+    }
+
+    /// Stores `value` under `key` with the given expiry (0 = none), replacing any old entry.
+    pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64, access: u32) {
+        let entry = Entry {
+            value,
+            expire_at,
+            access,
+        };
+        match self.map.get_index_of(key) {
+            Some(idx) => {
+                let old = std::mem::replace(&mut self.map[idx], entry);
+                if old.expire_at != 0 && expire_at == 0 {
+                    self.volatile.swap_remove(key);
+                } else if old.expire_at == 0 && expire_at != 0 {
+                    self.volatile.insert(SmallBytes::new(key));
+                }
+            }
+            None => {
+                let key = SmallBytes::new(key);
+                if expire_at != 0 {
+                    self.volatile.insert(key.clone());
+                }
+                self.map.insert(key, entry);
+            }
+        }
+    }
+
+    /// Removes `key`, returning its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let entry = self.map.swap_remove(key)?;
+        if entry.expire_at != 0 {
+            self.volatile.swap_remove(key);
+        }
+        Some(entry)
+    }
+
+    /// Sets or clears (0) the expiry of an existing key; returns false if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
+        let Some(entry) = self.map.get_mut(key) else {
+            return false;
+        };
+        let was = entry.expire_at;
+        entry.expire_at = expire_at;
+        if was == 0 && expire_at != 0 {
+            self.volatile.insert(SmallBytes::new(key));
+        } else if was != 0 && expire_at == 0 {
+            self.volatile.swap_remove(key);
+        }
+        true
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.map = IndexMap::with_hasher(*self.map.hasher());
+        self.volatile = IndexSet::with_hasher(*self.volatile.hasher());
+    }
+}

@@ -1,0 +1,110 @@
+//! `Locked`: a command's view of the shards it has locked, routing each key to its shard.
+
+use std::sync::atomic::Ordering;
+
+use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+
+use super::db::{DbShard, Entry};
+use super::value::Value;
+use super::{Keyspace, Shard};
+
+/// The shards a command holds, plus the database it works in and the current time.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    /// The database the key methods operate on (commands such as MOVE switch it).
+    pub db: usize,
+    /// Current time in Unix milliseconds, for lazy expiry.
+    pub now_ms: u64,
+    guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+}
+
+impl<'a> Locked<'a> {
+    pub(super) fn new(
+        ks: &'a Keyspace,
+        db: usize,
+        now_ms: u64,
+        guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+    ) -> Self {
+        Locked {
+            ks,
+            db,
+            now_ms,
+            guards,
+        }
+    }
+
+    fn position(&self, key: &[u8]) -> usize {
+        let want = self.ks.shard_of(key);
+        if self.guards.len() == self.ks.shard_count() {
+            return want;
+        }
+        match self.guards.iter().position(|(i, _)| *i == want) {
+            Some(p) => p,
+            None => panic!("key's shard {want} was not locked by its command"),
+        }
+    }
+
+    /// The locked database shard owning `key`.
+    ///
+    /// Panics if the command did not lock the key's shard: that is a bug in the command's key
+    /// declaration, never something a client can cause.
+    pub fn shard_mut(&mut self, key: &[u8]) -> &mut DbShard {
+        let pos = self.position(key);
+        let db = self.db;
+        &mut self.guards[pos].1.dbs[db]
+    }
+
+    /// Every locked shard's table for the current database.
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut DbShard> + use<'_, 'a> {
+        let db = self.db;
+        self.guards.iter_mut().map(move |(_, g)| &mut g.dbs[db])
+    }
+
+    /// Every locked shard, all databases (SWAPDB, FLUSHALL).
+    pub fn all_dbs_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(_, g)| &mut **g)
+    }
+
+    /// The live entry of `key`, reclaiming it first if it has expired.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now_ms;
+        let ks = self.ks;
+        let shard = self.shard_mut(key);
+        let mut expired = 0;
+        let found = shard.find(key, now, &mut expired);
+        if expired > 0 {
+            ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
+        }
+        shard.map.get_index_mut(found?).map(|(_, e)| e)
+    }
+
+    /// Whether `key` exists (and has not expired).
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key` to `value` with no TTL (SET without KEEPTTL).
+    pub fn set(&mut self, key: &[u8], value: Value) {
+        self.put(key, value, 0);
+    }
+
+    /// Sets `key` to `value` with an absolute expiry (0 = none).
+    pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        self.shard_mut(key).put(key, value, expire_at, 0);
+    }
+
+    /// Deletes `key`, returning its entry if it was live.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.get(key)?;
+        self.shard_mut(key).remove(key)
+    }
+
+    /// Sets (or with 0 clears) the expiry of a live key; false if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
+        if self.get(key).is_none() {
+            return false;
+        }
+        self.shard_mut(key).set_expire(key, expire_at)
+    }
+}

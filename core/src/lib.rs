@@ -1,0 +1,21 @@
+//! lode-core: the sans-I/O engine of lode, a Redis-compatible in-memory database.
+//!
+//! Nothing in this crate performs I/O, reads a clock, spawns a thread or draws from a global
+//! random source: transports feed bytes and time in and take replies and events out
+//! (see DESIGN.md §2).
+
+pub mod admin;
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod keyspace;
+pub mod resp;
+pub mod server;
+pub mod session;
+pub mod stats;
+pub mod types;
+pub mod util;
+
+pub use clock::Now;
+pub use server::{Host, Server};
+pub use session::{ClientInfo, Session, SessionEvent, Waker};

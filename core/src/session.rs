@@ -1,0 +1,278 @@
+//! `Session`: one client connection's protocol state machine. The transport feeds it bytes
+//! and time, and takes replies, deadlines and events out (DESIGN.md §2).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::admin::clients::ClientHandle;
+use crate::clock::Now;
+use crate::command::{Command, Ctx};
+use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
+use crate::resp::ReplyWriter;
+use crate::server::Server;
+use crate::stats::Stats;
+
+/// Called by the core when another session made this one ready; the transport then polls it.
+pub trait Waker: Send + Sync {
+    /// Schedules the session to be polled.
+    fn wake(&self);
+}
+
+/// A waker that does nothing (tests, simulations that poll every session anyway).
+pub struct NoopWaker;
+
+impl Waker for NoopWaker {
+    fn wake(&self) {}
+}
+
+/// How the client is connected.
+#[derive(Clone, Debug)]
+pub enum ClientInfo {
+    /// A TCP connection: peer and local address.
+    Tcp { peer: SocketAddr, local: SocketAddr },
+    /// A Unix-socket connection to the socket at `path`.
+    Unix { path: String },
+    /// An in-process client (tests, simulation).
+    Internal,
+}
+
+/// What the session asks of its transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// Flush pending output, then close the connection.
+    Close,
+}
+
+/// Per-connection state a command may change.
+pub struct ClientState {
+    /// Selected database.
+    pub db: usize,
+    /// Close once the pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// The registry entry other sessions see.
+    pub handle: Arc<ClientHandle>,
+}
+
+/// One client connection.
+pub struct Session {
+    server: Arc<Server>,
+    decoder: RequestDecoder,
+    args: Vec<Bytes>,
+    out: ReplyWriter,
+    state: ClientState,
+    closed: bool,
+    last_input: Now,
+}
+
+impl Session {
+    /// A new session on `server`, registered as a connected client.
+    pub fn new(server: Arc<Server>, info: ClientInfo, waker: Arc<dyn Waker>, now: Now) -> Self {
+        let handle = Arc::new(ClientHandle {
+            id: server.clients.next_id(),
+            info,
+            created_ms: now.ms(),
+            last_interaction_ms: now.ms().into(),
+            db: 0.into(),
+            name: Default::default(),
+            lib: Default::default(),
+            last_cmd: parking_lot::Mutex::new("NULL".into()),
+            resp: 2.into(),
+            killed: false.into(),
+            qbuf: 0.into(),
+            omem: 0.into(),
+            waker,
+        });
+        server.clients.insert(handle.clone());
+        Stats::add(&server.stats.total_connections_received, 1);
+        Session {
+            server,
+            decoder: RequestDecoder::new(),
+            args: Vec::with_capacity(8),
+            out: ReplyWriter::new(),
+            state: ClientState {
+                db: 0,
+                close_after_reply: false,
+                no_evict: false,
+                no_touch: false,
+                handle,
+            },
+            closed: false,
+            last_input: now,
+        }
+    }
+
+    /// This client's id.
+    pub fn id(&self) -> u64 {
+        self.state.handle.id
+    }
+
+    /// Executes every complete command in `buf`, consuming it; a partial frame stays in `buf`.
+    pub fn handle_input(&mut self, now: Now, buf: &mut BytesMut) {
+        self.last_input = now;
+        self.state
+            .handle
+            .last_interaction_ms
+            .store(now.ms(), Ordering::Relaxed);
+        let limits = {
+            let c = self.server.config.read();
+            DecodeLimits {
+                proto_max_bulk_len: c.proto_max_bulk_len,
+                query_buffer_limit: c.client_query_buffer_limit,
+            }
+        };
+        while !self.is_closing() {
+            match self.decoder.decode(buf, &limits, &mut self.args) {
+                Ok(true) => self.execute(now),
+                Ok(false) => break,
+                Err(DecodeError::Protocol(msg)) => {
+                    let line = format!("ERR {msg}");
+                    self.out.error(&line);
+                    Stats::add(&self.server.stats.total_error_replies, 1);
+                    self.state.close_after_reply = true;
+                    buf.clear();
+                }
+                Err(DecodeError::QueryBufferOverflow) => {
+                    self.closed = true;
+                    buf.clear();
+                }
+            }
+        }
+        self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+    }
+
+    fn execute(&mut self, now: Now) {
+        let server = &*self.server;
+        let Some(cmd) = resolve(server, &self.args, &mut self.out) else {
+            Stats::add(&server.stats.total_error_replies, 1);
+            Stats::add(&server.stats.unexpected_error_replies, 1);
+            return;
+        };
+        if !cmd.arity_ok(self.args.len()) {
+            let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
+            self.out.error(&msg);
+            cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
+            Stats::add(&server.stats.total_error_replies, 1);
+            return;
+        }
+        let Some(handler) = cmd.handler else { return };
+        *self.state.handle.last_cmd.lock() = cmd.name.clone();
+        let mut ctx = Ctx::new(server, cmd, &self.args, &mut self.out, &mut self.state, now);
+        handler(&mut ctx);
+        let failed = ctx.failed;
+        drop(ctx);
+        cmd.calls.fetch_add(1, Ordering::Relaxed);
+        Stats::add(&server.stats.total_commands_processed, 1);
+        if failed {
+            cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
+            Stats::add(&server.stats.total_error_replies, 1);
+        }
+    }
+
+    /// Replies waiting to be written.
+    pub fn pending_output(&self) -> &[u8] {
+        &self.out.buf
+    }
+
+    /// Marks `n` bytes of pending output as written.
+    pub fn consume_output(&mut self, n: usize) {
+        Stats::add(&self.server.stats.total_net_output_bytes, n as u64);
+        self.out.buf.advance(n.min(self.out.buf.len()));
+        if self.out.buf.is_empty() {
+            self.out.buf.clear();
+        }
+    }
+
+    /// Whether the session will close once its pending output is written.
+    pub fn is_closing(&self) -> bool {
+        self.closed
+            || self.state.close_after_reply
+            || self.state.handle.killed.load(Ordering::Relaxed)
+    }
+
+    /// The next event for the transport.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.is_closing().then_some(SessionEvent::Close)
+    }
+
+    /// When the transport must call `handle_timeout` (the idle `timeout`), if ever.
+    pub fn poll_timeout(&self) -> Option<Now> {
+        let secs = self.server.config.read().timeout;
+        (secs > 0).then(|| Now(self.last_input.micros() + secs * 1_000_000))
+    }
+
+    /// Time has passed: closes an idle client whose `timeout` expired.
+    pub fn handle_timeout(&mut self, now: Now) {
+        if let Some(deadline) = self.poll_timeout() {
+            if now >= deadline {
+                self.closed = true;
+            }
+        }
+    }
+
+    /// The server this session belongs to.
+    pub fn server(&self) -> &Arc<Server> {
+        &self.server
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.server.clients.remove(self.state.handle.id);
+    }
+}
+
+/// Finds the command (or subcommand) `args` names, replying with Redis's error if none.
+fn resolve<'s>(server: &'s Server, args: &[Bytes], out: &mut ReplyWriter) -> Option<&'s Command> {
+    let name = &args[0];
+    let Some(cmd) = server.commands.get(name) else {
+        let mut msg = b"ERR unknown command '".to_vec();
+        msg.extend_from_slice(&name[..name.len().min(128)]);
+        msg.extend_from_slice(b"', with args beginning with: ");
+        let mut listed: Vec<u8> = Vec::new();
+        for a in &args[1..] {
+            if listed.len() >= 128 {
+                break;
+            }
+            let take = a.len().min(128 - listed.len());
+            listed.push(b'\'');
+            listed.extend_from_slice(&a[..take]);
+            listed.extend_from_slice(b"' ");
+        }
+        msg.extend_from_slice(&listed);
+        out.error_bytes(&msg);
+        return None;
+    };
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return Some(cmd);
+    }
+    match cmd.subcommand(&args[1]) {
+        Some(sub) => Some(sub),
+        None => {
+            let sub = &args[1];
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend_from_slice(&sub[..sub.len().min(128)]);
+            msg.extend_from_slice(b"'. Try ");
+            msg.extend_from_slice(cmd.name.to_ascii_uppercase().as_bytes());
+            msg.extend_from_slice(b" HELP.");
+            out.error_bytes(&msg);
+            None
+        }
+    }
+}
+
+/// A session over an in-process server: the building block of unit tests and simulations.
+pub fn test_server() -> Arc<Server> {
+    Arc::new(Server::new(
+        crate::config::Config::default(),
+        1,
+        Box::new(crate::server::NullHost),
+        Now::from_ms(1_700_000_000_000),
+    ))
+}

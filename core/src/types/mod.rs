@@ -1,0 +1,3 @@
+//! The value types and their commands, one file per type as Redis keeps t_string.c, t_list.c...
+
+pub mod string;

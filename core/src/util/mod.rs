@@ -1,0 +1,7 @@
+//! Small pure helpers shared by the engine's modules.
+
+pub mod glob;
+pub mod num;
+pub mod slot;
+pub mod small_bytes;
+pub mod split_args;

@@ -1,0 +1,126 @@
+//! `SmallBytes`: an immutable byte string that stores up to 22 bytes inline.
+//!
+//! Hand-written because it sits in every key and most values: 24 bytes with no heap allocation
+//! for short keys and values (Redis's embstr plays the same role), one exact-size allocation
+//! otherwise.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+
+const INLINE: usize = 22;
+
+/// A binary-safe immutable byte string, inline when short.
+#[derive(Clone)]
+pub enum SmallBytes {
+    /// Up to 22 bytes stored in place: (length, bytes).
+    Inline(u8, [u8; INLINE]),
+    /// Longer strings in one exact-size heap allocation.
+    Heap(Box<[u8]>),
+}
+
+impl SmallBytes {
+    /// Copies `bytes` into a new value.
+    pub fn new(bytes: &[u8]) -> Self {
+        if bytes.len() <= INLINE {
+            let mut data = [0u8; INLINE];
+            data[..bytes.len()].copy_from_slice(bytes);
+            SmallBytes::Inline(bytes.len() as u8, data)
+        } else {
+            SmallBytes::Heap(bytes.into())
+        }
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline(len, data) => &data[..*len as usize],
+            SmallBytes::Heap(b) => b,
+        }
+    }
+
+    /// Heap bytes owned beyond the value itself (for memory accounting).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            SmallBytes::Inline(..) => 0,
+            SmallBytes::Heap(b) => b.len(),
+        }
+    }
+}
+
+impl Default for SmallBytes {
+    fn default() -> Self {
+        SmallBytes::Inline(0, [0; INLINE])
+    }
+}
+
+impl Deref for SmallBytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Borrow<[u8]> for SmallBytes {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for SmallBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for SmallBytes {}
+
+impl Hash for SmallBytes {
+    // Must hash exactly like `[u8]` so maps keyed by SmallBytes can be probed with `&[u8]`.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state)
+    }
+}
+
+impl PartialOrd for SmallBytes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SmallBytes {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl From<&[u8]> for SmallBytes {
+    fn from(b: &[u8]) -> Self {
+        SmallBytes::new(b)
+    }
+}
+
+impl fmt::Debug for SmallBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_and_heap_round_trip() {
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+        for len in [0usize, 1, 21, 22, 23, 100] {
+            let v: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let s = SmallBytes::new(&v);
+            assert_eq!(&*s, &v[..]);
+            assert_eq!(matches!(s, SmallBytes::Inline(..)), len <= INLINE);
+        }
+    }
+}
