@@ -55,8 +55,8 @@ pub fn run_file(file: &CaseFile, cfg: &RunConfig) -> FileResult {
         let wanted = cfg
             .filter
             .as_deref()
-            .is_none_or(|f| file.name.contains(f) || block.name.contains(f));
-        let allowed = block.only.as_ref().is_none_or(|(k, _)| *k == cfg.kind);
+            .map_or(true, |f| file.name.contains(f) || block.name.contains(f));
+        let allowed = block.only.as_ref().map_or(true, |(k, _)| *k == cfg.kind);
         if !wanted || !allowed {
             res.skipped += 1;
             continue;

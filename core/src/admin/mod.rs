@@ -4,3 +4,8 @@
 pub mod clients;
 pub mod connection;
 pub mod server_cmds;
+
+use crate::command::Handler;
+
+/// The handler lists of every administration module.
+pub const COMMANDS: &[&[(&str, Handler)]] = &[connection::COMMANDS, server_cmds::COMMANDS];

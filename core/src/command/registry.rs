@@ -6,11 +6,10 @@ use super::Handler;
 pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
     [
         crate::types::string::COMMANDS,
-        crate::keyspace::generic::COMMANDS,
-        crate::admin::connection::COMMANDS,
-        crate::admin::server_cmds::COMMANDS,
+        crate::keyspace::commands::COMMANDS,
     ]
     .into_iter()
+    .chain(crate::admin::COMMANDS.iter().copied())
     .flatten()
     .copied()
 }

@@ -53,3 +53,39 @@ impl Default for Config {
         }
     }
 }
+
+impl Config {
+    /// Applies one directive (`port 7000`, from the command line, a config file or CONFIG SET);
+    /// the error text is what Redis reports for a bad value.
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let one = || {
+            args.first()
+                .cloned()
+                .ok_or_else(|| "wrong number of arguments".to_string())
+        };
+        let num = |s: String| {
+            s.parse::<u64>()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "port" => self.port = num(one()?)? as u16,
+            "bind" => self.bind = args.to_vec(),
+            "unixsocket" => self.unixsocket = one()?,
+            "unixsocketperm" => {
+                self.unixsocketperm = u32::from_str_radix(&one()?, 8)
+                    .map_err(|_| "Invalid socket file permissions".to_string())?
+            }
+            "enable-debug-command" => self.enable_debug_command = one()?,
+            "databases" => self.databases = num(one()?)? as usize,
+            "hz" => self.hz = num(one()?)? as u32,
+            "timeout" => self.timeout = num(one()?)?,
+            "maxclients" => self.maxclients = num(one()?)? as usize,
+            "tcp-backlog" => self.tcp_backlog = num(one()?)? as u32,
+            "tcp-keepalive" => self.tcp_keepalive = num(one()?)?,
+            "save" | "appendonly" | "daemonize" | "loglevel" | "logfile" | "dir" | "dbfilename" => {
+            }
+            _ => return Err("Bad directive or wrong number of arguments".into()),
+        }
+        Ok(())
+    }
+}

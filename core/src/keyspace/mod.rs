@@ -2,9 +2,9 @@
 //! (DESIGN.md §3). A command locks the shards of its keys in ascending order, works through
 //! the [`Locked`] view, and releases them when the view drops.
 
+pub mod commands;
 pub mod db;
 pub mod expire;
-pub mod generic;
 pub mod locked;
 pub mod value;
 
