@@ -13,6 +13,7 @@ pub mod resp;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod testkit;
 pub mod types;
 pub mod util;
 

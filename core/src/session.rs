@@ -266,13 +266,3 @@ fn resolve<'s>(server: &'s Server, args: &[Bytes], out: &mut ReplyWriter) -> Opt
         }
     }
 }
-
-/// A session over an in-process server: the building block of unit tests and simulations.
-pub fn test_server() -> Arc<Server> {
-    Arc::new(Server::new(
-        crate::config::Config::default(),
-        1,
-        Box::new(crate::server::NullHost),
-        Now::from_ms(1_700_000_000_000),
-    ))
-}

@@ -150,14 +150,14 @@ mod tests {
         assert_eq!(ok(br#""\x41\x7a\xff""#), vec![vec![0x41, 0x7a, 0xff]]);
         assert_eq!(ok(br#""\xZZ""#), vec![b"xZZ".to_vec()]);
         assert_eq!(ok(br#""\x4""#), vec![b"x4".to_vec()]);
-        assert_eq!(ok(b"\"\""), vec![Vec::new()]);
+        assert_eq!(ok(b"\"\""), vec![Vec::<u8>::new()]);
     }
 
     #[test]
     fn single_quotes() {
         assert_eq!(ok(br"'a\'b'"), strs(&["a'b"]));
         assert_eq!(ok(br"'a\nb'"), strs(&["a\\nb"]));
-        assert_eq!(ok(b"''"), vec![Vec::new()]);
+        assert_eq!(ok(b"''"), vec![Vec::<u8>::new()]);
     }
 
     #[test]
