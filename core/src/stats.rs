@@ -15,10 +15,6 @@ pub struct Stats {
     pub total_net_input_bytes: AtomicU64,
     /// Bytes written to clients.
     pub total_net_output_bytes: AtomicU64,
-    /// Successful key lookups by read commands.
-    pub keyspace_hits: AtomicU64,
-    /// Failed key lookups by read commands.
-    pub keyspace_misses: AtomicU64,
     /// Error replies sent.
     pub total_error_replies: AtomicU64,
     /// Commands rejected before execution (unknown, arity, ...).

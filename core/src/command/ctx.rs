@@ -61,7 +61,7 @@ impl<'a> Ctx<'a> {
         idx.extend(tmp);
         let ks = &self.server.keyspace;
         let now = self.now.ms();
-        match idx.len() {
+        let mut locked = match idx.len() {
             0 => ks.lock_all(self.client.db, now),
             1 => ks.lock_one(self.client.db, &self.args[idx[0]], now),
             _ => {
@@ -69,7 +69,9 @@ impl<'a> Ctx<'a> {
                     idx.iter().map(|&i| &self.args[i][..]).collect();
                 ks.lock(self.client.db, &keys, now)
             }
-        }
+        };
+        locked.touch = !self.client.no_touch;
+        locked
     }
 
     /// Argument `i` (0 = command name).

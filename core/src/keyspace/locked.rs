@@ -16,6 +16,8 @@ pub struct Locked<'a> {
     pub db: usize,
     /// Current time in Unix milliseconds, for lazy expiry.
     pub now_ms: u64,
+    /// Whether lookups refresh the key's access time (false under CLIENT NO-TOUCH).
+    pub touch: bool,
     guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
 }
 
@@ -76,7 +78,24 @@ impl<'a> Locked<'a> {
         if expired > 0 {
             ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
         }
-        shard.map.get_index_mut(found?).map(|(_, e)| e)
+        let entry = shard.map.get_index_mut(found?).map(|(_, e)| e)?;
+        if self.touch {
+            entry.access = lru_clock(now);
+        }
+        Some(entry)
+    }
+
+    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let ks = self.ks;
+        let found = self.get(key);
+        let counter = if found.is_some() {
+            &ks.keyspace_hits
+        } else {
+            &ks.keyspace_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// Whether `key` exists (and has not expired).
@@ -91,7 +110,8 @@ impl<'a> Locked<'a> {
 
     /// Sets `key` to `value` with an absolute expiry (0 = none).
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
-        self.shard_mut(key).put(key, value, expire_at, 0);
+        let access = lru_clock(self.now_ms);
+        self.shard_mut(key).put(key, value, expire_at, access);
     }
 
     /// Deletes `key`, returning its entry if it was live.
@@ -107,4 +127,9 @@ impl<'a> Locked<'a> {
         }
         self.shard_mut(key).set_expire(key, expire_at)
     }
+}
+
+/// The LRU clock: seconds, as kept in each entry's access field (OBJECT IDLETIME).
+pub fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
 }

@@ -30,6 +30,10 @@ pub struct Keyspace {
     databases: usize,
     /// Keys reclaimed by lazy or active expiry (INFO `expired_keys`).
     pub expired_keys: AtomicU64,
+    /// Successful lookups by read commands (INFO `keyspace_hits`).
+    pub keyspace_hits: AtomicU64,
+    /// Failed lookups by read commands (INFO `keyspace_misses`).
+    pub keyspace_misses: AtomicU64,
 }
 
 impl Keyspace {

@@ -10,7 +10,7 @@ fn get(ctx: &mut Ctx) {
     let key = ctx.arg(1);
     let mut tmp = itoa::Buffer::new();
     let mut db = ctx.lock();
-    match db.get(key) {
+    match db.get_read(key) {
         None => ctx.out.null(),
         Some(e) => match e.value.as_bytes(&mut tmp) {
             Some(b) => ctx.out.bulk(b),
