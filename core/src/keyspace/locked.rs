@@ -72,6 +72,7 @@ impl<'a> Locked<'a> {
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now_ms;
         let ks = self.ks;
+        let touch = self.touch;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
@@ -79,7 +80,7 @@ impl<'a> Locked<'a> {
             ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
         }
         let entry = shard.map.get_index_mut(found?).map(|(_, e)| e)?;
-        if self.touch {
+        if touch {
             entry.access = lru_clock(now);
         }
         Some(entry)

@@ -53,6 +53,8 @@ impl Keyspace {
             shards,
             databases,
             expired_keys: AtomicU64::new(0),
+            keyspace_hits: AtomicU64::new(0),
+            keyspace_misses: AtomicU64::new(0),
         }
     }
 
