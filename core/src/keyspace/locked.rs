@@ -32,6 +32,7 @@ impl<'a> Locked<'a> {
             ks,
             db,
             now_ms,
+            touch: true,
             guards,
         }
     }
