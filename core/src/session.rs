@@ -166,7 +166,6 @@ impl Session {
         let mut ctx = Ctx::new(server, cmd, &self.args, &mut self.out, &mut self.state, now);
         handler(&mut ctx);
         let failed = ctx.failed;
-        drop(ctx);
         cmd.calls.fetch_add(1, Ordering::Relaxed);
         Stats::add(&server.stats.total_commands_processed, 1);
         if failed {
