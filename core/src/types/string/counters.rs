@@ -1,8 +1,9 @@
 //! The counters: INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT. All keep the key's TTL.
 
+use super::long_double::{LongDouble, Parsed};
 use crate::command::{errors, Ctx};
 use crate::keyspace::{Slot, Value};
-use crate::util::num::{format_long_double, parse_f64, parse_i64};
+use crate::util::num::parse_i64;
 use crate::util::small_bytes::SmallBytes;
 
 /// INCR key
@@ -71,27 +72,30 @@ pub fn incrbyfloat(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     let mut slot = db.slot(key);
     let current = match &mut slot {
-        Slot::Vacant(_) => Some(0.0),
+        Slot::Vacant(_) => Some(Parsed::Finite(LongDouble::ZERO)),
         Slot::Live(live) => match &live.entry().value {
-            Value::Int(n) => Some(*n as f64),
+            Value::Int(n) => Some(Parsed::Finite(LongDouble::from_i64(*n))),
             other => {
                 let mut tmp = itoa::Buffer::new();
                 let Some(bytes) = other.as_bytes(&mut tmp) else {
                     return ctx.wrong_type();
                 };
-                parse_f64(bytes)
+                LongDouble::parse(bytes)
             }
         },
     };
-    let (Some(current), Some(incr)) = (current, parse_f64(ctx.arg(2))) else {
+    let (Some(current), Some(incr)) = (current, LongDouble::parse(ctx.arg(2))) else {
         return ctx.error(errors::NOT_FLOAT);
     };
-    let sum = current + incr;
-    if !sum.is_finite() {
+    let sum = match (current, incr) {
+        (Parsed::Finite(a), Parsed::Finite(b)) => a.add(b),
+        _ => None,
+    };
+    let Some(sum) = sum else {
         return ctx.error("ERR increment would produce NaN or Infinity");
-    }
+    };
     // Stored as the text replied, never as an integer: Redis reports "embstr" even for "3".
-    let text = format_long_double(sum);
+    let text = sum.to_human();
     let value = Value::Str(SmallBytes::new(text.as_bytes()));
     match slot {
         Slot::Vacant(vacant) => vacant.insert(key, value, 0),

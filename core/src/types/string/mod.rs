@@ -4,6 +4,7 @@
 mod counters;
 mod get_set;
 mod lcs;
+mod long_double;
 mod multi;
 mod options;
 mod range;
