@@ -2,6 +2,7 @@
 //! expiry options, multi-key get/set, counters, ranges and APPEND, LCS.
 
 mod counters;
+mod decimal;
 mod get_set;
 mod lcs;
 mod long_double;
