@@ -1,6 +1,9 @@
 //! One database's keys within one shard: the main table plus the set of keys with a TTL
 //! (sampled by the active expiry cycle, like Redis's `expires` dict).
 
+use indexmap::map::raw_entry_v1::{
+    RawEntryApiV1, RawEntryMut, RawOccupiedEntryMut, RawVacantEntryMut,
+};
 use indexmap::{IndexMap, IndexSet};
 
 use super::value::Value;
@@ -111,9 +114,145 @@ impl DbShard {
         true
     }
 
+    /// Finds `key` for a write with one hash lookup: its live entry, or room to create it.
+    /// An expired entry counts in `expired` and is reclaimed unless the vacancy is filled.
+    pub fn slot(&mut self, key: &[u8], now_ms: u64, access: u32, expired: &mut u64) -> Slot<'_> {
+        let volatile = &mut self.volatile;
+        match self.map.raw_entry_mut_v1().from_key(key) {
+            RawEntryMut::Occupied(o) => {
+                let at = o.get().expire_at;
+                if at != 0 && at <= now_ms {
+                    *expired += 1;
+                    Slot::Vacant(VacantSlot {
+                        place: Some(Place::Stale(o)),
+                        volatile,
+                        access,
+                    })
+                } else {
+                    Slot::Live(LiveSlot {
+                        entry: o,
+                        volatile,
+                        access,
+                    })
+                }
+            }
+            RawEntryMut::Vacant(v) => Slot::Vacant(VacantSlot {
+                place: Some(Place::Free(v)),
+                volatile,
+                access,
+            }),
+        }
+    }
+
     /// Removes every key.
     pub fn clear(&mut self) {
         self.map = IndexMap::with_hasher(*self.map.hasher());
         self.volatile = IndexSet::with_hasher(*self.volatile.hasher());
+    }
+}
+
+/// Where a key stands for a write (see [`DbShard::slot`]).
+pub enum Slot<'a> {
+    /// The key exists and has not expired.
+    Live(LiveSlot<'a>),
+    /// The key does not exist (or had expired).
+    Vacant(VacantSlot<'a>),
+}
+
+/// A live key, ready to be read, changed or deleted without another lookup.
+pub struct LiveSlot<'a> {
+    entry: RawOccupiedEntryMut<'a, SmallBytes, Entry, KeyHasher>,
+    volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
+    access: u32,
+}
+
+impl<'a> LiveSlot<'a> {
+    /// The entry.
+    pub fn entry(&mut self) -> &mut Entry {
+        self.entry.get_mut()
+    }
+
+    /// The entry, for as long as the slot's borrow lasts.
+    pub fn into_entry(self) -> &'a mut Entry {
+        self.entry.into_mut()
+    }
+
+    /// Sets or clears (0) the expiry, keeping the TTL index in step.
+    pub fn set_expire(&mut self, expire_at: u64) {
+        let entry = self.entry.get_mut();
+        let was = entry.expire_at;
+        entry.expire_at = expire_at;
+        if was == 0 && expire_at != 0 {
+            self.volatile.insert(self.entry.key().clone());
+        } else if was != 0 && expire_at == 0 {
+            self.volatile.swap_remove(self.entry.key());
+        }
+    }
+
+    /// Replaces the value (a new object: fresh access time) and the expiry.
+    pub fn replace(&mut self, value: Value, expire_at: u64) {
+        let entry = self.entry.get_mut();
+        entry.value = value;
+        entry.access = self.access;
+        self.set_expire(expire_at);
+    }
+
+    /// Deletes the key, returning its entry.
+    pub fn remove(self) -> Entry {
+        let (key, entry) = self.entry.swap_remove_entry();
+        if entry.expire_at != 0 {
+            self.volatile.swap_remove(&key);
+        }
+        entry
+    }
+}
+
+enum Place<'a> {
+    Free(RawVacantEntryMut<'a, SmallBytes, Entry, KeyHasher>),
+    // An expired entry: reused in place if the key is recreated, deleted otherwise.
+    Stale(RawOccupiedEntryMut<'a, SmallBytes, Entry, KeyHasher>),
+}
+
+/// Room for a key that does not exist; dropping it without `insert` leaves the key absent.
+pub struct VacantSlot<'a> {
+    place: Option<Place<'a>>,
+    volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
+    access: u32,
+}
+
+impl VacantSlot<'_> {
+    /// Creates the key (`key` must be the one the slot was found for).
+    pub fn insert(mut self, key: &[u8], value: Value, expire_at: u64) {
+        let entry = Entry {
+            value,
+            expire_at,
+            access: self.access,
+        };
+        match self.place.take() {
+            Some(Place::Free(v)) => {
+                let key = SmallBytes::new(key);
+                if expire_at != 0 {
+                    self.volatile.insert(key.clone());
+                }
+                v.insert(key, entry);
+            }
+            Some(Place::Stale(mut o)) => {
+                // A stale entry always had a TTL, so it is already in the TTL index.
+                if expire_at == 0 {
+                    self.volatile.swap_remove(o.key());
+                }
+                o.insert(entry);
+            }
+            None => {}
+        }
+    }
+}
+
+impl Drop for VacantSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(Place::Stale(o)) = self.place.take() {
+            let (key, _) = o.swap_remove_entry();
+            self.volatile.swap_remove(&key);
+        }
     }
 }

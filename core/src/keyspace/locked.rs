@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
-use super::db::{DbShard, Entry};
+use super::db::{DbShard, Entry, Slot};
 use super::value::Value;
 use super::{Keyspace, Shard};
 
@@ -98,6 +98,42 @@ impl<'a> Locked<'a> {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// Finds `key` for a write with one hash lookup (lazy expiry applied): its live entry or
+    /// room to create it.
+    pub fn slot(&mut self, key: &[u8]) -> Slot<'_> {
+        let now = self.now_ms;
+        let ks = self.ks;
+        let touch = self.touch;
+        let access = lru_clock(now);
+        let mut expired = 0;
+        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
+        if expired > 0 {
+            ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
+        }
+        match slot {
+            Slot::Live(mut live) => {
+                if touch {
+                    live.entry().access = access;
+                }
+                Slot::Live(live)
+            }
+            vacant => vacant,
+        }
+    }
+
+    /// Like `slot`, for commands that read the key the way Redis's lookupKeyRead does (SET GET,
+    /// GETDEL, GETEX): also counts a keyspace hit or miss.
+    pub fn slot_read(&mut self, key: &[u8]) -> Slot<'_> {
+        let ks = self.ks;
+        let slot = self.slot(key);
+        let counter = match slot {
+            Slot::Live(_) => &ks.keyspace_hits,
+            Slot::Vacant(_) => &ks.keyspace_misses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        slot
     }
 
     /// Whether `key` exists (and has not expired).

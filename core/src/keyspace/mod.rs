@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicU64;
 
 use parking_lot::Mutex;
 
-pub use db::{DbShard, Entry, KeyHasher};
+pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
 pub use locked::Locked;
 pub use value::Value;
 
