@@ -54,11 +54,9 @@ impl<'a> Ctx<'a> {
     /// server, not the context, so replies can be written while it is held.
     pub fn lock(&self) -> Locked<'a> {
         let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-        let mut tmp = Vec::new();
         for spec in &self.cmd.key_specs {
-            spec.extract(self.args, &mut tmp);
+            spec.extract(self.args, &mut idx);
         }
-        idx.extend(tmp);
         let ks = &self.server.keyspace;
         let now = self.now.ms();
         let mut locked = match idx.len() {
