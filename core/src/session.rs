@@ -142,7 +142,6 @@ impl Session {
         let server = &*self.server;
         let Some(cmd) = resolve(server, &self.args, &mut self.out) else {
             server.stats.record_error(b"ERR");
-            Stats::add(&server.stats.unexpected_error_replies, 1);
             return;
         };
         if !cmd.arity_ok(self.args.len()) {

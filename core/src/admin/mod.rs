@@ -6,6 +6,7 @@ pub mod clients;
 pub mod config_cmd;
 pub mod connection;
 pub mod hello;
+pub mod info;
 pub mod server_cmds;
 pub mod util;
 
@@ -17,5 +18,6 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     hello::COMMANDS,
     client_cmd::COMMANDS,
     config_cmd::COMMANDS,
+    info::COMMANDS,
     server_cmds::COMMANDS,
 ];
