@@ -3,6 +3,8 @@
 
 pub mod client_cmd;
 pub mod clients;
+pub mod command_cmd;
+pub mod command_docs;
 pub mod config_cmd;
 pub mod connection;
 pub mod hello;
@@ -18,6 +20,7 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     hello::COMMANDS,
     client_cmd::COMMANDS,
     config_cmd::COMMANDS,
+    command_cmd::COMMANDS,
     info::COMMANDS,
     server_cmds::COMMANDS,
 ];
