@@ -7,8 +7,11 @@ pub mod command_cmd;
 pub mod command_docs;
 pub mod config_cmd;
 pub mod connection;
+pub mod debug;
+pub mod digest;
 pub mod hello;
 pub mod info;
+pub mod lolwut;
 pub mod server_cmds;
 pub mod util;
 
@@ -23,4 +26,6 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     command_cmd::COMMANDS,
     info::COMMANDS,
     server_cmds::COMMANDS,
+    debug::COMMANDS,
+    lolwut::COMMANDS,
 ];
