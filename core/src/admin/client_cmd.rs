@@ -378,3 +378,149 @@ const HELP: &[&str] = &[
 fn client_help(ctx: &mut Ctx) {
     help(ctx, HELP);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn id_name_info_list() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        let b = TestClient::new(&srv);
+        let (ida, idb) = (a.session.id(), b.session.id());
+        assert_eq!(a.cmd(&["CLIENT", "ID"]), format!(":{ida}\r\n"));
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETNAME", "a b"]),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETNAME", "alpha"]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$5\r\nalpha\r\n");
+        let info = a.cmd(&["CLIENT", "INFO"]);
+        let expected = format!(
+            "id={ida} addr=?:0 laddr=?:0 fd=-1 name=alpha age=0 idle=0 flags=N db=0 sub=0 \
+             psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 \
+             obl=0 oll=0 omem=0 tot-mem=20000 events=r cmd=client|info user=default redir=-1 \
+             resp=2\n"
+        );
+        assert_eq!(info, format!("${}\r\n{expected}\r\n", expected.len()));
+        let list = a.cmd(&["CLIENT", "LIST"]);
+        assert!(list.contains(&format!("id={ida} ")) && list.contains(&format!("id={idb} ")));
+        let one = a.cmd(&["CLIENT", "LIST", "ID", &idb.to_string(), "999"]);
+        assert!(one.contains(&format!("id={idb} ")) && !one.contains(&format!("id={ida} ")));
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "ID", "x"]),
+            "-ERR Invalid client ID\r\n"
+        );
+        assert!(a
+            .cmd(&["CLIENT", "LIST", "TYPE", "normal"])
+            .contains("name=alpha"));
+        assert_eq!(a.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]), "$0\r\n\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "TYPE", "foo"]),
+            "-ERR Unknown client type 'foo'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "foo", "bar"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETNAME", ""]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn kill_filters() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        let b = TestClient::new(&srv);
+        let idb = b.session.id().to_string();
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "ID", "0"]),
+            "-ERR client-id should be greater than 0\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "ID", "999"]), ":0\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "1.2.3.4:5"]),
+            "-ERR No such client\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "SKIPME", "maybe"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "USER", "nouser"]),
+            "-ERR No such user 'nouser'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "TYPE", "xx"]),
+            "-ERR Unknown client type 'xx'\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "ID", &idb]), ":1\r\n");
+        assert!(b.session.is_closing());
+        // The caller is skipped by default, and killed (after its reply) with SKIPME no.
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "TYPE", "normal"]), ":1\r\n");
+        assert!(!a.session.is_closing());
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "ADDR", "?:0", "SKIPME", "no"]),
+            ":2\r\n"
+        );
+        assert!(a.session.is_closing());
+    }
+
+    #[test]
+    fn no_evict_no_touch_setinfo() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        assert_eq!(
+            a.cmd(&["CLIENT", "NO-EVICT", "maybe"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "NO-TOUCH", "ON"]), "+OK\r\n");
+        assert!(a.cmd(&["CLIENT", "INFO"]).contains(" flags=eT "));
+        assert_eq!(a.cmd(&["CLIENT", "NO-TOUCH", "off"]), "+OK\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "NO-TOUCH"]),
+            "-ERR wrong number of arguments for 'client|no-touch' command\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]),
+            "+OK\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETINFO", "lib-ver", "5.0"]), "+OK\r\n");
+        {
+            let lib = a.session_handle_lib();
+            assert_eq!(lib.0.as_deref(), Some(&b"redis-py"[..]));
+            assert_eq!(lib.1.as_deref(), Some(&b"5.0"[..]));
+        }
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "foo", "x"]),
+            "-ERR Unrecognized option 'foo'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]),
+            "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert!(a.cmd(&["CLIENT", "HELP"]).starts_with(
+            "*48\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ));
+        assert_eq!(
+            a.cmd(&["CLIENT", "NOPE"]),
+            "-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n"
+        );
+    }
+
+    trait LibOf {
+        fn session_handle_lib(&self) -> (Option<bytes::Bytes>, Option<bytes::Bytes>);
+    }
+
+    impl LibOf for TestClient {
+        fn session_handle_lib(&self) -> (Option<bytes::Bytes>, Option<bytes::Bytes>) {
+            let srv = self.session.server();
+            let h = srv.clients.get(self.session.id()).expect("registered");
+            let lib = h.lib.lock().clone();
+            lib
+        }
+    }
+}

@@ -509,3 +509,109 @@ const HELP: &[&str] = &[
 fn command_help(ctx: &mut Ctx) {
     help(ctx, HELP);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    const GET_INFO: &str =
+        "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n\
+        *3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n\
+        +access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n\
+        *2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n\
+        $4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n\
+        *0\r\n";
+
+    #[test]
+    fn info_matches_redis_layout() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        // Byte for byte what redis-server 7.0.15 sends.
+        assert_eq!(
+            c.cmd(&["COMMAND", "INFO", "nosuch", "get"]),
+            format!("*2\r\n$-1\r\n{GET_INFO}")
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "INFO", "client|no-evict"]),
+            "*1\r\n*10\r\n$15\r\nclient|no-evict\r\n:3\r\n*4\r\n+admin\r\n+noscript\r\n\
+             +loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n\
+             +@connection\r\n*0\r\n*0\r\n*0\r\n"
+        );
+        let count = c.cmd(&["COMMAND", "COUNT"]);
+        let n: usize = count[1..count.len() - 2].parse().unwrap_or(0);
+        assert_eq!(n, srv.commands.len());
+        assert!(c.cmd(&["COMMAND"]).starts_with(&format!("*{n}\r\n")));
+        c.cmd(&["HELLO", "3"]);
+        let r3 = c.cmd(&["COMMAND", "INFO", "get"]);
+        assert!(
+            r3.starts_with("*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly"),
+            "{r3}"
+        );
+    }
+
+    #[test]
+    fn list_docs_getkeys() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        let all = c.cmd(&["COMMAND", "LIST"]);
+        assert!(all.contains("$11\r\nclient|list\r\n") && all.contains("$3\r\nget\r\n"));
+        assert_eq!(
+            c.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config|g*"]),
+            "*1\r\n$10\r\nconfig|get\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "LIST", "FILTERBY", "aclcat", "xx"]),
+            "*0\r\n"
+        );
+        assert!(c
+            .cmd(&["COMMAND", "LIST", "FILTERBY", "aclcat", "string"])
+            .contains("$3\r\nset\r\n"));
+        assert_eq!(
+            c.cmd(&["COMMAND", "LIST", "FILTERBY", "foo", "x"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(c.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
+        assert_eq!(
+            c.cmd(&["COMMAND", "DOCS", "get"]),
+            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a \
+             key.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\n\
+             complexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n\
+             $4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "set", "a", "b"]),
+            "*1\r\n$1\r\na\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "del", "a", "b"]),
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYSANDFLAGS", "set", "a", "b"]),
+            "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYSANDFLAGS", "set", "a", "b", "get"]),
+            "*1\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]),
+            "-ERR Invalid number of arguments specified for command\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "client", "list"]),
+            "-ERR The command has no key arguments\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "client", "nosuch"]),
+            "-ERR Invalid command specified\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "nosuch", "x"]),
+            "-ERR Invalid command specified\r\n"
+        );
+        assert!(c.cmd(&["COMMAND", "HELP"]).starts_with(
+            "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ));
+    }
+}
