@@ -74,21 +74,12 @@ pub struct Session {
 impl Session {
     /// A new session on `server`, registered as a connected client.
     pub fn new(server: Arc<Server>, info: ClientInfo, waker: Arc<dyn Waker>, now: Now) -> Self {
-        let handle = Arc::new(ClientHandle {
-            id: server.clients.next_id(),
+        let handle = Arc::new(ClientHandle::new(
+            server.clients.next_id(),
             info,
-            created_ms: now.ms(),
-            last_interaction_ms: now.ms().into(),
-            db: 0.into(),
-            name: Default::default(),
-            lib: Default::default(),
-            last_cmd: parking_lot::Mutex::new("NULL".into()),
-            resp: 2.into(),
-            killed: false.into(),
-            qbuf: 0.into(),
-            omem: 0.into(),
+            now.ms(),
             waker,
-        });
+        ));
         server.clients.insert(handle.clone());
         Stats::add(&server.stats.total_connections_received, 1);
         Session {
@@ -134,7 +125,7 @@ impl Session {
                 Err(DecodeError::Protocol(msg)) => {
                     let line = format!("ERR {msg}");
                     self.out.error(&line);
-                    Stats::add(&self.server.stats.total_error_replies, 1);
+                    self.server.stats.record_error(line.as_bytes());
                     self.state.close_after_reply = true;
                     buf.clear();
                 }
@@ -150,15 +141,14 @@ impl Session {
     fn execute(&mut self, now: Now) {
         let server = &*self.server;
         let Some(cmd) = resolve(server, &self.args, &mut self.out) else {
-            Stats::add(&server.stats.total_error_replies, 1);
-            Stats::add(&server.stats.unexpected_error_replies, 1);
+            server.stats.record_error(b"ERR");
             return;
         };
         if !cmd.arity_ok(self.args.len()) {
             let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
             self.out.error(&msg);
             cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
-            Stats::add(&server.stats.total_error_replies, 1);
+            server.stats.record_error(msg.as_bytes());
             return;
         }
         let Some(handler) = cmd.handler else { return };
@@ -169,8 +159,8 @@ impl Session {
         cmd.calls.fetch_add(1, Ordering::Relaxed);
         Stats::add(&server.stats.total_commands_processed, 1);
         if failed {
+            // total_error_replies was counted by Ctx::error, per error reply.
             cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
-            Stats::add(&server.stats.total_error_replies, 1);
         }
     }
 

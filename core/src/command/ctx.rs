@@ -79,13 +79,14 @@ impl<'a> Ctx<'a> {
 
     /// Replies with an error and records it as a failed call.
     pub fn error(&mut self, msg: &str) {
-        self.failed = true;
-        self.out.error(msg);
+        self.error_bytes(msg.as_bytes());
     }
 
     /// Replies with an error built from raw bytes and records it.
     pub fn error_bytes(&mut self, msg: &[u8]) {
         self.failed = true;
+        // Counted here, per error reply, as Redis counts total_error_replies and errorstats.
+        self.server.stats.record_error(msg);
         self.out.error_bytes(msg);
     }
 
