@@ -24,13 +24,29 @@ pub struct Entry {
     pub access: u32,
 }
 
+impl Entry {
+    /// Whether the entry's TTL has passed at `now_ms`. As in Redis, a key is still alive at the
+    /// very millisecond it expires and gone one millisecond later.
+    #[inline]
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at < now_ms
+    }
+}
+
 /// The keys of one database that hash into one shard.
+///
+/// Ordering invariant (SCAN and the active expiry cursor rely on it): an element's position in
+/// `map` or `volatile` never increases. New keys are appended at the end and removal is always
+/// `swap_remove`, which moves the last element down into the hole. Never use `shift_remove`,
+/// `insert` at an index, sorting or anything else that moves elements up.
 #[derive(Clone)]
 pub struct DbShard {
     /// Key → entry. An index map: O(1) random sampling and a scan cursor that survives growth.
     pub map: IndexMap<SmallBytes, Entry, KeyHasher>,
     /// Keys that carry a TTL.
     pub volatile: IndexSet<SmallBytes, KeyHasher>,
+    /// Next position of `volatile` the active expiry cycle examines (Redis's `expires_cursor`).
+    pub expire_cursor: usize,
 }
 
 impl DbShard {
@@ -39,6 +55,7 @@ impl DbShard {
         DbShard {
             map: IndexMap::with_hasher(hasher),
             volatile: IndexSet::with_hasher(hasher),
+            expire_cursor: 0,
         }
     }
 
@@ -55,8 +72,7 @@ impl DbShard {
     /// Index of a live key; an expired key is deleted on the way (lazy expiry) and counted.
     pub fn find(&mut self, key: &[u8], now_ms: u64, expired: &mut u64) -> Option<usize> {
         let idx = self.map.get_index_of(key)?;
-        let at = self.map[idx].expire_at;
-        if at != 0 && at <= now_ms {
+        if self.map[idx].is_expired(now_ms) {
             self.remove(key);
             *expired += 1;
             return None;
@@ -148,6 +164,7 @@ impl DbShard {
     pub fn clear(&mut self) {
         self.map = IndexMap::with_hasher(*self.map.hasher());
         self.volatile = IndexSet::with_hasher(*self.volatile.hasher());
+        self.expire_cursor = 0;
     }
 }
 

@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 use super::db::{DbShard, Entry, Slot};
 use super::value::Value;
 use super::{Keyspace, Shard};
+use crate::util::small_bytes::SmallBytes;
 
 /// The shards a command holds, plus the database it works in and the current time.
 pub struct Locked<'a> {
@@ -71,33 +72,45 @@ impl<'a> Locked<'a> {
 
     /// The live entry of `key`, reclaiming it first if it has expired.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let touch = self.touch;
+        self.lookup(key, touch, false)
+    }
+
+    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let touch = self.touch;
+        self.lookup(key, touch, true)
+    }
+
+    /// A read lookup that leaves the access time alone but counts a hit or miss, as Redis's
+    /// `LOOKUP_NOTOUCH` reads do (EXISTS, TYPE, TTL, OBJECT).
+    pub fn get_read_no_touch(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, true)
+    }
+
+    /// The one lookup path: lazy expiry, then optionally the access time and the hit/miss stats.
+    fn lookup(&mut self, key: &[u8], touch: bool, stats: bool) -> Option<&mut Entry> {
         let now = self.now_ms;
         let ks = self.ks;
-        let touch = self.touch;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
         if expired > 0 {
             ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
         }
+        if stats {
+            let counter = if found.is_some() {
+                &ks.keyspace_hits
+            } else {
+                &ks.keyspace_misses
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         let entry = shard.map.get_index_mut(found?).map(|(_, e)| e)?;
         if touch {
             entry.access = lru_clock(now);
         }
         Some(entry)
-    }
-
-    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
-    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let ks = self.ks;
-        let found = self.get(key);
-        let counter = if found.is_some() {
-            &ks.keyspace_hits
-        } else {
-            &ks.keyspace_misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
     }
 
     /// Finds `key` for a write with one hash lookup (lazy expiry applied): its live entry or
@@ -150,6 +163,60 @@ impl<'a> Locked<'a> {
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let access = lru_clock(self.now_ms);
         self.shard_mut(key).put(key, value, expire_at, access);
+    }
+
+    /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
+    /// RENAME and MOVE carry an entry over unchanged.
+    pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
+        self.shard_mut(key)
+            .put(key, entry.value, entry.expire_at, entry.access);
+    }
+
+    /// A uniformly random live key among the locked shards of the current database; expired keys
+    /// met on the way are reclaimed, as Redis's RANDOMKEY does. `pick(n)` returns a number in
+    /// `0..n`.
+    pub fn random_key(&mut self, mut pick: impl FnMut(usize) -> usize) -> Option<SmallBytes> {
+        let now = self.now_ms;
+        let ks = self.ks;
+        let db = self.db;
+        let mut reclaimed = 0;
+        let found = loop {
+            let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
+            if total == 0 {
+                break None;
+            }
+            // Weighting by shard size keeps the choice uniform over keys, not over shards.
+            let mut r = pick(total).min(total - 1);
+            let Some(shard) = self
+                .guards
+                .iter_mut()
+                .map(|(_, g)| &mut g.dbs[db])
+                .find(|d| {
+                    if r < d.len() {
+                        true
+                    } else {
+                        r -= d.len();
+                        false
+                    }
+                })
+            else {
+                break None;
+            };
+            let Some((key, entry)) = shard.map.get_index(r) else {
+                break None;
+            };
+            if entry.is_expired(now) {
+                let key = key.clone();
+                shard.remove(&key);
+                reclaimed += 1;
+                continue;
+            }
+            break Some(key.clone());
+        };
+        if reclaimed > 0 {
+            ks.expired_keys.fetch_add(reclaimed, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Deletes `key`, returning its entry if it was live.
