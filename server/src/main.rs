@@ -1,65 +1,378 @@
 //! lode-server: starts lode with redis-server's command line and configuration syntax.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod cli;
+mod conf;
+mod host;
+mod log;
+
+use std::io::Write;
+use std::sync::{mpsc, Arc};
 
 use lode_core::config::Config;
-use lode_core::server::NullHost;
 use lode_core::Server;
-use lode_transport_tokio::{now, serve, ListenConfig, Listeners};
+use lode_transport_tokio::{now, Flavor, ListenConfig, Listeners, Options};
+use parking_lot::Mutex;
+
+use crate::cli::{Cli, RunArgs};
+use crate::conf::{Boot, ConfError, Loader};
+use crate::host::{HostShared, LodeHost, Shutdown};
+use crate::log::LogLevel;
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The Redis version lode is compatible with (error banners, INFO).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// File descriptors kept beyond `maxclients` for listeners, logs and persistence (as Redis).
+const RESERVED_FDS: u64 = 32;
+
+/// The pid file a daemonized server writes when none is configured (Redis's default).
+const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
+
 fn main() {
-    let mut config = Config::default();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let name = args[i].trim_start_matches("--").to_ascii_lowercase();
-        let val = args.get(i + 1).cloned().unwrap_or_default();
-        match name.as_str() {
-            "port" => config.port = val.parse().unwrap_or(6379),
-            "bind" => config.bind = val.split_whitespace().map(String::from).collect(),
-            "unixsocket" => config.unixsocket = val,
-            "enable-debug-command" => config.enable_debug_command = val,
-            _ => {}
+    log::init();
+    let argv: Vec<Vec<u8>> = {
+        use std::os::unix::ffi::OsStringExt;
+        std::env::args_os().map(|a| a.into_vec()).collect()
+    };
+    let prog = argv
+        .first()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .unwrap_or_else(|| "lode-server".into());
+    match cli::parse(argv.get(1..).unwrap_or(&[])) {
+        Cli::Version => {
+            println!("{}", cli::version_line());
+            std::process::exit(0);
         }
-        i += 2;
+        Cli::Help => {
+            eprint!("{}", cli::usage());
+            std::process::exit(1);
+        }
+        Cli::TestMemory => {
+            eprintln!("lode-server does not implement --test-memory.");
+            std::process::exit(1);
+        }
+        Cli::CheckSystem => std::process::exit(0),
+        Cli::Run(args) => run(&prog, args),
     }
-    tracing_subscriber::fmt().with_target(false).init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async move {
-        let listen = ListenConfig {
-            tcp: config
-                .bind
-                .iter()
-                .filter_map(|b| {
-                    let host = b.trim_start_matches('-');
-                    let ip: std::net::IpAddr = host.parse().ok()?;
-                    Some(SocketAddr::new(ip, config.port))
-                })
-                .collect(),
-            unix: (!config.unixsocket.is_empty()).then(|| config.unixsocket.clone()),
-            unix_perm: config.unixsocketperm,
-            backlog: config.tcp_backlog,
-            keepalive_secs: config.tcp_keepalive,
+}
+
+/// Loads the configuration or exits as redis-server does on a bad one.
+fn load_config(args: &RunArgs) -> (Config, Boot) {
+    let mut config = Config::default();
+    let mut boot = Boot::default();
+    if args.any_args {
+        let mut stdin = std::io::stdin();
+        let stdin: Option<&mut dyn std::io::Read> = if args.from_stdin {
+            Some(&mut stdin)
+        } else {
+            None
         };
-        let seed = now().micros() ^ u64::from(std::process::id());
-        let server = Arc::new(Server::new(config, seed, Box::new(NullHost), now()));
-        let listeners = Listeners::bind(&listen).expect("bind");
-        let ticker = server.clone();
-        tokio::spawn(async move {
+        let result = Loader::new(&mut config, &mut boot).load(
+            args.config_file.as_deref(),
+            stdin,
+            Some(&args.options),
+        );
+        match result {
+            Ok(()) => {}
+            Err(ConfError::Open(msg)) => {
+                log::line(LogLevel::Warning, &msg);
+                std::process::exit(1);
+            }
+            Err(e) => {
+                let _ = std::io::stderr().write_all(&e.report());
+                std::process::exit(1);
+            }
+        }
+    }
+    (config, boot)
+}
+
+fn run(prog: &str, args: RunArgs) {
+    let (mut config, boot) = load_config(&args);
+    if boot.daemonize {
+        daemonize();
+    }
+    let pid = std::process::id();
+    log::line(
+        LogLevel::Warning,
+        "oO0OoO0OoO0Oo lode is starting oO0OoO0OoO0Oo",
+    );
+    log::line(
+        LogLevel::Warning,
+        &format!(
+            "lode version={}, redis_version={REDIS_VERSION}, bits={}, pid={pid}, just started",
+            env!("CARGO_PKG_VERSION"),
+            usize::BITS
+        ),
+    );
+    if args.any_args {
+        log::line(LogLevel::Warning, "Configuration loaded");
+    } else {
+        log::line(
+            LogLevel::Warning,
+            &format!(
+                "Warning: no config file specified, using the default config. In order to \
+                 specify a config file use {prog} /path/to/redis.conf"
+            ),
+        );
+    }
+    log::set_role_master();
+    // Block the shutdown signals before any thread exists, so every thread inherits the mask
+    // and only the signal thread's sigwait sees them.
+    let signals = block_shutdown_signals();
+    adjust_open_files_limit(&mut config);
+
+    let listen = ListenConfig {
+        bind: config.bind.clone(),
+        port: config.port,
+        unixsocket: config.unixsocket.clone(),
+        unixsocketperm: config.unixsocketperm,
+        backlog: config.tcp_backlog,
+    };
+    let listeners = match Listeners::bind(&listen) {
+        Ok(l) => l,
+        Err(e) => {
+            log::line(LogLevel::Warning, &e.to_string());
+            std::process::exit(1);
+        }
+    };
+    let unix_path = listeners.unix_path().map(str::to_owned);
+
+    let (tx, rx) = mpsc::channel();
+    let shared = Arc::new(HostShared {
+        shutdown: Mutex::new(tx.clone()),
+        config_file: args.config_file.clone(),
+    });
+    let port = config.port;
+    let seed = now().micros() ^ u64::from(pid).rotate_left(32);
+    let server = Arc::new(Server::new(config, seed, Box::new(LodeHost(shared)), now()));
+
+    let pidfile = if !boot.pidfile.is_empty() {
+        Some(boot.pidfile.clone())
+    } else if boot.daemonize {
+        Some(DEFAULT_PIDFILE.to_string())
+    } else {
+        None
+    };
+    if let Some(path) = &pidfile {
+        // Best effort, as Redis: an unwritable pid file is not fatal.
+        if let Err(e) = std::fs::write(path, format!("{pid}\n")) {
+            log::line(
+                LogLevel::Warning,
+                &format!(
+                    "Failed to write PID file: {}",
+                    lode_transport_tokio::strerror(&e)
+                ),
+            );
+        }
+    }
+
+    let threads = boot.io_threads.unwrap_or_else(default_threads);
+    let opts = Options {
+        threads,
+        flavor: match std::env::var("LODE_TOKIO_FLAVOR").as_deref() {
+            Ok("work-stealing") => Flavor::WorkStealing,
+            _ => Flavor::ThreadPerCore,
+        },
+    };
+    if boot.always_show_logo {
+        log::raw(LogLevel::Notice, &logo(port, pid));
+    } else {
+        log::line(
+            LogLevel::Notice,
+            &format!("Running mode=standalone, port={port}."),
+        );
+    }
+    log::line(LogLevel::Warning, "Server initialized");
+    let running = match lode_transport_tokio::start(server, listeners, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            log::line(
+                LogLevel::Warning,
+                &format!(
+                    "Failed creating the event loop. Error message: '{}'",
+                    lode_transport_tokio::strerror(&e)
+                ),
+            );
+            std::process::exit(1);
+        }
+    };
+    log::line(LogLevel::Notice, "Ready to accept connections");
+    if let Some(p) = &unix_path {
+        log::line(
+            LogLevel::Notice,
+            &format!("The server is now ready to accept connections at {p}"),
+        );
+    }
+    spawn_signal_thread(signals, tx);
+
+    // Only the first request counts; later ones arrive while we are already exiting.
+    let _reason = rx.recv();
+    log::line(LogLevel::Warning, "User requested shutdown...");
+    running.shutdown();
+    if let Some(p) = &unix_path {
+        log::line(LogLevel::Notice, "Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(p) {
+            log::line(
+                LogLevel::Warning,
+                &format!(
+                    "Error removing the unix socket file: {}",
+                    lode_transport_tokio::strerror(&e)
+                ),
+            );
+        }
+    }
+    if let Some(p) = &pidfile {
+        log::line(LogLevel::Notice, "Removing the pid file.");
+        let _ = std::fs::remove_file(p);
+    }
+    log::line(LogLevel::Warning, "lode is now ready to exit, bye bye...");
+    std::process::exit(0);
+}
+
+/// Worker threads when `io-threads` is not set: one per core.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The startup banner shown with `always-show-logo yes`; the Redis test suite finds the
+/// server's pid in it (" PID: <pid>").
+fn logo(port: u16, pid: u32) -> String {
+    format!(
+        "\n\
+         \x20   _                 _\n\
+         \x20  | | ___   __| | ___       lode {} (Redis {REDIS_VERSION} compatible) {} bit\n\
+         \x20  | |/ _ \\ / _` |/ _ \\\n\
+         \x20  | | (_) | (_| |  __/      Running in standalone mode\n\
+         \x20  |_|\\___/ \\__,_|\\___|      Port: {port}\n\
+         \x20                            PID: {pid}\n\n",
+        env!("CARGO_PKG_VERSION"),
+        usize::BITS
+    )
+}
+
+/// Redis's daemonize(): fork, the parent exits, the child leaves the terminal behind.
+/// Called before any thread is started, so the fork is safe.
+fn daemonize() {
+    // SAFETY: single-threaded at this point; fork/setsid/open/dup2 have no Rust invariants.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                log::line(LogLevel::Warning, "Can't daemonize: fork failed");
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => std::process::exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR, 0);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// Blocks SIGTERM and SIGINT in the calling thread (and every thread it starts later).
+fn block_shutdown_signals() -> libc::sigset_t {
+    // SAFETY: plain libc signal-set manipulation on a set we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Waits for SIGTERM/SIGINT and turns the first into a shutdown request; a second SIGINT
+/// exits at once, as Redis does when the user insists.
+fn spawn_signal_thread(set: libc::sigset_t, tx: mpsc::Sender<Shutdown>) {
+    let spawned = std::thread::Builder::new()
+        .name("lode-signals".into())
+        .spawn(move || {
+            let mut requested = false;
             loop {
-                let hz = ticker.hz();
-                tokio::time::sleep(std::time::Duration::from_millis(1000 / hz as u64)).await;
-                ticker.tick(now());
+                let mut sig: libc::c_int = 0;
+                // SAFETY: `set` is a valid, initialised signal set.
+                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                    continue;
+                }
+                if requested {
+                    if sig == libc::SIGINT {
+                        log::from_signal_handler("You insist... exiting now.");
+                        std::process::exit(1);
+                    }
+                    continue;
+                }
+                requested = true;
+                let name = if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                log::from_signal_handler(&format!("Received {name} scheduling shutdown..."));
+                let _ = tx.send(Shutdown::Signal(sig));
             }
         });
-        tracing::info!("Ready to accept connections");
-        serve(server, listeners, 300).await;
-    });
+    if spawned.is_err() {
+        log::line(LogLevel::Warning, "Can't start the signal thread");
+        std::process::exit(1);
+    }
+}
+
+/// Raises the open-files limit to fit `maxclients`, or lowers `maxclients` to fit the
+/// limit, logging what Redis logs in either case.
+fn adjust_open_files_limit(config: &mut Config) {
+    let wanted = config.maxclients as u64 + RESERVED_FDS;
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    let old = lim.rlim_cur as u64;
+    if old >= wanted {
+        return;
+    }
+    let hard = lim.rlim_max as u64;
+    let best = if lim.rlim_max == libc::RLIM_INFINITY {
+        wanted
+    } else {
+        wanted.min(hard)
+    };
+    lim.rlim_cur = best as libc::rlim_t;
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0;
+    let got = if set { best } else { old };
+    if got >= wanted {
+        log::line(
+            LogLevel::Notice,
+            &format!(
+                "Increased maximum number of open files to {got} (it was originally set to {old})."
+            ),
+        );
+        return;
+    }
+    let reduced = got.saturating_sub(RESERVED_FDS).max(1);
+    log::line(
+        LogLevel::Warning,
+        &format!(
+            "You requested maxclients of {} requiring at least {wanted} max file descriptors.",
+            config.maxclients
+        ),
+    );
+    log::line(
+        LogLevel::Warning,
+        &format!(
+            "Current maximum open files is {got}. maxclients has been reduced to {reduced} to \
+             compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+        ),
+    );
+    let _ = config.apply("maxclients", &[reduced.to_string()]);
 }

@@ -1,66 +1,241 @@
-//! One client connection: reads into a buffer, feeds the session, writes its replies back in
-//! one write per batch.
+//! One client connection: a hand-written future that moves bytes between the socket and a
+//! core `Session`.
+//!
+//! Each poll reads whatever the socket has (one `read`), lets the session execute every
+//! complete command in it, and writes all the replies with one `write`. Tokio clears read
+//! readiness on a short read, so the next poll does not spend an `EAGAIN` syscall finding out
+//! that the client has nothing more yet. There is no `select!`: readiness, the cross-session
+//! wake-up and the idle timer are polled directly, so the hot path allocates nothing.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use bytes::BytesMut;
-use lode_core::{ClientInfo, Server, Session, SessionEvent, Waker};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
+use atomic_waker::AtomicWaker;
+use bytes::{BufMut, BytesMut};
+use lode_core::{ClientInfo, Now, Server, Session};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
 
 use crate::now;
 
-/// Wakes a connection task when another session made it ready.
-struct NotifyWaker(Notify);
+/// Read buffer size: large enough for a deep pipeline of small commands in one `read`.
+const READ_CHUNK: usize = 16 * 1024;
 
-impl Waker for NotifyWaker {
+/// Below this much free space the read buffer is grown before the next read.
+const MIN_SPARE: usize = 4 * 1024;
+
+/// An idle connection's read buffer is shrunk back to `READ_CHUNK` above this capacity, so a
+/// single large request does not pin memory for the connection's lifetime.
+const SHRINK_ABOVE: usize = 256 * 1024;
+
+/// Pending output above which the connection stops reading new commands until the client
+/// has drained its replies. This bounds what a client that pipelines without reading can
+/// make the server buffer (output buffer limits proper are enforced by the core later).
+pub(crate) const OUTPUT_BACKPRESSURE: usize = 64 * 1024 * 1024;
+
+/// How long a closing connection may take to flush its last replies to a client that does
+/// not read them.
+const CLOSE_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
+/// The session's waker: another session (PUBLISH, CLIENT KILL, a push serving BLPOP) sets the
+/// flag and wakes the connection task, which then polls the session again.
+#[derive(Default)]
+pub(crate) struct WakeSlot {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl lode_core::Waker for WakeSlot {
     fn wake(&self) {
-        self.0.notify_one();
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
 
-/// Initial read buffer size; grows as needed for large requests.
-const READ_CHUNK: usize = 16 * 1024;
+/// The state of one connection, polled as a future until the connection ends.
+pub(crate) struct Connection<S> {
+    sock: S,
+    session: Session,
+    wake: Arc<WakeSlot>,
+    rbuf: BytesMut,
+    /// The idle/blocking deadline timer and the instant (Unix µs) it is armed for.
+    timer: Option<(Pin<Box<Sleep>>, u64)>,
+    /// Set once the session asked to close: stop reading, flush, then end.
+    closing: bool,
+    /// Whether the backpressure notice was logged for this connection.
+    throttled_logged: bool,
+}
 
-/// Serves one client until it disconnects or the session asks to close.
-pub async fn drive<S>(server: Arc<Server>, mut stream: S, info: ClientInfo)
+impl<S> Connection<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let waker = Arc::new(NotifyWaker(Notify::new()));
-    let mut session = Session::new(server, info, waker.clone(), now());
-    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
-    loop {
-        if rbuf.capacity() - rbuf.len() < 1024 {
-            rbuf.reserve(READ_CHUNK);
+    /// A connection serving `sock` as a new client of `server`.
+    pub(crate) fn new(server: Arc<Server>, sock: S, info: ClientInfo) -> Self {
+        let wake = Arc::new(WakeSlot::default());
+        let session = Session::new(server, info, wake.clone(), now());
+        Connection {
+            sock,
+            session,
+            wake,
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            timer: None,
+            closing: false,
+            throttled_logged: false,
         }
-        let deadline = session.poll_timeout();
-        let sleep = async {
-            match deadline {
-                Some(at) => {
-                    let wait = at.micros().saturating_sub(now().micros());
-                    tokio::time::sleep(std::time::Duration::from_micros(wait)).await
+    }
+
+    /// Reads once if the socket has data; `Ready(false)` = the connection is gone.
+    fn poll_read_once(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        if self.rbuf.capacity() - self.rbuf.len() < MIN_SPARE {
+            self.rbuf.reserve(READ_CHUNK);
+        }
+        let spare = self.rbuf.spare_capacity_mut();
+        let mut rb = ReadBuf::uninit(spare);
+        match Pin::new(&mut self.sock).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                if n == 0 {
+                    return Poll::Ready(false);
                 }
-                None => std::future::pending().await,
+                // SAFETY: `poll_read` initialised the first `n` bytes of the spare capacity.
+                unsafe { self.rbuf.advance_mut(n) };
+                lode_core::stats::Stats::add(
+                    &self.session.server().stats.total_net_input_bytes,
+                    n as u64,
+                );
+                Poll::Ready(true)
             }
+            Poll::Ready(Err(_)) => Poll::Ready(false),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Writes pending output until done or the socket is full; `Err(())` = connection gone.
+    fn flush(&mut self, cx: &mut Context<'_>) -> Result<(), ()> {
+        while !self.session.pending_output().is_empty() {
+            match Pin::new(&mut self.sock).poll_write(cx, self.session.pending_output()) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
+                Poll::Ready(Ok(n)) => self.session.consume_output(n),
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Arms the timer for the session's next deadline; `true` if it must be polled once
+    /// to register. The timer is moved only when the deadline comes earlier: a later
+    /// deadline (new input pushed the idle timeout back) is picked up when the timer fires,
+    /// so a busy connection does not touch the timer wheel per request.
+    fn sync_timer(&mut self) -> bool {
+        let Some(deadline) = self.session.poll_timeout() else {
+            self.timer = None;
+            return false;
         };
-        tokio::select! {
-            read = stream.read_buf(&mut rbuf) => match read {
-                Ok(0) | Err(_) => break,
-                Ok(_) => session.handle_input(now(), &mut rbuf),
-            },
-            _ = waker.0.notified() => {}
-            _ = sleep => session.handle_timeout(now()),
-        }
-        while !session.pending_output().is_empty() {
-            match stream.write(session.pending_output()).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => session.consume_output(n),
+        let at = deadline.micros();
+        if let Some((_, armed)) = &self.timer {
+            if *armed <= at {
+                return false;
             }
         }
-        if session.poll_event() == Some(SessionEvent::Close) {
-            let _ = stream.flush().await;
-            break;
+        let wait = Duration::from_micros(at.saturating_sub(now().micros()));
+        let when = Instant::now() + wait;
+        match &mut self.timer {
+            Some((sleep, armed)) => {
+                sleep.as_mut().reset(when);
+                *armed = at;
+            }
+            None => self.timer = Some((Box::pin(tokio::time::sleep_until(when)), at)),
+        }
+        true
+    }
+
+    fn start_closing(&mut self) {
+        if !self.closing {
+            self.closing = true;
+            let limit = now().micros() + CLOSE_FLUSH_LIMIT.as_micros() as u64;
+            let when = Instant::now() + CLOSE_FLUSH_LIMIT;
+            self.timer = Some((Box::pin(tokio::time::sleep_until(when)), limit));
+        }
+    }
+}
+
+impl<S> Future for Connection<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            let mut progressed = false;
+            // A wake-up needs no work of its own here yet: the loop below writes whatever the
+            // waking session queued and notices a CLIENT KILL through `is_closing`.
+            if this.wake.woken.swap(false, Ordering::Acquire) {
+                progressed = true;
+            }
+
+            let pending = this.session.pending_output().len();
+            if !this.closing && pending < OUTPUT_BACKPRESSURE {
+                match this.poll_read_once(cx) {
+                    Poll::Ready(true) => {
+                        this.session.handle_input(now(), &mut this.rbuf);
+                        if this.rbuf.is_empty() && this.rbuf.capacity() > SHRINK_ABOVE {
+                            this.rbuf = BytesMut::with_capacity(READ_CHUNK);
+                        }
+                        progressed = true;
+                    }
+                    Poll::Ready(false) => return Poll::Ready(()),
+                    Poll::Pending => {}
+                }
+            } else if !this.closing && !this.throttled_logged {
+                this.throttled_logged = true;
+                tracing::debug!(
+                    "Client id={} has {pending} bytes of unread replies: pausing its input",
+                    this.session.id()
+                );
+            }
+
+            if let Some((sleep, _)) = &mut this.timer {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    this.timer = None;
+                    if this.closing {
+                        // The client never drained its last replies: give up on them.
+                        return Poll::Ready(());
+                    }
+                    this.session.handle_timeout(Now(now().micros()));
+                    progressed = true;
+                }
+            }
+
+            if this.flush(cx).is_err() {
+                return Poll::Ready(());
+            }
+
+            if this.session.is_closing() {
+                if this.session.pending_output().is_empty() {
+                    return Poll::Ready(());
+                }
+                if !this.closing {
+                    this.start_closing();
+                    progressed = true;
+                }
+            } else if this.sync_timer() {
+                progressed = true;
+            }
+
+            if !progressed {
+                this.wake.task.register(cx.waker());
+                // A wake that raced with the registration must not be lost.
+                if !this.wake.woken.load(Ordering::Acquire) {
+                    return Poll::Pending;
+                }
+            }
         }
     }
 }

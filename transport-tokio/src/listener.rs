@@ -1,61 +1,225 @@
-//! TCP and Unix-socket listeners: accept, enforce maxclients, spawn a connection task.
+//! Binding the listening sockets the way redis-server does: every `bind` address on `port`
+//! (a leading `-` marks an address that may be missing), plus an optional Unix socket.
+//!
+//! Binding is synchronous and happens before any runtime starts, so the binary can report a
+//! failure (port in use, bad address) and exit like redis-server before serving anything.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::unix::fs::PermissionsExt;
 
-use lode_core::{ClientInfo, Server};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, UnixListener};
+use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::connection::drive;
-
-/// What to listen on.
+/// What to listen on, in redis.conf terms.
 #[derive(Clone, Debug, Default)]
 pub struct ListenConfig {
-    /// TCP addresses to bind (empty with port 0 = no TCP).
-    pub tcp: Vec<SocketAddr>,
-    /// Unix socket path, if any.
-    pub unix: Option<String>,
-    /// Permissions of the Unix socket file (0 = leave as created).
-    pub unix_perm: u32,
-    /// Listen backlog.
+    /// `bind` addresses ("127.0.0.1", "-::1", "*", "::*", host names).
+    pub bind: Vec<String>,
+    /// `port`; 0 = no TCP listener.
+    pub port: u16,
+    /// `unixsocket` path; empty = none.
+    pub unixsocket: String,
+    /// `unixsocketperm` (0 = leave the mode the umask gave).
+    pub unixsocketperm: u32,
+    /// `tcp-backlog`.
     pub backlog: u32,
-    /// TCP keepalive interval in seconds (0 = off).
-    pub keepalive_secs: u64,
 }
 
-/// Bound listeners, ready to serve.
+/// Listening sockets, bound and listening, not yet attached to a runtime.
+#[derive(Debug, Default)]
 pub struct Listeners {
-    tcp: Vec<TcpListener>,
-    unix: Option<UnixListener>,
+    pub(crate) tcp: Vec<std::net::TcpListener>,
+    pub(crate) unix: Option<(std::os::unix::net::UnixListener, String)>,
+}
+
+/// Why binding failed: the line redis-server logs just before exiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindError {
+    /// A TCP address could not be bound ("Failed listening on port N (TCP), aborting.").
+    Tcp { port: u16 },
+    /// The Unix socket could not be created; the text follows "Failed opening Unix socket: ".
+    Unix(String),
+    /// No TCP listener and no Unix socket.
+    Nowhere,
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::Tcp { port } => {
+                write!(f, "Failed listening on port {port} (TCP), aborting.")
+            }
+            BindError::Unix(e) => write!(f, "Failed opening Unix socket: {e}"),
+            BindError::Nowhere => write!(f, "Configured to not listen anywhere, exiting."),
+        }
+    }
+}
+
+impl std::error::Error for BindError {}
+
+/// The text of an OS error as C's `strerror` prints it (no " (os error N)" suffix).
+pub fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Errors that mean "this address family isn't available here": Redis skips such addresses.
+fn family_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ENOPROTOOPT
+                | libc::EPROTONOSUPPORT
+                | libc::ESOCKTNOSUPPORT
+                | libc::EPFNOSUPPORT
+                | libc::EAFNOSUPPORT
+        )
+    )
+}
+
+/// Resolves one bind address for the family its spelling implies (a ':' means IPv6).
+fn resolve(addr: &str, port: u16) -> Result<SocketAddr, (Option<io::Error>, String)> {
+    let v6 = addr.contains(':');
+    if addr == "*" {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+    }
+    if addr == "::*" {
+        return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port));
+    }
+    if let Ok(ip) = addr.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    match (addr, port).to_socket_addrs() {
+        Ok(mut found) => found.find(|a| a.is_ipv6() == v6).ok_or((
+            None,
+            "Address family for hostname not supported".to_string(),
+        )),
+        Err(e) => {
+            let text = e.to_string();
+            let text = text
+                .strip_prefix("failed to lookup address information: ")
+                .unwrap_or(&text)
+                .to_string();
+            Err((None, text))
+        }
+    }
+}
+
+fn tcp_listener(
+    sa: SocketAddr,
+    backlog: u32,
+) -> Result<std::net::TcpListener, (io::Error, String)> {
+    let domain = if sa.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let sock = Socket::new(domain, Type::STREAM, None).map_err(|e| {
+        let t = format!("socket: {}", strerror(&e));
+        (e, t)
+    })?;
+    if sa.is_ipv6() {
+        // Like Redis: IPv4 and IPv6 are separate listeners, so a v6 socket takes v6 only.
+        sock.set_only_v6(true).map_err(|e| {
+            let t = format!("setsockopt: {}", strerror(&e));
+            (e, t)
+        })?;
+    }
+    sock.set_reuse_address(true).map_err(|e| {
+        let t = format!("setsockopt SO_REUSEADDR: {}", strerror(&e));
+        (e, t)
+    })?;
+    sock.bind(&sa.into()).map_err(|e| {
+        let t = format!("bind: {}", strerror(&e));
+        (e, t)
+    })?;
+    sock.listen(backlog_arg(backlog)).map_err(|e| {
+        let t = format!("listen: {}", strerror(&e));
+        (e, t)
+    })?;
+    sock.set_nonblocking(true).map_err(|e| {
+        let t = format!("fcntl: {}", strerror(&e));
+        (e, t)
+    })?;
+    Ok(sock.into())
+}
+
+fn backlog_arg(backlog: u32) -> i32 {
+    i32::try_from(backlog).unwrap_or(i32::MAX).max(1)
+}
+
+fn unix_listener(
+    path: &str,
+    perm: u32,
+    backlog: u32,
+) -> Result<std::os::unix::net::UnixListener, String> {
+    // sun_path holds 108 bytes including the terminating NUL.
+    const SUN_PATH: usize = 108;
+    if path.len() > SUN_PATH - 1 {
+        return Err(format!(
+            "unix socket path too long ({}), must be under {SUN_PATH}",
+            path.len()
+        ));
+    }
+    // A stale socket file from an earlier run would make bind fail.
+    let _ = std::fs::remove_file(path);
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None)
+        .map_err(|e| format!("socket: {}", strerror(&e)))?;
+    let addr = SockAddr::unix(path).map_err(|e| format!("bind: {}", strerror(&e)))?;
+    sock.bind(&addr)
+        .map_err(|e| format!("bind: {}", strerror(&e)))?;
+    if perm != 0 {
+        // Best effort, as Redis does: a chmod failure does not stop the server.
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
+    }
+    sock.listen(backlog_arg(backlog))
+        .map_err(|e| format!("listen: {}", strerror(&e)))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| format!("fcntl: {}", strerror(&e)))?;
+    Ok(sock.into())
 }
 
 impl Listeners {
-    /// Binds every configured address.
-    pub fn bind(cfg: &ListenConfig) -> std::io::Result<Listeners> {
-        let mut tcp = Vec::new();
-        for addr in &cfg.tcp {
-            let sock = match addr {
-                SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
-                SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
-            };
-            sock.set_reuseaddr(true)?;
-            sock.bind(*addr)?;
-            tcp.push(sock.listen(cfg.backlog.max(1))?);
-        }
-        let unix = match &cfg.unix {
-            Some(path) => {
-                let _ = std::fs::remove_file(path);
-                let l = UnixListener::bind(path)?;
-                if cfg.unix_perm != 0 {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(cfg.unix_perm))?;
+    /// Binds every configured address, logging each failure as redis-server does.
+    pub fn bind(cfg: &ListenConfig) -> Result<Listeners, BindError> {
+        let mut out = Listeners::default();
+        if cfg.port != 0 {
+            // `bind "a b"` arrives as one argument from some callers: split it like Redis does.
+            for spec in cfg.bind.iter().flat_map(|b| b.split_whitespace()) {
+                let optional = spec.starts_with('-');
+                let addr = spec.strip_prefix('-').unwrap_or(spec);
+                let bound = resolve(addr, cfg.port)
+                    .and_then(|sa| tcp_listener(sa, cfg.backlog).map_err(|(e, t)| (Some(e), t)));
+                match bound {
+                    Ok(l) => out.tcp.push(l),
+                    Err((err, text)) => {
+                        tracing::warn!(
+                            "Warning: Could not create server TCP listening socket {addr}:{}: {text}",
+                            cfg.port
+                        );
+                        let skip = err.as_ref().is_some_and(|e| {
+                            (optional && e.raw_os_error() == Some(libc::EADDRNOTAVAIL))
+                                || family_unsupported(e)
+                        });
+                        if !skip {
+                            return Err(BindError::Tcp { port: cfg.port });
+                        }
+                    }
                 }
-                Some(l)
             }
-            None => None,
-        };
-        Ok(Listeners { tcp, unix })
+        }
+        if !cfg.unixsocket.is_empty() {
+            let l = unix_listener(&cfg.unixsocket, cfg.unixsocketperm, cfg.backlog)
+                .map_err(BindError::Unix)?;
+            out.unix = Some((l, cfg.unixsocket.clone()));
+        }
+        if out.tcp.is_empty() && out.unix.is_none() {
+            return Err(BindError::Nowhere);
+        }
+        Ok(out)
     }
 
     /// The local addresses of the TCP listeners.
@@ -65,66 +229,9 @@ impl Listeners {
             .filter_map(|l| l.local_addr().ok())
             .collect()
     }
-}
 
-/// Accepts connections on every listener until the future is dropped.
-pub async fn serve(server: Arc<Server>, listeners: Listeners, keepalive_secs: u64) {
-    let mut tasks = tokio::task::JoinSet::new();
-    for l in listeners.tcp {
-        let server = server.clone();
-        tasks.spawn(async move {
-            loop {
-                let Ok((stream, peer)) = l.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                if keepalive_secs > 0 {
-                    let sock = socket2::SockRef::from(&stream);
-                    let ka = socket2::TcpKeepalive::new()
-                        .with_time(std::time::Duration::from_secs(keepalive_secs));
-                    let _ = sock.set_tcp_keepalive(&ka);
-                }
-                let local = stream.local_addr().unwrap_or(peer);
-                spawn_client(&server, stream, ClientInfo::Tcp { peer, local });
-            }
-        });
+    /// The Unix socket path, if one is bound.
+    pub fn unix_path(&self) -> Option<&str> {
+        self.unix.as_ref().map(|(_, p)| p.as_str())
     }
-    if let Some(l) = listeners.unix {
-        let server = server.clone();
-        let path = l
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
-            .unwrap_or_default();
-        tasks.spawn(async move {
-            loop {
-                let Ok((stream, _)) = l.accept().await else {
-                    continue;
-                };
-                spawn_client(&server, stream, ClientInfo::Unix { path: path.clone() });
-            }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-}
-
-fn spawn_client<S>(server: &Arc<Server>, mut stream: S, info: ClientInfo)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let server = server.clone();
-    let maxclients = server.config.read().maxclients;
-    if server.clients.len() >= maxclients {
-        server
-            .stats
-            .rejected_connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tokio::spawn(async move {
-            let _ = stream
-                .write_all(b"-ERR max number of clients reached\r\n")
-                .await;
-        });
-        return;
-    }
-    tokio::spawn(drive(server, stream, info));
 }

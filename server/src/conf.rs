@@ -1,0 +1,390 @@
+//! Reading redis.conf: files, `include`, standard input and command-line options, applied in
+//! order to the core's `Config`, with redis-server's fatal error report on the first bad line.
+//!
+//! Every directive goes to `Config::apply`, which owns parameter knowledge. The few
+//! parameters only the binary acts on (log level and file, pid file, daemonize, working
+//! directory, worker threads, logo) are also recorded in [`Boot`]; while the core's table
+//! does not know one of those yet, `Boot` validates it itself.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use lode_core::config::Config;
+use lode_core::util::split_args::split_args;
+
+use crate::log::{self, LogLevel};
+
+/// The error text the core gives for a name it does not know.
+const UNKNOWN_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
+
+/// `include` nesting beyond this is taken for a loop (Redis would recurse until it crashed).
+const MAX_INCLUDE_DEPTH: usize = 64;
+
+/// Settings only the binary acts on.
+#[derive(Clone, Debug)]
+pub struct Boot {
+    /// `loglevel`.
+    pub loglevel: LogLevel,
+    /// `logfile` ("" = stdout).
+    pub logfile: String,
+    /// `pidfile` ("" = none unless daemonized).
+    pub pidfile: String,
+    /// `daemonize`.
+    pub daemonize: bool,
+    /// `io-threads`: worker threads of the transport.
+    pub io_threads: Option<usize>,
+    /// `always-show-logo`.
+    pub always_show_logo: bool,
+}
+
+impl Default for Boot {
+    fn default() -> Self {
+        Boot {
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            pidfile: String::new(),
+            daemonize: false,
+            io_threads: None,
+            always_show_logo: false,
+        }
+    }
+}
+
+fn one(args: &[String]) -> Result<&str, String> {
+    match args {
+        [v] => Ok(v.as_str()),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(args: &[String]) -> Result<bool, String> {
+    match one(args)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+impl Boot {
+    /// Whether `name` (lowercase) is one the binary acts on.
+    fn knows(name: &str) -> bool {
+        matches!(
+            name,
+            "loglevel"
+                | "logfile"
+                | "pidfile"
+                | "daemonize"
+                | "dir"
+                | "io-threads"
+                | "always-show-logo"
+        )
+    }
+
+    /// Records a binary-side directive; the error is Redis's text for a bad value.
+    fn observe(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        match name {
+            "loglevel" => {
+                self.loglevel = LogLevel::parse(one(args)?).ok_or_else(|| {
+                    "argument(s) must be one of the following: debug, verbose, notice, warning"
+                        .to_string()
+                })?;
+                log::set_level(self.loglevel);
+            }
+            "logfile" => {
+                self.logfile = one(args)?.to_string();
+                log::set_file(&self.logfile);
+            }
+            "pidfile" => self.pidfile = one(args)?.to_string(),
+            "daemonize" => self.daemonize = yes_no(args)?,
+            "always-show-logo" => self.always_show_logo = yes_no(args)?,
+            "io-threads" => {
+                let n: i64 = one(args)?
+                    .parse()
+                    .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+                if !(1..=128).contains(&n) {
+                    return Err("argument must be between 1 and 128 inclusive".into());
+                }
+                self.io_threads = Some(n as usize);
+            }
+            // Redis changes directory as soon as it reads `dir`, so later relative paths
+            // (includes, log file, socket, dump files) resolve against it.
+            "dir" => std::env::set_current_dir(one(args)?)
+                .map_err(|e| lode_transport_tokio::strerror(&e))?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A fatal configuration problem; `main` prints it and exits 1.
+#[derive(Debug)]
+pub enum ConfError {
+    /// A bad line: Redis's "*** FATAL CONFIG FILE ERROR ***" report.
+    Line {
+        /// 1-based line number, `None` for a check made after the last line.
+        line: Option<usize>,
+        /// The offending line, trimmed.
+        text: Vec<u8>,
+        /// Why.
+        reason: String,
+    },
+    /// A config file (or an `include`d one) could not be opened: logged, not reported.
+    Open(String),
+}
+
+impl ConfError {
+    /// The bytes redis-server writes to stderr for this error (empty for `Open`, which goes
+    /// to the log).
+    pub fn report(&self) -> Vec<u8> {
+        match self {
+            ConfError::Line { line, text, reason } => {
+                let mut out = format!(
+                    "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n",
+                    crate::REDIS_VERSION
+                )
+                .into_bytes();
+                if let Some(n) = line {
+                    out.extend_from_slice(
+                        format!("Reading the configuration file, at line {n}\n>>> '").as_bytes(),
+                    );
+                    out.extend_from_slice(text);
+                    out.extend_from_slice(b"'\n");
+                }
+                out.extend_from_slice(reason.as_bytes());
+                out.push(b'\n');
+                out
+            }
+            ConfError::Open(_) => Vec::new(),
+        }
+    }
+}
+
+/// Loads configuration into `config` and `boot`.
+pub struct Loader<'a> {
+    /// The engine's configuration.
+    pub config: &'a mut Config,
+    /// The binary's own settings.
+    pub boot: &'a mut Boot,
+    depth: usize,
+}
+
+fn has_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Files matching a shell pattern, sorted, via libc's glob (what Redis uses).
+fn glob_paths(pattern: &str) -> Vec<PathBuf> {
+    use std::ffi::{CStr, CString};
+    let Ok(c) = CString::new(pattern) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    // SAFETY: glob fills `g`, which we read within gl_pathc and free with globfree.
+    unsafe {
+        let mut g: libc::glob_t = std::mem::zeroed();
+        if libc::glob(c.as_ptr(), 0, None, &mut g) == 0 {
+            for i in 0..g.gl_pathc {
+                let p = *g.gl_pathv.add(i);
+                if !p.is_null() {
+                    use std::os::unix::ffi::OsStrExt;
+                    let bytes = CStr::from_ptr(p).to_bytes();
+                    out.push(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)));
+                }
+            }
+        }
+        libc::globfree(&mut g);
+    }
+    out
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ConfError> {
+    std::fs::read(path).map_err(|e| {
+        ConfError::Open(format!(
+            "Fatal error, can't open config file '{}': {}",
+            path.display(),
+            lode_transport_tokio::strerror(&e)
+        ))
+    })
+}
+
+impl<'a> Loader<'a> {
+    /// A loader writing into `config` and `boot`.
+    pub fn new(config: &'a mut Config, boot: &'a mut Boot) -> Self {
+        Loader {
+            config,
+            boot,
+            depth: 0,
+        }
+    }
+
+    /// Redis's loadServerConfig: the file (or every file a pattern matches), then stdin,
+    /// then the command-line options, parsed as one text.
+    pub fn load(
+        &mut self,
+        file: Option<&Path>,
+        stdin: Option<&mut dyn Read>,
+        options: Option<&[u8]>,
+    ) -> Result<(), ConfError> {
+        let mut text = Vec::new();
+        if let Some(path) = file {
+            let name = path.to_string_lossy();
+            if has_glob(&name) {
+                // A pattern matching nothing is fine: it allows an empty conf.d directory.
+                for p in glob_paths(&name) {
+                    text.extend_from_slice(&read_file(&p)?);
+                }
+            } else {
+                text.extend_from_slice(&read_file(path)?);
+            }
+        }
+        if let Some(input) = stdin {
+            log::line(LogLevel::Warning, "Reading config from stdin");
+            let _ = input.read_to_end(&mut text);
+        }
+        if let Some(opts) = options {
+            text.push(b'\n');
+            text.extend_from_slice(opts);
+        }
+        self.load_string(&text)
+    }
+
+    /// Applies config-file text line by line.
+    pub fn load_string(&mut self, text: &[u8]) -> Result<(), ConfError> {
+        for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+            let line = trim(raw);
+            if line.is_empty() || line[0] == b'#' {
+                continue;
+            }
+            let fail = |reason: String| ConfError::Line {
+                line: Some(i + 1),
+                text: line.to_vec(),
+                reason,
+            };
+            let Some(argv) = split_args(line) else {
+                return Err(fail("Unbalanced quotes in configuration line".into()));
+            };
+            let Some((name, rest)) = argv.split_first() else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+            let args: Vec<String> = rest
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            if name == "include" && args.len() == 1 {
+                if self.depth >= MAX_INCLUDE_DEPTH {
+                    return Err(fail("Too many nested includes".into()));
+                }
+                self.depth += 1;
+                let r = self.load(Some(Path::new(&args[0])), None, None);
+                self.depth -= 1;
+                r?;
+                continue;
+            }
+            self.apply(&name, &args).map_err(fail)?;
+        }
+        // Redis checks the log file can be opened once everything is read: failing later,
+        // when nobody would see the message, would be worse.
+        if !self.boot.logfile.is_empty() {
+            if let Err(e) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.boot.logfile)
+            {
+                return Err(ConfError::Line {
+                    line: None,
+                    text: Vec::new(),
+                    reason: format!(
+                        "Can't open the log file: {}",
+                        lode_transport_tokio::strerror(&e)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One directive: the core's table first, then the binary's own settings.
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        match self.config.apply(name, args) {
+            Ok(()) => self.boot.observe(name, args),
+            Err(e) if e == UNKNOWN_DIRECTIVE && Boot::knows(name) => self.boot.observe(name, args),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Trims the characters Redis trims from both ends of a config line.
+fn trim(mut s: &[u8]) -> &[u8] {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    while s.first().is_some_and(ws) {
+        s = &s[1..];
+    }
+    while s.last().is_some_and(ws) {
+        s = &s[..s.len() - 1];
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<(Config, Boot), ConfError> {
+        let mut config = Config::default();
+        let mut boot = Boot::default();
+        Loader::new(&mut config, &mut boot).load_string(text.as_bytes())?;
+        Ok((config, boot))
+    }
+
+    fn report(text: &str) -> String {
+        match load(text) {
+            Ok(_) => panic!("expected an error for {text:?}"),
+            Err(e) => String::from_utf8_lossy(&e.report()).into_owned(),
+        }
+    }
+
+    #[test]
+    fn later_directives_override() {
+        let (c, _) = load("port 7000\n# comment\n\n  port 7001  \r\n").unwrap_or_else(|e| {
+            panic!("{}", String::from_utf8_lossy(&e.report()));
+        });
+        assert_eq!(c.port, 7001);
+    }
+
+    #[test]
+    fn errors_name_line_and_reason() {
+        assert_eq!(
+            report("port 7000\nfoo bar\n"),
+            "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, \
+             at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments\n"
+        );
+        assert!(report("port \"7000\n")
+            .ends_with(">>> 'port \"7000'\nUnbalanced quotes in configuration line\n"));
+    }
+
+    #[test]
+    fn binary_settings() {
+        let (_, b) = load("pidfile /tmp/x.pid\ndaemonize no\nio-threads 2\n").unwrap_or_else(|e| {
+            panic!("{}", String::from_utf8_lossy(&e.report()));
+        });
+        assert_eq!(b.pidfile, "/tmp/x.pid");
+        assert_eq!(b.io_threads, Some(2));
+        assert!(report("loglevel foo\n").ends_with(
+            "argument(s) must be one of the following: debug, verbose, notice, warning\n"
+        ));
+        assert!(report("io-threads 0\n").ends_with("between 1 and 128 inclusive\n"));
+        assert!(report("daemonize maybe\n").ends_with("argument must be 'yes' or 'no'\n"));
+    }
+
+    #[test]
+    fn missing_include_is_open_error() {
+        match load("include /nonexistent/lode-test.conf\n") {
+            Err(ConfError::Open(msg)) => assert_eq!(
+                msg,
+                "Fatal error, can't open config file '/nonexistent/lode-test.conf': No such file or directory"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
