@@ -151,6 +151,10 @@ pub struct Server {
     pub stats: Stats,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Held shared while a session executes commands, exclusively while EXEC runs a transaction.
+    pub exec_gate: RwLock<()>,
+    /// Keys watched by clients (WATCH).
+    pub watches: crate::tx::WatchRegistry,
     /// The server's random source, seeded by the host (no global randomness in core).
     pub rng: Mutex<fastrand::Rng>,
     /// The host program.
@@ -180,6 +184,8 @@ impl Server {
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: ClientRegistry::default(),
+            exec_gate: RwLock::new(()),
+            watches: Default::default(),
             rng: Mutex::new(rng),
             host,
             started_at: now,

@@ -71,6 +71,8 @@ fn quit(ctx: &mut Ctx) {
 /// no-touch off). State owned by other modules (transactions, subscriptions, tracking) is
 /// reset by those modules when they exist.
 fn reset(ctx: &mut Ctx) {
+    ctx.client.reset_transaction(ctx.server);
+    ctx.client.reply = crate::session::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.no_evict = false;
     ctx.client.no_touch = false;

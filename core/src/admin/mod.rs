@@ -2,6 +2,7 @@
 //! HELLO, server, CONFIG, INFO, COMMAND, DEBUG and LOLWUT commands.
 
 pub mod client_cmd;
+pub mod client_reply;
 pub mod clients;
 pub mod command_cmd;
 pub mod command_docs;
@@ -22,6 +23,7 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     connection::COMMANDS,
     hello::COMMANDS,
     client_cmd::COMMANDS,
+    client_reply::COMMANDS,
     config_cmd::COMMANDS,
     command_cmd::COMMANDS,
     info::COMMANDS,
