@@ -135,7 +135,7 @@ fn object(ctx: &mut Ctx) {
     };
     let mut locked = ctx.lock();
     // Like Redis, look the key up without expiring it.
-    let line = locked.shard_mut(key).map.get(key).map(|e: &Entry| {
+    let line = locked.shard_mut(key).peek(key).map(|e: &Entry| {
         let refcount = match e.value {
             // Redis shares the objects of small integers.
             Value::Int(n) if (0..10_000).contains(&n) && shared_ok => 2_147_483_647,
@@ -173,7 +173,7 @@ fn digest_value(ctx: &mut Ctx) {
         .iter()
         .map(|k| {
             let mut d = [0u8; 20];
-            if let Some(e) = locked.shard_mut(k).map.get(&k[..]) {
+            if let Some(e) = locked.shard_mut(k).peek(k) {
                 object_digest(&mut d, e);
             }
             hex(&d)

@@ -54,7 +54,7 @@ pub fn dataset_digest(ks: &Keyspace, now_ms: u64) -> Digest {
         }
         mix_digest(&mut fin, &(db as u32).to_be_bytes());
         for shard in &shards {
-            for (key, entry) in shard.dbs[db].map.iter() {
+            for (key, entry) in shard.dbs[db].iter() {
                 let mut d = [0u8; 20];
                 mix_digest(&mut d, key);
                 object_digest(&mut d, entry);

@@ -130,7 +130,7 @@ fn round(db: &mut DbShard, now_ms: u64, left: &mut usize, tally: &mut Tally) -> 
             break;
         };
         sampled += 1;
-        let dead = db.map.get(&**key).is_some_and(|e| e.is_expired(now_ms));
+        let dead = db.peek(key).is_some_and(|e| e.is_expired(now_ms));
         if dead {
             let key = key.clone();
             db.remove(&key);

@@ -106,7 +106,7 @@ impl<'a> Locked<'a> {
             };
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        let entry = shard.map.get_index_mut(found?).map(|(_, e)| e)?;
+        let entry = shard.entry_at_mut(found?)?;
         if touch {
             entry.access = lru_clock(now);
         }
@@ -202,16 +202,16 @@ impl<'a> Locked<'a> {
             else {
                 break None;
             };
-            let Some((key, entry)) = shard.map.get_index(r) else {
+            let Some((key, entry)) = shard.get_index(r) else {
                 break None;
             };
+            let key = SmallBytes::new(key);
             if entry.is_expired(now) {
-                let key = key.clone();
                 shard.remove(&key);
                 reclaimed += 1;
                 continue;
             }
-            break Some(key.clone());
+            break Some(key);
         };
         if reclaimed > 0 {
             ks.expired_keys.fetch_add(reclaimed, Ordering::Relaxed);

@@ -74,17 +74,17 @@ impl Keyspace {
             while pos > 0 && visited < count {
                 pos -= 1;
                 visited += 1;
-                let Some((key, entry)) = table.map.get_index(pos as usize) else {
+                let Some((key, entry)) = table.get_index(pos as usize) else {
                     break;
                 };
                 match check(key, entry, now_ms, filter, &mut stats) {
-                    Verdict::Keep => out.push(key.clone()),
+                    Verdict::Keep => out.push(SmallBytes::new(key)),
                     Verdict::Skip => {}
                     Verdict::Expired { keep } => {
                         if keep {
-                            out.push(key.clone());
+                            out.push(SmallBytes::new(key));
                         }
-                        expired.push(key.clone());
+                        expired.push(SmallBytes::new(key));
                     }
                 }
             }

@@ -15,7 +15,7 @@ pub(super) fn keys(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     let mut found: Vec<&[u8]> = Vec::new();
     for shard in db.shards_mut() {
-        for (key, entry) in shard.map.iter() {
+        for (key, entry) in shard.iter() {
             if (all || string_match(pattern, key, false)) && !entry.is_expired(now) {
                 found.push(key);
             }

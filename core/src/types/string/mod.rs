@@ -59,7 +59,7 @@ fn reply_string(out: &mut ReplyWriter, value: &Value) -> bool {
 /// and why Redis reports "raw" after them); None for non-strings.
 fn make_raw(value: &mut Value) -> Option<&mut Vec<u8>> {
     if !matches!(value, Value::Raw(_)) {
-        *value = Value::Raw(value.to_vec()?);
+        *value = Value::Raw(Box::new(value.to_vec()?));
     }
     match value {
         Value::Raw(v) => Some(v),

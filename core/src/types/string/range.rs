@@ -108,7 +108,7 @@ pub fn setrange(ctx: &mut Ctx) {
                 return ctx.error(NO_MEMORY);
             }
             let len = buf.len();
-            vacant.insert(key, Value::Raw(buf), 0);
+            vacant.insert(key, Value::Raw(Box::new(buf)), 0);
             ctx.out.int(len as i64);
         }
         Slot::Live(mut live) => {
