@@ -4,6 +4,7 @@
 
 pub mod case;
 pub mod client;
+pub mod features;
 pub mod lode_bin;
 pub mod report;
 pub mod run;

@@ -7,6 +7,7 @@ use crate::case::quote::escape;
 use crate::case::vars::{self, Vars};
 use crate::case::{expect, Block, CaseFile, Check, CheckKind, Expect, ServerKind, Step, StepKind};
 use crate::client::{encode_command, Conn, Endpoint};
+use crate::features::{FEATURES, LODE_FEATURES};
 use crate::report::{show, Failure};
 use crate::Value;
 
@@ -19,6 +20,9 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Substring that a block's `file` or name must contain (`CONFORMANCE_FILTER`).
     pub filter: Option<String>,
+    /// The features the server has, for `@needs`: every feature for redis-server,
+    /// [`LODE_FEATURES`] for lode.
+    pub features: Vec<&'static str>,
 }
 
 impl RunConfig {
@@ -36,7 +40,26 @@ impl RunConfig {
             kind,
             timeout: Duration::from_millis(timeout),
             filter,
+            features: features_of(kind),
         }
+    }
+
+    /// The features `block` needs that this server lacks (empty: the block runs).
+    pub fn missing(&self, block: &Block) -> Vec<String> {
+        block
+            .needs
+            .iter()
+            .filter(|n| !self.features.contains(&n.as_str()))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The features a server has: redis-server is the spec, so all of them.
+pub fn features_of(kind: ServerKind) -> Vec<&'static str> {
+    match kind {
+        ServerKind::Redis => FEATURES.iter().map(|(n, _)| *n).collect(),
+        ServerKind::Lode => LODE_FEATURES.to_vec(),
     }
 }
 
@@ -44,13 +67,56 @@ impl RunConfig {
 #[derive(Debug, Default)]
 pub struct FileResult {
     pub passed: usize,
-    pub skipped: usize,
+    /// Blocks left out by `CONFORMANCE_FILTER` or `@only`.
+    pub filtered: usize,
+    /// Blocks not run because the server lacks a feature they `@needs`: line, name and the
+    /// missing features. Never counted as passed.
+    pub unsupported: Vec<Unsupported>,
     pub failures: Vec<Failure>,
     /// Blocks that failed (a block may fail more than one check).
     pub failed_blocks: usize,
 }
 
-/// Runs every block of `file` that passes the filter and the `@only` restriction.
+/// A block not run for want of features.
+#[derive(Debug)]
+pub struct Unsupported {
+    pub line: usize,
+    pub block: String,
+    pub missing: Vec<String>,
+}
+
+impl FileResult {
+    /// Unsupported blocks counted by the set of features they miss: `lists` → 12,
+    /// `hashes+lists` → 1.
+    pub fn unsupported_counts(&self) -> BTreeMap<String, usize> {
+        count_missing(&self.unsupported)
+    }
+}
+
+/// Counts unsupported blocks by their missing features (sorted, joined with `+`).
+pub fn count_missing<'a>(
+    blocks: impl IntoIterator<Item = &'a Unsupported>,
+) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for u in blocks {
+        let mut m = u.missing.clone();
+        m.sort();
+        *counts.entry(m.join("+")).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `needs lists ×12, needs hashes+lists ×1`.
+pub fn show_counts(counts: &BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("needs {k} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs every block of `file` that passes the filter, the `@only` restriction and whose
+/// `@needs` the server has.
 pub fn run_file(file: &CaseFile, cfg: &RunConfig) -> FileResult {
     let mut res = FileResult::default();
     for block in &file.blocks {
@@ -63,7 +129,16 @@ pub fn run_file(file: &CaseFile, cfg: &RunConfig) -> FileResult {
             Some((k, _)) => *k == cfg.kind,
         };
         if !wanted || !allowed {
-            res.skipped += 1;
+            res.filtered += 1;
+            continue;
+        }
+        let missing = cfg.missing(block);
+        if !missing.is_empty() {
+            res.unsupported.push(Unsupported {
+                line: block.line,
+                block: block.name.clone(),
+                missing,
+            });
             continue;
         }
         let failures = run_block(&file.name, block, cfg);
@@ -352,4 +427,47 @@ fn show_args(args: &[Vec<u8>]) -> String {
         })
         .collect();
     shown.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse::parse_file;
+
+    fn cfg(kind: ServerKind) -> RunConfig {
+        RunConfig {
+            // Nothing listens here: a block that ran would fail to connect.
+            endpoint: Endpoint::Unix("/nonexistent/lode-conformance.sock".into()),
+            kind,
+            timeout: Duration::from_millis(100),
+            filter: None,
+            features: features_of(kind),
+        }
+    }
+
+    #[test]
+    fn blocks_needing_missing_features_are_skipped_not_passed() {
+        let text = "=== a\n@needs lists\n> RPUSH l x\n:1\n\
+                    === b\n@needs hashes lists\n> HSET h f v\n:1\n\
+                    === c\n@needs lists\n> LLEN l\n:0\n\
+                    === d\n@needs transactions\n> MULTI\n+OK\n";
+        let file = parse_file("t.case", text).unwrap();
+        let lode = cfg(ServerKind::Lode);
+        assert!(lode.missing(&file.blocks[3]).is_empty());
+        assert_eq!(lode.missing(&file.blocks[1]), ["hashes", "lists"]);
+        assert!(cfg(ServerKind::Redis).missing(&file.blocks[1]).is_empty());
+
+        let only_unsupported = CaseFile {
+            name: file.name.clone(),
+            blocks: file.blocks.into_iter().take(3).collect(),
+        };
+        let res = run_file(&only_unsupported, &lode);
+        assert_eq!((res.passed, res.failed_blocks, res.filtered), (0, 0, 0));
+        assert_eq!(res.unsupported.len(), 3);
+        let counts = res.unsupported_counts();
+        assert_eq!(
+            show_counts(&counts),
+            "needs hashes+lists ×1, needs lists ×2"
+        );
+    }
 }

@@ -8,8 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use lode_conformance::case::{self, ServerKind};
+use lode_conformance::features::LODE_FEATURES;
 use lode_conformance::lode_bin;
-use lode_conformance::run::{run_file, RunConfig};
+use lode_conformance::run::{count_missing, run_file, show_counts, RunConfig};
 use lode_conformance::server::{which, ServerProcess};
 use lode_conformance::target::{Target, Transport};
 
@@ -40,17 +41,37 @@ fn run_target(target: Target) {
     let mut server = ServerProcess::start(&bin, &name).unwrap_or_else(|e| panic!("[{name}] {e}"));
     let cfg = RunConfig::from_env(server.endpoint(target.transport), target.kind);
 
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let (mut passed, mut failed, mut filtered) = (0, 0, 0);
+    let mut unsupported = Vec::new();
     let mut report = String::new();
     for file in &files {
         let res = run_file(file, &cfg);
+        let needs = if res.unsupported.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", show_counts(&res.unsupported_counts()))
+        };
         eprintln!(
-            "conformance [{name}] {:<24} {:>4} passed {:>4} failed {:>4} skipped",
-            file.name, res.passed, res.failed_blocks, res.skipped
+            "conformance [{name}] {:<24} {:>4} passed {:>4} failed {:>4} filtered {:>4} skipped{needs}",
+            file.name,
+            res.passed,
+            res.failed_blocks,
+            res.filtered,
+            res.unsupported.len()
         );
+        for u in &res.unsupported {
+            eprintln!(
+                "conformance [{name}]     skipped {}:{} {:?}: needs {}",
+                file.name,
+                u.line,
+                u.block,
+                u.missing.join(" ")
+            );
+        }
         passed += res.passed;
         failed += res.failed_blocks;
-        skipped += res.skipped;
+        filtered += res.filtered;
+        unsupported.extend(res.unsupported);
         for f in &res.failures {
             report.push_str(&format!("[{name}] {f}\n"));
         }
@@ -65,14 +86,23 @@ fn run_target(target: Target) {
         }
     }
     drop(server);
-    eprintln!("conformance [{name}]: {passed} blocks passed, {failed} failed, {skipped} skipped");
+    eprintln!(
+        "conformance [{name}]: {passed} blocks passed, {failed} failed, {filtered} filtered \
+         out (CONFORMANCE_FILTER, @only), {} skipped for missing features",
+        unsupported.len()
+    );
+    if !unsupported.is_empty() {
+        let counts = count_missing(&unsupported);
+        eprintln!("conformance [{name}]: skipped: {}", show_counts(&counts));
+    }
     assert!(
         report.is_empty(),
         "{failed} block(s) failed against {name}:\n{report}"
     );
 }
 
-/// Every case file parses; prints how many blocks and checks each holds.
+/// Every case file parses; prints how many blocks and checks each holds, and how many
+/// blocks need each feature.
 #[test]
 fn cases_parse() {
     let files =
@@ -95,6 +125,20 @@ fn cases_parse() {
         checks += n;
     }
     eprintln!("{:<24} {blocks:>4} blocks {checks:>5} checks", "total");
+    let mut needs = std::collections::BTreeMap::new();
+    for b in files.iter().flat_map(|f| &f.blocks) {
+        for n in &b.needs {
+            *needs.entry(n.as_str()).or_insert(0) += 1;
+        }
+    }
+    for (feature, n) in needs {
+        let lode = if LODE_FEATURES.contains(&feature) {
+            "lode has it"
+        } else {
+            "lode lacks it"
+        };
+        eprintln!("@needs {feature:<22} {n:>4} blocks ({lode})");
+    }
 }
 
 #[test]

@@ -53,6 +53,9 @@ pub enum Expect {
         rest: bool,
     },
     Attribute(Vec<Expect>, Box<Expect>),
+    /// `len N`, `len lo..hi`: an array, set, push or map with that many elements (a map
+    /// counts its pairs), whatever they are.
+    Len(i64, i64),
     OneOf(Vec<Expect>),
     Any,
 }
@@ -191,6 +194,14 @@ impl Parser<'_> {
             "int" => Expect::AnyInt,
             "bulk" => Expect::AnyBulk,
             "*" => Expect::Any,
+            "len" => {
+                self.ws();
+                match int(self.word().as_bytes()) {
+                    Ok(Expect::Integer(n)) => Expect::Len(n, n),
+                    Ok(Expect::IntRange(lo, hi)) => Expect::Len(lo, hi),
+                    _ => return Err("`len` wants a count: `len 3`, `len 1..`".into()),
+                }
+            }
             REST => return Err("`...` only as the last item of [ ] or { }".into()),
             "unordered" => match self.item()? {
                 Expect::Agg {
@@ -319,6 +330,12 @@ impl Expect {
             (Expect::Integer(w), Value::Integer(g)) => w == g,
             (Expect::IntRange(lo, hi), Value::Integer(g)) => (lo..=hi).contains(&g),
             (Expect::AnyInt, Value::Integer(_)) => true,
+            (Expect::Len(lo, hi), Value::Array(items) | Value::Set(items) | Value::Push(items)) => {
+                i64::try_from(items.len()).is_ok_and(|n| (lo..=hi).contains(&&n))
+            }
+            (Expect::Len(lo, hi), Value::Map(pairs)) => {
+                i64::try_from(pairs.len()).is_ok_and(|n| (lo..=hi).contains(&&n))
+            }
             (Expect::Bulk(w), Value::Bulk(g)) => eq(w, g),
             (Expect::AnyBulk, Value::Bulk(_)) => true,
             (Expect::NullBulk, Value::NullBulk) => true,

@@ -142,6 +142,30 @@ fn aggregates() {
 }
 
 #[test]
+fn lengths() {
+    let arr = Value::Array(vec![bulk("a"), Value::Integer(1), Value::NullBulk]);
+    yes("len 3", arr.clone());
+    yes("len 1..", arr.clone());
+    yes("len ..3", arr.clone());
+    no("len 2", arr.clone());
+    no("len 4..", arr);
+    yes("len 0", Value::Array(vec![]));
+    yes("len 2", Value::Set(vec![bulk("x"), bulk("y")]));
+    yes("len 1", Value::Push(vec![bulk("x")]));
+    yes("len 1", Value::Map(vec![(bulk("k"), bulk("v"))]));
+    yes(
+        "[len 2 len 0]",
+        Value::Array(vec![
+            Value::Array(vec![bulk("a"), bulk("b")]),
+            Value::Array(vec![]),
+        ]),
+    );
+    no("len 0", bulk(""));
+    no("len 0", Value::NullArray);
+    no("len 1", Value::Integer(1));
+}
+
+#[test]
 fn bad_notation_is_rejected() {
     for src in [
         "",
@@ -158,6 +182,9 @@ fn bad_notation_is_rejected() {
         "=tx:\"a\"",
         "glob :1",
         "pairs {}",
+        "len",
+        "len x",
+        "len 1 2",
     ] {
         assert!(parse(src).is_err(), "{src:?} should not parse");
     }

@@ -37,6 +37,9 @@ pub struct Block {
     pub line: usize,
     /// `@only redis|lode <reason>`.
     pub only: Option<(ServerKind, String)>,
+    /// `@needs <feature>...`: known feature names (see [`crate::features`]), in the order
+    /// written. The block runs against lode only when lode declares all of them.
+    pub needs: Vec<String>,
     /// `@timeout <ms>`: per-read deadline.
     pub timeout: Option<Duration>,
     pub steps: Vec<Step>,

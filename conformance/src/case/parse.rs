@@ -7,6 +7,7 @@ use super::{
     expect, vars, BatchItem, Block, CaseFile, Check, CheckKind, ServerKind, Step, StepKind,
     DEFAULT_CONN,
 };
+use crate::features;
 
 /// Parses one file; errors name `file:line`.
 pub fn parse_file(name: &str, text: &str) -> Result<CaseFile, String> {
@@ -95,6 +96,7 @@ impl FileParser {
                 name: name.to_string(),
                 line: n,
                 only: None,
+                needs: Vec::new(),
                 timeout: None,
                 steps: Vec::new(),
                 finally: usize::MAX,
@@ -205,6 +207,29 @@ impl FileParser {
                     return Err("@only needs a reason".into());
                 }
                 self.block()?.only = Some((kind, why.trim().to_string()));
+            }
+            "needs" => {
+                let b = self.block()?;
+                if !b.needs.is_empty() {
+                    return Err("a second @needs (name every feature on one line)".into());
+                }
+                if rest.is_empty() {
+                    return Err("@needs <feature> [<feature>...]".into());
+                }
+                let mut needs: Vec<String> = Vec::new();
+                for name in rest.split_whitespace() {
+                    if !features::is_known(name) {
+                        return Err(format!(
+                            "@needs: unknown feature {name:?} (known: {})",
+                            features::known_names()
+                        ));
+                    }
+                    if needs.iter().any(|n| n == name) {
+                        return Err(format!("@needs: {name} twice"));
+                    }
+                    needs.push(name.to_string());
+                }
+                b.needs = needs;
             }
             "timeout" => self.block()?.timeout = Some(millis(rest)?),
             "sleep" => self.push_step(n, DEFAULT_CONN, StepKind::Sleep(millis(rest)?))?,
@@ -325,6 +350,7 @@ mod tests {
 # comment
 === set and get
 @only redis because
+@needs lists pubsub
 > SET k "a b"
 +OK
 c2> GET k
@@ -347,6 +373,7 @@ c2> GET k
         let b = &f.blocks[0];
         assert_eq!(b.name, "set and get");
         assert_eq!(b.only, Some((ServerKind::Redis, "because".into())));
+        assert_eq!(b.needs, ["lists", "pubsub"]);
         assert_eq!(b.steps.len(), 6);
         assert_eq!(b.finally, 5);
         assert_eq!(b.steps[1].conn, "c2");
@@ -367,6 +394,10 @@ c2> GET k
             "=== a\n@only lode\n> GET k\nnil\n",
             "=== a\n> GET \"k\n nil\n",
             "=== a\n@bogus\n",
+            "=== a\n@needs list\n> GET k\nnil\n",
+            "=== a\n@needs\n> GET k\nnil\n",
+            "=== a\n@needs lists lists\n> GET k\nnil\n",
+            "=== a\n@needs lists\n@needs sets\n> GET k\nnil\n",
             "=== a\n",
         ];
         for text in bad {
