@@ -1,0 +1,1 @@
+//! Fuzz targets for lode: the verification issue adds cargo-fuzz targets here.
