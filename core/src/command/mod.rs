@@ -5,6 +5,7 @@
 pub mod ctx;
 pub mod errors;
 pub mod keys;
+pub mod notes;
 pub mod registry;
 pub mod table;
 

@@ -180,8 +180,9 @@ impl CommandTable {
         merge_extra_facts(&mut facts);
         let mut commands = HashMap::new();
         let mut names = vec![NO_COMMAND.to_string()];
-        if let Some(all) = facts["commands"].as_object() {
-            for f in all.values() {
+        if let Some(all) = facts["commands"].as_object_mut() {
+            for f in all.values_mut() {
+                super::notes::add_notes(f);
                 if let Some(cmd) = Command::from_facts(f, &handlers, &mut names) {
                     commands.insert(cmd.name.as_bytes().to_vec(), cmd);
                 }
