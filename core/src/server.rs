@@ -9,7 +9,7 @@ use crate::admin::clients::ClientRegistry;
 use crate::clock::Now;
 use crate::command::CommandTable;
 use crate::config::Config;
-use crate::keyspace::Keyspace;
+use crate::keyspace::{AccessPolicy, Keyspace};
 use crate::stats::Stats;
 
 /// Shards per keyspace: several per core so unrelated keys rarely contend.
@@ -178,8 +178,10 @@ impl Server {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
             .collect();
+        let keyspace = Keyspace::new(config.databases, DEFAULT_SHARDS, rng.u64(..));
+        keyspace.access_policy.set(AccessPolicy::of(&config));
         Server {
-            keyspace: Keyspace::new(config.databases, DEFAULT_SHARDS, rng.u64(..)),
+            keyspace,
             commands: CommandTable::new(),
             config: RwLock::new(config),
             stats: Stats::default(),

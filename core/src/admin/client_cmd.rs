@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::clients::ClientHandle;
 use super::hello::set_name_or_reply;
 use super::util::{help, valid_client_name};
-use crate::command::{Ctx, Handler};
+use crate::command::{CommandTable, Ctx, Handler};
 use crate::session::ClientInfo;
 
 /// The CLIENT subcommands lode implements.
@@ -67,7 +67,7 @@ fn client_type(_h: &ClientHandle) -> &'static str {
 /// (pub/sub and transactions don't report here yet), `qbuf-free`, `argv-mem`, `multi-mem`,
 /// `obl`, `oll` 0, `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough
 /// estimate, `events=r`, `user=default`, `redir=-1`.
-pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
+pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> String {
     let mut flags = String::new();
     if matches!(h.info, ClientInfo::Unix { .. }) {
         flags.push('U');
@@ -109,7 +109,7 @@ pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
         omem,
         // Session state, buffers and pending input/output, roughly as Redis accounts them.
         20_000 + qbuf + omem,
-        h.last_cmd.lock(),
+        h.last_cmd_name(commands),
         h.resp.load(Ordering::Relaxed),
     );
     s
@@ -120,7 +120,7 @@ fn id(ctx: &mut Ctx) {
 }
 
 fn info(ctx: &mut Ctx) {
-    let mut line = client_line(&ctx.client.handle, ctx.now.ms());
+    let mut line = client_line(&ctx.client.handle, &ctx.server.commands, ctx.now.ms());
     line.push('\n');
     ctx.out.verbatim(b"txt", line.as_bytes());
 }
@@ -135,7 +135,7 @@ fn list(ctx: &mut Ctx) {
         };
         for h in ctx.server.clients.snapshot() {
             if client_type(&h) == t {
-                text.push_str(&client_line(&h, now));
+                text.push_str(&client_line(&h, &ctx.server.commands, now));
                 text.push('\n');
             }
         }
@@ -148,7 +148,7 @@ fn list(ctx: &mut Ctx) {
                 .ok()
                 .and_then(|id| ctx.server.clients.get(id))
             {
-                text.push_str(&client_line(&h, now));
+                text.push_str(&client_line(&h, &ctx.server.commands, now));
                 text.push('\n');
             }
         }
@@ -156,7 +156,7 @@ fn list(ctx: &mut Ctx) {
         return ctx.syntax_error();
     } else {
         for h in ctx.server.clients.snapshot() {
-            text.push_str(&client_line(&h, now));
+            text.push_str(&client_line(&h, &ctx.server.commands, now));
             text.push('\n');
         }
     }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use crate::command::table::NO_COMMAND;
+use crate::command::{Command, CommandTable};
 use crate::session::{ClientInfo, Waker};
 
 /// The parts of a session other sessions may read or act on.
@@ -25,7 +27,12 @@ pub struct ClientHandle {
     pub name: Mutex<Option<Bytes>>,
     /// CLIENT SETINFO lib-name / lib-ver.
     pub lib: Mutex<(Option<Bytes>, Option<Bytes>)>,
-    /// Name of the last command run ("NULL" before any).
+    /// Id of the last command run ([`crate::command::Command::id`]; 0 = none, shown as
+    /// "NULL"). Set with [`ClientHandle::set_last_cmd`], read with [`ClientHandle::last_cmd_name`].
+    last_cmd_id: AtomicUsize,
+    /// Transitional: the last command's name as the session stored it before
+    /// [`ClientHandle::set_last_cmd`] existed. Read only while `last_cmd_id` is 0; to be
+    /// removed once the session calls `set_last_cmd`.
     pub last_cmd: Mutex<String>,
     /// Protocol version (2 or 3).
     pub resp: AtomicUsize,
@@ -54,7 +61,8 @@ impl ClientHandle {
             db: 0.into(),
             name: Default::default(),
             lib: Default::default(),
-            last_cmd: Mutex::new("NULL".into()),
+            last_cmd_id: 0.into(),
+            last_cmd: Mutex::new(NO_COMMAND.into()),
             resp: 2.into(),
             killed: false.into(),
             qbuf: 0.into(),
@@ -62,6 +70,29 @@ impl ClientHandle {
             no_evict: false.into(),
             no_touch: false.into(),
             waker,
+        }
+    }
+
+    /// Records `cmd` (a command or subcommand of this server's table) as the client's last
+    /// command, as CLIENT LIST/INFO show it in `cmd=`. One relaxed atomic store: cheap enough
+    /// for every command.
+    #[inline]
+    pub fn set_last_cmd(&self, cmd: &Command) {
+        self.last_cmd_id.store(cmd.id, Ordering::Relaxed);
+    }
+
+    /// Records that the client's last command was not a known command (CLIENT LIST shows
+    /// `cmd=NULL`, as Redis does after an unknown command or subcommand).
+    #[inline]
+    pub fn clear_last_cmd(&self) {
+        self.last_cmd_id.store(0, Ordering::Relaxed);
+    }
+
+    /// The full name of the client's last command (`get`, `client|list`), "NULL" if none.
+    pub fn last_cmd_name<'t>(&self, table: &'t CommandTable) -> std::borrow::Cow<'t, str> {
+        match self.last_cmd_id.load(Ordering::Relaxed) {
+            0 => std::borrow::Cow::Owned(self.last_cmd.lock().clone()),
+            id => std::borrow::Cow::Borrowed(table.name_of(id)),
         }
     }
 
@@ -113,5 +144,45 @@ impl ClientRegistry {
     /// The client with `id`.
     pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
         self.clients.lock().get(&id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::NoopWaker;
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn last_cmd_is_a_command_id_named_by_the_table() {
+        let srv = server();
+        let h = ClientHandle::new(1, ClientInfo::Internal, 0, Arc::new(NoopWaker));
+        assert_eq!(h.last_cmd_name(&srv.commands), "NULL");
+        let get = srv.commands.get(b"get").expect("get");
+        h.set_last_cmd(get);
+        assert_eq!(h.last_cmd_name(&srv.commands), "get");
+        let list = srv
+            .commands
+            .get(b"client")
+            .and_then(|c| c.subcommand(b"list"))
+            .expect("client|list");
+        h.set_last_cmd(list);
+        assert_eq!(h.last_cmd_name(&srv.commands), "client|list");
+        h.clear_last_cmd();
+        assert_eq!(h.last_cmd_name(&srv.commands), "NULL");
+    }
+
+    #[test]
+    fn client_list_shows_the_last_command() {
+        let srv = server();
+        let mut c1 = TestClient::new(&srv);
+        let mut c2 = TestClient::new(&srv);
+        let id = c1.session.id().to_string();
+        assert_eq!(c1.cmd(&["SET", "k", "v"]), "+OK\r\n");
+        let line = c2.cmd(&["CLIENT", "LIST", "ID", &id]);
+        assert!(line.contains(" cmd=set "), "{line}");
+        c1.cmd(&["CONFIG", "GET", "hz"]);
+        let line = c2.cmd(&["CLIENT", "LIST", "ID", &id]);
+        assert!(line.contains(" cmd=config|get "), "{line}");
     }
 }

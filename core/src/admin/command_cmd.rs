@@ -1,8 +1,9 @@
 //! COMMAND and its subcommands (COUNT, LIST, INFO, DOCS, GETKEYS, GETKEYSANDFLAGS, HELP),
 //! rendered from the command table: only commands lode serves appear. Replies follow Redis
 //! 7.0's layout exactly (COMMAND INFO's 10 fields, key specs as maps, RESP3 sets and maps).
-//! Not reproduced: key-spec "notes" and argument summaries, which are prose the facts lack,
-//! and command "history"; summaries and complexities are lode's own (see command_docs).
+//! Key-spec "notes" come from `command::notes`. Not reproduced: argument summaries, which are
+//! prose the facts lack, and command "history"; summaries and complexities are lode's own
+//! (see command_docs), except where a conformance case holds Redis's exact text.
 
 use bytes::Bytes;
 use serde_json::Value as Json;
@@ -41,7 +42,12 @@ fn status_set(out: &mut ReplyWriter, items: &[&str]) {
 }
 
 fn key_spec(out: &mut ReplyWriter, ks: &Json) {
-    out.map(3);
+    let notes = ks["notes"].as_str();
+    out.map(3 + notes.is_some() as usize);
+    if let Some(n) = notes {
+        out.bulk(b"notes");
+        out.bulk(n.as_bytes());
+    }
     out.bulk(b"flags");
     status_set(out, &strs(&ks["flags"]));
     out.bulk(b"begin_search");
@@ -550,6 +556,58 @@ mod tests {
     }
 
     #[test]
+    fn info_of_get_and_set_has_redis_key_spec_notes() {
+        // server.case "COMMAND INFO of GET and SET": byte for byte what redis-server sends.
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        let set_info = "*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n\
+            :1\r\n*3\r\n+@write\r\n+@string\r\n+@slow\r\n*0\r\n*1\r\n*8\r\n$5\r\nnotes\r\n\
+            $48\r\nRW and ACCESS due to the optional `GET` argument\r\n$5\r\nflags\r\n*4\r\n\
+            +RW\r\n+access\r\n+update\r\n+variable_flags\r\n$12\r\nbegin_search\r\n*4\r\n\
+            $4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\n\
+            find_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\n\
+            lastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
+        assert_eq!(
+            c.cmd(&["COMMAND", "INFO", "get", "set"]),
+            format!("*2\r\n{GET_INFO}{set_info}")
+        );
+        let getex = c.cmd(&["COMMAND", "INFO", "getex"]);
+        assert!(
+            getex.contains(
+                "*1\r\n*8\r\n$5\r\nnotes\r\n$40\r\nRW and UPDATE because it changes the TTL\r\n\
+                 $5\r\nflags\r\n"
+            ),
+            "{getex}"
+        );
+        // Every note belongs to a key spec that exists.
+        for (name, i, _) in crate::command::notes::KEY_SPEC_NOTES {
+            let cmd = srv
+                .commands
+                .get(name.as_bytes())
+                .expect("noted command served");
+            assert!(*i < cmd.key_specs.len(), "{name}");
+        }
+    }
+
+    #[test]
+    fn docs_of_get_match_redis_in_resp2_and_resp3() {
+        // server.case "COMMAND DOCS of GET" and "COMMAND DOCS in RESP3 is a map".
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert!(c.cmd(&["COMMAND", "DOCS", "get"]).starts_with(
+            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"
+        ));
+        c.cmd(&["HELLO", "3"]);
+        assert_eq!(
+            c.cmd(&["COMMAND", "DOCS", "get"]),
+            "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n\
+             $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n\
+             $4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\n\
+             type\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+        );
+    }
+
+    #[test]
     fn list_docs_getkeys() {
         let srv = server();
         let mut c = TestClient::new(&srv);
@@ -573,8 +631,8 @@ mod tests {
         assert_eq!(c.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
         assert_eq!(
             c.cmd(&["COMMAND", "DOCS", "get"]),
-            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a \
-             key.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\n\
+            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n\
+             $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\n\
              complexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n\
              $4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
         );

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use super::util::{allowed, help};
 use crate::command::{Command, Ctx, Handler};
 use crate::config::{lookup, Param};
+use crate::keyspace::AccessPolicy;
 
 /// The CONFIG subcommands.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -79,7 +80,10 @@ fn set(ctx: &mut Ctx) {
         let first = chosen.first().map_or("", |(_, r, _)| *r);
         return set_failed(ctx, first, &e);
     }
+    let policy = AccessPolicy::of(&new);
     *ctx.server.config.write() = new;
+    // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
+    ctx.server.keyspace.access_policy.set(policy);
     ctx.out.ok();
 }
 

@@ -6,6 +6,7 @@ pub mod ctx;
 pub mod dispatch;
 pub mod errors;
 pub mod keys;
+pub mod notes;
 pub mod registry;
 pub mod table;
 

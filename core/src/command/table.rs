@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 
+use bytes::Bytes;
+
 use serde_json::Value as Json;
 
 use super::keys::KeySpec;
@@ -13,6 +15,9 @@ use super::Handler;
 
 /// Redis 7.0.15's COMMAND INFO/DOCS facts for every command (no descriptive text).
 const FACTS: &str = include_str!("redis-7.0-commands.json");
+
+/// What CLIENT LIST shows as the last command of a client that has run none.
+pub const NO_COMMAND: &str = "NULL";
 
 /// Facts of commands lode serves that Redis 7.0 lacks (from later Redis versions), merged
 /// into [`FACTS`] when the table is built: see the file's "source" note.
@@ -49,6 +54,9 @@ fn merge_extra_facts(facts: &mut Json) {
 pub struct Command {
     /// Lowercase full name, `get` or `client|list`.
     pub name: String,
+    /// Unique id within its table, never 0 ([`CommandTable::name_of`] maps it back to `name`):
+    /// lets per-command bookkeeping such as a client's last command be a plain integer.
+    pub id: usize,
     /// Redis arity: positive = exact argument count, negative = at least that many.
     pub arity: i32,
     /// Implementation; None only for container commands (CLIENT, CONFIG, ...).
@@ -78,7 +86,13 @@ pub struct Command {
 }
 
 impl Command {
-    fn from_facts(facts: &Json, handlers: &HashMap<&'static str, Handler>) -> Option<Command> {
+    /// Builds the command described by `facts` (with its subcommands) if lode serves it,
+    /// giving it and each subcommand the next free id, whose name is pushed to `names`.
+    fn from_facts(
+        facts: &Json,
+        handlers: &HashMap<&'static str, Handler>,
+        names: &mut Vec<String>,
+    ) -> Option<Command> {
         let name = facts["name"].as_str()?.to_string();
         let flags: Vec<&str> = facts["flags"]
             .as_array()
@@ -86,7 +100,7 @@ impl Command {
             .unwrap_or_default();
         let mut subcommands = HashMap::new();
         for sub in facts["subcommands"].as_array().into_iter().flatten() {
-            if let Some(cmd) = Command::from_facts(sub, handlers) {
+            if let Some(cmd) = Command::from_facts(sub, handlers, names) {
                 let short = cmd
                     .name
                     .rsplit('|')
@@ -101,6 +115,8 @@ impl Command {
         if handler.is_none() && subcommands.is_empty() {
             return None;
         }
+        let id = names.len();
+        names.push(name.clone());
         let key_specs = facts["key_specs"]
             .as_array()
             .map(|a| a.iter().map(KeySpec::from_json).collect())
@@ -115,6 +131,7 @@ impl Command {
             });
         }
         Some(Command {
+            id,
             arity: facts["arity"].as_i64().unwrap_or(0) as i32,
             handler,
             subcommands,
@@ -151,6 +168,8 @@ impl Command {
 /// Every command lode serves, by lowercase name.
 pub struct CommandTable {
     commands: HashMap<Vec<u8>, Command>,
+    /// Full name of every command and subcommand, by id; index 0 is "NULL" (no command).
+    names: Vec<String>,
 }
 
 impl CommandTable {
@@ -160,14 +179,40 @@ impl CommandTable {
         let mut facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
         merge_extra_facts(&mut facts);
         let mut commands = HashMap::new();
-        if let Some(all) = facts["commands"].as_object() {
-            for f in all.values() {
-                if let Some(cmd) = Command::from_facts(f, &handlers) {
+        let mut names = vec![NO_COMMAND.to_string()];
+        if let Some(all) = facts["commands"].as_object_mut() {
+            for f in all.values_mut() {
+                super::notes::add_notes(f);
+                if let Some(cmd) = Command::from_facts(f, &handlers, &mut names) {
                     commands.insert(cmd.name.as_bytes().to_vec(), cmd);
                 }
             }
         }
-        CommandTable { commands }
+        CommandTable { commands, names }
+    }
+
+    /// The full name of the command with `id` (`get`, `client|list`), or "NULL" for id 0 and
+    /// ids this table never gave out, as CLIENT LIST shows a client that ran no command.
+    pub fn name_of(&self, id: usize) -> &str {
+        self.names.get(id).map_or(NO_COMMAND, String::as_str)
+    }
+
+    /// Finds the command or subcommand `args` (name first, never empty) names, as Redis's
+    /// command lookup does: a container command with a subcommand argument resolves to the
+    /// subcommand. Err holds Redis's error line (without the leading '-') for an unknown
+    /// command or subcommand.
+    pub fn resolve(&self, args: &[Bytes]) -> Result<&Command, Vec<u8>> {
+        let Some(name) = args.first() else {
+            return Err(super::errors::unknown_command(b"", &[]));
+        };
+        let Some(cmd) = self.get(name) else {
+            return Err(super::errors::unknown_command(name, &args[1..]));
+        };
+        if cmd.subcommands.is_empty() || args.len() < 2 {
+            return Ok(cmd);
+        }
+        cmd.subcommand(&args[1])
+            .ok_or_else(|| super::errors::unknown_subcommand(name, &args[1]))
     }
 
     /// Looks up a top-level command by name, case-insensitively, without allocating.
@@ -230,5 +275,52 @@ mod tests {
         assert!(get.readonly);
         assert_eq!(get.group(), "string");
         assert!(t.get(b"no-such-command").is_none());
+    }
+
+    #[test]
+    fn ids_are_unique_and_map_back_to_full_names() {
+        let t = CommandTable::new();
+        let mut seen = std::collections::HashSet::new();
+        for c in t.iter() {
+            assert_ne!(c.id, 0);
+            assert!(seen.insert(c.id), "duplicate id for {}", c.name);
+            assert_eq!(t.name_of(c.id), c.name);
+            for s in c.subcommands.values() {
+                assert!(seen.insert(s.id), "duplicate id for {}", s.name);
+                assert_eq!(t.name_of(s.id), s.name);
+            }
+        }
+        assert_eq!(t.name_of(0), "NULL");
+        assert_eq!(t.name_of(usize::MAX), "NULL");
+    }
+
+    #[test]
+    fn resolve_finds_subcommands_and_spells_redis_errors() {
+        let t = CommandTable::new();
+        let args =
+            |a: &[&[u8]]| -> Vec<Bytes> { a.iter().map(|s| Bytes::copy_from_slice(s)).collect() };
+        assert_eq!(
+            t.resolve(&args(&[b"GET", b"k"])).map(|c| c.id),
+            Ok(t.get(b"get").map_or(0, |c| c.id))
+        );
+        assert_eq!(
+            t.resolve(&args(&[b"config", b"GET", b"hz"]))
+                .map(|c| c.name.as_str()),
+            Ok("config|get")
+        );
+        // A container alone resolves to itself (its arity check then fails).
+        assert_eq!(
+            t.resolve(&args(&[b"CONFIG"])).map(|c| c.name.as_str()),
+            Ok("config")
+        );
+        assert_eq!(
+            t.resolve(&args(&[b"foo", b"a\x00b", b"c"])).err(),
+            Some(b"ERR unknown command 'foo', with args beginning with: 'a' 'c' ".to_vec())
+        );
+        assert_eq!(
+            t.resolve(&args(&[b"Config", b"nosub"])).err(),
+            Some(b"ERR unknown subcommand 'nosub'. Try CONFIG HELP.".to_vec())
+        );
+        assert!(t.resolve(&[]).is_err());
     }
 }

@@ -5,6 +5,8 @@ use std::sync::atomic::Ordering;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
+pub use super::access::lru_clock;
+use super::access::AccessPolicy;
 use super::db::{DbShard, Entry, Slot};
 use super::value::Value;
 use super::{Keyspace, Shard};
@@ -19,6 +21,8 @@ pub struct Locked<'a> {
     pub now_ms: u64,
     /// Whether lookups refresh the key's access time (false under CLIENT NO-TOUCH).
     pub touch: bool,
+    /// How access times are kept (LRU clock or LFU counter), as configured when locked.
+    pub policy: AccessPolicy,
     guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
 }
 
@@ -34,6 +38,7 @@ impl<'a> Locked<'a> {
             db,
             now_ms,
             touch: true,
+            policy: ks.access_policy.get(),
             guards,
         }
     }
@@ -92,6 +97,7 @@ impl<'a> Locked<'a> {
     fn lookup(&mut self, key: &[u8], touch: bool, stats: bool) -> Option<&mut Entry> {
         let now = self.now_ms;
         let ks = self.ks;
+        let policy = self.policy;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
@@ -108,7 +114,7 @@ impl<'a> Locked<'a> {
         }
         let entry = shard.entry_at_mut(found?)?;
         if touch {
-            entry.access = lru_clock(now);
+            entry.access = policy.touched(entry.access, now, || ks.lfu_random.next_f64());
         }
         Some(entry)
     }
@@ -119,7 +125,7 @@ impl<'a> Locked<'a> {
         let now = self.now_ms;
         let ks = self.ks;
         let touch = self.touch;
-        let access = lru_clock(now);
+        let access = self.write_access(key);
         let mut expired = 0;
         let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
         if expired > 0 {
@@ -161,8 +167,26 @@ impl<'a> Locked<'a> {
 
     /// Sets `key` to `value` with an absolute expiry (0 = none).
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
-        let access = lru_clock(self.now_ms);
+        let access = self.write_access(key);
         self.shard_mut(key).put(key, value, expire_at, access);
+    }
+
+    /// The access field a write to `key` leaves on it: the time of a new object under LRU.
+    /// Under LFU the key's access is counted (unless the client has NO-TOUCH) and a value
+    /// that replaces a live one inherits its counter, as Redis's overwrite does; a new key
+    /// starts at the initial count. This costs LFU an extra lookup of the key.
+    fn write_access(&mut self, key: &[u8]) -> u32 {
+        let (now, policy, touch, ks) = (self.now_ms, self.policy, self.touch, self.ks);
+        if !policy.lfu {
+            return policy.fresh(now);
+        }
+        match self.shard_mut(key).map.get(key) {
+            Some(e) if !e.is_expired(now) && touch => {
+                policy.touched(e.access, now, || ks.lfu_random.next_f64())
+            }
+            Some(e) if !e.is_expired(now) => e.access,
+            _ => policy.fresh(now),
+        }
     }
 
     /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
@@ -232,9 +256,4 @@ impl<'a> Locked<'a> {
         }
         self.shard_mut(key).set_expire(key, expire_at)
     }
-}
-
-/// The LRU clock: seconds, as kept in each entry's access field (OBJECT IDLETIME).
-pub fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
 }

@@ -2,6 +2,7 @@
 //! (DESIGN.md §3). A command locks the shards of its keys in ascending order, works through
 //! the [`Locked`] view, and releases them when the view drops.
 
+pub mod access;
 pub mod commands;
 pub mod db;
 pub mod expire;
@@ -13,6 +14,7 @@ use std::sync::atomic::AtomicU64;
 
 use parking_lot::Mutex;
 
+pub use access::{AccessPolicy, AccessPolicyCell, LfuRandom};
 pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
 pub use expire::ExpireCycle;
 pub use locked::Locked;
@@ -39,6 +41,10 @@ pub struct Keyspace {
     pub keyspace_misses: AtomicU64,
     /// The active expiry cycle's state between ticks.
     expire_cycle: Mutex<ExpireCycle>,
+    /// How entries' access field is kept (LRU clock or LFU counter), from the configuration.
+    pub access_policy: AccessPolicyCell,
+    /// Random numbers for the LFU counters' probabilistic increments.
+    pub lfu_random: LfuRandom,
 }
 
 impl Keyspace {
@@ -61,6 +67,8 @@ impl Keyspace {
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             expire_cycle: Mutex::new(ExpireCycle::default()),
+            access_policy: AccessPolicyCell::default(),
+            lfu_random: LfuRandom::new(seed.rotate_left(17) ^ 0x6c66_755f_7261_6e64),
         }
     }
 

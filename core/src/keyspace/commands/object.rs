@@ -17,10 +17,8 @@ tracked. Please note that when switching between policies at runtime LRU and LFU
 some time to adjust.";
 
 /// Whether an LFU maxmemory policy is in force.
-// TODO(keys): read `maxmemory_policy` once the configuration has it (admin is adding it);
-// until then the policy is Redis's default, noeviction, which is not LFU.
-fn lfu_policy(_ctx: &Ctx) -> bool {
-    false
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.server.keyspace.access_policy.get().lfu
 }
 
 /// Looks the key up as Redis's OBJECT does (no touch; hit/miss counted) and lets `f` reply, or
@@ -64,11 +62,12 @@ pub(super) fn idletime(ctx: &mut Ctx) {
 
 /// OBJECT FREQ key: the LFU counter, only tracked under an LFU policy.
 pub(super) fn freq(ctx: &mut Ctx) {
-    let lfu = lfu_policy(ctx);
+    let policy = ctx.server.keyspace.access_policy.get();
+    let now = ctx.now.ms();
     with_entry(ctx, |e, ctx| {
-        if lfu {
-            // Under LFU the low 8 bits of the access field are the logarithmic counter.
-            ctx.out.int(i64::from(e.access & 0xff));
+        if policy.lfu {
+            // The logarithmic counter, decayed for the minutes since its last decrement.
+            ctx.out.int(i64::from(policy.lfu_counter(e.access, now)));
         } else {
             ctx.error(FREQ_NOT_TRACKED);
         }
@@ -97,5 +96,91 @@ pub(super) fn help(ctx: &mut Ctx) {
     ctx.out.array(LINES.len());
     for line in LINES {
         ctx.out.simple(line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn freq_and_idletime_under_lfu() {
+        // keys.case "OBJECT FREQ and IDLETIME under LFU".
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["SET", "s", "hello"]), "+OK\r\n");
+        assert!(c
+            .cmd(&["OBJECT", "FREQ", "s"])
+            .starts_with("-ERR An LFU maxmemory policy is not selected"));
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]),
+            "+OK\r\n"
+        );
+        // (A key from before the switch would read its LRU clock as a counter, as in Redis.)
+        assert_eq!(c.cmd(&["DEL", "s"]), ":1\r\n");
+        assert_eq!(c.cmd(&["SET", "s", "hello"]), "+OK\r\n");
+        // A new value starts at 5, and OBJECT itself doesn't count as an access.
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "s"]), ":5\r\n");
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "s"]), ":5\r\n");
+        assert_eq!(
+            c.cmd(&["OBJECT", "IDLETIME", "s"]),
+            "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
+             when switching between policies at runtime LRU and LFU data will take some time \
+             to adjust.\r\n"
+        );
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "nosuch"]), "$-1\r\n");
+        // The first access above the initial count always counts; SET keeps the counter of
+        // the value it replaces (and counts its own access).
+        assert_eq!(c.cmd(&["GET", "s"]), "$5\r\nhello\r\n");
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "s"]), ":6\r\n");
+        c.cmd(&["SET", "s", "x"]);
+        let f: i64 = c.cmd(&["OBJECT", "FREQ", "s"])[1..2].parse().unwrap_or(0);
+        assert!((6..=7).contains(&f), "{f}");
+        // A client with NO-TOUCH reads without counting.
+        let mut quiet = TestClient::new(&srv);
+        quiet.cmd(&["CLIENT", "NO-TOUCH", "on"]);
+        for _ in 0..20 {
+            quiet.cmd(&["GET", "s"]);
+        }
+        assert_eq!(quiet.cmd(&["OBJECT", "FREQ", "s"]), format!(":{f}\r\n"));
+        // Many accesses grow the counter logarithmically.
+        for _ in 0..200 {
+            c.cmd(&["GET", "s"]);
+        }
+        let many: i64 = c.cmd(&["OBJECT", "FREQ", "s"])[1..]
+            .trim_end()
+            .parse()
+            .unwrap_or(0);
+        assert!((f..30).contains(&many), "{many}");
+        // lfu-decay-time is 1 minute: the counter drops by one per idle minute.
+        c.advance_ms(3 * 60_000 + 1);
+        let decayed: i64 = c.cmd(&["OBJECT", "FREQ", "s"])[1..]
+            .trim_end()
+            .parse()
+            .unwrap_or(0);
+        assert!(
+            decayed == many - 3 || decayed == many - 4,
+            "{many} {decayed}"
+        );
+        // Back to an LRU policy: FREQ is refused again, IDLETIME answers.
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]),
+            "+OK\r\n"
+        );
+        assert!(c.cmd(&["OBJECT", "FREQ", "s"]).starts_with("-ERR An LFU"));
+        assert!(c.cmd(&["OBJECT", "IDLETIME", "s"]).starts_with(':'));
+    }
+
+    #[test]
+    fn lfu_policy_from_the_startup_configuration() {
+        let srv = crate::testkit::server_with(crate::config::Config {
+            maxmemory_policy: crate::config::MaxmemoryPolicy::VolatileLfu,
+            lfu_decay_time: 1,
+            lfu_log_factor: 10,
+            ..crate::config::Config::default()
+        });
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SET", "k", "v"]);
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":5\r\n");
     }
 }
