@@ -65,6 +65,8 @@ pub struct ClientState {
     pub watched: Watched,
     /// CLIENT REPLY mode.
     pub reply: ReplyMode,
+    /// EXEC is running this client's queued commands.
+    pub in_exec: bool,
 }
 
 /// What CLIENT REPLY asked for.
@@ -84,6 +86,7 @@ impl ClientState {
     /// Ends any transaction and forgets watched keys (RESET, disconnect).
     pub fn reset_transaction(&mut self, server: &Server) {
         self.multi = None;
+        self.handle.multi.store(-1, Ordering::Relaxed);
         self.watched.clear(&server.watches);
     }
 }
@@ -124,6 +127,7 @@ impl Session {
                 multi: None,
                 watched: Watched::default(),
                 reply: ReplyMode::On,
+                in_exec: false,
             },
             closed: false,
             last_input: now,

@@ -100,6 +100,7 @@ fn multi(ctx: &mut Ctx) {
         return ctx.error("ERR MULTI calls can not be nested");
     }
     ctx.client.multi = Some(Multi::default());
+    ctx.client.handle.multi.store(0, Ordering::Relaxed);
     ctx.out.ok();
 }
 
@@ -173,9 +174,13 @@ fn exec(ctx: &mut Ctx) {
     }
     ctx.client.watched.clear(&ctx.server.watches);
     ctx.out.array(multi.queue.len());
+    // CLIENT LIST keeps showing the transaction (flag x, multi=N) while it executes.
+    ctx.client.in_exec = true;
     for args in &multi.queue {
         dispatch::call(ctx.server, ctx.client, ctx.out, args, ctx.now);
     }
+    ctx.client.in_exec = false;
+    ctx.client.handle.multi.store(-1, Ordering::Relaxed);
 }
 
 #[cfg(test)]

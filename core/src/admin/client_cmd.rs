@@ -63,12 +63,16 @@ fn client_type(_h: &ClientHandle) -> &'static str {
 
 /// One CLIENT LIST / CLIENT INFO line (without its newline), with Redis 7.0's fields in
 /// Redis 7.0's order. Where lode has no equivalent the value is a plausible constant: `fd`
-/// is -1 (the transport doesn't report descriptors), `sub`/`psub`/`ssub` 0 and `multi` -1
-/// (pub/sub and transactions don't report here yet), `qbuf-free`, `argv-mem`, `multi-mem`,
+/// is -1 (the transport doesn't report descriptors), `sub`/`psub`/`ssub` 0 (pub/sub doesn't
+/// exist yet), `qbuf-free`, `argv-mem`, `multi-mem`,
 /// `obl`, `oll` 0, `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough
 /// estimate, `events=r`, `user=default`, `redir=-1`.
 pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> String {
     let mut flags = String::new();
+    let multi = h.multi.load(Ordering::Relaxed);
+    if multi >= 0 {
+        flags.push('x');
+    }
     if matches!(h.info, ClientInfo::Unix { .. }) {
         flags.push('U');
     }
@@ -95,7 +99,7 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-         ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 \
+         ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 \
          oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         h.id,
         peer_addr(&h.info),
@@ -105,6 +109,7 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
         idle,
         flags,
         h.db.load(Ordering::Relaxed),
+        multi,
         qbuf,
         omem,
         // Session state, buffers and pending input/output, roughly as Redis accounts them.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use crate::command::table::NO_COMMAND;
 use crate::command::{Command, CommandTable};
 use crate::session::{ClientInfo, Waker};
 
@@ -30,10 +29,8 @@ pub struct ClientHandle {
     /// Id of the last command run ([`crate::command::Command::id`]; 0 = none, shown as
     /// "NULL"). Set with [`ClientHandle::set_last_cmd`], read with [`ClientHandle::last_cmd_name`].
     last_cmd_id: AtomicUsize,
-    /// Transitional: the last command's name as the session stored it before
-    /// [`ClientHandle::set_last_cmd`] existed. Read only while `last_cmd_id` is 0; to be
-    /// removed once the session calls `set_last_cmd`.
-    pub last_cmd: Mutex<String>,
+    /// Commands queued in an open MULTI (CLIENT LIST `multi=`, flag `x`); -1 outside MULTI.
+    pub multi: std::sync::atomic::AtomicIsize,
     /// Protocol version (2 or 3).
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL: the session closes at its next poll.
@@ -62,7 +59,7 @@ impl ClientHandle {
             name: Default::default(),
             lib: Default::default(),
             last_cmd_id: 0.into(),
-            last_cmd: Mutex::new(NO_COMMAND.into()),
+            multi: (-1).into(),
             resp: 2.into(),
             killed: false.into(),
             qbuf: 0.into(),
@@ -90,10 +87,7 @@ impl ClientHandle {
 
     /// The full name of the client's last command (`get`, `client|list`), "NULL" if none.
     pub fn last_cmd_name<'t>(&self, table: &'t CommandTable) -> std::borrow::Cow<'t, str> {
-        match self.last_cmd_id.load(Ordering::Relaxed) {
-            0 => std::borrow::Cow::Owned(self.last_cmd.lock().clone()),
-            id => std::borrow::Cow::Borrowed(table.name_of(id)),
-        }
+        std::borrow::Cow::Borrowed(table.name_of(self.last_cmd_id.load(Ordering::Relaxed)))
     }
 
     /// Asks the session to close at its next poll (CLIENT KILL) and wakes its transport.

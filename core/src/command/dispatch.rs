@@ -28,13 +28,24 @@ pub fn call(
     args: &[Bytes],
     now: Now,
 ) {
-    let Some(cmd) = resolve(server, args, out) else {
-        server.stats.record_error(b"ERR");
-        if let Some(multi) = state.multi.as_mut() {
-            multi.aborted = true;
+    let cmd = match server.commands.resolve(args) {
+        Ok(cmd) => cmd,
+        Err(msg) => {
+            if state.multi.is_none() {
+                state.handle.clear_last_cmd();
+            }
+            out.error_bytes(&msg);
+            server.stats.record_error(b"ERR");
+            if let Some(multi) = state.multi.as_mut() {
+                multi.aborted = true;
+            }
+            return;
         }
-        return;
     };
+    // Inside EXEC the client's last command stays EXEC, as in Redis.
+    if !state.in_exec {
+        state.handle.set_last_cmd(cmd);
+    }
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         out.error(&msg);
@@ -48,6 +59,10 @@ pub fn call(
     if let Some(multi) = state.multi.as_mut() {
         if !runs_inside_multi(cmd) {
             multi.queue.push(args.to_vec());
+            state
+                .handle
+                .multi
+                .store(multi.queue.len() as isize, Ordering::Relaxed);
             out.simple(b"QUEUED");
             return;
         }
@@ -65,7 +80,6 @@ pub fn execute(
     now: Now,
 ) {
     let Some(handler) = cmd.handler else { return };
-    *state.handle.last_cmd.lock() = cmd.name.clone();
     let mut ctx = Ctx::new(server, cmd, args, out, state, now);
     handler(&mut ctx);
     let failed = ctx.failed;
@@ -76,48 +90,5 @@ pub fn execute(
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
     } else if cmd.write {
         server.watches.touch_command(cmd, args);
-    }
-}
-
-/// Finds the command (or subcommand) `args` names, replying with Redis's error if none.
-pub fn resolve<'s>(
-    server: &'s Server,
-    args: &[Bytes],
-    out: &mut ReplyWriter,
-) -> Option<&'s Command> {
-    let name = &args[0];
-    let Some(cmd) = server.commands.get(name) else {
-        let mut msg = b"ERR unknown command '".to_vec();
-        msg.extend_from_slice(&name[..name.len().min(128)]);
-        msg.extend_from_slice(b"', with args beginning with: ");
-        let mut listed: Vec<u8> = Vec::new();
-        for a in &args[1..] {
-            if listed.len() >= 128 {
-                break;
-            }
-            let take = a.len().min(128 - listed.len());
-            listed.push(b'\'');
-            listed.extend_from_slice(&a[..take]);
-            listed.extend_from_slice(b"' ");
-        }
-        msg.extend_from_slice(&listed);
-        out.error_bytes(&msg);
-        return None;
-    };
-    if cmd.subcommands.is_empty() || args.len() < 2 {
-        return Some(cmd);
-    }
-    match cmd.subcommand(&args[1]) {
-        Some(sub) => Some(sub),
-        None => {
-            let sub = &args[1];
-            let mut msg = b"ERR unknown subcommand '".to_vec();
-            msg.extend_from_slice(&sub[..sub.len().min(128)]);
-            msg.extend_from_slice(b"'. Try ");
-            msg.extend_from_slice(cmd.name.to_ascii_uppercase().as_bytes());
-            msg.extend_from_slice(b" HELP.");
-            out.error_bytes(&msg);
-            None
-        }
     }
 }

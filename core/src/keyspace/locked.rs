@@ -180,7 +180,7 @@ impl<'a> Locked<'a> {
         if !policy.lfu {
             return policy.fresh(now);
         }
-        match self.shard_mut(key).map.get(key) {
+        match self.shard_mut(key).peek(key) {
             Some(e) if !e.is_expired(now) && touch => {
                 policy.touched(e.access, now, || ks.lfu_random.next_f64())
             }
