@@ -23,7 +23,7 @@ fn server(config: Config) -> Arc<Server> {
     Arc::new(Server::new(config, 7, Box::new(NullHost), now()))
 }
 
-fn unix_only(path: &PathBuf) -> ListenConfig {
+fn unix_only(path: &std::path::Path) -> ListenConfig {
     ListenConfig {
         bind: vec![],
         port: 0,
