@@ -8,10 +8,23 @@ use crate::Value;
 /// Longest string shown in full in a failure message.
 const MAX_SHOWN: usize = 2000;
 
-/// `v` in the notation of the case files (so an actual reply can be pasted as an expectation).
+/// Longest rendering of a whole reply in a failure message.
+const MAX_REPLY: usize = 4000;
+
+/// `v` in the notation of the case files (so an actual reply can be pasted as an
+/// expectation), cut after a few thousand characters.
 pub fn show(v: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, v);
+    if out.len() > MAX_REPLY {
+        let mut cut = MAX_REPLY;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let total = out.len();
+        out.truncate(cut);
+        out.push_str(&format!(" ...(cut, {total} characters in all)"));
+    }
     out
 }
 

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::case::quote::escape;
-use crate::case::{Block, CaseFile, Check, CheckKind, ServerKind, Step, StepKind};
+use crate::case::vars::{self, Vars};
+use crate::case::{expect, Block, CaseFile, Check, CheckKind, Expect, ServerKind, Step, StepKind};
 use crate::client::{encode_command, Conn, Endpoint};
 use crate::report::{show, Failure};
+use crate::Value;
 
 /// Settings for one run.
 #[derive(Clone, Debug)]
@@ -52,11 +54,14 @@ pub struct FileResult {
 pub fn run_file(file: &CaseFile, cfg: &RunConfig) -> FileResult {
     let mut res = FileResult::default();
     for block in &file.blocks {
-        let wanted = cfg
-            .filter
-            .as_deref()
-            .map_or(true, |f| file.name.contains(f) || block.name.contains(f));
-        let allowed = block.only.as_ref().map_or(true, |(k, _)| *k == cfg.kind);
+        let wanted = match cfg.filter.as_deref() {
+            None => true,
+            Some(f) => file.name.contains(f) || block.name.contains(f),
+        };
+        let allowed = match &block.only {
+            None => true,
+            Some((k, _)) => *k == cfg.kind,
+        };
         if !wanted || !allowed {
             res.skipped += 1;
             continue;
@@ -78,6 +83,7 @@ struct BlockRun<'a> {
     cfg: &'a RunConfig,
     timeout: Duration,
     conns: BTreeMap<String, Conn>,
+    vars: Vars,
     failures: Vec<Failure>,
 }
 
@@ -90,6 +96,7 @@ pub fn run_block(file: &str, block: &Block, cfg: &RunConfig) -> Vec<Failure> {
         cfg,
         timeout,
         conns: BTreeMap::new(),
+        vars: Vars::new(),
         failures: Vec::new(),
     };
     if run.setup() {
@@ -138,7 +145,7 @@ impl BlockRun<'_> {
             }
         };
         let ok = match c.call(&["FLUSHALL"], self.timeout) {
-            Ok(crate::Value::Simple(s)) if s.as_ref() == b"OK" => true,
+            Ok(Value::Simple(s)) if s.as_ref() == b"OK" => true,
             Ok(v) => {
                 self.fail(line, "setup: FLUSHALL".into(), "+OK".into(), show(&v));
                 false
@@ -176,25 +183,36 @@ impl BlockRun<'_> {
 
     /// Runs one step; false if it failed.
     fn step(&mut self, step: &Step) -> bool {
-        let prefix = if step.conn == crate::case::DEFAULT_CONN {
-            String::new()
+        // How the step reads in the case file: `c2> ...`, `@send c2 ...`.
+        let (prefix, named) = if step.conn == crate::case::DEFAULT_CONN {
+            (String::new(), String::new())
         } else {
-            step.conn.clone()
+            (step.conn.clone(), format!(" {}", step.conn))
         };
-        let (bytes, label) = match &step.kind {
+        let built = match &step.kind {
             StepKind::Sleep(d) => {
                 std::thread::sleep(*d);
                 return true;
             }
-            StepKind::Command(args) => (
-                encode_command(args),
-                format!("{prefix}> {}", show_args(args)),
-            ),
-            StepKind::Send(b) => (b.clone(), format!("@send {prefix} {}", escape(b, 200))),
-            StepKind::Read => (Vec::new(), format!("@read {prefix}")),
-            StepKind::Batch(items) => {
-                let bytes = items.iter().flat_map(|i| encode_command(&i.args)).collect();
-                (bytes, format!("@batch {prefix}"))
+            StepKind::Command(args) => self
+                .args(args)
+                .map(|a| (encode_command(&a), format!("{prefix}> {}", show_args(&a)))),
+            StepKind::Send(b) => self
+                .bytes(b)
+                .map(|b| (b.clone(), format!("@send{named} {}", escape(&b, 200)))),
+            StepKind::Read => Ok((Vec::new(), format!("@read{named}"))),
+            StepKind::Batch(items) => items
+                .iter()
+                .map(|item| self.args(&item.args).map(|a| encode_command(&a)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|parts| (parts.concat(), format!("@batch{named}"))),
+        };
+        let (bytes, label) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                let what = "variables set".to_string();
+                self.fail(step.line, "substituting variables".into(), what, e);
+                return false;
             }
         };
         let Some(conn) = self.conn(&step.conn, step.line) else {
@@ -213,37 +231,94 @@ impl BlockRun<'_> {
         }
         match &step.kind {
             StepKind::Batch(items) => items.iter().all(|item| {
-                let label = format!("{label}: > {}", show_args(&item.args));
+                let label = format!("{label}: {prefix}> {}", show_args(&item.args));
                 self.checks(&step.conn, &label, &item.checks)
             }),
             _ => self.checks(&step.conn, &label, &step.checks),
         }
     }
 
+    fn bytes(&self, b: &[u8]) -> Result<Vec<u8>, String> {
+        if vars::mentions(b) {
+            vars::substitute(b, &self.vars)
+        } else {
+            Ok(b.to_vec())
+        }
+    }
+
+    fn args(&self, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
+        args.iter().map(|a| self.bytes(a)).collect()
+    }
+
     fn checks(&mut self, conn: &str, label: &str, checks: &[Check]) -> bool {
         for check in checks {
+            // An expectation that uses variables is parsed now that they are known.
+            let resolved = match &check.kind {
+                CheckKind::Reply {
+                    template: Some(t), ..
+                } => {
+                    match self
+                        .bytes(t.as_bytes())
+                        .and_then(|t| expect::parse(&String::from_utf8_lossy(&t)))
+                    {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            self.fail(check.line, label.to_string(), check.src.clone(), e);
+                            return false;
+                        }
+                    }
+                }
+                _ => None,
+            };
             let Some(c) = self.conns.get_mut(conn) else {
                 return false;
             };
-            if let Err(actual) = check_one(c, check, self.timeout) {
-                self.fail(check.line, label.to_string(), check.src.clone(), actual);
-                return false;
+            match check_one(c, check, resolved.as_ref(), self.timeout) {
+                Ok(reply) => {
+                    if let Some(name) = &check.capture {
+                        match reply.as_ref().and_then(vars::capture) {
+                            Some(v) => {
+                                self.vars.insert(name.clone(), v);
+                            }
+                            None => {
+                                let why = format!("a scalar reply to store in ${name}");
+                                self.fail(
+                                    check.line,
+                                    label.to_string(),
+                                    why,
+                                    "no scalar reply".into(),
+                                );
+                                return false;
+                            }
+                        }
+                    }
+                }
+                Err(actual) => {
+                    self.fail(check.line, label.to_string(), check.src.clone(), actual);
+                    return false;
+                }
             }
         }
         true
     }
 }
 
-/// Evaluates one check against what `c` receives; `Err(actual)` on a mismatch.
-fn check_one(c: &mut Conn, check: &Check, timeout: Duration) -> Result<(), String> {
+/// Evaluates one check against what `c` receives (`resolved` stands for the check's
+/// expectation when it used variables); the reply on a match, `Err(actual)` otherwise.
+fn check_one(
+    c: &mut Conn,
+    check: &Check,
+    resolved: Option<&Expect>,
+    timeout: Duration,
+) -> Result<Option<Value>, String> {
     match &check.kind {
-        CheckKind::Reply(e) => match c.read_reply(timeout) {
-            Ok(v) if e.matches(&v) => Ok(()),
+        CheckKind::Reply { expect, .. } => match c.read_reply(timeout) {
+            Ok(v) if resolved.unwrap_or(expect).matches(&v) => Ok(Some(v)),
             Ok(v) => Err(show(&v)),
             Err(err) => Err(err.to_string()),
         },
         CheckKind::Raw(want) => match c.read_exact_bytes(want.len(), timeout) {
-            Ok(got) if &got == want => Ok(()),
+            Ok(got) if &got == want => Ok(None),
             Ok(got) => {
                 let more = c.pending().to_vec();
                 Err(format!(
@@ -254,8 +329,8 @@ fn check_one(c: &mut Conn, check: &Check, timeout: Duration) -> Result<(), Strin
             }
             Err(err) => Err(err.to_string()),
         },
-        CheckKind::Closed => c.expect_closed(timeout),
-        CheckKind::NoReply(wait) => c.expect_silence(*wait),
+        CheckKind::Closed => c.expect_closed(timeout).map(|_| None),
+        CheckKind::NoReply(wait) => c.expect_silence(*wait).map(|_| None),
     }
 }
 

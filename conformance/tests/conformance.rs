@@ -72,6 +72,7 @@ fn run_target(target: Target) {
     );
 }
 
+/// Every case file parses; prints how many blocks and checks each holds.
 #[test]
 fn cases_parse() {
     let files =
@@ -81,6 +82,19 @@ fn cases_parse() {
         "no case files in {}",
         cases_dir().display()
     );
+    let (mut blocks, mut checks) = (0, 0);
+    for f in &files {
+        let n: usize = f.blocks.iter().map(case::Block::check_count).sum();
+        eprintln!(
+            "{:<24} {:>4} blocks {:>5} checks",
+            f.name,
+            f.blocks.len(),
+            n
+        );
+        blocks += f.blocks.len();
+        checks += n;
+    }
+    eprintln!("{:<24} {blocks:>4} blocks {checks:>5} checks", "total");
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub mod server;
 pub mod session;
 pub mod stats;
 pub mod testkit;
+pub mod tx;
 pub mod types;
 pub mod util;
 

@@ -9,11 +9,12 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::admin::clients::ClientHandle;
 use crate::clock::Now;
-use crate::command::{Command, Ctx};
+use crate::command::dispatch;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::stats::Stats;
+use crate::tx::{Multi, Watched};
 
 /// Called by the core when another session made this one ready; the transport then polls it.
 pub trait Waker: Send + Sync {
@@ -58,6 +59,33 @@ pub struct ClientState {
     pub no_touch: bool,
     /// The registry entry other sessions see.
     pub handle: Arc<ClientHandle>,
+    /// The open transaction (MULTI), if any.
+    pub multi: Option<Multi>,
+    /// The keys this client WATCHes.
+    pub watched: Watched,
+    /// CLIENT REPLY mode.
+    pub reply: ReplyMode,
+}
+
+/// What CLIENT REPLY asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    On,
+    /// Replies are discarded (CLIENT REPLY OFF).
+    Off,
+    /// CLIENT REPLY SKIP just ran: its own reply is discarded, and the next command's too.
+    SkipArmed,
+    /// The next command's reply is discarded.
+    SkipNext,
+}
+
+impl ClientState {
+    /// Ends any transaction and forgets watched keys (RESET, disconnect).
+    pub fn reset_transaction(&mut self, server: &Server) {
+        self.multi = None;
+        self.watched.clear(&server.watches);
+    }
 }
 
 /// One client connection.
@@ -74,21 +102,12 @@ pub struct Session {
 impl Session {
     /// A new session on `server`, registered as a connected client.
     pub fn new(server: Arc<Server>, info: ClientInfo, waker: Arc<dyn Waker>, now: Now) -> Self {
-        let handle = Arc::new(ClientHandle {
-            id: server.clients.next_id(),
+        let handle = Arc::new(ClientHandle::new(
+            server.clients.next_id(),
             info,
-            created_ms: now.ms(),
-            last_interaction_ms: now.ms().into(),
-            db: 0.into(),
-            name: Default::default(),
-            lib: Default::default(),
-            last_cmd: parking_lot::Mutex::new("NULL".into()),
-            resp: 2.into(),
-            killed: false.into(),
-            qbuf: 0.into(),
-            omem: 0.into(),
+            now.ms(),
             waker,
-        });
+        ));
         server.clients.insert(handle.clone());
         Stats::add(&server.stats.total_connections_received, 1);
         Session {
@@ -102,6 +121,9 @@ impl Session {
                 no_evict: false,
                 no_touch: false,
                 handle,
+                multi: None,
+                watched: Watched::default(),
+                reply: ReplyMode::On,
             },
             closed: false,
             last_input: now,
@@ -127,14 +149,26 @@ impl Session {
                 query_buffer_limit: c.client_query_buffer_limit,
             }
         };
+        let server = self.server.clone();
+        let mut gate = Some(server.exec_gate.read());
         while !self.is_closing() {
             match self.decoder.decode(buf, &limits, &mut self.args) {
+                Ok(true)
+                    if self.state.multi.is_some() && self.args[0].eq_ignore_ascii_case(b"exec") =>
+                {
+                    // EXEC needs the gate exclusively: no other command may interleave.
+                    drop(gate.take());
+                    let exclusive = server.exec_gate.write();
+                    self.execute(now);
+                    drop(exclusive);
+                    gate = Some(server.exec_gate.read());
+                }
                 Ok(true) => self.execute(now),
                 Ok(false) => break,
                 Err(DecodeError::Protocol(msg)) => {
                     let line = format!("ERR {msg}");
                     self.out.error(&line);
-                    Stats::add(&self.server.stats.total_error_replies, 1);
+                    self.server.stats.record_error(line.as_bytes());
                     self.state.close_after_reply = true;
                     buf.clear();
                 }
@@ -144,34 +178,29 @@ impl Session {
                 }
             }
         }
+        drop(gate);
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
     }
 
     fn execute(&mut self, now: Now) {
         let server = &*self.server;
-        let Some(cmd) = resolve(server, &self.args, &mut self.out) else {
-            Stats::add(&server.stats.total_error_replies, 1);
-            Stats::add(&server.stats.unexpected_error_replies, 1);
-            return;
-        };
-        if !cmd.arity_ok(self.args.len()) {
-            let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
-            self.out.error(&msg);
-            cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
-            Stats::add(&server.stats.total_error_replies, 1);
-            return;
-        }
-        let Some(handler) = cmd.handler else { return };
-        *self.state.handle.last_cmd.lock() = cmd.name.clone();
-        let mut ctx = Ctx::new(server, cmd, &self.args, &mut self.out, &mut self.state, now);
-        handler(&mut ctx);
-        let failed = ctx.failed;
-        drop(ctx);
-        cmd.calls.fetch_add(1, Ordering::Relaxed);
-        Stats::add(&server.stats.total_commands_processed, 1);
-        if failed {
-            cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
-            Stats::add(&server.stats.total_error_replies, 1);
+        let before = self.out.buf.len();
+        let skipping = self.state.reply == ReplyMode::SkipNext;
+        dispatch::call(server, &mut self.state, &mut self.out, &self.args, now);
+        // CLIENT REPLY: the reply was produced (stats and side effects happen) but is not sent.
+        match self.state.reply {
+            ReplyMode::On => {}
+            ReplyMode::Off => self.out.buf.truncate(before),
+            ReplyMode::SkipArmed => {
+                self.out.buf.truncate(before);
+                self.state.reply = ReplyMode::SkipNext;
+            }
+            ReplyMode::SkipNext => {
+                if skipping {
+                    self.out.buf.truncate(before);
+                    self.state.reply = ReplyMode::On;
+                }
+            }
         }
     }
 
@@ -224,45 +253,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.state.watched.clear(&self.server.watches);
         self.server.clients.remove(self.state.handle.id);
-    }
-}
-
-/// Finds the command (or subcommand) `args` names, replying with Redis's error if none.
-fn resolve<'s>(server: &'s Server, args: &[Bytes], out: &mut ReplyWriter) -> Option<&'s Command> {
-    let name = &args[0];
-    let Some(cmd) = server.commands.get(name) else {
-        let mut msg = b"ERR unknown command '".to_vec();
-        msg.extend_from_slice(&name[..name.len().min(128)]);
-        msg.extend_from_slice(b"', with args beginning with: ");
-        let mut listed: Vec<u8> = Vec::new();
-        for a in &args[1..] {
-            if listed.len() >= 128 {
-                break;
-            }
-            let take = a.len().min(128 - listed.len());
-            listed.push(b'\'');
-            listed.extend_from_slice(&a[..take]);
-            listed.extend_from_slice(b"' ");
-        }
-        msg.extend_from_slice(&listed);
-        out.error_bytes(&msg);
-        return None;
-    };
-    if cmd.subcommands.is_empty() || args.len() < 2 {
-        return Some(cmd);
-    }
-    match cmd.subcommand(&args[1]) {
-        Some(sub) => Some(sub),
-        None => {
-            let sub = &args[1];
-            let mut msg = b"ERR unknown subcommand '".to_vec();
-            msg.extend_from_slice(&sub[..sub.len().min(128)]);
-            msg.extend_from_slice(b"'. Try ");
-            msg.extend_from_slice(cmd.name.to_ascii_uppercase().as_bytes());
-            msg.extend_from_slice(b" HELP.");
-            out.error_bytes(&msg);
-            None
-        }
     }
 }

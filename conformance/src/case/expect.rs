@@ -298,8 +298,11 @@ impl Parser<'_> {
 fn int(text: &[u8]) -> Result<Expect, String> {
     let t = std::str::from_utf8(text).map_err(|_| "bad integer")?;
     let num = |s: &str| s.parse::<i64>().map_err(|_| format!("bad integer {s:?}"));
+    // `lo..hi` inclusive; either bound may be left out.
+    let bound = |s: &str, open: i64| if s.is_empty() { Ok(open) } else { num(s) };
     match t.split_once("..") {
-        Some((lo, hi)) => Ok(Expect::IntRange(num(lo)?, num(hi)?)),
+        Some(("", "")) => Err("`:..` wants at least one bound".into()),
+        Some((lo, hi)) => Ok(Expect::IntRange(bound(lo, i64::MIN)?, bound(hi, i64::MAX)?)),
         None => Ok(Expect::Integer(num(t)?)),
     }
 }
@@ -367,7 +370,8 @@ impl Expect {
                 } else {
                     1
                 };
-                got.len() % chunk == 0 && seq_match(items, &got, *unordered, *rest, chunk)
+                got.chunks_exact(chunk).remainder().is_empty()
+                    && seq_match(items, &got, *unordered, *rest, chunk)
             }
             _ => false,
         }

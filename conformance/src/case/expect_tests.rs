@@ -33,6 +33,10 @@ fn scalars_are_type_exact() {
     no(":3", bulk("3"));
     yes(":1..10", Value::Integer(10));
     no(":1..10", Value::Integer(11));
+    yes(":5..", Value::Integer(i64::MAX));
+    no(":5..", Value::Integer(4));
+    yes(":..-1", Value::Integer(-1));
+    no(":..-1", Value::Integer(0));
     yes("int", Value::Integer(i64::MIN));
     yes("\"a\\x00b\"", bulk("a\0b"));
     yes("''", bulk(""));
@@ -148,7 +152,8 @@ fn bad_notation_is_rejected() {
         "...",
         "oneof (\"a\")",
         ":x",
-        ":1..",
+        ":..",
+        ":1..x",
         "\"a\" \"b\"",
         "=tx:\"a\"",
         "glob :1",

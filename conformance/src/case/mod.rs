@@ -5,6 +5,7 @@ pub mod expect;
 pub mod glob;
 pub mod parse;
 pub mod quote;
+pub mod vars;
 
 use std::path::Path;
 use std::time::Duration;
@@ -43,6 +44,19 @@ pub struct Block {
     pub finally: usize,
 }
 
+impl Block {
+    /// How many expectations the block checks.
+    pub fn check_count(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match &s.kind {
+                StepKind::Batch(items) => items.iter().map(|i| i.checks.len()).sum(),
+                _ => s.checks.len(),
+            })
+            .sum()
+    }
+}
+
 #[derive(Debug)]
 pub struct Step {
     pub line: usize,
@@ -79,12 +93,18 @@ pub struct Check {
     /// The line as written, for failure messages.
     pub src: String,
     pub kind: CheckKind,
+    /// `... as $name`: the reply is stored in that variable.
+    pub capture: Option<String>,
 }
 
 #[derive(Debug)]
 pub enum CheckKind {
-    /// Read one reply and match it.
-    Reply(Expect),
+    /// Read one reply and match it. `template`: the expectation's text when it uses
+    /// `${var}`, parsed again once the variables are substituted.
+    Reply {
+        expect: Expect,
+        template: Option<String>,
+    },
     /// `@raw "bytes"`: read exactly these bytes.
     Raw(Vec<u8>),
     /// `@closed`: the server closes the connection.

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use super::quote::{quoted, split_args};
+use super::quote::{quoted_repeat, split_args};
 use super::{
-    expect, BatchItem, Block, CaseFile, Check, CheckKind, ServerKind, Step, StepKind, DEFAULT_CONN,
+    expect, vars, BatchItem, Block, CaseFile, Check, CheckKind, ServerKind, Step, StepKind,
+    DEFAULT_CONN,
 };
 
 /// Parses one file; errors name `file:line`.
@@ -123,8 +124,29 @@ impl FileParser {
             }
             return self.push_step(n, conn, StepKind::Command(args));
         }
-        let kind = CheckKind::Reply(expect::parse(line)?);
-        self.check(n, line, kind)
+        let (text, capture) = vars::split_capture(line);
+        let template = vars::mentions(text.as_bytes()).then(|| text.to_string());
+        // With variables, check the syntax now with a stand-in value; matching re-parses.
+        let expect = expect::parse(&vars::stand_in(text))?;
+        self.check(n, line, CheckKind::Reply { expect, template })?;
+        if let Some(name) = capture {
+            self.last_check()?.capture = Some(name.to_string());
+        }
+        Ok(())
+    }
+
+    fn last_check(&mut self) -> Result<&mut Check, String> {
+        let checks = match &mut self.batch {
+            Some((_, _, items)) => items.last_mut().map(|i| &mut i.checks),
+            None => self
+                .blocks
+                .last_mut()
+                .and_then(|b| b.steps.last_mut())
+                .map(|s| &mut s.checks),
+        };
+        checks
+            .and_then(|c| c.last_mut())
+            .ok_or_else(|| "no check to capture from".to_string())
     }
 
     fn push_step(&mut self, n: usize, conn: &str, kind: StepKind) -> Result<(), String> {
@@ -149,6 +171,7 @@ impl FileParser {
             line: n,
             src: src.to_string(),
             kind,
+            capture: None,
         };
         if let Some((_, _, items)) = &mut self.batch {
             let item = items
@@ -242,7 +265,7 @@ impl FileParser {
                 if !rest.starts_with(['"', '\'']) {
                     return Err("@raw \"quoted bytes\"".into());
                 }
-                let (bytes, end) = quoted(rest.as_bytes(), 0)?;
+                let (bytes, end) = quoted_repeat(rest.as_bytes(), 0)?;
                 if !rest[end..].trim().is_empty() {
                     return Err("@raw takes one quoted string".into());
                 }

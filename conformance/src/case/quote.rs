@@ -52,8 +52,31 @@ pub fn quoted(s: &[u8], pos: usize) -> Result<(Vec<u8>, usize), String> {
     }
 }
 
+/// Largest repetition count `"..."*N` accepts.
+const MAX_REPEAT: usize = 16 << 20;
+
+/// A quoted string at `s[pos]`, repeated N times when the closing quote is directly
+/// followed by `*N` (`"ab"*3` is `ababab`).
+pub fn quoted_repeat(s: &[u8], pos: usize) -> Result<(Vec<u8>, usize), String> {
+    let (v, end) = quoted(s, pos)?;
+    if s.get(end) != Some(&b'*') {
+        return Ok((v, end));
+    }
+    let digits = s[end + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let n: usize = std::str::from_utf8(&s[end + 1..end + 1 + digits])
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .filter(|&n| n <= MAX_REPEAT)
+        .ok_or("want a count after \"...\"*")?;
+    Ok((v.repeat(n), end + 1 + digits))
+}
+
 /// Splits a command line into arguments: bare words and quoted strings separated by
-/// whitespace (a closing quote must be followed by whitespace or the end, as in redis-cli).
+/// whitespace (a closing quote must be followed by whitespace or the end, as in redis-cli;
+/// `"..."*N` repeats the string N times).
 pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
     let s = line.as_bytes();
     let mut out = Vec::new();
@@ -64,7 +87,7 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
             continue;
         }
         if s[i] == b'"' || s[i] == b'\'' {
-            let (arg, end) = quoted(s, i)?;
+            let (arg, end) = quoted_repeat(s, i)?;
             if s.get(end).is_some_and(|c| !c.is_ascii_whitespace()) {
                 return Err("closing quote must be followed by a space".into());
             }
@@ -115,6 +138,12 @@ mod tests {
         assert!(split_args(r#""abc"#).is_err());
         assert!(split_args(r#""a"b"#).is_err());
         assert!(split_args(r#""\xZZ""#).is_err());
+        assert_eq!(
+            split_args(r#"x "ab"*3 ""*5"#).unwrap(),
+            vec![b"x".to_vec(), b"ababab".to_vec(), vec![]]
+        );
+        assert!(split_args(r#""a"*"#).is_err());
+        assert!(split_args(r#""a"*99999999999"#).is_err());
     }
 
     #[test]

@@ -35,8 +35,41 @@ pub struct ClientHandle {
     pub qbuf: AtomicUsize,
     /// Bytes of pending output.
     pub omem: AtomicUsize,
+    /// CLIENT NO-EVICT is on (CLIENT LIST flag `e`).
+    pub no_evict: AtomicBool,
+    /// CLIENT NO-TOUCH is on (CLIENT LIST flag `T`, as Redis 7.2 shows it).
+    pub no_touch: AtomicBool,
     /// Wakes the session's transport.
     pub waker: Arc<dyn Waker>,
+}
+
+impl ClientHandle {
+    /// A handle for a client that connected at `now_ms`, with nothing set yet.
+    pub fn new(id: u64, info: ClientInfo, now_ms: u64, waker: Arc<dyn Waker>) -> Self {
+        ClientHandle {
+            id,
+            info,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms.into(),
+            db: 0.into(),
+            name: Default::default(),
+            lib: Default::default(),
+            last_cmd: Mutex::new("NULL".into()),
+            resp: 2.into(),
+            killed: false.into(),
+            qbuf: 0.into(),
+            omem: 0.into(),
+            no_evict: false.into(),
+            no_touch: false.into(),
+            waker,
+        }
+    }
+
+    /// Asks the session to close at its next poll (CLIENT KILL) and wakes its transport.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Relaxed);
+        self.waker.wake();
+    }
 }
 
 /// Every connected client, by id.

@@ -1,15 +1,22 @@
-//! Connection commands: PING, ECHO, SELECT, QUIT, ...
+//! Connection commands: PING, ECHO, SELECT, SWAPDB, QUIT, RESET.
 
-use crate::command::{Ctx, Handler};
+use std::sync::atomic::Ordering;
+
+use super::util::parse_c_int;
+use crate::command::{errors, Ctx, Handler};
 
 /// The connection commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("ping", ping),
     ("echo", echo),
     ("select", select),
+    ("swapdb", swapdb),
     ("quit", quit),
+    ("reset", reset),
 ];
 
+// The RESP2 subscribed-client form ("*2 pong <msg>") belongs with pub/sub, which tracks
+// whether the client is subscribed.
 fn ping(ctx: &mut Ctx) {
     match ctx.args.len() {
         1 => ctx.out.simple(b"PONG"),
@@ -23,21 +30,143 @@ fn echo(ctx: &mut Ctx) {
 }
 
 fn select(ctx: &mut Ctx) {
-    let Some(db) = crate::util::num::parse_i64(ctx.arg(1)) else {
-        return ctx.error(crate::command::errors::NOT_INT);
+    let Some(db) = parse_c_int(ctx.arg(1)) else {
+        return ctx.error(errors::NOT_INT);
     };
     if db < 0 || db as usize >= ctx.server.keyspace.databases() {
-        return ctx.error(crate::command::errors::DB_RANGE);
+        return ctx.error(errors::DB_RANGE);
     }
     ctx.client.db = db as usize;
-    ctx.client
-        .handle
-        .db
-        .store(db as usize, std::sync::atomic::Ordering::Relaxed);
+    ctx.client.handle.db.store(db as usize, Ordering::Relaxed);
+    ctx.out.ok();
+}
+
+fn swapdb(ctx: &mut Ctx) {
+    let Some(a) = parse_c_int(ctx.arg(1)) else {
+        return ctx.error("ERR invalid first DB index");
+    };
+    let Some(b) = parse_c_int(ctx.arg(2)) else {
+        return ctx.error("ERR invalid second DB index");
+    };
+    let n = ctx.server.keyspace.databases() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return ctx.error(errors::DB_RANGE);
+    }
+    if a != b {
+        // Every shard, locked in order: the swap is atomic to all other commands.
+        let mut all = ctx.server.keyspace.lock_all(ctx.client.db, ctx.now.ms());
+        for shard in all.all_dbs_mut() {
+            shard.dbs.swap(a as usize, b as usize);
+        }
+    }
     ctx.out.ok();
 }
 
 fn quit(ctx: &mut Ctx) {
     ctx.out.ok();
     ctx.client.close_after_reply = true;
+}
+
+/// RESET: back to a freshly connected client's state (db 0, RESP2, no name, no-evict and
+/// no-touch off). State owned by other modules (transactions, subscriptions, tracking) is
+/// reset by those modules when they exist.
+fn reset(ctx: &mut Ctx) {
+    ctx.client.reset_transaction(ctx.server);
+    ctx.client.reply = crate::session::ReplyMode::On;
+    ctx.client.db = 0;
+    ctx.client.no_evict = false;
+    ctx.client.no_touch = false;
+    ctx.out.resp3 = false;
+    let h = &ctx.client.handle;
+    h.db.store(0, Ordering::Relaxed);
+    h.resp.store(2, Ordering::Relaxed);
+    h.no_evict.store(false, Ordering::Relaxed);
+    h.no_touch.store(false, Ordering::Relaxed);
+    *h.name.lock() = None;
+    ctx.out.simple(b"RESET");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn ping_echo_select() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+        assert_eq!(c.cmd(&["PING", "hi"]), "$2\r\nhi\r\n");
+        assert_eq!(
+            c.cmd(&["PING", "a", "b"]),
+            "-ERR wrong number of arguments for 'ping' command\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["ECHO"]),
+            "-ERR wrong number of arguments for 'echo' command\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SELECT", "16"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SELECT", "-1"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SELECT", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SELECT", "4294967296"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn swapdb_swaps_every_shard() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(
+            c.cmd(&["SWAPDB", "0", "x"]),
+            "-ERR invalid second DB index\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SWAPDB", "x", "0"]),
+            "-ERR invalid first DB index\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SWAPDB", "0", "16"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SWAPDB", "-1", "0"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        for k in ["a", "b", "c", "{x}1", "zz"] {
+            c.cmd(&["SET", k, "v"]);
+        }
+        assert_eq!(c.cmd(&["SWAPDB", "0", "1"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
+        c.cmd(&["SELECT", "1"]);
+        assert_eq!(c.cmd(&["DBSIZE"]), ":5\r\n");
+        assert_eq!(c.cmd(&["GET", "zz"]), "$1\r\nv\r\n");
+        assert_eq!(c.cmd(&["SWAPDB", "1", "1"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn quit_and_reset() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SELECT", "2"]);
+        c.cmd(&["CLIENT", "SETNAME", "me"]);
+        c.cmd(&["HELLO", "3"]);
+        assert_eq!(c.cmd(&["RESET"]), "+RESET\r\n");
+        assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+        assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+        c.cmd(&["SELECT", "2"]);
+        assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.cmd(&["QUIT"]), "+OK\r\n");
+        assert!(c.session.is_closing());
+    }
 }

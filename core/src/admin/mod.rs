@@ -1,11 +1,33 @@
-//! Connection and server administration: the client registry and the connection, server,
-//! CONFIG, INFO and DEBUG commands.
+//! Connection and server administration: the client registry and the connection, CLIENT,
+//! HELLO, server, CONFIG, INFO, COMMAND, DEBUG and LOLWUT commands.
 
+pub mod client_cmd;
+pub mod client_reply;
 pub mod clients;
+pub mod command_cmd;
+pub mod command_docs;
+pub mod config_cmd;
 pub mod connection;
+pub mod debug;
+pub mod digest;
+pub mod hello;
+pub mod info;
+pub mod lolwut;
 pub mod server_cmds;
+pub mod util;
 
 use crate::command::Handler;
 
 /// The handler lists of every administration module.
-pub const COMMANDS: &[&[(&str, Handler)]] = &[connection::COMMANDS, server_cmds::COMMANDS];
+pub const COMMANDS: &[&[(&str, Handler)]] = &[
+    connection::COMMANDS,
+    hello::COMMANDS,
+    client_cmd::COMMANDS,
+    client_reply::COMMANDS,
+    config_cmd::COMMANDS,
+    command_cmd::COMMANDS,
+    info::COMMANDS,
+    server_cmds::COMMANDS,
+    debug::COMMANDS,
+    lolwut::COMMANDS,
+];

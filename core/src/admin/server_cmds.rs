@@ -1,12 +1,16 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, ...
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN, FUNCTION FLUSH.
 
 use crate::command::{Ctx, Handler};
+use crate::server::ShutdownOptions;
 
 /// The server commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("dbsize", dbsize),
     ("flushdb", flushdb),
     ("flushall", flushall),
+    ("time", time),
+    ("shutdown", shutdown),
+    ("function|flush", function_flush),
 ];
 
 fn dbsize(ctx: &mut Ctx) {
@@ -14,7 +18,27 @@ fn dbsize(ctx: &mut Ctx) {
     ctx.out.int(n as i64);
 }
 
+/// Checks FLUSHDB/FLUSHALL's optional SYNC|ASYNC. Both flush synchronously here: freeing
+/// in the background is an optimisation lode doesn't need to be correct.
+fn flush_mode_ok(ctx: &mut Ctx) -> bool {
+    match ctx.args.len() {
+        1 => true,
+        2 if ctx.arg(1).eq_ignore_ascii_case(b"sync")
+            || ctx.arg(1).eq_ignore_ascii_case(b"async") =>
+        {
+            true
+        }
+        _ => {
+            ctx.syntax_error();
+            false
+        }
+    }
+}
+
 fn flushdb(ctx: &mut Ctx) {
+    if !flush_mode_ok(ctx) {
+        return;
+    }
     for shard in ctx.lock().shards_mut() {
         shard.clear();
     }
@@ -22,10 +46,141 @@ fn flushdb(ctx: &mut Ctx) {
 }
 
 fn flushall(ctx: &mut Ctx) {
+    if !flush_mode_ok(ctx) {
+        return;
+    }
     for shard in ctx.lock().all_dbs_mut() {
         for db in shard.dbs.iter_mut() {
             db.clear();
         }
     }
     ctx.out.ok();
+}
+
+fn time(ctx: &mut Ctx) {
+    let us = ctx.now.micros();
+    let mut buf = itoa::Buffer::new();
+    ctx.out.array(2);
+    ctx.out.bulk(buf.format(us / 1_000_000).as_bytes());
+    ctx.out.bulk(buf.format(us % 1_000_000).as_bytes());
+}
+
+fn shutdown(ctx: &mut Ctx) {
+    let mut opts = ShutdownOptions::default();
+    for a in &ctx.args[1..] {
+        if a.eq_ignore_ascii_case(b"nosave") {
+            opts.nosave = true;
+        } else if a.eq_ignore_ascii_case(b"save") {
+            opts.save = true;
+        } else if a.eq_ignore_ascii_case(b"now") {
+            opts.now = true;
+        } else if a.eq_ignore_ascii_case(b"force") {
+            opts.force = true;
+        } else if a.eq_ignore_ascii_case(b"abort") {
+            opts.abort = true;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    let any_flag = opts.save || opts.nosave || opts.now || opts.force;
+    if (opts.abort && any_flag) || (opts.save && opts.nosave) {
+        return ctx.syntax_error();
+    }
+    match ctx.server.host.shutdown(&opts) {
+        // ABORT answers +OK; a shutdown that goes ahead answers nothing: the server exits.
+        Ok(()) if opts.abort => ctx.out.ok(),
+        Ok(()) => ctx.client.close_after_reply = true,
+        Err(e) => ctx.error(&e),
+    }
+}
+
+/// FUNCTION FLUSH [ASYNC|SYNC]: there are no functions until scripting lands, so this only
+/// validates its argument; it will clear the function libraries then.
+fn function_flush(ctx: &mut Ctx) {
+    match ctx.args.len() {
+        2 => {}
+        3 if ctx.arg(2).eq_ignore_ascii_case(b"sync")
+            || ctx.arg(2).eq_ignore_ascii_case(b"async") => {}
+        _ => return ctx.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+    }
+    ctx.out.ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient, EPOCH_MS};
+
+    #[test]
+    fn dbsize_and_flushes() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SET", "b", "1"]);
+        c.cmd(&["SELECT", "1"]);
+        c.cmd(&["SET", "c", "1"]);
+        assert_eq!(c.cmd(&["DBSIZE"]), ":1\r\n");
+        assert_eq!(
+            c.cmd(&["DBSIZE", "x"]),
+            "-ERR wrong number of arguments for 'dbsize' command\r\n"
+        );
+        assert_eq!(c.cmd(&["FLUSHDB", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(c.cmd(&["FLUSHDB", "SYNC"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
+        c.cmd(&["SELECT", "0"]);
+        assert_eq!(c.cmd(&["DBSIZE"]), ":2\r\n");
+        assert_eq!(
+            c.cmd(&["FLUSHALL", "async", "sync"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(c.cmd(&["FLUSHALL", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(c.cmd(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
+    }
+
+    #[test]
+    fn time_comes_from_the_clock() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        c.advance_ms(1_234);
+        let secs = (EPOCH_MS + 1_234) / 1000;
+        assert_eq!(
+            c.cmd(&["TIME"]),
+            format!("*2\r\n$10\r\n{secs}\r\n$6\r\n234000\r\n")
+        );
+    }
+
+    #[test]
+    fn shutdown_options() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            c.cmd(&["SHUTDOWN", "nosave", "save"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SHUTDOWN", "abort", "now"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SHUTDOWN", "ABORT"]),
+            "-ERR No shutdown in progress.\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["SHUTDOWN", "NOSAVE"]),
+            "-ERR shutdown is not supported by this host\r\n"
+        );
+    }
+
+    #[test]
+    fn function_flush_is_accepted() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["FUNCTION", "FLUSH"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["FUNCTION", "FLUSH", "async"]), "+OK\r\n");
+        assert_eq!(
+            c.cmd(&["FUNCTION", "FLUSH", "x"]),
+            "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n"
+        );
+    }
 }

@@ -54,11 +54,9 @@ impl<'a> Ctx<'a> {
     /// server, not the context, so replies can be written while it is held.
     pub fn lock(&self) -> Locked<'a> {
         let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-        let mut tmp = Vec::new();
         for spec in &self.cmd.key_specs {
-            spec.extract(self.args, &mut tmp);
+            spec.extract(self.args, &mut idx);
         }
-        idx.extend(tmp);
         let ks = &self.server.keyspace;
         let now = self.now.ms();
         let mut locked = match idx.len() {
@@ -81,13 +79,14 @@ impl<'a> Ctx<'a> {
 
     /// Replies with an error and records it as a failed call.
     pub fn error(&mut self, msg: &str) {
-        self.failed = true;
-        self.out.error(msg);
+        self.error_bytes(msg.as_bytes());
     }
 
     /// Replies with an error built from raw bytes and records it.
     pub fn error_bytes(&mut self, msg: &[u8]) {
         self.failed = true;
+        // Counted here, per error reply, as Redis counts total_error_replies and errorstats.
+        self.server.stats.record_error(msg);
         self.out.error_bytes(msg);
     }
 

@@ -76,7 +76,7 @@ impl KeySpec {
     }
 
     /// Appends the argument indexes of the keys this spec finds in `args` (args[0] = name).
-    pub fn extract(&self, args: &[Bytes], out: &mut Vec<usize>) {
+    pub fn extract<E: Extend<usize>>(&self, args: &[Bytes], out: &mut E) {
         let argc = args.len() as i64;
         let start = match &self.begin {
             BeginSearch::Index(i) => *i as i64,
@@ -140,7 +140,7 @@ impl KeySpec {
         }
         let mut i = first;
         while i <= last && i < argc {
-            out.push(i as usize);
+            out.extend(std::iter::once(i as usize));
             i += step;
         }
     }

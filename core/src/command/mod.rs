@@ -3,6 +3,7 @@
 //! its behaviour from a handler registered by the module that implements it.
 
 pub mod ctx;
+pub mod dispatch;
 pub mod errors;
 pub mod keys;
 pub mod registry;

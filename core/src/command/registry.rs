@@ -7,6 +7,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
     [
         crate::types::string::COMMANDS,
         crate::keyspace::commands::COMMANDS,
+        crate::tx::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

@@ -14,6 +14,37 @@ use super::Handler;
 /// Redis 7.0.15's COMMAND INFO/DOCS facts for every command (no descriptive text).
 const FACTS: &str = include_str!("redis-7.0-commands.json");
 
+/// Facts of commands lode serves that Redis 7.0 lacks (from later Redis versions), merged
+/// into [`FACTS`] when the table is built: see the file's "source" note.
+const EXTRA_FACTS: &str = include_str!("extra-commands.json");
+
+/// Merges [`EXTRA_FACTS`] into the Redis 7.0 facts: extra subcommands join their container,
+/// extra commands are added (or replace a 7.0 entry of the same name).
+fn merge_extra_facts(facts: &mut Json) {
+    let extra: Json = serde_json::from_str(EXTRA_FACTS).unwrap_or(Json::Null);
+    let Some(commands) = facts.get_mut("commands").and_then(|c| c.as_object_mut()) else {
+        return;
+    };
+    if let Some(subs) = extra["subcommands"].as_object() {
+        for (parent, list) in subs {
+            let Some(container) = commands.get_mut(parent) else {
+                continue;
+            };
+            if let Some(arr) = container
+                .get_mut("subcommands")
+                .and_then(|s| s.as_array_mut())
+            {
+                arr.extend(list.as_array().into_iter().flatten().cloned());
+            }
+        }
+    }
+    if let Some(cmds) = extra["commands"].as_object() {
+        for (name, f) in cmds {
+            commands.insert(name.clone(), f.clone());
+        }
+    }
+}
+
 /// One command (or subcommand) lode serves.
 pub struct Command {
     /// Lowercase full name, `get` or `client|list`.
@@ -126,7 +157,8 @@ impl CommandTable {
     /// Builds the table from the embedded facts and the registered handlers.
     pub fn new() -> Self {
         let handlers: HashMap<&'static str, Handler> = registry::all().collect();
-        let facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
+        let mut facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
+        merge_extra_facts(&mut facts);
         let mut commands = HashMap::new();
         if let Some(all) = facts["commands"].as_object() {
             for f in all.values() {

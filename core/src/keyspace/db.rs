@@ -1,6 +1,13 @@
 //! One database's keys within one shard: the main table plus the set of keys with a TTL
 //! (sampled by the active expiry cycle, like Redis's `expires` dict).
 
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+
+use indexmap::map::raw_entry_v1::{
+    RawEntryApiV1, RawEntryMut, RawOccupiedEntryMut, RawVacantEntryMut,
+};
+use indexmap::map::MutableKeys;
 use indexmap::{IndexMap, IndexSet};
 
 use super::value::Value;
@@ -21,13 +28,69 @@ pub struct Entry {
     pub access: u32,
 }
 
+impl Entry {
+    /// Whether the entry's TTL has passed at `now_ms`. As in Redis, a key is still alive at the
+    /// very millisecond it expires and gone one millisecond later.
+    #[inline]
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at < now_ms
+    }
+}
+
+/// A key and its entry in one allocation. The table holds only a pointer to it (plus the
+/// hash), which keeps the table small and the garbage its growth leaves behind small: with
+/// 1M keys this is what brings lode's memory per key under Redis's.
+#[derive(Clone, Debug)]
+pub struct Node {
+    key: SmallBytes,
+    entry: Entry,
+}
+
+/// The table's key type: a boxed node that hashes and compares as its key bytes, so the table
+/// can be probed with a plain `&[u8]`.
+#[derive(Clone, Debug)]
+pub struct NodeBox(Box<Node>);
+
+impl NodeBox {
+    fn new(key: SmallBytes, entry: Entry) -> Self {
+        NodeBox(Box::new(Node { key, entry }))
+    }
+}
+
+impl Borrow<[u8]> for NodeBox {
+    fn borrow(&self) -> &[u8] {
+        &self.0.key
+    }
+}
+
+impl Hash for NodeBox {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.key.as_slice().hash(state)
+    }
+}
+
+impl PartialEq for NodeBox {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key == other.0.key
+    }
+}
+
+impl Eq for NodeBox {}
+
 /// The keys of one database that hash into one shard.
+///
+/// Ordering invariant (SCAN and the active expiry cursor rely on it): an element's position in
+/// `map` or `volatile` never increases. New keys are appended at the end and removal is always
+/// `swap_remove`, which moves the last element down into the hole. Never use `shift_remove`,
+/// `insert` at an index, sorting or anything else that moves elements up.
 #[derive(Clone)]
 pub struct DbShard {
     /// Key → entry. An index map: O(1) random sampling and a scan cursor that survives growth.
-    pub map: IndexMap<SmallBytes, Entry, KeyHasher>,
+    map: IndexMap<NodeBox, (), KeyHasher>,
     /// Keys that carry a TTL.
     pub volatile: IndexSet<SmallBytes, KeyHasher>,
+    /// Next position of `volatile` the active expiry cycle examines (Redis's `expires_cursor`).
+    pub expire_cursor: usize,
 }
 
 impl DbShard {
@@ -36,6 +99,7 @@ impl DbShard {
         DbShard {
             map: IndexMap::with_hasher(hasher),
             volatile: IndexSet::with_hasher(hasher),
+            expire_cursor: 0,
         }
     }
 
@@ -52,8 +116,7 @@ impl DbShard {
     /// Index of a live key; an expired key is deleted on the way (lazy expiry) and counted.
     pub fn find(&mut self, key: &[u8], now_ms: u64, expired: &mut u64) -> Option<usize> {
         let idx = self.map.get_index_of(key)?;
-        let at = self.map[idx].expire_at;
-        if at != 0 && at <= now_ms {
+        if self.entry_at(idx).is_some_and(|e| e.is_expired(now_ms)) {
             self.remove(key);
             *expired += 1;
             return None;
@@ -68,9 +131,9 @@ impl DbShard {
             expire_at,
             access,
         };
-        match self.map.get_index_of(key) {
-            Some(idx) => {
-                let old = std::mem::replace(&mut self.map[idx], entry);
+        match self.map.get_full_mut2(key) {
+            Some((_, node, _)) => {
+                let old = std::mem::replace(&mut node.0.entry, entry);
                 if old.expire_at != 0 && expire_at == 0 {
                     self.volatile.swap_remove(key);
                 } else if old.expire_at == 0 && expire_at != 0 {
@@ -82,14 +145,15 @@ impl DbShard {
                 if expire_at != 0 {
                     self.volatile.insert(key.clone());
                 }
-                self.map.insert(key, entry);
+                self.map.insert(NodeBox::new(key, entry), ());
             }
         }
     }
 
     /// Removes `key`, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let entry = self.map.swap_remove(key)?;
+        let (_, node, ()) = self.map.swap_remove_full(key)?;
+        let entry = node.0.entry;
         if entry.expire_at != 0 {
             self.volatile.swap_remove(key);
         }
@@ -98,9 +162,10 @@ impl DbShard {
 
     /// Sets or clears (0) the expiry of an existing key; returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
-        let Some(entry) = self.map.get_mut(key) else {
+        let Some((_, node, _)) = self.map.get_full_mut2(key) else {
             return false;
         };
+        let entry = &mut node.0.entry;
         let was = entry.expire_at;
         entry.expire_at = expire_at;
         if was == 0 && expire_at != 0 {
@@ -111,9 +176,186 @@ impl DbShard {
         true
     }
 
+    /// Finds `key` for a write with one hash lookup: its live entry, or room to create it.
+    /// An expired entry counts in `expired` and is reclaimed unless the vacancy is filled.
+    pub fn slot(&mut self, key: &[u8], now_ms: u64, access: u32, expired: &mut u64) -> Slot<'_> {
+        let volatile = &mut self.volatile;
+        match self.map.raw_entry_mut_v1().from_key(key) {
+            RawEntryMut::Occupied(o) => {
+                let at = o.key().0.entry.expire_at;
+                if at != 0 && at <= now_ms {
+                    *expired += 1;
+                    Slot::Vacant(VacantSlot {
+                        place: Some(Place::Stale(o)),
+                        volatile,
+                        access,
+                    })
+                } else {
+                    Slot::Live(LiveSlot {
+                        entry: o,
+                        volatile,
+                        access,
+                    })
+                }
+            }
+            RawEntryMut::Vacant(v) => Slot::Vacant(VacantSlot {
+                place: Some(Place::Free(v)),
+                volatile,
+                access,
+            }),
+        }
+    }
+
+    /// The entry at table position `idx`.
+    pub fn entry_at(&self, idx: usize) -> Option<&Entry> {
+        self.map.get_index(idx).map(|(n, _)| &n.0.entry)
+    }
+
+    /// The key and entry at table position `idx` (SCAN, RANDOMKEY, sampling).
+    pub fn get_index(&self, idx: usize) -> Option<(&[u8], &Entry)> {
+        self.map
+            .get_index(idx)
+            .map(|(n, _)| (n.0.key.as_slice(), &n.0.entry))
+    }
+
+    /// The entry at table position `idx`, mutably.
+    pub fn entry_at_mut(&mut self, idx: usize) -> Option<&mut Entry> {
+        self.map.get_index_mut2(idx).map(|(n, _)| &mut n.0.entry)
+    }
+
+    /// The entry of `key` without expiry or access-time effects (DEBUG, digests).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get_key_value(key).map(|(n, _)| &n.0.entry)
+    }
+
+    /// Every key and entry, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.map.keys().map(|n| (n.0.key.as_slice(), &n.0.entry))
+    }
+
     /// Removes every key.
     pub fn clear(&mut self) {
         self.map = IndexMap::with_hasher(*self.map.hasher());
         self.volatile = IndexSet::with_hasher(*self.volatile.hasher());
+        self.expire_cursor = 0;
+    }
+}
+
+/// Where a key stands for a write (see [`DbShard::slot`]).
+pub enum Slot<'a> {
+    /// The key exists and has not expired.
+    Live(LiveSlot<'a>),
+    /// The key does not exist (or had expired).
+    Vacant(VacantSlot<'a>),
+}
+
+/// A live key, ready to be read, changed or deleted without another lookup.
+pub struct LiveSlot<'a> {
+    entry: RawOccupiedEntryMut<'a, NodeBox, (), KeyHasher>,
+    volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
+    access: u32,
+}
+
+impl<'a> LiveSlot<'a> {
+    /// The entry.
+    pub fn entry(&mut self) -> &mut Entry {
+        &mut self.entry.key_mut().0.entry
+    }
+
+    /// The entry, for as long as the slot's borrow lasts.
+    pub fn into_entry(self) -> &'a mut Entry {
+        &mut self.entry.into_key().0.entry
+    }
+
+    /// Sets or clears (0) the expiry, keeping the TTL index in step.
+    pub fn set_expire(&mut self, expire_at: u64) {
+        let node = &mut self.entry.key_mut().0;
+        let was = node.entry.expire_at;
+        node.entry.expire_at = expire_at;
+        if was == 0 && expire_at != 0 {
+            self.volatile.insert(node.key.clone());
+        } else if was != 0 && expire_at == 0 {
+            self.volatile.swap_remove(&node.key);
+        }
+    }
+
+    /// Replaces the value (a new object: fresh access time) and the expiry.
+    pub fn replace(&mut self, value: Value, expire_at: u64) {
+        let entry = self.entry();
+        entry.value = value;
+        let access = self.access;
+        self.entry().access = access;
+        self.set_expire(expire_at);
+    }
+
+    /// Deletes the key, returning its entry.
+    pub fn remove(self) -> Entry {
+        let (node, ()) = self.entry.swap_remove_entry();
+        let Node { key, entry } = *node.0;
+        if entry.expire_at != 0 {
+            self.volatile.swap_remove(&key);
+        }
+        entry
+    }
+}
+
+enum Place<'a> {
+    Free(RawVacantEntryMut<'a, NodeBox, (), KeyHasher>),
+    // An expired entry: reused in place if the key is recreated, deleted otherwise.
+    Stale(RawOccupiedEntryMut<'a, NodeBox, (), KeyHasher>),
+}
+
+/// Room for a key that does not exist; dropping it without `insert` leaves the key absent.
+pub struct VacantSlot<'a> {
+    place: Option<Place<'a>>,
+    volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
+    access: u32,
+}
+
+impl VacantSlot<'_> {
+    /// Creates the key (`key` must be the one the slot was found for).
+    pub fn insert(mut self, key: &[u8], value: Value, expire_at: u64) {
+        let entry = Entry {
+            value,
+            expire_at,
+            access: self.access,
+        };
+        match self.place.take() {
+            Some(Place::Free(v)) => {
+                let key = SmallBytes::new(key);
+                if expire_at != 0 {
+                    self.volatile.insert(key.clone());
+                }
+                v.insert(NodeBox::new(key, entry), ());
+            }
+            Some(Place::Stale(mut o)) => {
+                // A stale entry always had a TTL, so it is already in the TTL index.
+                let node = &mut o.key_mut().0;
+                if expire_at == 0 {
+                    self.volatile.swap_remove(&node.key);
+                }
+                node.entry = entry;
+            }
+            None => {}
+        }
+    }
+}
+
+impl Drop for VacantSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(Place::Stale(o)) = self.place.take() {
+            let (node, ()) = o.swap_remove_entry();
+            self.volatile.swap_remove(&node.0.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn node_fits_a_64_byte_allocation() {
+        // One key costs: this node, the table's 16-byte bucket and its index slot.
+        assert_eq!(std::mem::size_of::<super::Value>(), 24);
+        assert_eq!(std::mem::size_of::<super::Node>(), 64);
     }
 }

@@ -5,9 +5,10 @@ use std::sync::atomic::Ordering;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
-use super::db::{DbShard, Entry};
+use super::db::{DbShard, Entry, Slot};
 use super::value::Value;
 use super::{Keyspace, Shard};
+use crate::util::small_bytes::SmallBytes;
 
 /// The shards a command holds, plus the database it works in and the current time.
 pub struct Locked<'a> {
@@ -71,33 +72,81 @@ impl<'a> Locked<'a> {
 
     /// The live entry of `key`, reclaiming it first if it has expired.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let touch = self.touch;
+        self.lookup(key, touch, false)
+    }
+
+    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let touch = self.touch;
+        self.lookup(key, touch, true)
+    }
+
+    /// A read lookup that leaves the access time alone but counts a hit or miss, as Redis's
+    /// `LOOKUP_NOTOUCH` reads do (EXISTS, TYPE, TTL, OBJECT).
+    pub fn get_read_no_touch(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, true)
+    }
+
+    /// The one lookup path: lazy expiry, then optionally the access time and the hit/miss stats.
+    fn lookup(&mut self, key: &[u8], touch: bool, stats: bool) -> Option<&mut Entry> {
         let now = self.now_ms;
         let ks = self.ks;
-        let touch = self.touch;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
         if expired > 0 {
             ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
         }
-        let entry = shard.map.get_index_mut(found?).map(|(_, e)| e)?;
+        if stats {
+            let counter = if found.is_some() {
+                &ks.keyspace_hits
+            } else {
+                &ks.keyspace_misses
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        let entry = shard.entry_at_mut(found?)?;
         if touch {
             entry.access = lru_clock(now);
         }
         Some(entry)
     }
 
-    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
-    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    /// Finds `key` for a write with one hash lookup (lazy expiry applied): its live entry or
+    /// room to create it.
+    pub fn slot(&mut self, key: &[u8]) -> Slot<'_> {
+        let now = self.now_ms;
         let ks = self.ks;
-        let found = self.get(key);
-        let counter = if found.is_some() {
-            &ks.keyspace_hits
-        } else {
-            &ks.keyspace_misses
+        let touch = self.touch;
+        let access = lru_clock(now);
+        let mut expired = 0;
+        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
+        if expired > 0 {
+            ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
+        }
+        match slot {
+            Slot::Live(mut live) => {
+                if touch {
+                    live.entry().access = access;
+                }
+                Slot::Live(live)
+            }
+            vacant => vacant,
+        }
+    }
+
+    /// Like `slot`, for commands that read the key the way Redis's lookupKeyRead does (SET GET,
+    /// GETDEL, GETEX): also counts a keyspace hit or miss.
+    pub fn slot_read(&mut self, key: &[u8]) -> Slot<'_> {
+        let ks = self.ks;
+        let slot = self.slot(key);
+        let counter = match slot {
+            Slot::Live(_) => &ks.keyspace_hits,
+            Slot::Vacant(_) => &ks.keyspace_misses,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        found
+        slot
     }
 
     /// Whether `key` exists (and has not expired).
@@ -114,6 +163,60 @@ impl<'a> Locked<'a> {
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let access = lru_clock(self.now_ms);
         self.shard_mut(key).put(key, value, expire_at, access);
+    }
+
+    /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
+    /// RENAME and MOVE carry an entry over unchanged.
+    pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
+        self.shard_mut(key)
+            .put(key, entry.value, entry.expire_at, entry.access);
+    }
+
+    /// A uniformly random live key among the locked shards of the current database; expired keys
+    /// met on the way are reclaimed, as Redis's RANDOMKEY does. `pick(n)` returns a number in
+    /// `0..n`.
+    pub fn random_key(&mut self, mut pick: impl FnMut(usize) -> usize) -> Option<SmallBytes> {
+        let now = self.now_ms;
+        let ks = self.ks;
+        let db = self.db;
+        let mut reclaimed = 0;
+        let found = loop {
+            let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
+            if total == 0 {
+                break None;
+            }
+            // Weighting by shard size keeps the choice uniform over keys, not over shards.
+            let mut r = pick(total).min(total - 1);
+            let Some(shard) = self
+                .guards
+                .iter_mut()
+                .map(|(_, g)| &mut g.dbs[db])
+                .find(|d| {
+                    if r < d.len() {
+                        true
+                    } else {
+                        r -= d.len();
+                        false
+                    }
+                })
+            else {
+                break None;
+            };
+            let Some((key, entry)) = shard.get_index(r) else {
+                break None;
+            };
+            let key = SmallBytes::new(key);
+            if entry.is_expired(now) {
+                shard.remove(&key);
+                reclaimed += 1;
+                continue;
+            }
+            break Some(key);
+        };
+        if reclaimed > 0 {
+            ks.expired_keys.fetch_add(reclaimed, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Deletes `key`, returning its entry if it was live.

@@ -6,14 +6,17 @@ pub mod commands;
 pub mod db;
 pub mod expire;
 pub mod locked;
+pub mod scan;
 pub mod value;
 
 use std::sync::atomic::AtomicU64;
 
 use parking_lot::Mutex;
 
-pub use db::{DbShard, Entry, KeyHasher};
+pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
+pub use expire::ExpireCycle;
 pub use locked::Locked;
+pub use scan::ScanFilter;
 pub use value::Value;
 
 use crate::util::slot::key_slot;
@@ -34,6 +37,8 @@ pub struct Keyspace {
     pub keyspace_hits: AtomicU64,
     /// Failed lookups by read commands (INFO `keyspace_misses`).
     pub keyspace_misses: AtomicU64,
+    /// The active expiry cycle's state between ticks.
+    expire_cycle: Mutex<ExpireCycle>,
 }
 
 impl Keyspace {
@@ -55,6 +60,7 @@ impl Keyspace {
             expired_keys: AtomicU64::new(0),
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
+            expire_cycle: Mutex::new(ExpireCycle::default()),
         }
     }
 

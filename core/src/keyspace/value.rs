@@ -14,7 +14,8 @@ pub enum Value {
     /// A string as set whole (encoding "embstr" up to 44 bytes, else "raw").
     Str(SmallBytes),
     /// A string modified in place by APPEND/SETRANGE (encoding "raw", growable).
-    Raw(Vec<u8>),
+    // Boxed so that `Value` stays 24 bytes: only strings grown in place pay the indirection.
+    Raw(Box<Vec<u8>>),
 }
 
 impl Value {

@@ -1,91 +1,723 @@
-//! TEMPORARY: replaced by the full incremental decoder.
-use bytes::{Bytes, BytesMut};
-/// Request decoder.
-#[derive(Default)]
-pub struct RequestDecoder;
-/// Limits.
+//! Incremental, zero-copy request decoder with Redis 7.0's exact framing rules.
+//!
+//! Requests starting with `*` are multibulk, anything else is an inline line. The decoder
+//! keeps its place between calls, so a frame arriving in many small reads is scanned once.
+//! It relies on the caller only appending to the buffer between calls until a frame is
+//! returned (which splits it off the front).
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::util::split_args::split_args;
+
+/// Longest inline line or length header Redis waits for before giving up (PROTO_INLINE_MAX_SIZE).
+const INLINE_MAX: usize = 64 * 1024;
+/// Cap on argument slots reserved up front, whatever count the client claims.
+const MAX_PREALLOC_ARGS: usize = 1024;
+/// Above this many arguments an unauthenticated client is refused.
+const UNAUTH_MAX_ARGS: i64 = 10;
+/// Above this bulk length an unauthenticated client is refused.
+const UNAUTH_MAX_BULK: i64 = 16 * 1024;
+
+/// Size limits the server configures (`proto-max-bulk-len`, `client-query-buffer-limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
-    /// proto-max-bulk-len
+    /// Largest accepted bulk argument, in bytes.
     pub proto_max_bulk_len: u64,
-    /// client-query-buffer-limit
+    /// Largest amount of unparsed input tolerated while a request is incomplete.
     pub query_buffer_limit: usize,
 }
-/// Errors.
+
+/// Why the connection must be closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecodeError {
-    /// Protocol error.
+    /// Reply `-ERR <message>\r\n`, then close.
     Protocol(&'static str),
-    /// Overflow.
+    /// The client went over the query buffer limit: close without replying.
     QueryBufferOverflow,
 }
-fn line(b: &[u8], from: usize) -> Option<usize> {
-    b[from..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map(|p| p + from)
-}
-impl RequestDecoder {
-    /// New.
-    pub fn new() -> Self {
-        RequestDecoder
+
+const DOLLAR_PREFIX: &[u8; 35] = b"Protocol error: expected '$', got '";
+const DOLLAR_MSG_LEN: usize = DOLLAR_PREFIX.len() + 2;
+
+/// "expected '$', got 'X'" for every ASCII X, built at compile time so the error can stay a
+/// `&'static str`. Redis turns CR and LF in error text into spaces.
+static DOLLAR_MESSAGES: [[u8; DOLLAR_MSG_LEN]; 128] = {
+    let mut table = [[0u8; DOLLAR_MSG_LEN]; 128];
+    let mut b = 0;
+    while b < 128 {
+        let mut i = 0;
+        while i < DOLLAR_PREFIX.len() {
+            table[b][i] = DOLLAR_PREFIX[i];
+            i += 1;
+        }
+        table[b][i] = if b == b'\r' as usize || b == b'\n' as usize {
+            b' '
+        } else {
+            b as u8
+        };
+        table[b][i + 1] = b'\'';
+        b += 1;
     }
-    /// Decode.
+    table
+};
+
+/// The error for a bulk header starting with `got`. Redis echoes the raw byte; a `&str`
+/// cannot hold a lone byte >= 0x80, so those are shown as '?'.
+fn expected_dollar(got: u8) -> DecodeError {
+    let row = DOLLAR_MESSAGES
+        .get(usize::from(got))
+        .unwrap_or(&DOLLAR_MESSAGES[usize::from(b'?')]);
+    DecodeError::Protocol(std::str::from_utf8(row).unwrap_or("Protocol error: expected '$'"))
+}
+
+/// Position in the current request, kept across calls.
+#[derive(Debug, Default)]
+pub struct RequestDecoder {
+    /// Inside a multibulk frame whose count line has been read.
+    in_multibulk: bool,
+    /// Bulk arguments still to read in the current frame.
+    remaining: u32,
+    /// Length of the bulk whose `$` header has been read but whose payload has not.
+    bulk_len: Option<u64>,
+    /// Where parsing resumes in the buffer (Redis's `qb_pos`).
+    pos: usize,
+    /// Where the search for the next line terminator resumes.
+    scan: usize,
+    /// Arguments of the current frame as ranges of the buffer.
+    spans: Vec<(usize, usize)>,
+    /// Whether the client still has to authenticate (tightens the size limits).
+    auth_required: bool,
+    /// Bytes inspected by terminator searches, to test that decoding stays linear.
+    #[cfg(test)]
+    inspected: usize,
+}
+
+/// Outcome of looking for a terminator byte the way C's `strchr` does.
+enum Found {
+    At(usize),
+    Missing,
+}
+
+impl RequestDecoder {
+    /// A decoder waiting for the first byte of a request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets whether the client is unauthenticated: Redis then refuses frames of more than
+    /// 10 arguments or bulks over 16 KiB ("unauthenticated multibulk/bulk length").
+    pub fn set_auth_required(&mut self, required: bool) {
+        self.auth_required = required;
+    }
+
+    /// Parses the next request in `buf`. Ok(true): a command was parsed and its arguments
+    /// pushed into `args` (cleared first) as slices of one frame split off the front of `buf`.
+    /// Ok(false): more bytes are needed. Empty inline lines and `*0`/negative multibulks are
+    /// consumed silently and parsing continues. After an error the connection must be
+    /// closed: the decoder's position is then meaningless.
     pub fn decode(
         &mut self,
         buf: &mut BytesMut,
-        _l: &DecodeLimits,
+        limits: &DecodeLimits,
         args: &mut Vec<Bytes>,
     ) -> Result<bool, DecodeError> {
         args.clear();
-        if buf.is_empty() {
-            return Ok(false);
-        }
-        if buf[0] != b'*' {
-            let Some(nl) = buf.iter().position(|&c| c == b'\n') else {
+        loop {
+            if !self.in_multibulk && self.pos >= buf.len() {
                 return Ok(false);
-            };
-            let frame = buf.split_to(nl + 1).freeze();
-            for part in frame[..nl]
-                .split(|&c| c == b' ' || c == b'\r')
-                .filter(|p| !p.is_empty())
-            {
-                let start = part.as_ptr() as usize - frame.as_ptr() as usize;
-                args.push(frame.slice(start..start + part.len()));
             }
-            return Ok(!args.is_empty());
+            let done = if self.in_multibulk || buf.first() == Some(&b'*') {
+                self.multibulk(buf, limits, args)?
+            } else {
+                self.inline(buf, args)?
+            };
+            match done {
+                Step::Command => return Ok(true),
+                Step::Skipped => continue,
+                Step::NeedMore => {
+                    if buf.len() - self.pos > limits.query_buffer_limit {
+                        return Err(DecodeError::QueryBufferOverflow);
+                    }
+                    return Ok(false);
+                }
+            }
         }
-        let Some(e) = line(buf, 0) else {
-            return Ok(false);
+    }
+
+    /// Finds `target` at or after `self.scan`, stopping at a NUL byte as `strchr` would.
+    fn find(&mut self, buf: &[u8], target: u8) -> Found {
+        let start = self.scan.max(self.pos);
+        let hay = buf.get(start..).unwrap_or_default();
+        match hay.iter().position(|&b| b == target || b == 0) {
+            Some(i) => {
+                #[cfg(test)]
+                {
+                    self.inspected += i + 1;
+                }
+                self.scan = start + i;
+                if hay[i] == target {
+                    Found::At(start + i)
+                } else {
+                    // A NUL hides everything after it from Redis; it will stay put, so the
+                    // next search resumes right here and stops immediately.
+                    Found::Missing
+                }
+            }
+            None => {
+                #[cfg(test)]
+                {
+                    self.inspected += hay.len();
+                }
+                self.scan = buf.len();
+                Found::Missing
+            }
+        }
+    }
+
+    /// Drops `n` consumed bytes from the front of `buf` and rewinds the cursors.
+    fn consume(&mut self, buf: &mut BytesMut, n: usize) {
+        buf.advance(n);
+        self.pos = 0;
+        self.scan = 0;
+    }
+
+    fn inline(&mut self, buf: &mut BytesMut, args: &mut Vec<Bytes>) -> Result<Step, DecodeError> {
+        let nl = match self.find(buf, b'\n') {
+            Found::At(i) => i,
+            Found::Missing => {
+                if buf.len() - self.pos > INLINE_MAX {
+                    return Err(DecodeError::Protocol(
+                        "Protocol error: too big inline request",
+                    ));
+                }
+                return Ok(Step::NeedMore);
+            }
         };
-        let n: usize = std::str::from_utf8(&buf[1..e])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or(DecodeError::Protocol(
-                "Protocol error: invalid multibulk length",
-            ))?;
-        let mut pos = e + 2;
-        let mut ranges = Vec::new();
-        for _ in 0..n {
-            if pos >= buf.len() {
-                return Ok(false);
-            }
-            let Some(e) = line(buf, pos) else {
-                return Ok(false);
+        let end = if nl > self.pos && buf[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        let Some(words) = split_args(&buf[self.pos..end]) else {
+            return Err(DecodeError::Protocol(
+                "Protocol error: unbalanced quotes in request",
+            ));
+        };
+        self.consume(buf, nl + 1);
+        if words.is_empty() {
+            return Ok(Step::Skipped);
+        }
+        args.extend(words.into_iter().map(Bytes::from));
+        Ok(Step::Command)
+    }
+
+    fn multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &DecodeLimits,
+        args: &mut Vec<Bytes>,
+    ) -> Result<Step, DecodeError> {
+        if !self.in_multibulk {
+            let Some(cr) = self.header_end(buf, "Protocol error: too big mbulk count string")?
+            else {
+                return Ok(Step::NeedMore);
             };
-            let len: usize = std::str::from_utf8(&buf[pos + 1..e])
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or(DecodeError::Protocol("Protocol error: invalid bulk length"))?;
-            let start = e + 2;
-            if buf.len() < start + len + 2 {
-                return Ok(false);
+            let count = match crate::util::num::parse_i64(&buf[self.pos + 1..cr]) {
+                Some(n) if n <= i64::from(i32::MAX) => n,
+                _ => {
+                    return Err(DecodeError::Protocol(
+                        "Protocol error: invalid multibulk length",
+                    ));
+                }
+            };
+            if count > UNAUTH_MAX_ARGS && self.auth_required {
+                return Err(DecodeError::Protocol(
+                    "Protocol error: unauthenticated multibulk length",
+                ));
             }
-            ranges.push((start, start + len));
-            pos = start + len + 2;
+            // Redis skips the byte after '\r' without checking that it is '\n'.
+            let after = cr + 2;
+            if count <= 0 {
+                self.consume(buf, after);
+                return Ok(Step::Skipped);
+            }
+            self.pos = after;
+            self.scan = after;
+            self.in_multibulk = true;
+            self.remaining = count.unsigned_abs() as u32;
+            self.spans.clear();
+            self.spans
+                .reserve(MAX_PREALLOC_ARGS.min(self.remaining as usize));
         }
-        let frame = buf.split_to(pos).freeze();
-        for (a, b) in ranges {
-            args.push(frame.slice(a..b));
+        while self.remaining > 0 {
+            let len = match self.bulk_len {
+                Some(len) => len,
+                None => {
+                    let Some(len) = self.bulk_header(buf, limits)? else {
+                        return Ok(Step::NeedMore);
+                    };
+                    len
+                }
+            };
+            let available = (buf.len() - self.pos) as u64;
+            if available < len.saturating_add(2) {
+                self.bulk_len = Some(len);
+                return Ok(Step::NeedMore);
+            }
+            // `len` fits: it is no larger than bytes already in memory.
+            let start = self.pos;
+            let end = start + len as usize;
+            self.spans.push((start, end));
+            // The two bytes after the payload are skipped unchecked, as Redis does.
+            self.pos = end + 2;
+            self.scan = self.pos;
+            self.bulk_len = None;
+            self.remaining -= 1;
         }
-        Ok(!args.is_empty())
+        let frame = buf.split_to(self.pos).freeze();
+        args.extend(self.spans.drain(..).map(|(s, e)| frame.slice(s..e)));
+        // Don't keep a huge frame's slot table alive for the rest of the connection.
+        self.spans.shrink_to(MAX_PREALLOC_ARGS);
+        self.in_multibulk = false;
+        self.pos = 0;
+        self.scan = 0;
+        Ok(Step::Command)
+    }
+
+    /// Locates the `\r` ending the header at `self.pos`; None while the line is incomplete.
+    fn header_end(
+        &mut self,
+        buf: &[u8],
+        too_big: &'static str,
+    ) -> Result<Option<usize>, DecodeError> {
+        match self.find(buf, b'\r') {
+            Found::Missing => {
+                if buf.len() - self.pos > INLINE_MAX {
+                    return Err(DecodeError::Protocol(too_big));
+                }
+                Ok(None)
+            }
+            // Redis wants one byte after the '\r' (it assumes it is '\n').
+            Found::At(cr) if cr + 2 > buf.len() => Ok(None),
+            Found::At(cr) => Ok(Some(cr)),
+        }
+    }
+
+    /// Reads a `$<len>\r\n` header; None while incomplete.
+    fn bulk_header(
+        &mut self,
+        buf: &[u8],
+        limits: &DecodeLimits,
+    ) -> Result<Option<u64>, DecodeError> {
+        let Some(cr) = self.header_end(buf, "Protocol error: too big bulk count string")? else {
+            return Ok(None);
+        };
+        let first = buf[self.pos];
+        if first != b'$' {
+            return Err(expected_dollar(first));
+        }
+        let len = match crate::util::num::parse_i64(&buf[self.pos + 1..cr]) {
+            Some(n) if n >= 0 && n.unsigned_abs() <= limits.proto_max_bulk_len => n,
+            _ => return Err(DecodeError::Protocol("Protocol error: invalid bulk length")),
+        };
+        if len > UNAUTH_MAX_BULK && self.auth_required {
+            return Err(DecodeError::Protocol(
+                "Protocol error: unauthenticated bulk length",
+            ));
+        }
+        self.pos = cr + 2;
+        self.scan = self.pos;
+        Ok(Some(len.unsigned_abs()))
+    }
+}
+
+/// What one parsing step achieved.
+enum Step {
+    Command,
+    Skipped,
+    NeedMore,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: DecodeLimits = DecodeLimits {
+        proto_max_bulk_len: 512 * 1024 * 1024,
+        query_buffer_limit: 1024 * 1024 * 1024,
+    };
+
+    type Cmds = Vec<Vec<Vec<u8>>>;
+
+    /// Feeds `input` in `chunk`-sized reads; returns the commands and the error, if any.
+    fn run_with(
+        input: &[u8],
+        chunk: usize,
+        limits: &DecodeLimits,
+    ) -> (Cmds, Option<DecodeError>, BytesMut) {
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::new();
+        let mut args = Vec::new();
+        let mut cmds = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                match dec.decode(&mut buf, limits, &mut args) {
+                    Ok(true) => cmds.push(args.iter().map(|a| a.to_vec()).collect()),
+                    Ok(false) => break,
+                    Err(e) => return (cmds, Some(e), buf),
+                }
+            }
+        }
+        (cmds, None, buf)
+    }
+
+    fn run(input: &[u8]) -> (Cmds, Option<DecodeError>) {
+        let (c, e, _) = run_with(input, input.len(), &LIMITS);
+        (c, e)
+    }
+
+    fn cmd(parts: &[&[u8]]) -> Vec<Vec<u8>> {
+        parts.iter().map(|p| p.to_vec()).collect()
+    }
+
+    fn proto(msg: &'static str) -> Option<DecodeError> {
+        Some(DecodeError::Protocol(msg))
+    }
+
+    #[test]
+    fn pipelined_multibulk_frames() {
+        let input = b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let (cmds, err) = run(input);
+        assert_eq!(err, None);
+        assert_eq!(
+            cmds,
+            vec![
+                cmd(&[b"PING"]),
+                cmd(&[b"SET", b"k", b"v"]),
+                cmd(&[b"GET", b"k"])
+            ]
+        );
+    }
+
+    #[test]
+    fn every_split_point_and_every_chunk_size_agree() {
+        let input: &[u8] = b"*3\r\n$3\r\nSET\r\n$5\r\nk\r\n\0x\r\n$0\r\n\r\nPING\r\n\n*0\r\n  ECHO 'a b'\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n";
+        let (want, err) = run(input);
+        assert_eq!(err, None);
+        assert_eq!(want.len(), 4);
+        assert_eq!(want[0], cmd(&[b"SET", b"k\r\n\0x", b""]));
+        for chunk in 1..input.len() {
+            assert_eq!(run_with(input, chunk, &LIMITS).0, want, "chunk {chunk}");
+        }
+        for split in 0..input.len() {
+            let mut dec = RequestDecoder::new();
+            let mut buf = BytesMut::from(&input[..split]);
+            let mut args = Vec::new();
+            let mut got = Vec::new();
+            while let Ok(true) = dec.decode(&mut buf, &LIMITS, &mut args) {
+                got.push(args.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+            }
+            buf.extend_from_slice(&input[split..]);
+            while let Ok(true) = dec.decode(&mut buf, &LIMITS, &mut args) {
+                got.push(args.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+            }
+            assert_eq!(got, want, "split {split}");
+            assert!(buf.is_empty());
+        }
+    }
+
+    #[test]
+    fn args_are_slices_of_one_frame() {
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING"[..]);
+        let mut args = Vec::new();
+        assert_eq!(dec.decode(&mut buf, &LIMITS, &mut args), Ok(true));
+        assert_eq!(args[1].as_ptr() as usize - args[0].as_ptr() as usize, 9);
+        assert_eq!(&buf[..], b"*1\r\n$4\r\nPING");
+        assert_eq!(dec.decode(&mut buf, &LIMITS, &mut args), Ok(false));
+        assert!(args.is_empty());
+    }
+
+    #[test]
+    fn binary_payloads() {
+        let payload: Vec<u8> = (0..=255u8).collect();
+        let mut input = format!("*2\r\n$4\r\nECHO\r\n${}\r\n", payload.len()).into_bytes();
+        input.extend_from_slice(&payload);
+        input.extend_from_slice(b"\r\n");
+        let (cmds, err) = run(&input);
+        assert_eq!(err, None);
+        assert_eq!(cmds, vec![vec![b"ECHO".to_vec(), payload]]);
+    }
+
+    #[test]
+    fn bytes_after_payload_and_count_are_not_checked() {
+        let (cmds, err) = run(b"*1\r\n$4\r\nPINGxx*1\rX$4\r\nPING\r\n");
+        assert_eq!(err, None);
+        assert_eq!(cmds, vec![cmd(&[b"PING"]), cmd(&[b"PING"])]);
+    }
+
+    #[test]
+    fn inline_requests() {
+        let (cmds, err) = run(b"\n\r\n   \r\nPING\r\nECHO \"a b\"\nPING\r\r\nECHO a\rb\r\n");
+        assert_eq!(err, None);
+        assert_eq!(
+            cmds,
+            vec![
+                cmd(&[b"PING"]),
+                cmd(&[b"ECHO", b"a b"]),
+                cmd(&[b"PING"]),
+                cmd(&[b"ECHO", b"a", b"b"]),
+            ]
+        );
+        let (cmds, err) = run(b"ECHO \"a\r\nPING\r\n");
+        assert!(cmds.is_empty());
+        assert_eq!(err, proto("Protocol error: unbalanced quotes in request"));
+    }
+
+    #[test]
+    fn empty_and_negative_multibulk_are_skipped() {
+        let (cmds, err) = run(b"*0\r\n*-1\r\n*-5\r\nPING\r\n");
+        assert_eq!(err, None);
+        assert_eq!(cmds, vec![cmd(&[b"PING"])]);
+    }
+
+    #[test]
+    fn nul_in_inline_line_stalls_until_too_big() {
+        let mut input = b"PING\0\r\nPING\r\n".to_vec();
+        let (cmds, err, buf) = run_with(&input, input.len(), &LIMITS);
+        assert!(cmds.is_empty() && err.is_none() && buf.len() == input.len());
+        input.resize(INLINE_MAX + 1, b'x');
+        assert_eq!(
+            run(&input).1,
+            proto("Protocol error: too big inline request")
+        );
+    }
+
+    #[test]
+    fn header_errors() {
+        let cases: &[(&[u8], Option<DecodeError>)] = &[
+            (b"*\r\n", proto("Protocol error: invalid multibulk length")),
+            (
+                b"*+1\r\n",
+                proto("Protocol error: invalid multibulk length"),
+            ),
+            (
+                b"*01\r\n",
+                proto("Protocol error: invalid multibulk length"),
+            ),
+            (b"*x\r\n", proto("Protocol error: invalid multibulk length")),
+            (
+                b"*1\n$4\r\nPING\r\n",
+                proto("Protocol error: invalid multibulk length"),
+            ),
+            (
+                b"*2147483648\r\n",
+                proto("Protocol error: invalid multibulk length"),
+            ),
+            (
+                b"*1\r\n$-1\r\n",
+                proto("Protocol error: invalid bulk length"),
+            ),
+            (b"*1\r\n$\r\n", proto("Protocol error: invalid bulk length")),
+            (
+                b"*1\r\n$+1\r\n",
+                proto("Protocol error: invalid bulk length"),
+            ),
+            (
+                b"*1\r\n$4\nPING\r\n",
+                proto("Protocol error: invalid bulk length"),
+            ),
+            (
+                b"*1\r\n$536870913\r\n",
+                proto("Protocol error: invalid bulk length"),
+            ),
+            (
+                b"*1\r\nfoo\r\n",
+                proto("Protocol error: expected '$', got 'f'"),
+            ),
+            (
+                b"*1\r\n\r\n",
+                proto("Protocol error: expected '$', got ' '"),
+            ),
+            (
+                b"*1\r\n\xe9\r\n",
+                proto("Protocol error: expected '$', got '?'"),
+            ),
+            (b"*1\r\nX", None),
+            (b"*1\r\n\0$4\r\nPING\r\n", None),
+            (b"*2147483647\r\n", None),
+            (b"*1\r\n$536870912\r\n", None),
+        ];
+        for (input, want) in cases {
+            let (cmds, err) = run(input);
+            assert!(cmds.is_empty());
+            assert_eq!(&err, want, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn expected_dollar_messages() {
+        let msg = |b: u8| match expected_dollar(b) {
+            DecodeError::Protocol(m) => m,
+            DecodeError::QueryBufferOverflow => "",
+        };
+        assert_eq!(msg(b'f'), "Protocol error: expected '$', got 'f'");
+        assert_eq!(msg(b'\r'), "Protocol error: expected '$', got ' '");
+        assert_eq!(msg(b'\n'), "Protocol error: expected '$', got ' '");
+        assert_eq!(msg(0xe9), "Protocol error: expected '$', got '?'");
+        assert_eq!(msg(0x7f), "Protocol error: expected '$', got '\x7f'");
+    }
+
+    #[test]
+    fn too_big_headers_and_lines() {
+        let mut count = b"*".to_vec();
+        count.resize(INLINE_MAX, b'1');
+        assert_eq!(run(&count).1, None);
+        count.push(b'1');
+        assert_eq!(
+            run(&count).1,
+            proto("Protocol error: too big mbulk count string")
+        );
+        let mut bulk = b"*1\r\n$".to_vec();
+        bulk.resize(INLINE_MAX + 4, b'1');
+        assert_eq!(run(&bulk).1, None);
+        bulk.push(b'1');
+        assert_eq!(
+            run(&bulk).1,
+            proto("Protocol error: too big bulk count string")
+        );
+        let mut line = vec![b'P'; INLINE_MAX];
+        assert_eq!(run(&line).1, None);
+        line.push(b'P');
+        assert_eq!(
+            run(&line).1,
+            proto("Protocol error: too big inline request")
+        );
+        // With the newline present a long inline line is fine, as in Redis.
+        line.extend_from_slice(b"\r\n");
+        assert_eq!(run(&line).0.len(), 1);
+    }
+
+    #[test]
+    fn huge_claims_do_not_allocate() {
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::from(&b"*2147483647\r\n$3\r\nfoo\r\n"[..]);
+        let mut args = Vec::new();
+        assert_eq!(dec.decode(&mut buf, &LIMITS, &mut args), Ok(false));
+        assert!(dec.spans.capacity() <= 2 * MAX_PREALLOC_ARGS);
+        let mut buf = BytesMut::from(&b"*1\r\n$536870912\r\nab"[..]);
+        let mut dec = RequestDecoder::new();
+        assert_eq!(dec.decode(&mut buf, &LIMITS, &mut args), Ok(false));
+        assert!(buf.capacity() < 1024);
+    }
+
+    #[test]
+    fn query_buffer_limit() {
+        let small = DecodeLimits {
+            proto_max_bulk_len: 1 << 20,
+            query_buffer_limit: 100,
+        };
+        let mut input = b"*1\r\n$200\r\n".to_vec();
+        input.resize(input.len() + 95, b'x');
+        assert_eq!(run_with(&input, 10, &small).1, None);
+        input.resize(input.len() + 10, b'x');
+        assert_eq!(
+            run_with(&input, 10, &small).1,
+            Some(DecodeError::QueryBufferOverflow)
+        );
+        // Complete commands are never refused, however much is buffered at once.
+        let many = b"*1\r\n$4\r\nPING\r\n".repeat(100);
+        let (cmds, err, _) = run_with(&many, many.len(), &small);
+        assert_eq!((cmds.len(), err), (100, None));
+        let line = vec![b'a'; 150];
+        assert_eq!(
+            run_with(&line, 150, &small).1,
+            Some(DecodeError::QueryBufferOverflow)
+        );
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let mut dec = RequestDecoder::new();
+        dec.set_auth_required(true);
+        let mut args = Vec::new();
+        let mut buf = BytesMut::from(&b"*10\r\n"[..]);
+        assert_eq!(dec.decode(&mut buf, &LIMITS, &mut args), Ok(false));
+        let mut dec = RequestDecoder::new();
+        dec.set_auth_required(true);
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            dec.decode(&mut buf, &LIMITS, &mut args),
+            Err(DecodeError::Protocol(
+                "Protocol error: unauthenticated multibulk length"
+            ))
+        );
+        let mut dec = RequestDecoder::new();
+        dec.set_auth_required(true);
+        let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
+        assert_eq!(
+            dec.decode(&mut buf, &LIMITS, &mut args),
+            Err(DecodeError::Protocol(
+                "Protocol error: unauthenticated bulk length"
+            ))
+        );
+    }
+
+    #[test]
+    fn large_frame_in_small_chunks_is_linear() {
+        let n = 100_000;
+        let mut input = format!("*{n}\r\n").into_bytes();
+        for i in 0..n {
+            let arg = format!("a{i}");
+            input.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+        }
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::new();
+        let mut args = Vec::new();
+        let mut calls = 0;
+        let mut got = 0;
+        for piece in input.chunks(1024) {
+            buf.extend_from_slice(piece);
+            calls += 1;
+            if dec.decode(&mut buf, &LIMITS, &mut args) == Ok(true) {
+                got += 1;
+            }
+        }
+        assert_eq!(got, 1);
+        assert_eq!(args.len(), n);
+        assert_eq!(&args[n - 1][..], format!("a{}", n - 1).as_bytes());
+        assert!(calls > 1000);
+        // Each header byte is inspected about once, so the total stays below the input size.
+        assert!(
+            dec.inspected <= input.len(),
+            "{} > {}",
+            dec.inspected,
+            input.len()
+        );
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"*$\r\n0123-+ \"'\\x\0aA";
+        let limits = DecodeLimits {
+            proto_max_bulk_len: 20,
+            query_buffer_limit: 64,
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let chunk = 1 + (next() % 8) as usize;
+            let _ = run_with(&input, chunk, &limits);
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod glob;
 pub mod num;
+pub mod sha1;
 pub mod slot;
 pub mod small_bytes;
 pub mod split_args;

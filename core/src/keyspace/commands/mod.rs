@@ -1,20 +1,64 @@
-//! Generic key commands (Redis's db.c / expire.c): DEL, EXISTS, ...
+//! Generic key commands (Redis's db.c, expire.c and object.c), one file per concern.
 
+mod del_exists;
+mod expire;
+mod object;
+mod rename_copy;
+mod scan;
+
+#[cfg(test)]
+mod tests;
+
+use crate::command::errors;
 use crate::command::{Ctx, Handler};
 
 /// The generic key commands lode implements.
-pub const COMMANDS: &[(&str, Handler)] = &[("del", del), ("exists", exists)];
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("del", del_exists::del),
+    ("unlink", del_exists::unlink),
+    ("exists", del_exists::exists),
+    ("touch", del_exists::touch),
+    ("type", del_exists::type_),
+    ("rename", rename_copy::rename),
+    ("renamenx", rename_copy::renamenx),
+    ("copy", rename_copy::copy),
+    ("move", rename_copy::move_),
+    ("keys", scan::keys),
+    ("scan", scan::scan),
+    ("randomkey", scan::randomkey),
+    ("expire", expire::expire),
+    ("pexpire", expire::pexpire),
+    ("expireat", expire::expireat),
+    ("pexpireat", expire::pexpireat),
+    ("ttl", expire::ttl),
+    ("pttl", expire::pttl),
+    ("expiretime", expire::expiretime),
+    ("pexpiretime", expire::pexpiretime),
+    ("persist", expire::persist),
+    ("object|encoding", object::encoding),
+    ("object|freq", object::freq),
+    ("object|idletime", object::idletime),
+    ("object|refcount", object::refcount),
+    ("object|help", object::help),
+];
 
-fn del(ctx: &mut Ctx) {
-    let args = ctx.args;
-    let mut db = ctx.lock();
-    let n = args[1..].iter().filter(|k| db.remove(k).is_some()).count();
-    ctx.out.int(n as i64);
-}
+/// Redis's reply when an integer argument does not fit the `int` it must go into.
+const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 
-fn exists(ctx: &mut Ctx) {
-    let args = ctx.args;
-    let mut db = ctx.lock();
-    let n = args[1..].iter().filter(|k| db.contains(k)).count();
-    ctx.out.int(n as i64);
+/// Parses argument `i` as a database number the way Redis's MOVE and COPY ... DB do: an
+/// integer, that fits 32 bits, naming an existing database, each with its own error. Replies
+/// with the error and returns None on failure.
+fn db_index_arg(ctx: &mut Ctx, i: usize) -> Option<usize> {
+    let n = ctx.int_arg(i)?;
+    let Ok(n) = i32::try_from(n) else {
+        ctx.error(NOT_INT32);
+        return None;
+    };
+    match usize::try_from(n) {
+        Ok(db) if db < ctx.server.keyspace.databases() => Some(db),
+        _ => {
+            ctx.error(errors::DB_RANGE);
+            None
+        }
+    }
 }

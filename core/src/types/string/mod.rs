@@ -1,26 +1,84 @@
-//! String commands (Redis's t_string.c).
+//! String commands (Redis's t_string.c), split by concern: plain and conditional get/set with
+//! expiry options, multi-key get/set, counters, ranges and APPEND, LCS.
 
-use crate::command::{Ctx, Handler};
+mod counters;
+mod decimal;
+mod get_set;
+mod lcs;
+mod long_double;
+mod multi;
+mod options;
+mod range;
+
+#[cfg(test)]
+mod tests;
+
+use crate::command::Handler;
 use crate::keyspace::Value;
+use crate::resp::ReplyWriter;
 
 /// The string commands lode implements.
-pub const COMMANDS: &[(&str, Handler)] = &[("get", get), ("set", set)];
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("get", get_set::get),
+    ("set", get_set::set),
+    ("setnx", get_set::setnx),
+    ("setex", get_set::setex),
+    ("psetex", get_set::psetex),
+    ("getset", get_set::getset),
+    ("getdel", get_set::getdel),
+    ("getex", get_set::getex),
+    ("mget", multi::mget),
+    ("mset", multi::mset),
+    ("msetnx", multi::msetnx),
+    ("incr", counters::incr),
+    ("decr", counters::decr),
+    ("incrby", counters::incrby),
+    ("decrby", counters::decrby),
+    ("incrbyfloat", counters::incrbyfloat),
+    ("append", range::append),
+    ("strlen", range::strlen),
+    ("getrange", range::getrange),
+    ("substr", range::getrange),
+    ("setrange", range::setrange),
+    ("lcs", lcs::lcs),
+];
 
-fn get(ctx: &mut Ctx) {
-    let key = ctx.arg(1);
+/// Writes a string value as a bulk reply; false (nothing written) if `value` is not a string.
+fn reply_string(out: &mut ReplyWriter, value: &Value) -> bool {
     let mut tmp = itoa::Buffer::new();
-    let mut db = ctx.lock();
-    match db.get_read(key) {
-        None => ctx.out.null(),
-        Some(e) => match e.value.as_bytes(&mut tmp) {
-            Some(b) => ctx.out.bulk(b),
-            None => ctx.wrong_type(),
-        },
+    match value.as_bytes(&mut tmp) {
+        Some(bytes) => {
+            out.bulk(bytes);
+            true
+        }
+        None => false,
     }
 }
 
-fn set(ctx: &mut Ctx) {
-    let (key, val) = (ctx.arg(1), ctx.arg(2));
-    ctx.lock().set(key, Value::string(val));
-    ctx.out.ok();
+/// Turns a string value into its growable raw form in place (what APPEND and SETRANGE edit,
+/// and why Redis reports "raw" after them); None for non-strings.
+fn make_raw(value: &mut Value) -> Option<&mut Vec<u8>> {
+    if !matches!(value, Value::Raw(_)) {
+        *value = Value::Raw(Box::new(value.to_vec()?));
+    }
+    match value {
+        Value::Raw(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// Redis's checkStringLength: would a string of `len + extra` bytes exceed proto-max-bulk-len?
+fn exceeds_max_len(len: u64, extra: u64, max: u64) -> bool {
+    !matches!(len.checked_add(extra), Some(total) if total <= max)
+}
+
+/// The error for a string grown past proto-max-bulk-len.
+const TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+/// An option name as Redis compares it: as a C string, so it ends at the first NUL.
+fn c_str(arg: &[u8]) -> &[u8] {
+    match arg.iter().position(|&b| b == 0) {
+        Some(n) => &arg[..n],
+        None => arg,
+    }
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of lode and redis-server on the same machine, in the same sitting.
+
+Starts both servers on free loopback ports, runs redis-benchmark against each in alternation
+(throughput, p99, server CPU per request from /proc/<pid>/stat), then loads 1,000,000 keys with
+32-byte values into each and reports RSS per key. Prints a Markdown table.
+
+Usage: bench/compare.py [--lode target/release/lode-server] [--requests 200000] [--rounds 2]
+                        [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000]
+"""
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not become ready")
+
+
+class Server:
+    def __init__(self, name, argv):
+        self.name = name
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.proc = subprocess.Popen(
+            argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(self.port)
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args],
+                              capture_output=True, text=True).stdout.strip()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_benchmark(server, test, pipeline, requests, clients):
+    server.cli("FLUSHALL")
+    cpu0 = server.cpu_seconds()
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
+         "-c", str(clients), "-P", str(pipeline), "-r", "100000", "--csv"],
+        capture_output=True, text=True).stdout
+    cpu = server.cpu_seconds() - cpu0
+    for line in out.splitlines():
+        cells = [c.strip('"') for c in line.split(",")]
+        if cells and cells[0].lower().startswith(test.lower()):
+            rps = float(cells[1])
+            p99 = float(cells[6])
+            return rps, p99, cpu / requests * 1e6
+    raise RuntimeError(f"no result for {test} from redis-benchmark: {out!r}")
+
+
+def load_keys(server, n, value_size):
+    """Loads n keys through the normal SET path with redis-cli --pipe; returns RSS per key."""
+    server.cli("FLUSHALL")
+    time.sleep(0.5)
+    before = server.rss_bytes()
+    value = b"x" * value_size
+    with tempfile.TemporaryFile() as f:
+        chunk = []
+        for i in range(n):
+            key = b"key:%012d" % i
+            chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
+            if len(chunk) == 10000:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+        f.seek(0)
+        subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
+                       stdout=subprocess.DEVNULL, check=True)
+    size = int(server.cli("DBSIZE") or 0)
+    if size != n:
+        raise RuntimeError(f"{server.name}: loaded {size} keys, expected {n}")
+    time.sleep(0.5)
+    return (server.rss_bytes() - before) / n, server.rss_bytes() / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--lode", default=os.path.join(root, "target", "release", "lode-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--tests", default="set,get,incr,mset")
+    ap.add_argument("--pipelines", default="1,16")
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--value-size", type=int, default=32)
+    args = ap.parse_args()
+
+    lode = Server("lode", [args.lode])
+    redis = Server("redis", [args.redis])
+    try:
+        rows = []
+        for pipeline in [int(p) for p in args.pipelines.split(",")]:
+            for test in args.tests.split(","):
+                best = {}
+                for _ in range(args.rounds):
+                    for srv in (redis, lode):  # alternate so drift hits both alike
+                        r = run_benchmark(srv, test, pipeline, args.requests, args.clients)
+                        if srv.name not in best or r[0] > best[srv.name][0]:
+                            best[srv.name] = r
+                rows.append((test, pipeline, best["lode"], best["redis"]))
+                l, r = best["lode"], best["redis"]
+                print(f"# {test} P={pipeline}: lode {l[0]:.0f} rps, redis {r[0]:.0f} rps", file=sys.stderr)
+        print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds\n")
+        print("| test | P | lode req/s | redis req/s | ratio | lode p99 ms | redis p99 ms | lode CPU µs/req | redis CPU µs/req |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for test, p, l, r in rows:
+            print(f"| {test} | {p} | {l[0]:.0f} | {r[0]:.0f} | {l[0] / r[0]:.2f} | {l[1]:.3f} | {r[1]:.3f} | {l[2]:.2f} | {r[2]:.2f} |")
+        if args.keys > 0:
+            ld, lt = load_keys(lode, args.keys, args.value_size)
+            rd, rt = load_keys(redis, args.keys, args.value_size)
+            print(f"\nMemory after loading {args.keys} keys with {args.value_size}-byte values (RSS delta per key; total RSS per key):\n")
+            print("| server | RSS delta bytes/key | total RSS bytes/key |")
+            print("|---|---|---|")
+            print(f"| lode | {ld:.1f} | {lt:.1f} |")
+            print(f"| redis | {rd:.1f} | {rt:.1f} |")
+    finally:
+        lode.stop()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    main()

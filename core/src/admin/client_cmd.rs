@@ -1,0 +1,526 @@
+//! CLIENT subcommands: ID, INFO, LIST, KILL, SETNAME, GETNAME, NO-EVICT, NO-TOUCH, SETINFO,
+//! HELP. (PAUSE/UNPAUSE, REPLY, TRACKING and UNBLOCK belong to features lode lacks yet.)
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::clients::ClientHandle;
+use super::hello::set_name_or_reply;
+use super::util::{help, valid_client_name};
+use crate::command::{Ctx, Handler};
+use crate::session::ClientInfo;
+
+/// The CLIENT subcommands lode implements.
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("client|id", id),
+    ("client|info", info),
+    ("client|list", list),
+    ("client|kill", kill),
+    ("client|setname", setname),
+    ("client|getname", getname),
+    ("client|no-evict", no_evict),
+    ("client|no-touch", no_touch),
+    ("client|setinfo", setinfo),
+    ("client|help", client_help),
+];
+
+/// The client's address as Redis prints it ("ip:port", "[ipv6]:port", "/path:0").
+pub fn peer_addr(info: &ClientInfo) -> String {
+    match info {
+        ClientInfo::Tcp { peer, .. } => peer.to_string(),
+        ClientInfo::Unix { path } => format!("{path}:0"),
+        ClientInfo::Internal => "?:0".into(),
+    }
+}
+
+/// The local address the client connected to, as Redis prints it.
+pub fn local_addr(info: &ClientInfo) -> String {
+    match info {
+        ClientInfo::Tcp { local, .. } => local.to_string(),
+        ClientInfo::Unix { path } => format!("{path}:0"),
+        ClientInfo::Internal => "?:0".into(),
+    }
+}
+
+/// Client types CLIENT LIST/KILL TYPE accept; lode's clients are all "normal" for now
+/// (no replicas, masters or pub/sub-only clients exist yet).
+fn parse_type(name: &[u8]) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    match &lower[..] {
+        b"normal" => Some("normal"),
+        b"slave" | b"replica" => Some("replica"),
+        b"pubsub" => Some("pubsub"),
+        b"master" => Some("master"),
+        _ => None,
+    }
+}
+
+fn client_type(_h: &ClientHandle) -> &'static str {
+    "normal"
+}
+
+/// One CLIENT LIST / CLIENT INFO line (without its newline), with Redis 7.0's fields in
+/// Redis 7.0's order. Where lode has no equivalent the value is a plausible constant: `fd`
+/// is -1 (the transport doesn't report descriptors), `sub`/`psub`/`ssub` 0 and `multi` -1
+/// (pub/sub and transactions don't report here yet), `qbuf-free`, `argv-mem`, `multi-mem`,
+/// `obl`, `oll` 0, `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough
+/// estimate, `events=r`, `user=default`, `redir=-1`.
+pub fn client_line(h: &ClientHandle, now_ms: u64) -> String {
+    let mut flags = String::new();
+    if matches!(h.info, ClientInfo::Unix { .. }) {
+        flags.push('U');
+    }
+    if h.no_evict.load(Ordering::Relaxed) {
+        flags.push('e');
+    }
+    if h.no_touch.load(Ordering::Relaxed) {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let name = h
+        .name
+        .lock()
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let age = now_ms.saturating_sub(h.created_ms) / 1000;
+    let idle = now_ms.saturating_sub(h.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
+    let qbuf = h.qbuf.load(Ordering::Relaxed);
+    let omem = h.omem.load(Ordering::Relaxed);
+    let mut s = String::with_capacity(256);
+    let _ = write!(
+        s,
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub=0 psub=0 \
+         ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 \
+         oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        h.id,
+        peer_addr(&h.info),
+        local_addr(&h.info),
+        name,
+        age,
+        idle,
+        flags,
+        h.db.load(Ordering::Relaxed),
+        qbuf,
+        omem,
+        // Session state, buffers and pending input/output, roughly as Redis accounts them.
+        20_000 + qbuf + omem,
+        h.last_cmd.lock(),
+        h.resp.load(Ordering::Relaxed),
+    );
+    s
+}
+
+fn id(ctx: &mut Ctx) {
+    ctx.out.int(ctx.client.handle.id as i64);
+}
+
+fn info(ctx: &mut Ctx) {
+    let mut line = client_line(&ctx.client.handle, ctx.now.ms());
+    line.push('\n');
+    ctx.out.verbatim(b"txt", line.as_bytes());
+}
+
+fn list(ctx: &mut Ctx) {
+    let now = ctx.now.ms();
+    let args = ctx.args;
+    let mut text = String::new();
+    if args.len() == 4 && args[2].eq_ignore_ascii_case(b"type") {
+        let Some(t) = parse_type(&args[3]) else {
+            return unknown_type(ctx, &args[3]);
+        };
+        for h in ctx.server.clients.snapshot() {
+            if client_type(&h) == t {
+                text.push_str(&client_line(&h, now));
+                text.push('\n');
+            }
+        }
+    } else if args.len() > 3 && args[2].eq_ignore_ascii_case(b"id") {
+        for a in &args[3..] {
+            let Some(id) = crate::util::num::parse_i64(a) else {
+                return ctx.error("ERR Invalid client ID");
+            };
+            if let Some(h) = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.server.clients.get(id))
+            {
+                text.push_str(&client_line(&h, now));
+                text.push('\n');
+            }
+        }
+    } else if args.len() != 2 {
+        return ctx.syntax_error();
+    } else {
+        for h in ctx.server.clients.snapshot() {
+            text.push_str(&client_line(&h, now));
+            text.push('\n');
+        }
+    }
+    ctx.out.verbatim(b"txt", text.as_bytes());
+}
+
+fn unknown_type(ctx: &mut Ctx, name: &[u8]) {
+    let mut msg = b"ERR Unknown client type '".to_vec();
+    msg.extend_from_slice(name);
+    msg.push(b'\'');
+    ctx.error_bytes(&msg);
+}
+
+fn kill(ctx: &mut Ctx) {
+    let args = ctx.args;
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut ctype: Option<&str> = None;
+    let mut id: u64 = 0;
+    let mut skipme = true;
+    let old_form = args.len() == 3;
+    if old_form {
+        // CLIENT KILL <addr>: the old form may kill the caller too.
+        addr = Some(&args[2]);
+        skipme = false;
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            let opt = &args[i];
+            let Some(val) = args.get(i + 1) else {
+                return ctx.syntax_error();
+            };
+            if opt.eq_ignore_ascii_case(b"id") {
+                match crate::util::num::parse_i64(val) {
+                    Some(v) if v >= 1 => id = v as u64,
+                    _ => return ctx.error("ERR client-id should be greater than 0"),
+                }
+            } else if opt.eq_ignore_ascii_case(b"type") {
+                match parse_type(val) {
+                    Some(t) => ctype = Some(t),
+                    None => return unknown_type(ctx, val),
+                }
+            } else if opt.eq_ignore_ascii_case(b"addr") {
+                addr = Some(val);
+            } else if opt.eq_ignore_ascii_case(b"laddr") {
+                laddr = Some(val);
+            } else if opt.eq_ignore_ascii_case(b"user") {
+                // Only the default user exists until ACLs do.
+                if &val[..] != b"default" {
+                    let mut msg = b"ERR No such user '".to_vec();
+                    msg.extend_from_slice(val);
+                    msg.push(b'\'');
+                    return ctx.error_bytes(&msg);
+                }
+            } else if opt.eq_ignore_ascii_case(b"skipme") {
+                if val.eq_ignore_ascii_case(b"yes") {
+                    skipme = true;
+                } else if val.eq_ignore_ascii_case(b"no") {
+                    skipme = false;
+                } else {
+                    return ctx.syntax_error();
+                }
+            } else {
+                return ctx.syntax_error();
+            }
+            i += 2;
+        }
+    }
+    let me = ctx.client.handle.id;
+    let mut killed = 0;
+    let mut kill_me = false;
+    for h in ctx.server.clients.snapshot() {
+        if addr.is_some_and(|a| peer_addr(&h.info).as_bytes() != a)
+            || laddr.is_some_and(|a| local_addr(&h.info).as_bytes() != a)
+            || ctype.is_some_and(|t| client_type(&h) != t)
+            || (id != 0 && h.id != id)
+            || (h.id == me && skipme)
+        {
+            continue;
+        }
+        if h.id == me {
+            kill_me = true;
+        } else {
+            h.kill();
+        }
+        killed += 1;
+    }
+    if old_form {
+        if killed == 0 {
+            return ctx.error("ERR No such client");
+        }
+        ctx.out.ok();
+    } else {
+        ctx.out.int(killed);
+    }
+    // The caller still gets its reply: it closes after writing it.
+    if kill_me {
+        ctx.client.close_after_reply = true;
+    }
+}
+
+fn setname(ctx: &mut Ctx) {
+    if set_name_or_reply(ctx, ctx.arg(2)) {
+        ctx.out.ok();
+    }
+}
+
+fn getname(ctx: &mut Ctx) {
+    let name = ctx.client.handle.name.lock().clone();
+    match name {
+        Some(n) => ctx.out.bulk(&n),
+        None => ctx.out.null(),
+    }
+}
+
+/// Parses ON/OFF, replying with a syntax error otherwise.
+fn on_off(ctx: &mut Ctx) -> Option<bool> {
+    let v = ctx.arg(2);
+    if v.eq_ignore_ascii_case(b"on") {
+        Some(true)
+    } else if v.eq_ignore_ascii_case(b"off") {
+        Some(false)
+    } else {
+        ctx.syntax_error();
+        None
+    }
+}
+
+fn no_evict(ctx: &mut Ctx) {
+    let Some(on) = on_off(ctx) else { return };
+    ctx.client.no_evict = on;
+    ctx.client.handle.no_evict.store(on, Ordering::Relaxed);
+    ctx.out.ok();
+}
+
+fn no_touch(ctx: &mut Ctx) {
+    let Some(on) = on_off(ctx) else { return };
+    ctx.client.no_touch = on;
+    ctx.client.handle.no_touch.store(on, Ordering::Relaxed);
+    ctx.out.ok();
+}
+
+/// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2).
+fn setinfo(ctx: &mut Ctx) {
+    let attr = ctx.arg(2);
+    let val = ctx.arg(3);
+    let is_name = attr.eq_ignore_ascii_case(b"lib-name");
+    if !is_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
+        let mut msg = b"ERR Unrecognized option '".to_vec();
+        msg.extend_from_slice(attr);
+        msg.push(b'\'');
+        return ctx.error_bytes(&msg);
+    }
+    if !valid_client_name(val) {
+        let mut msg = b"ERR ".to_vec();
+        msg.extend_from_slice(attr);
+        msg.extend_from_slice(b" cannot contain spaces, newlines or special characters.");
+        return ctx.error_bytes(&msg);
+    }
+    let value = (!val.is_empty()).then(|| Bytes::copy_from_slice(val));
+    let mut lib = ctx.client.handle.lib.lock();
+    if is_name {
+        lib.0 = value;
+    } else {
+        lib.1 = value;
+    }
+    drop(lib);
+    ctx.out.ok();
+}
+
+const HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
+fn client_help(ctx: &mut Ctx) {
+    help(ctx, HELP);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn id_name_info_list() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        let b = TestClient::new(&srv);
+        let (ida, idb) = (a.session.id(), b.session.id());
+        assert_eq!(a.cmd(&["CLIENT", "ID"]), format!(":{ida}\r\n"));
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETNAME", "a b"]),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETNAME", "alpha"]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$5\r\nalpha\r\n");
+        let info = a.cmd(&["CLIENT", "INFO"]);
+        let expected = format!(
+            "id={ida} addr=?:0 laddr=?:0 fd=-1 name=alpha age=0 idle=0 flags=N db=0 sub=0 \
+             psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 \
+             obl=0 oll=0 omem=0 tot-mem=20000 events=r cmd=client|info user=default redir=-1 \
+             resp=2\n"
+        );
+        assert_eq!(info, format!("${}\r\n{expected}\r\n", expected.len()));
+        let list = a.cmd(&["CLIENT", "LIST"]);
+        assert!(list.contains(&format!("id={ida} ")) && list.contains(&format!("id={idb} ")));
+        let one = a.cmd(&["CLIENT", "LIST", "ID", &idb.to_string(), "999"]);
+        assert!(one.contains(&format!("id={idb} ")) && !one.contains(&format!("id={ida} ")));
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "ID", "x"]),
+            "-ERR Invalid client ID\r\n"
+        );
+        assert!(a
+            .cmd(&["CLIENT", "LIST", "TYPE", "normal"])
+            .contains("name=alpha"));
+        assert_eq!(a.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]), "$0\r\n\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "TYPE", "foo"]),
+            "-ERR Unknown client type 'foo'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "LIST", "foo", "bar"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETNAME", ""]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn kill_filters() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        let b = TestClient::new(&srv);
+        let idb = b.session.id().to_string();
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "ID", "0"]),
+            "-ERR client-id should be greater than 0\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "ID", "999"]), ":0\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "1.2.3.4:5"]),
+            "-ERR No such client\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "SKIPME", "maybe"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "USER", "nouser"]),
+            "-ERR No such user 'nouser'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "TYPE", "xx"]),
+            "-ERR Unknown client type 'xx'\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "ID", &idb]), ":1\r\n");
+        assert!(b.session.is_closing());
+        // The caller is skipped by default, and killed (after its reply) with SKIPME no.
+        assert_eq!(a.cmd(&["CLIENT", "KILL", "TYPE", "normal"]), ":1\r\n");
+        assert!(!a.session.is_closing());
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "ADDR", "?:0", "SKIPME", "no"]),
+            ":2\r\n"
+        );
+        assert!(a.session.is_closing());
+    }
+
+    #[test]
+    fn no_evict_no_touch_setinfo() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        assert_eq!(
+            a.cmd(&["CLIENT", "NO-EVICT", "maybe"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+        assert_eq!(a.cmd(&["CLIENT", "NO-TOUCH", "ON"]), "+OK\r\n");
+        assert!(a.cmd(&["CLIENT", "INFO"]).contains(" flags=eT "));
+        assert_eq!(a.cmd(&["CLIENT", "NO-TOUCH", "off"]), "+OK\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "NO-TOUCH"]),
+            "-ERR wrong number of arguments for 'client|no-touch' command\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]),
+            "+OK\r\n"
+        );
+        assert_eq!(a.cmd(&["CLIENT", "SETINFO", "lib-ver", "5.0"]), "+OK\r\n");
+        {
+            let lib = a.session_handle_lib();
+            assert_eq!(lib.0.as_deref(), Some(&b"redis-py"[..]));
+            assert_eq!(lib.1.as_deref(), Some(&b"5.0"[..]));
+        }
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "foo", "x"]),
+            "-ERR Unrecognized option 'foo'\r\n"
+        );
+        assert_eq!(
+            a.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]),
+            "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert!(a.cmd(&["CLIENT", "HELP"]).starts_with(
+            "*48\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ));
+        assert_eq!(
+            a.cmd(&["CLIENT", "NOPE"]),
+            "-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n"
+        );
+    }
+
+    trait LibOf {
+        fn session_handle_lib(&self) -> (Option<bytes::Bytes>, Option<bytes::Bytes>);
+    }
+
+    impl LibOf for TestClient {
+        fn session_handle_lib(&self) -> (Option<bytes::Bytes>, Option<bytes::Bytes>) {
+            let srv = self.session.server();
+            let h = srv.clients.get(self.session.id()).expect("registered");
+            let lib = h.lib.lock().clone();
+            lib
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! DEBUG: the testing helpers Redis's test suite and client libraries use (LOG, SLEEP,
+//! SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, POPULATE, PROTOCOL, ERROR, HELP), allowed
+//! only as `enable-debug-command` says.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::digest::{dataset_digest, object_digest};
+use super::util::{allowed, help, subcommand_syntax_error};
+use crate::command::{errors, Ctx, Handler};
+use crate::keyspace::{Entry, Value};
+use crate::util::sha1::hex;
+
+/// The DEBUG command.
+pub const COMMANDS: &[(&str, Handler)] = &[("debug", debug)];
+
+const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is \
+     set to \"local\", you can run it from a local connection, otherwise you need to set this \
+     option in the configuration file, and then restart the server.";
+
+fn debug(ctx: &mut Ctx) {
+    let setting = ctx.server.config.read().enable_debug_command.clone();
+    if !allowed(&setting, &ctx.client.handle.info) {
+        return ctx.error(NOT_ALLOWED);
+    }
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let argc = ctx.args.len();
+    match (sub.as_str(), argc) {
+        ("help", 2) => help(ctx, HELP),
+        ("log", 3) => {
+            let msg = format!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));
+            ctx.server.host.log(&msg);
+            ctx.out.ok();
+        }
+        ("sleep", 3) => {
+            let secs = c_atof(ctx.arg(2));
+            if secs > 0.0 && secs.is_finite() {
+                ctx.server.host.sleep(Duration::from_secs_f64(secs));
+            }
+            ctx.out.ok();
+        }
+        ("set-active-expire", 3) => {
+            let on = c_atoi(ctx.arg(2)) != 0;
+            ctx.server
+                .active_expire_enabled
+                .store(on, Ordering::Relaxed);
+            ctx.out.ok();
+        }
+        ("object", 3) => object(ctx),
+        ("digest", 2) => {
+            let d = dataset_digest(&ctx.server.keyspace, ctx.now.ms());
+            ctx.out.simple(hex(&d).as_bytes());
+        }
+        ("digest-value", _) => digest_value(ctx),
+        ("populate", 3..=5) => populate(ctx),
+        ("protocol", 3) => protocol(ctx),
+        ("error", 3) => {
+            // Sent as is: Redis doesn't count it as an error reply of its own.
+            let mut msg = ctx.arg(2).to_vec();
+            for b in msg.iter_mut() {
+                if *b == b'\r' || *b == b'\n' {
+                    *b = b' ';
+                }
+            }
+            ctx.out.error_bytes(&msg);
+        }
+        ("change-repl-id", 2) => ctx.out.ok(),
+        _ => subcommand_syntax_error(ctx),
+    }
+}
+
+/// C's atoi: leading digits with an optional sign; anything else is 0.
+fn c_atoi(s: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(s);
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(t.len(), |(i, _)| i);
+    t[..end].parse().unwrap_or(0)
+}
+
+/// C's strtod without an end check: the longest numeric prefix, else 0.
+fn c_atof(s: &[u8]) -> f64 {
+    let s = String::from_utf8_lossy(s);
+    let t = s.trim_start();
+    (1..=t.len())
+        .rev()
+        .filter(|&n| t.is_char_boundary(n))
+        .find_map(|n| t[..n].parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// Bytes Redis's RDB format uses for a string value (without LZF compression, which lode
+/// doesn't apply here: long compressible strings report more than Redis does).
+fn serialized_len(v: &Value) -> usize {
+    let mut tmp = itoa::Buffer::new();
+    let bytes = v.as_bytes(&mut tmp).unwrap_or_default();
+    // Short canonical integers are stored as 1-, 2- or 4-byte integers.
+    if bytes.len() <= 11 {
+        if let Some(n) = crate::util::num::parse_i64(bytes) {
+            if n.to_string().as_bytes() == bytes {
+                if (-128..=127).contains(&n) {
+                    return 2;
+                } else if (-32768..=32767).contains(&n) {
+                    return 3;
+                } else if i32::try_from(n).is_ok() {
+                    return 5;
+                }
+            }
+        }
+    }
+    let len = bytes.len();
+    let prefix = match len {
+        0..=63 => 1,
+        64..=16383 => 2,
+        _ if len as u64 <= u32::MAX as u64 => 5,
+        _ => 9,
+    };
+    prefix + len
+}
+
+fn object(ctx: &mut Ctx) {
+    let key = ctx.arg(2);
+    let now = ctx.now.ms();
+    let shared_ok = {
+        // Redis stops sharing small integers when eviction needs per-object LRU/LFU data.
+        use crate::config::MaxmemoryPolicy::*;
+        let c = ctx.server.config.read();
+        c.maxmemory == 0
+            || !matches!(
+                c.maxmemory_policy,
+                AllkeysLru | VolatileLru | AllkeysLfu | VolatileLfu
+            )
+    };
+    let mut locked = ctx.lock();
+    // Like Redis, look the key up without expiring it.
+    let line = locked.shard_mut(key).peek(key).map(|e: &Entry| {
+        let refcount = match e.value {
+            // Redis shares the objects of small integers.
+            Value::Int(n) if (0..10_000).contains(&n) && shared_ok => 2_147_483_647,
+            _ => 1,
+        };
+        let lru = e.access & 0xFF_FFFF;
+        let clock = ((now / 1000) & 0xFF_FFFF) as u32;
+        let idle = if clock >= lru {
+            clock - lru
+        } else {
+            clock + (0xFF_FFFF - lru)
+        };
+        format!(
+            "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} \
+             lru_seconds_idle:{}",
+            &e.value as *const Value,
+            refcount,
+            e.value.encoding(),
+            serialized_len(&e.value),
+            lru,
+            idle
+        )
+    });
+    drop(locked);
+    match line {
+        Some(l) => ctx.out.simple(l.as_bytes()),
+        None => ctx.error(errors::NO_SUCH_KEY),
+    }
+}
+
+fn digest_value(ctx: &mut Ctx) {
+    let keys = &ctx.args[2..];
+    let mut locked = ctx.lock();
+    let digests: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let mut d = [0u8; 20];
+            if let Some(e) = locked.shard_mut(k).peek(k) {
+                object_digest(&mut d, e);
+            }
+            hex(&d)
+        })
+        .collect();
+    drop(locked);
+    ctx.out.array(digests.len());
+    for d in digests {
+        ctx.out.simple(d.as_bytes());
+    }
+}
+
+/// Parses a non-negative integer the way Redis's getPositiveLongFromObjectOrReply does.
+fn positive(ctx: &mut Ctx, i: usize) -> Option<u64> {
+    match crate::util::num::parse_i64(ctx.arg(i)) {
+        Some(n) if n >= 0 => Some(n as u64),
+        _ => {
+            ctx.error("ERR value is out of range, must be positive");
+            None
+        }
+    }
+}
+
+fn populate(ctx: &mut Ctx) {
+    let Some(count) = positive(ctx, 2) else {
+        return;
+    };
+    let size = if ctx.args.len() == 5 {
+        let Some(s) = positive(ctx, 4) else { return };
+        s as usize
+    } else {
+        0
+    };
+    let prefix = if ctx.args.len() >= 4 {
+        ctx.arg(3).to_vec()
+    } else {
+        b"key".to_vec()
+    };
+    let mut locked = ctx.lock();
+    for j in 0..count {
+        let mut key = prefix.clone();
+        key.extend_from_slice(format!(":{j}").as_bytes());
+        if locked.contains(&key) {
+            continue;
+        }
+        let mut val = format!("value:{j}").into_bytes();
+        if size > 0 {
+            // Exactly `size` bytes: the text truncated, or padded with zero bytes.
+            val.resize(size, 0);
+        }
+        locked.set(&key, Value::string(&val));
+    }
+    drop(locked);
+    ctx.out.ok();
+}
+
+fn protocol(ctx: &mut Ctx) {
+    let name = String::from_utf8_lossy(ctx.arg(2)).to_ascii_lowercase();
+    let out = &mut *ctx.out;
+    match name.as_str() {
+        "string" => out.bulk(b"Hello World"),
+        "integer" => out.int(12345),
+        // Redis's test value (not meant as pi).
+        #[allow(clippy::approx_constant)]
+        "double" => out.double(3.141),
+        "bignum" => {
+            let n = b"1234567999999999999999999999999999999";
+            if out.resp3 {
+                out.raw(b"(");
+                out.raw(n);
+                out.raw(b"\r\n");
+            } else {
+                out.bulk(n);
+            }
+        }
+        "null" => out.null(),
+        "array" | "set" => {
+            if name == "set" {
+                out.set(3);
+            } else {
+                out.array(3);
+            }
+            for j in 0..3 {
+                out.int(j);
+            }
+        }
+        "map" => {
+            out.map(3);
+            for j in 0..3 {
+                out.int(j);
+                out.boolean(j == 1);
+            }
+        }
+        "attrib" => {
+            if out.resp3 {
+                out.raw(b"|1\r\n");
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if !out.resp3 {
+                return ctx.error("ERR RESP2 is not supported by this command");
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        "true" => out.boolean(true),
+        "false" => out.boolean(false),
+        "verbatim" => out.verbatim(b"txt", b"This is a verbatim\nstring"),
+        _ => ctx.error(
+            "ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
+    }
+}
+
+/// DEBUG HELP, limited to the subcommands lode has (worded as Redis words them).
+const HELP: &[&str] = &[
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+];
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::testkit::{server, server_with, TestClient};
+
+    fn debug_server() -> std::sync::Arc<crate::server::Server> {
+        server_with(Config {
+            enable_debug_command: "yes".into(),
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn gated_by_enable_debug_command() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert!(c
+            .cmd(&["DEBUG", "DIGEST"])
+            .starts_with("-ERR DEBUG command not allowed. If the enable-debug-command"));
+        let srv = server_with(Config {
+            enable_debug_command: "local".into(),
+            ..Config::default()
+        });
+        let mut c = TestClient::new(&srv);
+        assert!(c.cmd(&["DEBUG", "DIGEST"]).starts_with("+0000"));
+    }
+
+    #[test]
+    fn digests_match_redis() {
+        let srv = debug_server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(
+            c.cmd(&["DEBUG", "DIGEST"]),
+            "+0000000000000000000000000000000000000000\r\n"
+        );
+        c.cmd(&["SET", "k", "123"]);
+        c.cmd(&["SET", "s", "hello"]);
+        c.cmd(&[
+            "SET",
+            "big",
+            "1234567890123456789012345678901234567890123456789",
+        ]);
+        // Reference values from redis-server 7.0.15 with the same data.
+        assert_eq!(
+            c.cmd(&["DEBUG", "DIGEST"]),
+            "+231c9203851045b4f80a4c214d49dff356d53d3c\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["DEBUG", "DIGEST-VALUE", "k", "s", "nokey"]),
+            "*3\r\n+89f7f51b707418f666d5b45e053bd5bbbf82ac2b\r\n\
+             +36b23a1456b2dce2c3ed252c456761301dba8060\r\n\
+             +0000000000000000000000000000000000000000\r\n"
+        );
+    }
+
+    #[test]
+    fn object_populate_and_friends() {
+        let srv = debug_server();
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SET", "k", "123"]);
+        c.cmd(&["SET", "s", "hello"]);
+        c.cmd(&["SET", "n", "99999"]);
+        let k = c.cmd(&["DEBUG", "OBJECT", "k"]);
+        assert!(k.starts_with("+Value at:0x"), "{k}");
+        assert!(k.contains(" refcount:2147483647 encoding:int serializedlength:2 lru:"));
+        let s = c.cmd(&["DEBUG", "OBJECT", "s"]);
+        assert!(
+            s.contains(" refcount:1 encoding:embstr serializedlength:6 lru:"),
+            "{s}"
+        );
+        assert!(s.ends_with(" lru_seconds_idle:0\r\n"));
+        let n = c.cmd(&["DEBUG", "OBJECT", "n"]);
+        assert!(
+            n.contains(" refcount:1 encoding:int serializedlength:5 "),
+            "{n}"
+        );
+        assert_eq!(c.cmd(&["DEBUG", "OBJECT", "nokey"]), "-ERR no such key\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "POPULATE", "3"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "key:2"]), "$7\r\nvalue:2\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "POPULATE", "2", "p", "3"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "p:0"]), "$3\r\nval\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "POPULATE", "2", "q", "12"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "q:1"]), "$12\r\nvalue:1\0\0\0\0\0\r\n");
+        assert_eq!(c.cmd(&["DBSIZE"]), ":10\r\n");
+        for bad in [
+            &["DEBUG", "POPULATE", "-1"][..],
+            &["DEBUG", "POPULATE", "1", "a", "b"],
+        ] {
+            assert_eq!(
+                c.cmd(bad),
+                "-ERR value is out of range, must be positive\r\n"
+            );
+        }
+        assert_eq!(
+            c.cmd(&["DEBUG", "foo"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP.\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["DEBUG", "digest", "x"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'digest'. Try DEBUG HELP.\r\n"
+        );
+        assert_eq!(c.cmd(&["DEBUG", "SLEEP", "0"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "LOG", "hi"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+        assert!(!srv
+            .active_expire_enabled
+            .load(std::sync::atomic::Ordering::Relaxed));
+        assert_eq!(c.cmd(&["DEBUG", "ERROR", "FOO bar"]), "-FOO bar\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "PROTOCOL", "double"]), "$5\r\n3.141\r\n");
+        assert_eq!(
+            c.cmd(&["DEBUG", "PROTOCOL", "bignum"]),
+            "$37\r\n1234567999999999999999999999999999999\r\n"
+        );
+        assert!(c.cmd(&["DEBUG", "HELP"]).starts_with(
+            "*32\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ));
+    }
+
+    #[test]
+    fn digest_sees_expiry_and_is_order_independent() {
+        let srv = debug_server();
+        let mut a = TestClient::new(&srv);
+        for k in ["x", "y", "z"] {
+            a.cmd(&["SET", k, k]);
+        }
+        let d1 = a.cmd(&["DEBUG", "DIGEST"]);
+        let srv2 = debug_server();
+        let mut b = TestClient::new(&srv2);
+        for k in ["z", "x", "y"] {
+            b.cmd(&["SET", k, k]);
+        }
+        assert_eq!(d1, b.cmd(&["DEBUG", "DIGEST"]));
+        b.cmd(&["SELECT", "1"]);
+        b.cmd(&["SET", "w", "1"]);
+        assert_ne!(d1, b.cmd(&["DEBUG", "DIGEST"]));
+    }
+}

@@ -1,0 +1,66 @@
+//! DEBUG DIGEST and DIGEST-VALUE: Redis's dataset fingerprint, computed the way Redis computes
+//! it (SHA-1 mixing and xoring), so the same data gives the same digest in Redis and lode.
+
+use crate::keyspace::{Entry, Keyspace, Value};
+use crate::util::sha1::{sha1, Sha1};
+
+/// A 20-byte digest.
+pub type Digest = [u8; 20];
+
+/// Redis's object type codes, mixed into each value's digest.
+const OBJ_STRING: u32 = 0;
+
+/// XORs SHA1(data) into `d`: order-independent accumulation.
+pub fn xor_digest(d: &mut Digest, data: &[u8]) {
+    let h = sha1(data);
+    for (a, b) in d.iter_mut().zip(h) {
+        *a ^= b;
+    }
+}
+
+/// d = SHA1(d xor SHA1(data)): order-dependent accumulation.
+pub fn mix_digest(d: &mut Digest, data: &[u8]) {
+    xor_digest(d, data);
+    let mut h = Sha1::new();
+    h.update(d);
+    *d = h.finish();
+}
+
+/// Mixes a value (and whether it has an expiry) into `d`, as Redis's xorObjectDigest.
+/// Every value type must be listed here; string values are digested as their text.
+pub fn object_digest(d: &mut Digest, entry: &Entry) {
+    let mut tmp = itoa::Buffer::new();
+    match &entry.value {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
+            mix_digest(d, &OBJ_STRING.to_be_bytes());
+            let bytes = entry.value.as_bytes(&mut tmp).unwrap_or_default();
+            mix_digest(d, bytes);
+        }
+    }
+    if entry.expire_at != 0 {
+        xor_digest(d, b"!!expire!!");
+    }
+}
+
+/// The digest of every database (all zeros when the keyspace is empty). Logically expired
+/// keys not yet reclaimed count, as in Redis.
+pub fn dataset_digest(ks: &Keyspace, now_ms: u64) -> Digest {
+    let mut fin = [0u8; 20];
+    let mut locked = ks.lock_all(0, now_ms);
+    let shards: Vec<_> = locked.all_dbs_mut().collect();
+    for db in 0..ks.databases() {
+        if shards.iter().all(|s| s.dbs[db].is_empty()) {
+            continue;
+        }
+        mix_digest(&mut fin, &(db as u32).to_be_bytes());
+        for shard in &shards {
+            for (key, entry) in shard.dbs[db].iter() {
+                let mut d = [0u8; 20];
+                mix_digest(&mut d, key);
+                object_digest(&mut d, entry);
+                xor_digest(&mut fin, &d);
+            }
+        }
+    }
+    fin
+}

@@ -1,0 +1,52 @@
+//! DEL, UNLINK, EXISTS, TOUCH and TYPE.
+
+use crate::command::Ctx;
+
+/// DEL key [key ...]: deletes the live keys among its arguments, replying with their count.
+/// An expired key is reclaimed on the way but not counted, as in Redis.
+pub(super) fn del(ctx: &mut Ctx) {
+    let args = ctx.args;
+    let mut db = ctx.lock();
+    let n = args[1..].iter().filter(|k| db.remove(k).is_some()).count();
+    ctx.out.int(n as i64);
+}
+
+/// UNLINK key [key ...]: DEL whose memory Redis frees in the background. Dropping a value here
+/// is what a background thread would do anyway, so it simply deletes.
+pub(super) fn unlink(ctx: &mut Ctx) {
+    del(ctx);
+}
+
+/// EXISTS key [key ...]: how many arguments name a live key (a repeated key counts each time).
+pub(super) fn exists(ctx: &mut Ctx) {
+    let args = ctx.args;
+    let mut db = ctx.lock();
+    let n = args[1..]
+        .iter()
+        .filter(|k| db.get_read_no_touch(k).is_some())
+        .count();
+    ctx.out.int(n as i64);
+}
+
+/// TOUCH key [key ...]: refreshes the access time of the live keys, replying with their count.
+pub(super) fn touch(ctx: &mut Ctx) {
+    let args = ctx.args;
+    let mut db = ctx.lock();
+    // Touching is the command's whole point: Redis exempts TOUCH from CLIENT NO-TOUCH.
+    db.touch = true;
+    let n = args[1..]
+        .iter()
+        .filter(|k| db.get_read(k).is_some())
+        .count();
+    ctx.out.int(n as i64);
+}
+
+/// TYPE key: the value's type name as a status reply, "none" for a missing key.
+pub(super) fn type_(ctx: &mut Ctx) {
+    let key = ctx.arg(1);
+    let mut db = ctx.lock();
+    let name = db
+        .get_read_no_touch(key)
+        .map_or("none", |e| e.value.type_name());
+    ctx.out.simple(name.as_bytes());
+}

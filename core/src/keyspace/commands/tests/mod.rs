@@ -1,0 +1,7 @@
+//! Tests of the generic key commands. `redis_diff` holds command sequences whose expected
+//! replies were recorded from redis-server 7.0.15; the other files test what needs the fake
+//! clock or many keys (expiry, SCAN's guarantee, RANDOMKEY's spread).
+
+mod expiry;
+mod redis_diff;
+mod scan;

@@ -1,0 +1,56 @@
+//! The multi-key commands: MGET, MSET, MSETNX.
+
+use super::reply_string;
+use crate::command::Ctx;
+use crate::keyspace::{Locked, Slot, Value};
+
+/// MGET key [key ...]
+pub fn mget(ctx: &mut Ctx) {
+    let args = ctx.args;
+    let keys = &args[1..];
+    let mut db = ctx.lock();
+    ctx.out.array(keys.len());
+    for key in keys {
+        // A key of another type is a nil here, not an error.
+        let found = db
+            .get_read(key)
+            .is_some_and(|e| reply_string(ctx.out, &e.value));
+        if !found {
+            ctx.out.null();
+        }
+    }
+}
+
+/// MSET key value [key value ...]
+pub fn mset(ctx: &mut Ctx) {
+    if ctx.args.len().is_multiple_of(2) {
+        return ctx.arity_error();
+    }
+    let mut db = ctx.lock();
+    set_pairs(&mut db, ctx.args);
+    ctx.out.ok();
+}
+
+/// MSETNX key value [key value ...]
+pub fn msetnx(ctx: &mut Ctx) {
+    if ctx.args.len().is_multiple_of(2) {
+        return ctx.arity_error();
+    }
+    let mut db = ctx.lock();
+    if ctx.args[1..].iter().step_by(2).any(|k| db.contains(k)) {
+        return ctx.out.int(0);
+    }
+    set_pairs(&mut db, ctx.args);
+    ctx.out.int(1);
+}
+
+/// Sets every key/value pair of `args` (name first), clearing TTLs as SET does.
+fn set_pairs(db: &mut Locked, args: &[bytes::Bytes]) {
+    for pair in args[1..].chunks_exact(2) {
+        let (key, val) = (&pair[0][..], &pair[1][..]);
+        match db.slot(key) {
+            Slot::Live(mut live) => live.replace(Value::string(val), 0),
+            Slot::Vacant(vacant) => vacant.insert(key, Value::string(val), 0),
+        }
+    }
+}
