@@ -56,6 +56,7 @@ fn serve_and_stop(flavor: Flavor, threads: usize) {
     let running = start(
         server(Config::default()),
         listeners,
+        &unix_only(&path),
         &Options { threads, flavor },
     )
     .expect("start");
@@ -92,8 +93,15 @@ fn work_stealing_serves_and_stops() {
 #[test]
 fn quit_flushes_its_reply_before_closing() {
     let path = sock_path();
-    let listeners = Listeners::bind(&unix_only(&path)).expect("bind");
-    let running = start(server(Config::default()), listeners, &Options::default()).expect("start");
+    let cfg = unix_only(&path);
+    let listeners = Listeners::bind(&cfg).expect("bind");
+    let running = start(
+        server(Config::default()),
+        listeners,
+        &cfg,
+        &Options::default(),
+    )
+    .expect("start");
     let mut c = UnixStream::connect(&path).expect("connect");
     c.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
@@ -123,7 +131,13 @@ fn tcp_on_loopback() {
     assert!(listeners
         .tcp_addrs()
         .contains(&SocketAddr::from(([127, 0, 0, 1], port))));
-    let running = start(server(Config::default()), listeners, &Options::default()).expect("start");
+    let running = start(
+        server(Config::default()),
+        listeners,
+        &cfg,
+        &Options::default(),
+    )
+    .expect("start");
     let mut t = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     t.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
