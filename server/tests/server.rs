@@ -436,3 +436,42 @@ fn logo_shows_pid_for_the_redis_test_suite() {
     assert!(logs.contains(&format!(" PID: {}", server.pid())), "{logs}");
     assert!(logs.contains("Ready to accept connections"), "{logs}");
 }
+
+fn rss_kb(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.split("VmRSS:").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn slow_reader_does_not_make_the_server_buffer_everything() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let value = vec![b'v'; 1 << 20];
+    let mut set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048576\r\n".to_vec();
+    set.extend_from_slice(&value);
+    set.extend_from_slice(b"\r\n");
+    assert_eq!(request(&mut t, &set, 5), b"+OK\r\n");
+    // 300 MB of replies requested in one small write, none read yet.
+    let mut batch = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(300);
+    batch.extend_from_slice(b"PING\r\n");
+    t.write_all(&batch).expect("write batch");
+    std::thread::sleep(Duration::from_millis(700));
+    let rss = rss_kb(server.pid());
+    assert!(
+        rss < 200 * 1024,
+        "server holds {rss} kB for a client that does not read"
+    );
+    // Every reply still arrives, in order.
+    let header = b"$1048576\r\n";
+    let mut reply = vec![0u8; header.len() + value.len() + 2];
+    for _ in 0..300 {
+        t.read_exact(&mut reply).expect("read reply");
+        assert!(reply.starts_with(header) && reply.ends_with(b"v\r\n"));
+    }
+    assert_eq!(read_n(&mut t, 7), b"+PONG\r\n");
+}

@@ -32,10 +32,11 @@ const MIN_SPARE: usize = 4 * 1024;
 /// single large request does not pin memory for the connection's lifetime.
 const SHRINK_ABOVE: usize = 256 * 1024;
 
-/// Pending output above which the connection stops reading new commands until the client
-/// has drained its replies. This bounds what a client that pipelines without reading can
-/// make the server buffer (output buffer limits proper are enforced by the core later).
-pub(crate) const OUTPUT_BACKPRESSURE: usize = 64 * 1024 * 1024;
+/// Pending output at which the connection stops reading, and the session stops executing,
+/// until the client has drained its replies: what a client pipelining without reading can
+/// make the server hold is bounded by this plus one command's reply (output buffer limits
+/// proper are the core's, later).
+const OUTPUT_BACKPRESSURE: usize = lode_core::session::OUTPUT_PAUSE_BYTES;
 
 /// How long a closing connection may take to flush its last replies to a client that does
 /// not read them.
@@ -68,6 +69,9 @@ pub(crate) struct Connection<S> {
     closing: bool,
     /// Whether the backpressure notice was logged for this connection.
     throttled_logged: bool,
+    /// The session stopped at the output limit with commands left in `rbuf`: run them once
+    /// the output has drained, even if no new bytes arrive.
+    input_pending: bool,
 }
 
 impl<S> Connection<S>
@@ -86,6 +90,7 @@ where
             timer: None,
             closing: false,
             throttled_logged: false,
+            input_pending: false,
         }
     }
 
@@ -154,6 +159,17 @@ where
         true
     }
 
+    /// Lets the session execute what `rbuf` holds.
+    fn process_input(&mut self) {
+        self.session.handle_input(now(), &mut self.rbuf);
+        if self.session.pending_output().len() >= OUTPUT_BACKPRESSURE && !self.rbuf.is_empty() {
+            self.input_pending = true;
+        }
+        if self.rbuf.is_empty() && self.rbuf.capacity() > SHRINK_ABOVE {
+            self.rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+
     fn start_closing(&mut self) {
         if !self.closing {
             self.closing = true;
@@ -181,13 +197,14 @@ where
             }
 
             let pending = this.session.pending_output().len();
-            if !this.closing && pending < OUTPUT_BACKPRESSURE {
+            if !this.closing && pending < OUTPUT_BACKPRESSURE && this.input_pending {
+                this.input_pending = false;
+                this.process_input();
+                progressed = true;
+            } else if !this.closing && pending < OUTPUT_BACKPRESSURE {
                 match this.poll_read_once(cx) {
                     Poll::Ready(true) => {
-                        this.session.handle_input(now(), &mut this.rbuf);
-                        if this.rbuf.is_empty() && this.rbuf.capacity() > SHRINK_ABOVE {
-                            this.rbuf = BytesMut::with_capacity(READ_CHUNK);
-                        }
+                        this.process_input();
                         progressed = true;
                     }
                     Poll::Ready(false) => return Poll::Ready(()),
