@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
 use bytes::{BufMut, BytesMut};
-use lode_core::{ClientInfo, Now, Server, Session};
+use lode_core::{ClientInfo, Server, Session};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -69,6 +69,9 @@ pub(crate) struct Connection<S> {
     closing: bool,
     /// Whether the backpressure notice was logged for this connection.
     throttled_logged: bool,
+    /// Earliest instant (Unix µs) the timer may be armed for after it fired: a session whose
+    /// deadline did not move after `handle_timeout` must not make the task spin.
+    min_rearm: u64,
     /// The session stopped at the output limit with commands left in `rbuf`: run them once
     /// the output has drained, even if no new bytes arrive.
     input_pending: bool,
@@ -91,6 +94,7 @@ where
             closing: false,
             throttled_logged: false,
             input_pending: false,
+            min_rearm: 0,
         }
     }
 
@@ -141,7 +145,7 @@ where
             self.timer = None;
             return false;
         };
-        let at = deadline.micros();
+        let at = deadline.micros().max(self.min_rearm);
         if let Some((_, armed)) = &self.timer {
             if *armed <= at {
                 return false;
@@ -225,7 +229,9 @@ where
                         // The client never drained its last replies: give up on them.
                         return Poll::Ready(());
                     }
-                    this.session.handle_timeout(Now(now().micros()));
+                    let t = now();
+                    this.session.handle_timeout(t);
+                    this.min_rearm = t.micros() + 1000;
                     progressed = true;
                 }
             }
