@@ -384,23 +384,27 @@ fn idle_timeout_closes_the_client() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// A TCP connection to `server` from 127.0.0.2: a loopback-network address but not
+/// "127.0.0.1", which is what Redis compares with, so the server sees a non-local client.
+/// `None` if this host has no 127.0.0.2.
+fn from_127_0_0_2(server: &Server) -> Option<TcpStream> {
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .ok()?;
+    sock.connect(&server.addr().into()).expect("connect");
+    let s: TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    Some(s)
+}
+
 #[test]
 fn protected_mode_denies_non_loopback_peers() {
     let server = Server::start(&[]);
-    // 127.0.0.2 is a loopback-network address but not "127.0.0.1", which is what Redis
-    // compares with: so the server sees a non-local client.
-    let sock =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    if sock
-        .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
-        .is_err()
-    {
-        return; // No 127.0.0.2 on this host: nothing to test.
-    }
-    sock.connect(&server.addr().into()).expect("connect");
-    let mut s: TcpStream = sock.into();
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    let Some(mut s) = from_127_0_0_2(&server) else {
+        return;
+    };
     let mut reply = Vec::new();
     let _ = s.read_to_end(&mut reply);
     let text = String::from_utf8_lossy(&reply);
@@ -409,6 +413,12 @@ fn protected_mode_denies_non_loopback_peers() {
         "{text}"
     );
     assert!(text.ends_with("from the outside.\r\n"));
+
+    let open = Server::start(&["--protected-mode", "no"]);
+    let Some(mut s) = from_127_0_0_2(&open) else {
+        return;
+    };
+    assert_eq!(request(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
 }
 
 #[test]
@@ -474,4 +484,106 @@ fn slow_reader_does_not_make_the_server_buffer_everything() {
         assert!(reply.starts_with(header) && reply.ends_with(b"v\r\n"));
     }
     assert_eq!(read_n(&mut t, 7), b"+PONG\r\n");
+}
+
+/// A command in RESP.
+fn cmd(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn config_set_port_moves_the_listener() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let new_port = free_port();
+    let reply = request(
+        &mut t,
+        &cmd(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        5,
+    );
+    assert_eq!(reply, b"+OK\r\n");
+    let mut moved = TcpStream::connect(("127.0.0.1", new_port)).expect("new port");
+    moved
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(request(&mut moved, b"PING\r\n", 7), b"+PONG\r\n");
+    assert!(
+        TcpStream::connect(server.addr()).is_err(),
+        "old port still open"
+    );
+    // Existing clients are unaffected.
+    assert_eq!(request(&mut t, b"PING\r\n", 7), b"+PONG\r\n");
+    // A port that can't be bound is refused and the server keeps the one it has.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port().to_string();
+    let expected = b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n";
+    let reply = request(
+        &mut t,
+        &cmd(&["CONFIG", "SET", "port", &taken_port]),
+        expected.len(),
+    );
+    assert_eq!(reply, expected);
+    let mut again = TcpStream::connect(("127.0.0.1", new_port)).expect("still on new port");
+    again
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(request(&mut again, b"PING\r\n", 7), b"+PONG\r\n");
+}
+
+#[test]
+fn config_rewrite_keeps_comments() {
+    let dir = temp_dir();
+    let port = free_port();
+    let sock = dir.join("rw.sock");
+    let conf = dir.join("rw.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# keep me\nport {port}\nbind 127.0.0.1\nunixsocket {}\nhz 10\n",
+            sock.display()
+        ),
+    )
+    .expect("write conf");
+    let server = Server::spawn(dir.clone(), port, sock, &[conf.display().to_string()]);
+    let mut t = tcp(&server);
+    assert_eq!(
+        request(&mut t, &cmd(&["CONFIG", "SET", "hz", "20"]), 5),
+        b"+OK\r\n"
+    );
+    assert_eq!(request(&mut t, &cmd(&["CONFIG", "REWRITE"]), 5), b"+OK\r\n");
+    let text = std::fs::read_to_string(&conf).expect("read conf");
+    assert!(text.starts_with("# keep me\n"), "{text}");
+    assert!(text.contains("\nhz 20\n"), "{text}");
+    assert!(!text.contains("hz 10"), "{text}");
+    assert!(text.contains(&format!("port {port}\n")), "{text}");
+}
+
+#[test]
+fn shutdown_command_exits_zero() {
+    let mut server = Server::start(&[]);
+    let mut t = tcp(&server);
+    t.write_all(&cmd(&["SHUTDOWN", "NOSAVE"])).expect("write");
+    let mut rest = Vec::new();
+    let _ = t.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty(),
+        "SHUTDOWN replied {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    let mut child = server.child.take().expect("child");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SHUTDOWN");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(!server.sock.exists());
+    assert!(server.logs().contains("User requested shutdown..."));
 }

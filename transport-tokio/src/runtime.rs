@@ -362,10 +362,14 @@ fn accept_tcp(
     }
     let (protected, keepalive) = {
         let c = server.config.read();
-        (c.protected_mode, c.tcp_keepalive)
+        // Protected mode, as Redis 7.0 applies it: while the default user has no password
+        // (`requirepass` sets it; ACL users will too), only loopback clients are served,
+        // whatever `bind` says.
+        (
+            c.protected_mode && c.requirepass.is_empty(),
+            c.tcp_keepalive,
+        )
     };
-    // Protected mode, as Redis 7.0 applies it: while no password is set for the default user
-    // (lode has no AUTH yet, so never), only loopback clients are served.
     if protected && !is_loopback(&peer) {
         refuse(socket2::SockRef::from(&stream), server, DENIED_ERR);
         return;
