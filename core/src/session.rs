@@ -16,6 +16,12 @@ use crate::server::Server;
 use crate::stats::Stats;
 use crate::tx::{Multi, Watched};
 
+/// Pending output at which `handle_input` stops executing commands, leaving the rest of the
+/// input in the buffer until the transport has written replies out and calls it again: this
+/// bounds what one pipelined batch can make the server buffer for a client that reads slowly
+/// (replies and their order are unchanged; only when they are produced).
+pub const OUTPUT_PAUSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Called by the core when another session made this one ready; the transport then polls it.
 pub trait Waker: Send + Sync {
     /// Schedules the session to be polled.
@@ -155,7 +161,7 @@ impl Session {
         };
         let server = self.server.clone();
         let mut gate = Some(server.exec_gate.read());
-        while !self.is_closing() {
+        while !self.is_closing() && self.out.buf.len() < OUTPUT_PAUSE_BYTES {
             match self.decoder.decode(buf, &limits, &mut self.args) {
                 Ok(true)
                     if self.state.multi.is_some() && self.args[0].eq_ignore_ascii_case(b"exec") =>

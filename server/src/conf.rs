@@ -1,10 +1,10 @@
 //! Reading redis.conf: files, `include`, standard input and command-line options, applied in
 //! order to the core's `Config`, with redis-server's fatal error report on the first bad line.
 //!
-//! Every directive goes to `Config::apply`, which owns parameter knowledge. The few
-//! parameters only the binary acts on (log level and file, pid file, daemonize, working
-//! directory, worker threads, logo) are also recorded in [`Boot`]; while the core's table
-//! does not know one of those yet, `Boot` validates it itself.
+//! Every directive goes to `Config::apply`, which owns parameter knowledge. The binary only
+//! adds what needs the process: `include`, changing directory at `dir` (Redis does it while
+//! parsing, so later relative paths resolve against it), and applying log settings as soon
+//! as they are read. [`Boot`] then reads the few values the binary acts on out of `Config`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -14,105 +14,31 @@ use lode_core::util::split_args::split_args;
 
 use crate::log::{self, LogLevel};
 
-/// The error text the core gives for a name it does not know.
-const UNKNOWN_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
-
 /// `include` nesting beyond this is taken for a loop (Redis would recurse until it crashed).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
-/// Settings only the binary acts on.
+/// Settings only the binary acts on, read from the loaded `Config`.
 #[derive(Clone, Debug)]
 pub struct Boot {
-    /// `loglevel`.
-    pub loglevel: LogLevel,
-    /// `logfile` ("" = stdout).
-    pub logfile: String,
     /// `pidfile` ("" = none unless daemonized).
     pub pidfile: String,
     /// `daemonize`.
     pub daemonize: bool,
     /// `io-threads`: worker threads of the transport.
-    pub io_threads: Option<usize>,
+    pub io_threads: usize,
     /// `always-show-logo`.
     pub always_show_logo: bool,
 }
 
-impl Default for Boot {
-    fn default() -> Self {
-        Boot {
-            loglevel: LogLevel::Notice,
-            logfile: String::new(),
-            pidfile: String::new(),
-            daemonize: false,
-            io_threads: None,
-            always_show_logo: false,
-        }
-    }
-}
-
-fn one(args: &[String]) -> Result<&str, String> {
-    match args {
-        [v] => Ok(v.as_str()),
-        _ => Err("wrong number of arguments".into()),
-    }
-}
-
-fn yes_no(args: &[String]) -> Result<bool, String> {
-    match one(args)?.to_ascii_lowercase().as_str() {
-        "yes" => Ok(true),
-        "no" => Ok(false),
-        _ => Err("argument must be 'yes' or 'no'".into()),
-    }
-}
-
 impl Boot {
-    /// Whether `name` (lowercase) is one the binary acts on.
-    fn knows(name: &str) -> bool {
-        matches!(
-            name,
-            "loglevel"
-                | "logfile"
-                | "pidfile"
-                | "daemonize"
-                | "dir"
-                | "io-threads"
-                | "always-show-logo"
-        )
-    }
-
-    /// Records a binary-side directive; the error is Redis's text for a bad value.
-    fn observe(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        match name {
-            "loglevel" => {
-                self.loglevel = LogLevel::parse(one(args)?).ok_or_else(|| {
-                    "argument(s) must be one of the following: debug, verbose, notice, warning"
-                        .to_string()
-                })?;
-                log::set_level(self.loglevel);
-            }
-            "logfile" => {
-                self.logfile = one(args)?.to_string();
-                log::set_file(&self.logfile);
-            }
-            "pidfile" => self.pidfile = one(args)?.to_string(),
-            "daemonize" => self.daemonize = yes_no(args)?,
-            "always-show-logo" => self.always_show_logo = yes_no(args)?,
-            "io-threads" => {
-                let n: i64 = one(args)?
-                    .parse()
-                    .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-                if !(1..=128).contains(&n) {
-                    return Err("argument must be between 1 and 128 inclusive".into());
-                }
-                self.io_threads = Some(n as usize);
-            }
-            // Redis changes directory as soon as it reads `dir`, so later relative paths
-            // (includes, log file, socket, dump files) resolve against it.
-            "dir" => std::env::set_current_dir(one(args)?)
-                .map_err(|e| lode_transport_tokio::strerror(&e))?,
-            _ => {}
+    /// The binary's settings as `config` has them.
+    pub fn from_config(config: &Config) -> Boot {
+        Boot {
+            pidfile: config.pidfile.clone(),
+            daemonize: config.daemonize,
+            io_threads: (config.io_threads as usize).max(1),
+            always_show_logo: config.get("always-show-logo").as_deref() == Some("yes"),
         }
-        Ok(())
     }
 }
 
@@ -159,12 +85,10 @@ impl ConfError {
     }
 }
 
-/// Loads configuration into `config` and `boot`.
+/// Loads configuration into a `Config`.
 pub struct Loader<'a> {
     /// The engine's configuration.
     pub config: &'a mut Config,
-    /// The binary's own settings.
-    pub boot: &'a mut Boot,
     depth: usize,
 }
 
@@ -208,13 +132,9 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ConfError> {
 }
 
 impl<'a> Loader<'a> {
-    /// A loader writing into `config` and `boot`.
-    pub fn new(config: &'a mut Config, boot: &'a mut Boot) -> Self {
-        Loader {
-            config,
-            boot,
-            depth: 0,
-        }
+    /// A loader writing into `config`.
+    pub fn new(config: &'a mut Config) -> Self {
+        Loader { config, depth: 0 }
     }
 
     /// Redis's loadServerConfig: the file (or every file a pattern matches), then stdin,
@@ -285,11 +205,11 @@ impl<'a> Loader<'a> {
         }
         // Redis checks the log file can be opened once everything is read: failing later,
         // when nobody would see the message, would be worse.
-        if !self.boot.logfile.is_empty() {
+        if !self.config.logfile.is_empty() {
             if let Err(e) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(&self.boot.logfile)
+                .open(&self.config.logfile)
             {
                 return Err(ConfError::Line {
                     line: None,
@@ -304,13 +224,37 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    /// One directive: the core's table first, then the binary's own settings.
+    /// One directive: the core's table, then what the process must do about it at once.
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        match self.config.apply(name, args) {
-            Ok(()) => self.boot.observe(name, args),
-            Err(e) if e == UNKNOWN_DIRECTIVE && Boot::knows(name) => self.boot.observe(name, args),
-            Err(e) => Err(e),
+        match name {
+            // Not parameters: Redis handles them while loading. lode has no command renaming,
+            // ACL users, modules or sentinel yet, and says so rather than ignoring them.
+            "rename-command" | "user" | "loadmodule" | "sentinel" => {
+                return Err(format!("'{name}' is not supported by lode yet"));
+            }
+            _ => {}
         }
+        self.config.apply(name, args)?;
+        match name {
+            "loglevel" => {
+                log::set_level(LogLevel::parse(&self.config.loglevel).unwrap_or(LogLevel::Notice))
+            }
+            "logfile" => log::set_file(&self.config.logfile),
+            "dir" => {
+                let dir = args.first().map(String::as_str).unwrap_or_default();
+                std::env::set_current_dir(dir).map_err(|e| lode_transport_tokio::strerror(&e))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Records the working directory as `dir` (Redis reports `getcwd()` for it).
+pub fn record_cwd(config: &mut Config) {
+    if let Ok(cwd) = std::env::current_dir() {
+        let cwd = cwd.to_string_lossy().into_owned();
+        let _ = config.apply("dir", &[cwd]);
     }
 }
 
@@ -332,8 +276,8 @@ mod tests {
 
     fn load(text: &str) -> Result<(Config, Boot), ConfError> {
         let mut config = Config::default();
-        let mut boot = Boot::default();
-        Loader::new(&mut config, &mut boot).load_string(text.as_bytes())?;
+        Loader::new(&mut config).load_string(text.as_bytes())?;
+        let boot = Boot::from_config(&config);
         Ok((config, boot))
     }
 
@@ -369,7 +313,7 @@ mod tests {
             panic!("{}", String::from_utf8_lossy(&e.report()));
         });
         assert_eq!(b.pidfile, "/tmp/x.pid");
-        assert_eq!(b.io_threads, Some(2));
+        assert_eq!(b.io_threads, 2);
         assert!(report("loglevel foo\n").ends_with(
             "argument(s) must be one of the following: debug, verbose, notice, warning\n"
         ));

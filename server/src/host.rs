@@ -1,18 +1,23 @@
 //! `LodeHost`: what the core may ask of the process (DESIGN.md §2: the core never does I/O).
 //!
-//! Each `Host` method is a thin adapter over a piece of `HostShared`: the shutdown channel
-//! the main thread waits on, the config file path, the log. A new `Host` method gets a
-//! field here if it needs state, and a one-line impl below.
+//! Each `Host` method is a thin adapter over a piece of `HostShared` (the shutdown channel
+//! the main thread waits on, the config file path, the transport's control handle) or over
+//! a system call in `sys`. A new `Host` method gets a field here if it needs state, and a
+//! short impl below.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use lode_core::server::Host;
+use lode_core::config::Config;
+use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo};
+use lode_transport_tokio::{strerror, Control, ListenConfig};
 use parking_lot::Mutex;
 
 use crate::log::{self, LogLevel};
+use crate::sys;
 
 /// Why the main thread should stop the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,11 +34,41 @@ pub struct HostShared {
     pub shutdown: Mutex<Sender<Shutdown>>,
     /// The absolute path of the config file, if the server was started with one.
     pub config_file: Option<PathBuf>,
+    /// The transport's listener control, set once it is running (CONFIG SET port/bind).
+    pub control: OnceLock<Control>,
+    /// Bytes allocated once the server was up (INFO used_memory_startup).
+    pub startup_allocated: AtomicU64,
+    /// `uname` text, read once.
+    pub os: String,
+}
+
+impl HostShared {
+    /// Shared host state for a server started with `config_file`.
+    pub fn new(shutdown: Sender<Shutdown>, config_file: Option<PathBuf>) -> Self {
+        HostShared {
+            shutdown: Mutex::new(shutdown),
+            config_file,
+            control: OnceLock::new(),
+            startup_allocated: AtomicU64::new(0),
+            os: sys::os_name(),
+        }
+    }
 }
 
 /// The host the core talks to.
 #[derive(Clone)]
 pub struct LodeHost(pub Arc<HostShared>);
+
+/// The listener settings in `config`.
+pub fn listen_config(config: &Config) -> ListenConfig {
+    ListenConfig {
+        bind: config.bind.clone(),
+        port: config.port,
+        unixsocket: config.unixsocket.clone(),
+        unixsocketperm: config.unixsocketperm,
+        backlog: config.tcp_backlog,
+    }
+}
 
 impl Host for LodeHost {
     fn request_shutdown(&self) -> Result<(), String> {
@@ -48,28 +83,157 @@ impl Host for LodeHost {
         let Some(path) = &self.0.config_file else {
             return Err("ERR The server is running without a config file".into());
         };
-        rewrite_file(path, lines).map_err(|e| {
-            let msg = format!(
-                "CONFIG REWRITE failed: {}",
-                lode_transport_tokio::strerror(&e)
+        let old = match std::fs::read(path) {
+            Ok(b) => b,
+            // A config file deleted meanwhile is recreated, as Redis does.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(format!("ERR Rewriting config file: {}", strerror(&e))),
+        };
+        let text = merge_config(&old, lines);
+        write_atomically(path, &text).map_err(|e| {
+            log::line(
+                LogLevel::Warning,
+                &format!("CONFIG REWRITE failed: {}", strerror(&e)),
             );
-            log::line(LogLevel::Warning, &msg);
-            format!(
-                "ERR Rewriting config file: {}",
-                lode_transport_tokio::strerror(&e)
-            )
-        })
+            format!("ERR Rewriting config file: {}", strerror(&e))
+        })?;
+        log::line(LogLevel::Notice, "CONFIG REWRITE executed with success.");
+        Ok(())
     }
 
     fn log(&self, message: &str) {
         log::line(LogLevel::Warning, message);
     }
+
+    fn config_changed(&self, names: &[&str], config: &Config) -> Result<(), String> {
+        let has = |n: &str| names.contains(&n);
+        // Fallible changes first, each undone if a later one fails, so a failed CONFIG SET
+        // leaves the process as it was.
+        let old_cwd = std::env::current_dir().ok();
+        if has("dir") {
+            std::env::set_current_dir(&config.dir).map_err(|e| strerror(&e))?;
+        }
+        let undo_dir = || {
+            if let (true, Some(d)) = (has("dir"), &old_cwd) {
+                let _ = std::env::set_current_dir(d);
+            }
+        };
+        if has("maxclients") {
+            let fits = sys::fit_open_files(config.maxclients as u64);
+            if fits < config.maxclients as u64 {
+                undo_dir();
+                return Err(format!(
+                    "The operating system is not able to handle the specified number of clients, try with {fits}"
+                ));
+            }
+        }
+        if has("port") || has("bind") {
+            if let Some(control) = self.0.control.get() {
+                if control.rebind_tcp(&listen_config(config)).is_err() {
+                    undo_dir();
+                    return Err(if has("port") {
+                        "Unable to listen on this port. Check server logs.".into()
+                    } else {
+                        "Failed to bind to specified addresses.".into()
+                    });
+                }
+            }
+        }
+        if has("loglevel") {
+            if let Some(level) = LogLevel::parse(&config.loglevel) {
+                log::set_level(level);
+            }
+        }
+        Ok(())
+    }
+
+    fn memory(&self) -> MemoryInfo {
+        sys::memory(self.0.startup_allocated.load(Ordering::Relaxed))
+    }
+
+    fn cpu(&self) -> CpuInfo {
+        sys::cpu()
+    }
+
+    fn process(&self) -> ProcessInfo {
+        let file = self
+            .0
+            .config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        sys::process(&file, &self.0.os)
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        // DEBUG SLEEP stalls the worker running it, as it stalls Redis's only thread.
+        std::thread::sleep(duration);
+    }
 }
 
-/// Replaces the config file atomically: a temp file in the same directory, fsynced, renamed
-/// over the old one, so a crash leaves either the old or the new file, never half of one.
-fn rewrite_file(path: &std::path::Path, lines: &[String]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+/// The parameter a config line sets, by canonical name, if it is one.
+fn param_of(line: &[u8]) -> Option<&'static str> {
+    let words = lode_core::util::split_args::split_args(line)?;
+    let first = String::from_utf8_lossy(words.first()?).to_ascii_lowercase();
+    lode_core::config::params::lookup(&first).map(|p| p.name)
+}
+
+/// The signature line Redis writes above the directives CONFIG REWRITE appends.
+const REWRITE_SIGNATURE: &str = "# Generated by CONFIG REWRITE";
+
+/// Merges `lines` (the directives of every non-default parameter) into the old file: the
+/// first line of a parameter becomes its new line(s), its other lines go, lines of known
+/// parameters not in `lines` go (they are back to their defaults), comments and everything
+/// else stay; parameters the file did not mention are appended at the end, under Redis's
+/// signature line unless the file has it already.
+pub fn merge_config(old: &[u8], lines: &[String]) -> String {
+    let param_name = |l: &String| param_of(l.as_bytes()).unwrap_or("");
+    let mut out: Vec<String> = Vec::new();
+    let mut emitted: std::collections::HashSet<&'static str> = Default::default();
+    let text = String::from_utf8_lossy(old);
+    let mut old_lines: Vec<&str> = text.split('\n').collect();
+    if old_lines.last() == Some(&"") {
+        old_lines.pop();
+    }
+    let mut needs_signature = true;
+    for raw in old_lines {
+        let trimmed = raw.trim_matches([' ', '\t', '\r']);
+        if trimmed == REWRITE_SIGNATURE {
+            needs_signature = false;
+        }
+        let param = if trimmed.starts_with('#') {
+            None
+        } else {
+            param_of(trimmed.as_bytes())
+        };
+        match param {
+            None => out.push(raw.to_string()),
+            Some(p) => {
+                if emitted.insert(p) {
+                    out.extend(lines.iter().filter(|l| param_name(l) == p).cloned());
+                }
+            }
+        }
+    }
+    let rest: Vec<&String> = lines
+        .iter()
+        .filter(|l| !emitted.contains(param_name(l)))
+        .collect();
+    if !rest.is_empty() {
+        if needs_signature {
+            out.push(REWRITE_SIGNATURE.to_string());
+        }
+        out.extend(rest.into_iter().cloned());
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// Replaces the file atomically: a temp file in the same directory, fsynced, renamed over
+/// the old one, so a crash leaves either the old or the new file, never half of one.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name()
@@ -83,8 +247,6 @@ fn rewrite_file(path: &std::path::Path, lines: &[String]) -> std::io::Result<()>
             // Keep the original file's permissions (it may hold a password).
             f.set_permissions(meta.permissions())?;
         }
-        let mut text = lines.join("\n");
-        text.push('\n');
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -97,4 +259,33 @@ fn rewrite_file(path: &std::path::Path, lines: &[String]) -> std::io::Result<()>
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_config;
+
+    #[test]
+    fn rewrite_keeps_comments_and_replaces_in_place() {
+        let old = b"# my server\nport 7000\ninclude other.conf\nmaxmemory 1mb\nsave 900 1\nsave 300 10\n\n# end\n";
+        let lines = vec![
+            "port 7001".to_string(),
+            "save 60 5".to_string(),
+            "save 30 50".to_string(),
+            "hz 20".to_string(),
+        ];
+        assert_eq!(
+            merge_config(old, &lines),
+            "# my server\nport 7001\ninclude other.conf\nsave 60 5\nsave 30 50\n\n# end\n\
+             # Generated by CONFIG REWRITE\nhz 20\n"
+        );
+    }
+
+    #[test]
+    fn rewrite_twice_is_stable() {
+        let lines = vec!["hz 20".to_string()];
+        let once = merge_config(b"port 7000\n", &lines);
+        assert_eq!(once, "# Generated by CONFIG REWRITE\nhz 20\n");
+        assert_eq!(merge_config(once.as_bytes(), &lines), once);
+    }
 }

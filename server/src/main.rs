@@ -4,18 +4,18 @@ mod cli;
 mod conf;
 mod host;
 mod log;
+mod sys;
 
 use std::io::Write;
 use std::sync::{mpsc, Arc};
 
 use lode_core::config::Config;
 use lode_core::Server;
-use lode_transport_tokio::{now, Flavor, ListenConfig, Listeners, Options};
-use parking_lot::Mutex;
+use lode_transport_tokio::{now, Flavor, Listeners, Options};
 
 use crate::cli::{Cli, RunArgs};
 use crate::conf::{Boot, ConfError, Loader};
-use crate::host::{HostShared, LodeHost, Shutdown};
+use crate::host::{listen_config, HostShared, LodeHost};
 use crate::log::LogLevel;
 
 #[global_allocator]
@@ -23,9 +23,6 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// The Redis version lode is compatible with (error banners, INFO).
 pub const REDIS_VERSION: &str = "7.0.15";
-
-/// File descriptors kept beyond `maxclients` for listeners, logs and persistence (as Redis).
-const RESERVED_FDS: u64 = 32;
 
 /// The pid file a daemonized server writes when none is configured (Redis's default).
 const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
@@ -59,9 +56,8 @@ fn main() {
 }
 
 /// Loads the configuration or exits as redis-server does on a bad one.
-fn load_config(args: &RunArgs) -> (Config, Boot) {
+fn load_config(args: &RunArgs) -> Config {
     let mut config = Config::default();
-    let mut boot = Boot::default();
     if args.any_args {
         let mut stdin = std::io::stdin();
         let stdin: Option<&mut dyn std::io::Read> = if args.from_stdin {
@@ -69,11 +65,8 @@ fn load_config(args: &RunArgs) -> (Config, Boot) {
         } else {
             None
         };
-        let result = Loader::new(&mut config, &mut boot).load(
-            args.config_file.as_deref(),
-            stdin,
-            Some(&args.options),
-        );
+        let result =
+            Loader::new(&mut config).load(args.config_file.as_deref(), stdin, Some(&args.options));
         match result {
             Ok(()) => {}
             Err(ConfError::Open(msg)) => {
@@ -86,11 +79,13 @@ fn load_config(args: &RunArgs) -> (Config, Boot) {
             }
         }
     }
-    (config, boot)
+    conf::record_cwd(&mut config);
+    config
 }
 
 fn run(prog: &str, args: RunArgs) {
-    let (mut config, boot) = load_config(&args);
+    let mut config = load_config(&args);
+    let boot = Boot::from_config(&config);
     if boot.daemonize {
         daemonize();
     }
@@ -122,15 +117,12 @@ fn run(prog: &str, args: RunArgs) {
     // Block the shutdown signals before any thread exists, so every thread inherits the mask
     // and only the signal thread's sigwait sees them.
     let signals = block_shutdown_signals();
-    adjust_open_files_limit(&mut config);
+    let fits = sys::fit_open_files(config.maxclients as u64);
+    if fits < config.maxclients as u64 {
+        config.maxclients = fits as usize;
+    }
 
-    let listen = ListenConfig {
-        bind: config.bind.clone(),
-        port: config.port,
-        unixsocket: config.unixsocket.clone(),
-        unixsocketperm: config.unixsocketperm,
-        backlog: config.tcp_backlog,
-    };
+    let listen = listen_config(&config);
     let listeners = match Listeners::bind(&listen) {
         Ok(l) => l,
         Err(e) => {
@@ -141,13 +133,15 @@ fn run(prog: &str, args: RunArgs) {
     let unix_path = listeners.unix_path().map(str::to_owned);
 
     let (tx, rx) = mpsc::channel();
-    let shared = Arc::new(HostShared {
-        shutdown: Mutex::new(tx.clone()),
-        config_file: args.config_file.clone(),
-    });
+    let shared = Arc::new(HostShared::new(tx.clone(), args.config_file.clone()));
     let port = config.port;
     let seed = now().micros() ^ u64::from(pid).rotate_left(32);
-    let server = Arc::new(Server::new(config, seed, Box::new(LodeHost(shared)), now()));
+    let server = Arc::new(Server::new(
+        config,
+        seed,
+        Box::new(LodeHost(shared.clone())),
+        now(),
+    ));
 
     let pidfile = if !boot.pidfile.is_empty() {
         Some(boot.pidfile.clone())
@@ -169,9 +163,8 @@ fn run(prog: &str, args: RunArgs) {
         }
     }
 
-    let threads = boot.io_threads.unwrap_or_else(default_threads);
     let opts = Options {
-        threads,
+        threads: boot.io_threads,
         flavor: match std::env::var("LODE_TOKIO_FLAVOR").as_deref() {
             Ok("work-stealing") => Flavor::WorkStealing,
             _ => Flavor::ThreadPerCore,
@@ -186,7 +179,7 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
-    let running = match lode_transport_tokio::start(server, listeners, &opts) {
+    let running = match lode_transport_tokio::start(server, listeners, &listen, &opts) {
         Ok(r) => r,
         Err(e) => {
             log::line(
@@ -199,6 +192,10 @@ fn run(prog: &str, args: RunArgs) {
             std::process::exit(1);
         }
     };
+    let _ = shared.control.set(running.control());
+    shared
+        .startup_allocated
+        .store(sys::allocated(), std::sync::atomic::Ordering::Relaxed);
     log::line(LogLevel::Notice, "Ready to accept connections");
     if let Some(p) = &unix_path {
         log::line(
@@ -230,11 +227,6 @@ fn run(prog: &str, args: RunArgs) {
     }
     log::line(LogLevel::Warning, "lode is now ready to exit, bye bye...");
     std::process::exit(0);
-}
-
-/// Worker threads when `io-threads` is not set: one per core.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The startup banner shown with `always-show-logo yes`; the Redis test suite finds the
@@ -294,7 +286,7 @@ fn block_shutdown_signals() -> libc::sigset_t {
 
 /// Waits for SIGTERM/SIGINT and turns the first into a shutdown request; a second SIGINT
 /// exits at once, as Redis does when the user insists.
-fn spawn_signal_thread(set: libc::sigset_t, tx: mpsc::Sender<Shutdown>) {
+fn spawn_signal_thread(set: libc::sigset_t, tx: mpsc::Sender<host::Shutdown>) {
     let spawned = std::thread::Builder::new()
         .name("lode-signals".into())
         .spawn(move || {
@@ -319,60 +311,11 @@ fn spawn_signal_thread(set: libc::sigset_t, tx: mpsc::Sender<Shutdown>) {
                     "SIGTERM"
                 };
                 log::from_signal_handler(&format!("Received {name} scheduling shutdown..."));
-                let _ = tx.send(Shutdown::Signal(sig));
+                let _ = tx.send(host::Shutdown::Signal(sig));
             }
         });
     if spawned.is_err() {
         log::line(LogLevel::Warning, "Can't start the signal thread");
         std::process::exit(1);
     }
-}
-
-/// Raises the open-files limit to fit `maxclients`, or lowers `maxclients` to fit the
-/// limit, logging what Redis logs in either case.
-fn adjust_open_files_limit(config: &mut Config) {
-    let wanted = config.maxclients as u64 + RESERVED_FDS;
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return;
-    }
-    let old = lim.rlim_cur as u64;
-    if old >= wanted {
-        return;
-    }
-    let hard = lim.rlim_max as u64;
-    let best = if lim.rlim_max == libc::RLIM_INFINITY {
-        wanted
-    } else {
-        wanted.min(hard)
-    };
-    lim.rlim_cur = best as libc::rlim_t;
-    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0;
-    let got = if set { best } else { old };
-    if got >= wanted {
-        log::line(
-            LogLevel::Notice,
-            &format!(
-                "Increased maximum number of open files to {got} (it was originally set to {old})."
-            ),
-        );
-        return;
-    }
-    let reduced = got.saturating_sub(RESERVED_FDS).max(1);
-    log::line(
-        LogLevel::Warning,
-        &format!(
-            "You requested maxclients of {} requiring at least {wanted} max file descriptors.",
-            config.maxclients
-        ),
-    );
-    log::line(
-        LogLevel::Warning,
-        &format!(
-            "Current maximum open files is {got}. maxclients has been reduced to {reduced} to \
-             compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
-        ),
-    );
-    let _ = config.apply("maxclients", &[reduced.to_string()]);
 }

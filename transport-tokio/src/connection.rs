@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
 use bytes::{BufMut, BytesMut};
-use lode_core::{ClientInfo, Now, Server, Session};
+use lode_core::{ClientInfo, Server, Session};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -32,10 +32,11 @@ const MIN_SPARE: usize = 4 * 1024;
 /// single large request does not pin memory for the connection's lifetime.
 const SHRINK_ABOVE: usize = 256 * 1024;
 
-/// Pending output above which the connection stops reading new commands until the client
-/// has drained its replies. This bounds what a client that pipelines without reading can
-/// make the server buffer (output buffer limits proper are enforced by the core later).
-pub(crate) const OUTPUT_BACKPRESSURE: usize = 64 * 1024 * 1024;
+/// Pending output at which the connection stops reading, and the session stops executing,
+/// until the client has drained its replies: what a client pipelining without reading can
+/// make the server hold is bounded by this plus one command's reply (output buffer limits
+/// proper are the core's, later).
+const OUTPUT_BACKPRESSURE: usize = lode_core::session::OUTPUT_PAUSE_BYTES;
 
 /// How long a closing connection may take to flush its last replies to a client that does
 /// not read them.
@@ -68,6 +69,12 @@ pub(crate) struct Connection<S> {
     closing: bool,
     /// Whether the backpressure notice was logged for this connection.
     throttled_logged: bool,
+    /// Earliest instant (Unix µs) the timer may be armed for after it fired: a session whose
+    /// deadline did not move after `handle_timeout` must not make the task spin.
+    min_rearm: u64,
+    /// The session stopped at the output limit with commands left in `rbuf`: run them once
+    /// the output has drained, even if no new bytes arrive.
+    input_pending: bool,
 }
 
 impl<S> Connection<S>
@@ -86,6 +93,8 @@ where
             timer: None,
             closing: false,
             throttled_logged: false,
+            input_pending: false,
+            min_rearm: 0,
         }
     }
 
@@ -136,7 +145,7 @@ where
             self.timer = None;
             return false;
         };
-        let at = deadline.micros();
+        let at = deadline.micros().max(self.min_rearm);
         if let Some((_, armed)) = &self.timer {
             if *armed <= at {
                 return false;
@@ -152,6 +161,17 @@ where
             None => self.timer = Some((Box::pin(tokio::time::sleep_until(when)), at)),
         }
         true
+    }
+
+    /// Lets the session execute what `rbuf` holds.
+    fn process_input(&mut self) {
+        self.session.handle_input(now(), &mut self.rbuf);
+        if self.session.pending_output().len() >= OUTPUT_BACKPRESSURE && !self.rbuf.is_empty() {
+            self.input_pending = true;
+        }
+        if self.rbuf.is_empty() && self.rbuf.capacity() > SHRINK_ABOVE {
+            self.rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
     }
 
     fn start_closing(&mut self) {
@@ -181,13 +201,14 @@ where
             }
 
             let pending = this.session.pending_output().len();
-            if !this.closing && pending < OUTPUT_BACKPRESSURE {
+            if !this.closing && pending < OUTPUT_BACKPRESSURE && this.input_pending {
+                this.input_pending = false;
+                this.process_input();
+                progressed = true;
+            } else if !this.closing && pending < OUTPUT_BACKPRESSURE {
                 match this.poll_read_once(cx) {
                     Poll::Ready(true) => {
-                        this.session.handle_input(now(), &mut this.rbuf);
-                        if this.rbuf.is_empty() && this.rbuf.capacity() > SHRINK_ABOVE {
-                            this.rbuf = BytesMut::with_capacity(READ_CHUNK);
-                        }
+                        this.process_input();
                         progressed = true;
                     }
                     Poll::Ready(false) => return Poll::Ready(()),
@@ -208,7 +229,9 @@ where
                         // The client never drained its last replies: give up on them.
                         return Poll::Ready(());
                     }
-                    this.session.handle_timeout(Now(now().micros()));
+                    let t = now();
+                    this.session.handle_timeout(t);
+                    this.min_rearm = t.micros() + 1000;
                     progressed = true;
                 }
             }

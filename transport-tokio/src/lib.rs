@@ -10,7 +10,7 @@ mod listener;
 mod runtime;
 
 pub use listener::{strerror, BindError, ListenConfig, Listeners};
-pub use runtime::{start, Flavor, Options, Running};
+pub use runtime::{start, Control, Flavor, Options, Running};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

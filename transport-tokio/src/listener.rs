@@ -182,35 +182,46 @@ fn unix_listener(
     Ok(sock.into())
 }
 
-impl Listeners {
-    /// Binds every configured address, logging each failure as redis-server does.
-    pub fn bind(cfg: &ListenConfig) -> Result<Listeners, BindError> {
-        let mut out = Listeners::default();
-        if cfg.port != 0 {
-            // `bind "a b"` arrives as one argument from some callers: split it like Redis does.
-            for spec in cfg.bind.iter().flat_map(|b| b.split_whitespace()) {
-                let optional = spec.starts_with('-');
-                let addr = spec.strip_prefix('-').unwrap_or(spec);
-                let bound = resolve(addr, cfg.port)
-                    .and_then(|sa| tcp_listener(sa, cfg.backlog).map_err(|(e, t)| (Some(e), t)));
-                match bound {
-                    Ok(l) => out.tcp.push(l),
-                    Err((err, text)) => {
-                        tracing::warn!(
-                            "Warning: Could not create server TCP listening socket {addr}:{}: {text}",
-                            cfg.port
-                        );
-                        let skip = err.as_ref().is_some_and(|e| {
-                            (optional && e.raw_os_error() == Some(libc::EADDRNOTAVAIL))
-                                || family_unsupported(e)
-                        });
-                        if !skip {
-                            return Err(BindError::Tcp { port: cfg.port });
-                        }
-                    }
+/// Binds the TCP listeners of `cfg` (none with port 0), logging each failure as
+/// redis-server does; an address marked optional with '-' may be missing.
+pub(crate) fn bind_tcp(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError> {
+    let mut out = Vec::new();
+    if cfg.port == 0 {
+        return Ok(out);
+    }
+    // `bind "a b"` arrives as one argument from some callers: split it like Redis does.
+    for spec in cfg.bind.iter().flat_map(|b| b.split_whitespace()) {
+        let optional = spec.starts_with('-');
+        let addr = spec.strip_prefix('-').unwrap_or(spec);
+        let bound = resolve(addr, cfg.port)
+            .and_then(|sa| tcp_listener(sa, cfg.backlog).map_err(|(e, t)| (Some(e), t)));
+        match bound {
+            Ok(l) => out.push(l),
+            Err((err, text)) => {
+                tracing::warn!(
+                    "Warning: Could not create server TCP listening socket {addr}:{}: {text}",
+                    cfg.port
+                );
+                let skip = err.as_ref().is_some_and(|e| {
+                    (optional && e.raw_os_error() == Some(libc::EADDRNOTAVAIL))
+                        || family_unsupported(e)
+                });
+                if !skip {
+                    return Err(BindError::Tcp { port: cfg.port });
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+impl Listeners {
+    /// Binds every configured address, logging each failure as redis-server does.
+    pub fn bind(cfg: &ListenConfig) -> Result<Listeners, BindError> {
+        let mut out = Listeners {
+            tcp: bind_tcp(cfg)?,
+            unix: None,
+        };
         if !cfg.unixsocket.is_empty() {
             let l = unix_listener(&cfg.unixsocket, cfg.unixsocketperm, cfg.backlog)
                 .map_err(BindError::Unix)?;

@@ -16,7 +16,7 @@ use tokio::runtime::{Handle, Runtime};
 use tokio::sync::oneshot;
 
 use crate::connection::Connection;
-use crate::listener::Listeners;
+use crate::listener::{bind_tcp, BindError, ListenConfig, Listeners};
 use crate::now;
 
 /// How the worker threads are organised.
@@ -69,9 +69,97 @@ pub struct Running {
     stops: Vec<oneshot::Sender<()>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     multi: Option<Runtime>,
+    control: Control,
+}
+
+/// One TCP accept loop: its listener (shared, so it can be shut down from outside) and task.
+struct TcpAccept {
+    listener: Arc<tokio::net::TcpListener>,
+    task: tokio::task::AbortHandle,
+}
+
+/// Changes a running transport's listeners (CONFIG SET port / bind); cheap to clone.
+#[derive(Clone)]
+pub struct Control {
+    inner: Arc<ControlInner>,
+}
+
+struct ControlInner {
+    /// The runtime the accept loops run on.
+    home: Handle,
+    dealer: Dealer,
+    /// Weak: the server owns the host, which holds this control.
+    server: std::sync::Weak<Server>,
+    tcp: parking_lot::Mutex<(ListenConfig, Vec<TcpAccept>)>,
+}
+
+impl Control {
+    /// Replaces the TCP listeners with those of `cfg` (its bind list, port and backlog).
+    /// Like Redis, the old listeners close first (so the same address can be bound again);
+    /// if the new ones can't all be bound, the old configuration is bound again and the
+    /// error returned.
+    pub fn rebind_tcp(&self, cfg: &ListenConfig) -> Result<(), BindError> {
+        let Some(server) = self.inner.server.upgrade() else {
+            return Ok(());
+        };
+        let mut tcp = self.inner.tcp.lock();
+        for old in tcp.1.drain(..) {
+            // shutdown() takes a listening socket out of LISTEN at once, freeing its address
+            // for the new bind; the aborted task drops (closes) it later.
+            let _ = socket2::SockRef::from(&*old.listener).shutdown(std::net::Shutdown::Both);
+            old.task.abort();
+        }
+        match bind_tcp(cfg) {
+            Ok(listeners) => {
+                tcp.1 = self.spawn_tcp(&server, listeners);
+                tcp.0 = cfg.clone();
+                Ok(())
+            }
+            Err(e) => {
+                if let Ok(listeners) = bind_tcp(&tcp.0) {
+                    tcp.1 = self.spawn_tcp(&server, listeners);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn spawn_tcp(
+        &self,
+        server: &Arc<Server>,
+        listeners: Vec<std::net::TcpListener>,
+    ) -> Vec<TcpAccept> {
+        let _guard = self.inner.home.enter();
+        let mut out = Vec::new();
+        for l in listeners {
+            let Ok(l) = tokio::net::TcpListener::from_std(l) else {
+                continue;
+            };
+            let listener = Arc::new(l);
+            let (server, dealer, l) = (server.clone(), self.inner.dealer.clone(), listener.clone());
+            let task = self.inner.home.spawn(async move {
+                loop {
+                    match l.accept().await {
+                        Ok((stream, peer)) => accept_tcp(&server, &dealer, stream, peer),
+                        Err(e) => accept_failed(&e).await,
+                    }
+                }
+            });
+            out.push(TcpAccept {
+                listener,
+                task: task.abort_handle(),
+            });
+        }
+        out
+    }
 }
 
 impl Running {
+    /// A handle to change the listeners while serving.
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
     /// Stops accepting, drops every connection (closing its socket) and joins the threads.
     pub fn shutdown(mut self) {
         for stop in self.stops.drain(..) {
@@ -101,7 +189,14 @@ impl Dealer {
 }
 
 /// Starts serving `listeners` for `server`: worker threads, accept loops and the cron.
-pub fn start(server: Arc<Server>, listeners: Listeners, opts: &Options) -> io::Result<Running> {
+/// `listen` is the configuration `listeners` were bound from (the fallback of a failed
+/// rebind).
+pub fn start(
+    server: Arc<Server>,
+    listeners: Listeners,
+    listen: &ListenConfig,
+    opts: &Options,
+) -> io::Result<Running> {
     let threads = opts.threads.max(1);
     match opts.flavor {
         Flavor::WorkStealing => {
@@ -115,12 +210,13 @@ pub fn start(server: Arc<Server>, listeners: Listeners, opts: &Options) -> io::R
                 next: Arc::new(AtomicUsize::new(0)),
             };
             let handle = rt.handle().clone();
-            spawn_listeners(&handle, &server, listeners, &dealer)?;
+            let control = spawn_listeners(&handle, &server, listeners, listen, &dealer)?;
             handle.spawn(cron(server));
             Ok(Running {
                 stops: Vec::new(),
                 threads: Vec::new(),
                 multi: Some(rt),
+                control,
             })
         }
         Flavor::ThreadPerCore => {
@@ -150,12 +246,13 @@ pub fn start(server: Arc<Server>, listeners: Listeners, opts: &Options) -> io::R
                 next: Arc::new(AtomicUsize::new(0)),
             };
             let first = dealer.workers[0].clone();
-            spawn_listeners(&first, &server, listeners, &dealer)?;
+            let control = spawn_listeners(&first, &server, listeners, listen, &dealer)?;
             first.spawn(cron(server));
             Ok(Running {
                 stops,
                 threads: joins,
                 multi: None,
+                control,
             })
         }
     }
@@ -190,21 +287,20 @@ fn spawn_listeners(
     on: &Handle,
     server: &Arc<Server>,
     listeners: Listeners,
+    listen: &ListenConfig,
     dealer: &Dealer,
-) -> io::Result<()> {
+) -> io::Result<Control> {
     let _guard = on.enter();
-    for l in listeners.tcp {
-        let l = tokio::net::TcpListener::from_std(l)?;
-        let (server, dealer) = (server.clone(), dealer.clone());
-        on.spawn(async move {
-            loop {
-                match l.accept().await {
-                    Ok((stream, peer)) => accept_tcp(&server, &dealer, stream, peer),
-                    Err(e) => accept_failed(&e).await,
-                }
-            }
-        });
-    }
+    let control = Control {
+        inner: Arc::new(ControlInner {
+            home: on.clone(),
+            dealer: dealer.clone(),
+            server: Arc::downgrade(server),
+            tcp: parking_lot::Mutex::new((listen.clone(), Vec::new())),
+        }),
+    };
+    let tcp = control.spawn_tcp(server, listeners.tcp);
+    control.inner.tcp.lock().1 = tcp;
     if let Some((l, path)) = listeners.unix {
         let l = tokio::net::UnixListener::from_std(l)?;
         let (server, dealer) = (server.clone(), dealer.clone());
@@ -217,7 +313,7 @@ fn spawn_listeners(
             }
         });
     }
-    Ok(())
+    Ok(control)
 }
 
 /// Logs an accept error and pauses briefly: with EMFILE the listener stays readable, and
@@ -266,10 +362,14 @@ fn accept_tcp(
     }
     let (protected, keepalive) = {
         let c = server.config.read();
-        (c.protected_mode, c.tcp_keepalive)
+        // Protected mode, as Redis 7.0 applies it: while the default user has no password
+        // (`requirepass` sets it; ACL users will too), only loopback clients are served,
+        // whatever `bind` says.
+        (
+            c.protected_mode && c.requirepass.is_empty(),
+            c.tcp_keepalive,
+        )
     };
-    // Protected mode, as Redis 7.0 applies it: while no password is set for the default user
-    // (lode has no AUTH yet, so never), only loopback clients are served.
     if protected && !is_loopback(&peer) {
         refuse(socket2::SockRef::from(&stream), server, DENIED_ERR);
         return;

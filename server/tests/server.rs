@@ -1,0 +1,589 @@
+//! End-to-end tests of the lode-server binary: command line, config files, listeners,
+//! limits and shutdown. Each test starts its own server on a free port with a socket in a
+//! fresh temp dir; the guard kills it by pid and waits for it when the test ends.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lode-server");
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+fn temp_dir() -> PathBuf {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("lode-server-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// A running lode-server; killed (by its own pid) and reaped on drop.
+struct Server {
+    child: Option<Child>,
+    dir: PathBuf,
+    port: u16,
+    sock: PathBuf,
+}
+
+impl Server {
+    /// Starts the binary with `--port P --bind 127.0.0.1 --unixsocket S` plus `extra`.
+    fn start(extra: &[&str]) -> Server {
+        let dir = temp_dir();
+        let port = free_port();
+        let sock = dir.join("lode.sock");
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--unixsocket".into(),
+            sock.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(dir, port, sock, &args)
+    }
+
+    fn spawn(dir: PathBuf, port: u16, sock: PathBuf, args: &[String]) -> Server {
+        let child = Command::new(BIN)
+            .args(args)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("stdout.log")).expect("log file"))
+            .stderr(std::fs::File::create(dir.join("stderr.log")).expect("log file"))
+            .spawn()
+            .expect("spawn lode-server");
+        let mut s = Server {
+            child: Some(child),
+            dir,
+            port,
+            sock,
+        };
+        s.wait_ready();
+        s
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("server exited at startup ({status}): {}", self.logs());
+                }
+            }
+            // A PONG (not just a connect, which the listen backlog accepts early) means the
+            // server is past its startup and serving.
+            if let Ok(mut s) = TcpStream::connect(self.addr()) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = [0u8; 7];
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read_exact(&mut buf).is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server did not start: {}", self.logs());
+    }
+
+    fn logs(&self) -> String {
+        let read = |n: &str| std::fs::read_to_string(self.dir.join(n)).unwrap_or_default();
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            read("stdout.log"),
+            read("stderr.log")
+        )
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    /// Sends `sig` and waits (bounded) for the exit status.
+    fn signal_and_wait(&mut self, sig: i32) -> std::process::ExitStatus {
+        // SAFETY: kill on our own child's pid.
+        unsafe { libc::kill(self.pid(), sig) };
+        let mut child = self.child.take().expect("server still owned");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server did not exit after signal {sig}: {}", self.logs());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn request<S: Read + Write>(s: &mut S, req: &[u8], expect_len: usize) -> Vec<u8> {
+    s.write_all(req).expect("write request");
+    read_n(s, expect_len)
+}
+
+fn read_n<S: Read>(s: &mut S, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).expect("read reply");
+    buf
+}
+
+fn tcp(server: &Server) -> TcpStream {
+    let s = TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run lode-server")
+}
+
+#[test]
+fn ping_over_tcp_and_unix() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    assert_eq!(request(&mut t, b"PING\r\n", 7), b"+PONG\r\n");
+    assert_eq!(request(&mut t, b"*1\r\n$4\r\nPING\r\n", 7), b"+PONG\r\n");
+    let mut u = UnixStream::connect(&server.sock).expect("connect unix");
+    u.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(request(&mut u, b"*1\r\n$4\r\nPING\r\n", 7), b"+PONG\r\n");
+}
+
+#[test]
+fn pipelined_batch_gets_every_reply() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let batch = b"*1\r\n$4\r\nPING\r\n".repeat(1000);
+    let replies = request(&mut t, &batch, 7 * 1000);
+    assert_eq!(replies, b"+PONG\r\n".repeat(1000));
+}
+
+#[test]
+fn large_request_spanning_many_reads() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let value = vec![b'x'; 3 * 1024 * 1024];
+    let mut req = format!("*2\r\n$4\r\nECHO\r\n${}\r\n", value.len()).into_bytes();
+    req.extend_from_slice(&value);
+    req.extend_from_slice(b"\r\n");
+    let header = format!("${}\r\n", value.len());
+    let reply = request(&mut t, &req, header.len() + value.len() + 2);
+    assert!(reply.starts_with(header.as_bytes()));
+    assert!(reply.ends_with(b"x\r\n"));
+}
+
+#[test]
+fn config_file_with_include_and_overrides() {
+    let dir = temp_dir();
+    let port = free_port();
+    let sock = dir.join("conf.sock");
+    std::fs::write(
+        dir.join("inner.conf"),
+        format!("port {port}\nunixsocket \"{}\"\n", sock.display()),
+    )
+    .expect("write inner");
+    let conf = dir.join("lode.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# a comment\n\nport 1\ninclude {}\nbind 127.0.0.1\npidfile {}\n",
+            dir.join("inner.conf").display(),
+            dir.join("lode.pid").display()
+        ),
+    )
+    .expect("write conf");
+    let server = Server::spawn(
+        dir.clone(),
+        port,
+        sock.clone(),
+        &[conf.display().to_string()],
+    );
+    let mut u = UnixStream::connect(&sock).expect("connect unix");
+    assert_eq!(request(&mut u, b"PING\r\n", 7), b"+PONG\r\n");
+    let pid = std::fs::read_to_string(dir.join("lode.pid")).expect("pid file");
+    assert_eq!(pid.trim(), server.pid().to_string());
+    assert!(server.logs().contains("Configuration loaded"));
+}
+
+#[test]
+fn bad_config_line_is_fatal_like_redis() {
+    let dir = temp_dir();
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 7000\nno-such-directive yes\n").expect("write conf");
+    let out = run(&[conf.to_str().expect("utf8 path")], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n\
+         Reading the configuration file, at line 2\n\
+         >>> 'no-such-directive yes'\n\
+         Bad directive or wrong number of arguments\n"
+    );
+    // Command-line options are lines appended after the file.
+    let out = run(&[conf.to_str().expect("utf8 path"), "--port", "x"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("at line 2\n>>> 'no-such-directive yes'"),
+        "{err}"
+    );
+    let out = run(&["--loglevel", "loud"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n\
+         Reading the configuration file, at line 2\n\
+         >>> 'loglevel \"loud\"'\n\
+         argument(s) must be one of the following: debug, verbose, notice, warning\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_config_file() {
+    let dir = temp_dir();
+    let out = run(&["does-not-exist.conf"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!(
+        "# Fatal error, can't open config file '{}': No such file or directory",
+        dir.join("does-not-exist.conf").display()
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn version_and_help() {
+    let dir = temp_dir();
+    let out = run(&["--version"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let v = String::from_utf8_lossy(&out.stdout);
+    assert!(v.starts_with("lode server v="), "{v}");
+    assert!(v.contains("Redis 7.0.15"), "{v}");
+    let out = run(&["-v"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["--help"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("Usage: "));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_exits_zero_and_cleans_up() {
+    let mut server = Server::start(&["--pidfile", "lode.pid"]);
+    let pidfile = server.dir.join("lode.pid");
+    assert!(server.sock.exists());
+    assert!(pidfile.exists());
+    // A connected client must not hold the exit up.
+    let mut t = tcp(&server);
+    assert_eq!(request(&mut t, b"PING\r\n", 7), b"+PONG\r\n");
+    let started = Instant::now();
+    let status = server.signal_and_wait(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "{}", server.logs());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(!server.sock.exists(), "unix socket left behind");
+    assert!(!pidfile.exists(), "pid file left behind");
+    let logs = server.logs();
+    assert!(
+        logs.contains("Received SIGTERM scheduling shutdown..."),
+        "{logs}"
+    );
+    assert!(logs.contains("ready to exit, bye bye..."), "{logs}");
+    // The client sees the connection closed.
+    let mut buf = [0u8; 16];
+    assert!(matches!(t.read(&mut buf), Ok(0) | Err(_)));
+}
+
+#[test]
+fn sigint_exits_zero() {
+    let mut server = Server::start(&[]);
+    let status = server.signal_and_wait(libc::SIGINT);
+    assert_eq!(status.code(), Some(0), "{}", server.logs());
+    assert!(!server.sock.exists());
+}
+
+/// Connects over TCP, retrying until the server serves the client (a slot held by a client
+/// that just disconnected is freed asynchronously).
+fn served(server: &Server) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = tcp(server);
+        let _ = s.write_all(b"PING\r\n");
+        let mut buf = [0u8; 7];
+        if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "never served");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn maxclients_rejects_the_extra_client() {
+    let server = Server::start(&["--maxclients", "2"]);
+    let a = served(&server);
+    let _b = served(&server);
+    let mut c = tcp(&server);
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    assert_eq!(reply, b"-ERR max number of clients reached\r\n");
+    // Once a slot frees up, a new client is served again.
+    drop(a);
+    let _d = served(&server);
+}
+
+#[test]
+fn idle_timeout_closes_the_client() {
+    let server = Server::start(&["--timeout", "1"]);
+    let mut idle = tcp(&server);
+    assert_eq!(request(&mut idle, b"PING\r\n", 7), b"+PONG\r\n");
+    let mut busy = tcp(&server);
+    let started = Instant::now();
+    // The busy client keeps talking across the timeout and stays connected.
+    while started.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(request(&mut busy, b"PING\r\n", 7), b"+PONG\r\n");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut buf = [0u8; 16];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "idle client still open");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A TCP connection to `server` from 127.0.0.2: a loopback-network address but not
+/// "127.0.0.1", which is what Redis compares with, so the server sees a non-local client.
+/// `None` if this host has no 127.0.0.2.
+fn from_127_0_0_2(server: &Server) -> Option<TcpStream> {
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .ok()?;
+    sock.connect(&server.addr().into()).expect("connect");
+    let s: TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    Some(s)
+}
+
+#[test]
+fn protected_mode_denies_non_loopback_peers() {
+    let server = Server::start(&[]);
+    let Some(mut s) = from_127_0_0_2(&server) else {
+        return;
+    };
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.starts_with("-DENIED Redis is running in protected mode"),
+        "{text}"
+    );
+    assert!(text.ends_with("from the outside.\r\n"));
+
+    let open = Server::start(&["--protected-mode", "no"]);
+    let Some(mut s) = from_127_0_0_2(&open) else {
+        return;
+    };
+    assert_eq!(request(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
+}
+
+#[test]
+fn port_in_use_fails_like_redis() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let dir = temp_dir();
+    let out = run(&["--port", &port, "--bind", "127.0.0.1"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "Warning: Could not create server TCP listening socket 127.0.0.1:{port}: bind: Address already in use"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("Failed listening on port {port} (TCP), aborting.")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn logo_shows_pid_for_the_redis_test_suite() {
+    let server = Server::start(&["--always-show-logo", "yes", "--loglevel", "verbose"]);
+    let logs = server.logs();
+    assert!(logs.contains(&format!(" PID: {}", server.pid())), "{logs}");
+    assert!(logs.contains("Ready to accept connections"), "{logs}");
+}
+
+fn rss_kb(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.split("VmRSS:").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn slow_reader_does_not_make_the_server_buffer_everything() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let value = vec![b'v'; 1 << 20];
+    let mut set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048576\r\n".to_vec();
+    set.extend_from_slice(&value);
+    set.extend_from_slice(b"\r\n");
+    assert_eq!(request(&mut t, &set, 5), b"+OK\r\n");
+    // 300 MB of replies requested in one small write, none read yet.
+    let mut batch = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(300);
+    batch.extend_from_slice(b"PING\r\n");
+    t.write_all(&batch).expect("write batch");
+    std::thread::sleep(Duration::from_millis(700));
+    let rss = rss_kb(server.pid());
+    assert!(
+        rss < 200 * 1024,
+        "server holds {rss} kB for a client that does not read"
+    );
+    // Every reply still arrives, in order.
+    let header = b"$1048576\r\n";
+    let mut reply = vec![0u8; header.len() + value.len() + 2];
+    for _ in 0..300 {
+        t.read_exact(&mut reply).expect("read reply");
+        assert!(reply.starts_with(header) && reply.ends_with(b"v\r\n"));
+    }
+    assert_eq!(read_n(&mut t, 7), b"+PONG\r\n");
+}
+
+/// A command in RESP.
+fn cmd(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn config_set_port_moves_the_listener() {
+    let server = Server::start(&[]);
+    let mut t = tcp(&server);
+    let new_port = free_port();
+    let reply = request(
+        &mut t,
+        &cmd(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        5,
+    );
+    assert_eq!(reply, b"+OK\r\n");
+    let mut moved = TcpStream::connect(("127.0.0.1", new_port)).expect("new port");
+    moved
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(request(&mut moved, b"PING\r\n", 7), b"+PONG\r\n");
+    assert!(
+        TcpStream::connect(server.addr()).is_err(),
+        "old port still open"
+    );
+    // Existing clients are unaffected.
+    assert_eq!(request(&mut t, b"PING\r\n", 7), b"+PONG\r\n");
+    // A port that can't be bound is refused and the server keeps the one it has.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port().to_string();
+    let expected = b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n";
+    let reply = request(
+        &mut t,
+        &cmd(&["CONFIG", "SET", "port", &taken_port]),
+        expected.len(),
+    );
+    assert_eq!(reply, expected);
+    let mut again = TcpStream::connect(("127.0.0.1", new_port)).expect("still on new port");
+    again
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(request(&mut again, b"PING\r\n", 7), b"+PONG\r\n");
+}
+
+#[test]
+fn config_rewrite_keeps_comments() {
+    let dir = temp_dir();
+    let port = free_port();
+    let sock = dir.join("rw.sock");
+    let conf = dir.join("rw.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# keep me\nport {port}\nbind 127.0.0.1\nunixsocket {}\nhz 10\n",
+            sock.display()
+        ),
+    )
+    .expect("write conf");
+    let server = Server::spawn(dir.clone(), port, sock, &[conf.display().to_string()]);
+    let mut t = tcp(&server);
+    assert_eq!(
+        request(&mut t, &cmd(&["CONFIG", "SET", "hz", "20"]), 5),
+        b"+OK\r\n"
+    );
+    assert_eq!(request(&mut t, &cmd(&["CONFIG", "REWRITE"]), 5), b"+OK\r\n");
+    let text = std::fs::read_to_string(&conf).expect("read conf");
+    assert!(text.starts_with("# keep me\n"), "{text}");
+    assert!(text.contains("\nhz 20\n"), "{text}");
+    assert!(!text.contains("hz 10"), "{text}");
+    assert!(text.contains(&format!("port {port}\n")), "{text}");
+}
+
+#[test]
+fn shutdown_command_exits_zero() {
+    let mut server = Server::start(&[]);
+    let mut t = tcp(&server);
+    t.write_all(&cmd(&["SHUTDOWN", "NOSAVE"])).expect("write");
+    let mut rest = Vec::new();
+    let _ = t.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty(),
+        "SHUTDOWN replied {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    let mut child = server.child.take().expect("child");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SHUTDOWN");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(!server.sock.exists());
+    assert!(server.logs().contains("User requested shutdown..."));
+}
