@@ -2,7 +2,8 @@
 //! the handlers lode registers. Only commands with a handler are in the table, so COMMAND
 //! COUNT/LIST/INFO describe exactly what lode serves.
 
-use std::collections::HashMap;
+// Command lookup runs once per command: foldhash instead of SipHash (names aren't secret).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
@@ -98,7 +99,7 @@ impl Command {
             .as_array()
             .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
             .unwrap_or_default();
-        let mut subcommands = HashMap::new();
+        let mut subcommands = HashMap::default();
         for sub in facts["subcommands"].as_array().into_iter().flatten() {
             if let Some(cmd) = Command::from_facts(sub, handlers, names) {
                 let short = cmd
@@ -178,7 +179,7 @@ impl CommandTable {
         let handlers: HashMap<&'static str, Handler> = registry::all().collect();
         let mut facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
         merge_extra_facts(&mut facts);
-        let mut commands = HashMap::new();
+        let mut commands = HashMap::default();
         let mut names = vec![NO_COMMAND.to_string()];
         if let Some(all) = facts["commands"].as_object_mut() {
             for f in all.values_mut() {

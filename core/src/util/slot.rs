@@ -1,6 +1,8 @@
 //! Redis Cluster hash slots: CRC16 (XMODEM) of the key or of its `{hash tag}`, modulo 16384.
 
-const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+// Slice-by-16 tables: every keyed command hashes its keys, so this sits on the hot path.
+const CRC16: crc::Crc<u16, crc::Table<16>> =
+    crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_XMODEM);
 
 /// Number of hash slots in Redis Cluster.
 pub const SLOTS: u16 = 16384;
