@@ -10,6 +10,7 @@ pub mod command;
 pub mod config;
 pub mod keyspace;
 pub mod resp;
+mod robustness;
 pub mod server;
 pub mod session;
 pub mod stats;

@@ -34,6 +34,9 @@ pub struct TestClient {
     pub session: Session,
     /// The client's current time; advance it to test expiry.
     pub now: Now,
+    /// Bytes received but not yet a complete command (the decoder requires the caller to keep
+    /// them and only append, as a transport's read buffer does).
+    inbuf: BytesMut,
 }
 
 impl TestClient {
@@ -48,13 +51,14 @@ impl TestClient {
                 now,
             ),
             now,
+            inbuf: BytesMut::new(),
         }
     }
 
     /// Feeds raw bytes and returns everything the session wrote.
     pub fn raw(&mut self, input: &[u8]) -> Vec<u8> {
-        let mut buf = BytesMut::from(input);
-        self.session.handle_input(self.now, &mut buf);
+        self.inbuf.extend_from_slice(input);
+        self.session.handle_input(self.now, &mut self.inbuf);
         let out = self.session.pending_output().to_vec();
         self.session.consume_output(out.len());
         out

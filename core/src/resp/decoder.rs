@@ -122,6 +122,11 @@ impl RequestDecoder {
         args: &mut Vec<Bytes>,
     ) -> Result<bool, DecodeError> {
         args.clear();
+        if self.pos > buf.len() {
+            // The caller dropped bytes it had handed us (a contract breach, not client input):
+            // start over rather than index past the buffer.
+            *self = RequestDecoder::new();
+        }
         loop {
             if !self.in_multibulk && self.pos >= buf.len() {
                 return Ok(false);
