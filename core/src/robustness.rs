@@ -3,7 +3,7 @@
 
 #[cfg(test)]
 mod tests {
-    use crate::testkit::{server, TestClient};
+    use crate::testkit::{frame, server, TestClient};
 
     /// Command names worth hitting with random arguments: every command lode serves, so new
     /// commands are covered as they land.
@@ -54,16 +54,6 @@ mod tests {
             0 => (0..rng.usize(..40)).map(|_| rng.u8(..)).collect(),
             _ => WORDS[rng.usize(..WORDS.len())].as_bytes().to_vec(),
         }
-    }
-
-    fn frame(args: &[Vec<u8>]) -> Vec<u8> {
-        let mut f = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            f.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            f.extend_from_slice(a);
-            f.extend_from_slice(b"\r\n");
-        }
-        f
     }
 
     #[test]

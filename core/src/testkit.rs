@@ -28,6 +28,18 @@ pub fn server_with(config: Config) -> Arc<Server> {
     ))
 }
 
+/// Encodes one command as a RESP multibulk frame.
+pub fn frame<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+    let mut f = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        let a = a.as_ref();
+        f.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        f.extend_from_slice(a);
+        f.extend_from_slice(b"\r\n");
+    }
+    f
+}
+
 /// One in-process client with its own clock.
 pub struct TestClient {
     /// The session under test.
@@ -66,13 +78,8 @@ impl TestClient {
 
     /// Sends one command (encoded as a multibulk) and returns the raw reply as a string.
     pub fn cmd(&mut self, args: &[&str]) -> String {
-        let mut frame = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            frame.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            frame.extend_from_slice(a.as_bytes());
-            frame.extend_from_slice(b"\r\n");
-        }
-        String::from_utf8_lossy(&self.raw(&frame)).into_owned()
+        let out = self.raw(&frame(args));
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// Advances this client's clock by `ms` milliseconds.

@@ -27,31 +27,10 @@ pub(super) fn keys(ctx: &mut Ctx) {
     }
 }
 
-/// Parses a SCAN cursor as Redis does with C's `strtoul`: decimal, an optional sign (`-N` wraps
-/// to 2^64-N), no leading whitespace, nothing after the digits, no overflow. The text ends at
-/// the first NUL byte, since Redis reads it as a C string; an empty cursor is 0.
-fn parse_cursor(s: &[u8]) -> Option<u64> {
-    let s = s.iter().position(|&b| b == 0).map_or(s, |n| &s[..n]);
-    let (neg, digits) = match s.split_first() {
-        None => return Some(0),
-        Some((b'+', rest)) => (false, rest),
-        Some((b'-', rest)) => (true, rest),
-        Some(_) => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. The cursor format and its
 /// guarantee are described in `keyspace::scan`.
 pub(super) fn scan(ctx: &mut Ctx) {
-    let Some(cursor) = parse_cursor(ctx.arg(1)) else {
+    let Some(cursor) = crate::util::num::parse_scan_cursor(ctx.arg(1)) else {
         ctx.error("ERR invalid cursor");
         return;
     };

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use crate::server::Server;
-use crate::testkit::{server, TestClient};
+use crate::testkit::{frame, server, TestClient};
 use crate::util::split_args::split_args;
 
 /// Unescapes \r \n \t \\ \" and \xHH.
@@ -66,16 +66,6 @@ fn expected_reply(s: &str) -> Vec<u8> {
     let mut out = s.as_bytes().to_vec();
     out.extend_from_slice(b"\r\n");
     out
-}
-
-fn frame(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut f = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        f.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        f.extend_from_slice(a);
-        f.extend_from_slice(b"\r\n");
-    }
-    f
 }
 
 /// TTL as Redis reports it: -2 for no key, -1 for no expiry, else seconds rounded.
