@@ -218,14 +218,7 @@ impl CommandTable {
 
     /// Looks up a top-level command by name, case-insensitively, without allocating.
     pub fn get(&self, name: &[u8]) -> Option<&Command> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            return None;
-        }
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        self.commands.get(&*lower)
+        get_lowercase(&self.commands, name)
     }
 
     /// Every top-level command.
@@ -244,6 +237,16 @@ impl CommandTable {
     }
 }
 
+/// Looks `name` up case-insensitively without allocating: command names are short, so they
+/// are lowercased on the stack (longer names can't be commands).
+fn get_lowercase<'m>(map: &'m HashMap<Vec<u8>, Command>, name: &[u8]) -> Option<&'m Command> {
+    let mut buf = [0u8; 32];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    map.get(&*lower)
+}
+
 impl Default for CommandTable {
     fn default() -> Self {
         Self::new()
@@ -253,14 +256,7 @@ impl Default for CommandTable {
 impl Command {
     /// Looks up a subcommand by name, case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            return None;
-        }
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        self.subcommands.get(&*lower)
+        get_lowercase(&self.subcommands, name)
     }
 }
 
