@@ -7,7 +7,12 @@
 //! the 8-byte pointer (hashes are recomputed from the key bytes when the index grows or an
 //! element moves) and an index bucket is a 4-byte `u32` position, plus hashbrown's control
 //! byte. With 1M keys over 64 shards (~15.6k keys each, just past a power-of-two threshold)
-//! that took the table overhead from ~48 to ~19 bytes per key.
+//! that takes the table overhead from ~48 to ~20 bytes per key: 1M `SET key:%012d <32 bytes>`
+//! measured `used_memory` 148 → 121 bytes per key and RSS 148 → 128 (redis-server 7.0.15:
+//! 137 and 153). The cost is a pointer chase per element when the index grows (rehash from
+//! the key bytes) and when `swap_remove` re-points the moved element: inserting 1M keys is
+//! ~10% slower in isolation, lookups are unchanged, overwrites and removals a bit faster (a
+//! smaller index), and `redis-benchmark` throughput is unchanged.
 //!
 //! Ordering contract (SCAN and the active expiry cursor rely on it): positions never
 //! increase. [`KeyTable::insert`] and [`VacantEntry::insert`] append at the end; removal is
