@@ -1,15 +1,9 @@
 //! One database's keys within one shard: the main table plus the set of keys with a TTL
 //! (sampled by the active expiry cycle, like Redis's `expires` dict).
 
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
+use indexmap::IndexSet;
 
-use indexmap::map::raw_entry_v1::{
-    RawEntryApiV1, RawEntryMut, RawOccupiedEntryMut, RawVacantEntryMut,
-};
-use indexmap::map::MutableKeys;
-use indexmap::{IndexMap, IndexSet};
-
+use super::table::{KeyTable, Keyed, OccupiedEntry, TableEntry, VacantEntry};
 use super::value::Value;
 use crate::util::small_bytes::SmallBytes;
 
@@ -37,17 +31,16 @@ impl Entry {
     }
 }
 
-/// A key and its entry in one allocation. The table holds only a pointer to it (plus the
-/// hash), which keeps the table small and the garbage its growth leaves behind small: with
-/// 1M keys this is what brings lode's memory per key under Redis's.
+/// A key and its entry in one allocation. The table holds only a pointer to it, which keeps
+/// the table small and the garbage its growth leaves behind small: with 1M keys this is what
+/// brings lode's memory per key under Redis's.
 #[derive(Clone, Debug)]
 pub struct Node {
     key: SmallBytes,
     entry: Entry,
 }
 
-/// The table's key type: a boxed node that hashes and compares as its key bytes, so the table
-/// can be probed with a plain `&[u8]`.
+/// The table's element: a boxed node, looked up by its key bytes.
 #[derive(Clone, Debug)]
 pub struct NodeBox(Box<Node>);
 
@@ -57,36 +50,25 @@ impl NodeBox {
     }
 }
 
-impl Borrow<[u8]> for NodeBox {
-    fn borrow(&self) -> &[u8] {
+impl Keyed for NodeBox {
+    #[inline]
+    fn key(&self) -> &[u8] {
         &self.0.key
     }
 }
-
-impl Hash for NodeBox {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.key.as_slice().hash(state)
-    }
-}
-
-impl PartialEq for NodeBox {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.key == other.0.key
-    }
-}
-
-impl Eq for NodeBox {}
 
 /// The keys of one database that hash into one shard.
 ///
 /// Ordering invariant (SCAN and the active expiry cursor rely on it): an element's position in
 /// `map` or `volatile` never increases. New keys are appended at the end and removal is always
-/// `swap_remove`, which moves the last element down into the hole. Never use `shift_remove`,
-/// `insert` at an index, sorting or anything else that moves elements up.
+/// `swap_remove`, which moves the last element down into the hole ([`KeyTable`] offers nothing
+/// else). For `volatile`, never use `shift_remove`, `insert` at an index, sorting or anything
+/// else that moves elements up.
 #[derive(Clone)]
 pub struct DbShard {
-    /// Key → entry. An index map: O(1) random sampling and a scan cursor that survives growth.
-    map: IndexMap<NodeBox, (), KeyHasher>,
+    /// Key → entry. Positional: O(1) random sampling and a scan cursor that survives growth.
+    /// A [`KeyTable`] rather than an `IndexMap` for memory (see `table.rs`).
+    map: KeyTable<NodeBox>,
     /// Keys that carry a TTL.
     pub volatile: IndexSet<SmallBytes, KeyHasher>,
     /// Next position of `volatile` the active expiry cycle examines (Redis's `expires_cursor`).
@@ -97,7 +79,7 @@ impl DbShard {
     /// An empty database shard using `hasher`.
     pub fn new(hasher: KeyHasher) -> Self {
         DbShard {
-            map: IndexMap::with_hasher(hasher),
+            map: KeyTable::with_hasher(hasher),
             volatile: IndexSet::with_hasher(hasher),
             expire_cursor: 0,
         }
@@ -131,8 +113,8 @@ impl DbShard {
             expire_at,
             access,
         };
-        match self.map.get_full_mut2(key) {
-            Some((_, node, _)) => {
+        match self.map.get_mut(key) {
+            Some(node) => {
                 let old = std::mem::replace(&mut node.0.entry, entry);
                 if old.expire_at != 0 && expire_at == 0 {
                     self.volatile.swap_remove(key);
@@ -145,14 +127,14 @@ impl DbShard {
                 if expire_at != 0 {
                     self.volatile.insert(key.clone());
                 }
-                self.map.insert(NodeBox::new(key, entry), ());
+                self.map.insert(NodeBox::new(key, entry));
             }
         }
     }
 
     /// Removes `key`, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let (_, node, ()) = self.map.swap_remove_full(key)?;
+        let node = self.map.swap_remove(key)?;
         let entry = node.0.entry;
         if entry.expire_at != 0 {
             self.volatile.swap_remove(key);
@@ -162,7 +144,7 @@ impl DbShard {
 
     /// Sets or clears (0) the expiry of an existing key; returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
-        let Some((_, node, _)) = self.map.get_full_mut2(key) else {
+        let Some(node) = self.map.get_mut(key) else {
             return false;
         };
         let entry = &mut node.0.entry;
@@ -180,9 +162,9 @@ impl DbShard {
     /// An expired entry counts in `expired` and is reclaimed unless the vacancy is filled.
     pub fn slot(&mut self, key: &[u8], now_ms: u64, access: u32, expired: &mut u64) -> Slot<'_> {
         let volatile = &mut self.volatile;
-        match self.map.raw_entry_mut_v1().from_key(key) {
-            RawEntryMut::Occupied(o) => {
-                let at = o.key().0.entry.expire_at;
+        match self.map.entry(key) {
+            TableEntry::Occupied(o) => {
+                let at = o.get().0.entry.expire_at;
                 if at != 0 && at <= now_ms {
                     *expired += 1;
                     Slot::Vacant(VacantSlot {
@@ -198,7 +180,7 @@ impl DbShard {
                     })
                 }
             }
-            RawEntryMut::Vacant(v) => Slot::Vacant(VacantSlot {
+            TableEntry::Vacant(v) => Slot::Vacant(VacantSlot {
                 place: Some(Place::Free(v)),
                 volatile,
                 access,
@@ -208,34 +190,34 @@ impl DbShard {
 
     /// The entry at table position `idx`.
     pub fn entry_at(&self, idx: usize) -> Option<&Entry> {
-        self.map.get_index(idx).map(|(n, _)| &n.0.entry)
+        self.map.get_index(idx).map(|n| &n.0.entry)
     }
 
     /// The key and entry at table position `idx` (SCAN, RANDOMKEY, sampling).
     pub fn get_index(&self, idx: usize) -> Option<(&[u8], &Entry)> {
         self.map
             .get_index(idx)
-            .map(|(n, _)| (n.0.key.as_slice(), &n.0.entry))
+            .map(|n| (n.0.key.as_slice(), &n.0.entry))
     }
 
     /// The entry at table position `idx`, mutably.
     pub fn entry_at_mut(&mut self, idx: usize) -> Option<&mut Entry> {
-        self.map.get_index_mut2(idx).map(|(n, _)| &mut n.0.entry)
+        self.map.get_index_mut(idx).map(|n| &mut n.0.entry)
     }
 
     /// The entry of `key` without expiry or access-time effects (DEBUG, digests).
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get_key_value(key).map(|(n, _)| &n.0.entry)
+        self.map.get(key).map(|n| &n.0.entry)
     }
 
     /// Every key and entry, in table order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.map.keys().map(|n| (n.0.key.as_slice(), &n.0.entry))
+        self.map.iter().map(|n| (n.0.key.as_slice(), &n.0.entry))
     }
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        self.map = IndexMap::with_hasher(*self.map.hasher());
+        self.map.clear();
         self.volatile = IndexSet::with_hasher(*self.volatile.hasher());
         self.expire_cursor = 0;
     }
@@ -251,7 +233,7 @@ pub enum Slot<'a> {
 
 /// A live key, ready to be read, changed or deleted without another lookup.
 pub struct LiveSlot<'a> {
-    entry: RawOccupiedEntryMut<'a, NodeBox, (), KeyHasher>,
+    entry: OccupiedEntry<'a, NodeBox>,
     volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
     access: u32,
 }
@@ -259,17 +241,17 @@ pub struct LiveSlot<'a> {
 impl<'a> LiveSlot<'a> {
     /// The entry.
     pub fn entry(&mut self) -> &mut Entry {
-        &mut self.entry.key_mut().0.entry
+        &mut self.entry.get_mut().0.entry
     }
 
     /// The entry, for as long as the slot's borrow lasts.
     pub fn into_entry(self) -> &'a mut Entry {
-        &mut self.entry.into_key().0.entry
+        &mut self.entry.into_mut().0.entry
     }
 
     /// Sets or clears (0) the expiry, keeping the TTL index in step.
     pub fn set_expire(&mut self, expire_at: u64) {
-        let node = &mut self.entry.key_mut().0;
+        let node = &mut self.entry.get_mut().0;
         let was = node.entry.expire_at;
         node.entry.expire_at = expire_at;
         if was == 0 && expire_at != 0 {
@@ -290,7 +272,7 @@ impl<'a> LiveSlot<'a> {
 
     /// Deletes the key, returning its entry.
     pub fn remove(self) -> Entry {
-        let (node, ()) = self.entry.swap_remove_entry();
+        let node = self.entry.swap_remove();
         let Node { key, entry } = *node.0;
         if entry.expire_at != 0 {
             self.volatile.swap_remove(&key);
@@ -300,9 +282,9 @@ impl<'a> LiveSlot<'a> {
 }
 
 enum Place<'a> {
-    Free(RawVacantEntryMut<'a, NodeBox, (), KeyHasher>),
+    Free(VacantEntry<'a, NodeBox>),
     // An expired entry: reused in place if the key is recreated, deleted otherwise.
-    Stale(RawOccupiedEntryMut<'a, NodeBox, (), KeyHasher>),
+    Stale(OccupiedEntry<'a, NodeBox>),
 }
 
 /// Room for a key that does not exist; dropping it without `insert` leaves the key absent.
@@ -326,11 +308,11 @@ impl VacantSlot<'_> {
                 if expire_at != 0 {
                     self.volatile.insert(key.clone());
                 }
-                v.insert(NodeBox::new(key, entry), ());
+                v.insert(NodeBox::new(key, entry));
             }
             Some(Place::Stale(mut o)) => {
                 // A stale entry always had a TTL, so it is already in the TTL index.
-                let node = &mut o.key_mut().0;
+                let node = &mut o.get_mut().0;
                 if expire_at == 0 {
                     self.volatile.swap_remove(&node.key);
                 }
@@ -344,7 +326,7 @@ impl VacantSlot<'_> {
 impl Drop for VacantSlot<'_> {
     fn drop(&mut self) {
         if let Some(Place::Stale(o)) = self.place.take() {
-            let (node, ()) = o.swap_remove_entry();
+            let node = o.swap_remove();
             self.volatile.swap_remove(&node.0.key);
         }
     }
@@ -354,7 +336,7 @@ impl Drop for VacantSlot<'_> {
 mod tests {
     #[test]
     fn node_fits_a_64_byte_allocation() {
-        // One key costs: this node, the table's 16-byte bucket and its index slot.
+        // One key costs: this node, the table's 8-byte pointer and its 5-byte index bucket.
         assert_eq!(std::mem::size_of::<super::Value>(), 24);
         assert_eq!(std::mem::size_of::<super::Node>(), 64);
     }
