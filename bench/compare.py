@@ -6,7 +6,7 @@ Starts both servers on free loopback ports, runs redis-benchmark against each in
 32-byte values into each and reports RSS per key. Prints a Markdown table.
 
 Usage: bench/compare.py [--lode target/release/lode-server] [--requests 200000] [--rounds 2]
-                        [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000]
+                        [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000] [--pin]
 """
 import argparse
 import os
@@ -39,13 +39,20 @@ def wait_ready(port, timeout=10.0):
     raise RuntimeError(f"server on port {port} did not become ready")
 
 
+PIN = False  # --pin: servers on CPU 0, redis-benchmark on CPU 1 (no fight over one core)
+
+
+def pinned(argv, cpu):
+    return ["taskset", "-c", str(cpu)] + argv if PIN else argv
+
+
 class Server:
     def __init__(self, name, argv):
         self.name = name
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.proc = subprocess.Popen(
-            argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            pinned(argv, 0) + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(self.port)
@@ -79,8 +86,8 @@ def run_benchmark(server, test, pipeline, requests, clients):
     server.cli("FLUSHALL")
     cpu0 = server.cpu_seconds()
     out = subprocess.run(
-        ["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
-         "-c", str(clients), "-P", str(pipeline), "-r", "100000", "--csv"],
+        pinned(["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
+                "-c", str(clients), "-P", str(pipeline), "-r", "100000", "--csv"], 1),
         capture_output=True, text=True).stdout
     cpu = server.cpu_seconds() - cpu0
     for line in out.splitlines():
@@ -129,7 +136,11 @@ def main():
     ap.add_argument("--pipelines", default="1,16")
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--value-size", type=int, default=32)
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the servers to CPU 0 and redis-benchmark to CPU 1")
     args = ap.parse_args()
+    global PIN
+    PIN = args.pin
 
     lode = Server("lode", [args.lode])
     redis = Server("redis", [args.redis])
@@ -146,7 +157,8 @@ def main():
                 rows.append((test, pipeline, best["lode"], best["redis"]))
                 l, r = best["lode"], best["redis"]
                 print(f"# {test} P={pipeline}: lode {l[0]:.0f} rps, redis {r[0]:.0f} rps", file=sys.stderr)
-        print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds\n")
+        pin = ", servers pinned to CPU 0 and the client to CPU 1" if PIN else ""
+        print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds{pin}\n")
         print("| test | P | lode req/s | redis req/s | ratio | lode p99 ms | redis p99 ms | lode CPU µs/req | redis CPU µs/req |")
         print("|---|---|---|---|---|---|---|---|---|")
         for test, p, l, r in rows:
