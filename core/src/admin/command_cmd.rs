@@ -595,12 +595,12 @@ mod tests {
         let srv = server();
         let mut c = TestClient::new(&srv);
         assert!(c.cmd(&["COMMAND", "DOCS", "get"]).starts_with(
-            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"
+            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n"
         ));
         c.cmd(&["HELLO", "3"]);
         assert_eq!(
             c.cmd(&["COMMAND", "DOCS", "get"]),
-            "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n\
+            "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n\
              $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n\
              $4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\n\
              type\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
@@ -631,7 +631,7 @@ mod tests {
         assert_eq!(c.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
         assert_eq!(
             c.cmd(&["COMMAND", "DOCS", "get"]),
-            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n\
+            "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n\
              $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\n\
              complexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n\
              $4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"

@@ -115,7 +115,7 @@ pub static DOCS: &[(&str, &str, &str)] = &[
     ("georadiusbymember_ro", "Finds members within a radius of a member.", "O(N+log(M))"),
     ("geosearch", "Finds members within a circle or box.", "O(N+log(M))"),
     ("geosearchstore", "Finds members within a circle or box and stores them.", "O(N+log(M))"),
-    ("get", "Get the value of a key", "O(1)"),
+    ("get", "Returns the string value of a key.", "O(1)"),
     ("getbit", "Returns one bit of a string.", "O(1)"),
     ("getdel", "Returns a string value and deletes the key.", "O(1)"),
     ("getex", "Returns a string value and changes its expiry.", "O(1)"),
