@@ -491,25 +491,22 @@ fn getkeysandflags(ctx: &mut Ctx) {
     getkeys_impl(ctx, true);
 }
 
+/// The COMMAND subcommands, in lode's own words.
 const HELP: &[&str] = &[
     "(no subcommand)",
-    "    Return details about all Redis commands.",
+    "    Describes every command the server knows.",
     "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
+    "    Replies with how many commands the server knows.",
+    "LIST [FILTERBY MODULE <name>|ACLCAT <category>|PATTERN <glob>]",
+    "    Replies with the names of the known commands, optionally filtered.",
     "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
+    "    Describes the named commands (nil for unknown ones), or all of them.",
     "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
-    "GETKEYSANDFLAGS <full-command>",
-    "    Return the keys and the access flags from a full Redis command.",
+    "    Replies with the documentation of the named commands, or of all of them.",
+    "GETKEYS <command> [<arg> ...]",
+    "    Replies with the key names that the given command line would touch.",
+    "GETKEYSANDFLAGS <command> [<arg> ...]",
+    "    Like GETKEYS, with each key's access flags as well.",
 ];
 
 fn command_help(ctx: &mut Ctx) {
@@ -668,8 +665,15 @@ mod tests {
             c.cmd(&["COMMAND", "GETKEYS", "nosuch", "x"]),
             "-ERR Invalid command specified\r\n"
         );
-        assert!(c.cmd(&["COMMAND", "HELP"]).starts_with(
-            "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        let h = c.cmd(&["COMMAND", "HELP"]);
+        assert!(h.starts_with(
+            "*17\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+             +(no subcommand)\r\n+    Describes every command the server knows.\r\n"
         ));
+        assert!(
+            h.contains("\r\n+GETKEYSANDFLAGS <command> [<arg> ...]\r\n"),
+            "{h}"
+        );
+        assert!(h.ends_with("+HELP\r\n+    Prints this help.\r\n"), "{h}");
     }
 }

@@ -121,15 +121,16 @@ fn rewrite(ctx: &mut Ctx) {
     }
 }
 
+/// The CONFIG subcommands, in lode's own words.
 const HELP: &[&str] = &[
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
+    "GET <pattern> [<pattern> ...]",
+    "    Replies with every parameter whose name matches a glob <pattern>, and its value.",
+    "SET <parameter> <value> [<parameter> <value> ...]",
+    "    Changes parameters at runtime; if any change is refused, none is made.",
     "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
+    "    Zeroes the statistics that INFO reports.",
     "REWRITE",
-    "    Rewrite the configuration file.",
+    "    Writes the running configuration back to the config file.",
 ];
 
 fn config_help(ctx: &mut Ctx) {
@@ -362,8 +363,9 @@ mod tests {
         let h = c.cmd(&["config", "help"]);
         assert!(h.starts_with(
             "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
-             +GET <pattern>\r\n"
+             +GET <pattern> [<pattern> ...]\r\n"
         ));
+        assert!(h.contains("\r\n+RESETSTAT\r\n+    Zeroes the statistics that INFO reports.\r\n"));
         assert!(h.ends_with("+HELP\r\n+    Prints this help.\r\n"));
         c.cmd(&["GET", "x"]);
         assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");

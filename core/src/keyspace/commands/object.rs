@@ -74,29 +74,19 @@ pub(super) fn freq(ctx: &mut Ctx) {
     });
 }
 
-/// OBJECT HELP.
+/// OBJECT HELP, in lode's own words.
 pub(super) fn help(ctx: &mut Ctx) {
     const LINES: &[&str] = &[
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ENCODING <key>",
-        "    Return the kind of internal representation used in order to store the value",
-        "    associated with a <key>.",
+        "    Names the internal representation the value at <key> is stored in.",
         "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
+        "    Replies with the key's logarithmic access-frequency counter (LFU policies only).",
         "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
+        "    Replies with the seconds since <key> was last accessed (not under LFU policies).",
         "REFCOUNT <key>",
-        "    Return the number of references of the value associated with the specified",
-        "    <key>.",
-        "HELP",
-        "    Prints this help.",
+        "    Replies with how many references the value at <key> has.",
     ];
-    ctx.out.array(LINES.len());
-    for line in LINES {
-        ctx.out.simple(line.as_bytes());
-    }
+    crate::admin::util::help(ctx, LINES);
 }
 
 #[cfg(test)]
