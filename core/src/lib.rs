@@ -14,6 +14,7 @@ mod robustness;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod sync;
 pub mod testkit;
 pub mod tx;
 pub mod types;

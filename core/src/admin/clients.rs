@@ -1,7 +1,7 @@
 //! The client registry: what CLIENT LIST/INFO/KILL see of every connected session.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use crate::command::{Command, CommandTable};
 use crate::session::{ClientInfo, Waker};
+use crate::sync::AtomicBool;
 
 /// The parts of a session other sessions may read or act on.
 pub struct ClientHandle {

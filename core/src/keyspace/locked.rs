@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use parking_lot::MutexGuard;
+use crate::sync::MutexGuard;
 use smallvec::SmallVec;
 
 pub use super::access::lru_clock;

@@ -13,7 +13,7 @@ pub mod value;
 
 use std::sync::atomic::AtomicU64;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 pub use access::{AccessPolicy, AccessPolicyCell, LfuRandom};
 pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
