@@ -113,10 +113,13 @@ impl World<'_> {
                 self.drain(i, all)
             }
             70..=81 => {
-                let ms = if self.rng.u8(0..20) == 0 {
-                    self.rng.u64(5_000..60_000)
-                } else {
-                    self.rng.u64(0..2000)
+                // Mostly small steps (to land exactly on expiry boundaries), sometimes
+                // seconds, rarely a large jump that expires everything.
+                let ms = match self.rng.u8(0..100) {
+                    0..=49 => self.rng.u64(0..5),
+                    50..=84 => self.rng.u64(0..300),
+                    85..=96 => self.rng.u64(0..2000),
+                    _ => self.rng.u64(5_000..60_000),
                 };
                 let us = ms * 1000 + self.rng.u64(0..1000);
                 self.now = Now(self.now.micros() + us);
