@@ -147,7 +147,7 @@ fn val(rng: &mut Rng) -> String {
 /// Generates the next command of a script; `in_multi` says whether a MULTI is open, `queued`
 /// how many commands it has queued so far.
 pub fn generate(rng: &mut Rng, in_multi: bool, queued: usize) -> Cmd {
-    if in_multi && (queued >= 4 || rng.u8(0..4) == 0) {
+    if in_multi && (queued >= 4 || rng.u8(0..3) == 0) {
         return Cmd::Exec;
     }
     match rng.u8(0..100) {

@@ -8,4 +8,4 @@ pub mod cmds;
 pub mod model;
 pub mod world;
 
-pub use world::{run_seed, Failure};
+pub use world::{run_seed, Failure, SimOptions};

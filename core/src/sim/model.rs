@@ -121,6 +121,15 @@ impl Model {
             .collect()
     }
 
+    /// The earliest expiry (Unix ms) at or after `now_ms`.
+    pub fn next_expiry(&self, now_ms: u64) -> Option<u64> {
+        self.keys
+            .values()
+            .filter_map(|e| e.expire_at)
+            .filter(|&at| at >= now_ms)
+            .min()
+    }
+
     /// Keys of `db` the model holds as expired (the server may not have reclaimed them yet).
     pub fn expired_count(&self, db: usize, now_ms: u64) -> usize {
         self.keys
@@ -196,15 +205,7 @@ impl Model {
                 }
                 _ => int(0),
             },
-            Cmd::Pttl(k) => match self.live(d, k, now_ms) {
-                None => int(-2),
-                Some(Entry {
-                    expire_at: None, ..
-                }) => int(-1),
-                Some(Entry {
-                    expire_at: Some(e), ..
-                }) => int((e - now_ms) as i64),
-            },
+            Cmd::Pttl(k) => int(self.pttl(d, k, now_ms)),
             Cmd::MSet(kvs) => {
                 for (k, v) in kvs {
                     self.put(d, k, v.as_bytes().to_vec(), None);
@@ -239,6 +240,19 @@ impl Model {
             }
             Cmd::Scan => Expected::ScanPage(self.live_keys(d, now_ms)),
             Cmd::Multi | Cmd::Exec => unreachable!("handled by the client"),
+        }
+    }
+
+    /// PTTL as Redis answers it: -2 missing, -1 no expiry, else milliseconds left.
+    pub fn pttl(&self, d: usize, k: &str, now_ms: u64) -> i64 {
+        match self.live(d, k, now_ms) {
+            None => -2,
+            Some(Entry {
+                expire_at: None, ..
+            }) => -1,
+            Some(Entry {
+                expire_at: Some(e), ..
+            }) => (e - now_ms) as i64,
         }
     }
 

@@ -9,7 +9,7 @@ use bytes::BytesMut;
 use fastrand::Rng;
 
 use super::client::SimClient;
-use super::cmds::{generate, DBS};
+use super::cmds::{generate, DBS, KEYS};
 use super::model::Model;
 use crate::clock::Now;
 use crate::config::Config;
@@ -20,6 +20,15 @@ use crate::testkit::{frame, EPOCH_MS};
 
 /// Clients per world.
 const CLIENTS: usize = 4;
+
+/// What a run does.
+#[derive(Clone, Copy, Debug)]
+pub struct SimOptions {
+    /// Steps per seed.
+    pub steps: usize,
+    /// Make a third of time jumps land exactly on the next key's expiry millisecond.
+    pub land_on_expiry: bool,
+}
 
 /// A failed run: which seed, at which step, and why.
 #[derive(Debug)]
@@ -38,11 +47,12 @@ struct World<'a> {
     now: Now,
     rng: Rng,
     checker: Session,
+    land_on_expiry: bool,
     log: &'a mut Vec<String>,
 }
 
-/// Runs seed `seed` for `steps` steps, appending a line per event to `log`.
-pub fn run_seed(seed: u64, steps: usize, log: &mut Vec<String>) -> Result<(), Failure> {
+/// Runs seed `seed` as `opts` says, appending a line per event to `log`.
+pub fn run_seed(seed: u64, opts: SimOptions, log: &mut Vec<String>) -> Result<(), Failure> {
     let now = Now::from_ms(EPOCH_MS);
     let server = Arc::new(Server::new(
         Config::default(),
@@ -68,9 +78,10 @@ pub fn run_seed(seed: u64, steps: usize, log: &mut Vec<String>) -> Result<(), Fa
         now,
         rng: Rng::with_seed(seed),
         checker,
+        land_on_expiry: opts.land_on_expiry,
         log,
     };
-    for step in 0..steps {
+    for step in 0..opts.steps {
         w.step = step;
         w.step_once()?;
         w.check_invariants()?;
@@ -121,17 +132,24 @@ impl World<'_> {
                     85..=96 => self.rng.u64(0..2000),
                     _ => self.rng.u64(5_000..60_000),
                 };
-                let us = ms * 1000 + self.rng.u64(0..1000);
+                let mut us = ms * 1000 + self.rng.u64(0..1000);
+                // Often land exactly on the next key's expiry millisecond, the boundary where
+                // a key is still alive (Redis expires it only once now > expire_at).
+                if self.land_on_expiry && self.rng.u8(0..3) == 0 {
+                    if let Some(at) = self.model.next_expiry(self.now.ms()) {
+                        us = (at * 1000 + self.rng.u64(0..1000)).saturating_sub(self.now.micros());
+                    }
+                }
                 self.now = Now(self.now.micros() + us);
                 self.note(format!("time +{us}us"));
                 Ok(())
             }
-            82..=89 => {
+            82..=93 => {
                 self.note("tick".into());
                 self.server.tick(self.now);
                 Ok(())
             }
-            90..=94 => self.send(i, true),
+            94..=96 => self.send(i, true),
             _ => {
                 self.note(format!("c{i} disconnects cleanly, reconnects"));
                 self.clients[i] = SimClient::connect(&self.server, self.now);
@@ -231,8 +249,8 @@ impl World<'_> {
         }
     }
 
-    /// Every database: live ≤ DBSIZE ≤ live + expired-not-reclaimed, and a full SCAN
-    /// returns exactly the live model keys.
+    /// Every database: live ≤ DBSIZE ≤ live + expired-not-reclaimed, every key's PTTL is the
+    /// model's (so never below -2), and a full SCAN returns exactly the live model keys.
     fn check_invariants(&mut self) -> Result<(), Failure> {
         let now_ms = self.now.ms();
         for db in 0..DBS {
@@ -267,6 +285,18 @@ impl World<'_> {
                 }
                 if cursor == "0" {
                     break;
+                }
+            }
+            // Every key's PTTL: every fifth step (it is the costliest check).
+            let sweep = if matches!(self.step % 5, 0) { KEYS } else { 0 };
+            for k in 0..sweep {
+                let key = format!("k{k}");
+                let want = self.model.pttl(db, &key, now_ms);
+                let got = self.checker_cmd(&["PTTL", &key])?;
+                if got != Value::Integer(want) {
+                    return Err(
+                        self.fail(format!("db {db}: PTTL {key} = {got:?}, model says {want}"))
+                    );
                 }
             }
             if seen != live {
