@@ -13,6 +13,7 @@ pub mod resp;
 mod robustness;
 pub mod server;
 pub mod session;
+pub mod sim;
 pub mod stats;
 pub mod sync;
 pub mod testkit;
