@@ -13,18 +13,10 @@ fn env(name: &str) -> Option<u64> {
 
 #[test]
 fn simulation_seeds() {
-    // Landing time jumps exactly on expiry milliseconds is off by default until the core's
-    // write path stops expiring keys at their expiry millisecond (see the ignored test
-    // below); `LODE_SIM_EXPIRY_BOUNDARY=1` turns it on.
-    run(env("LODE_SIM_EXPIRY_BOUNDARY").unwrap_or(0) != 0);
-}
-
-/// The same seeds with time jumps landing on expiry boundaries (fails until the core bug in
-/// `write_at_exact_expiry_sees_live_key` is fixed; then fold it into `simulation_seeds`).
-#[test]
-#[ignore = "core bug: write path expires a key at exactly its expiry millisecond"]
-fn simulation_seeds_expiry_boundary() {
-    run(true);
+    // A third of the time jumps land exactly on a key's expiry millisecond: that boundary is
+    // where the simulation found the read and write paths disagreeing.
+    // `LODE_SIM_EXPIRY_BOUNDARY=0` turns the landing off.
+    run(env("LODE_SIM_EXPIRY_BOUNDARY").unwrap_or(1) != 0);
 }
 
 fn run(land_on_expiry: bool) {
@@ -67,7 +59,7 @@ fn run(land_on_expiry: bool) {
             "simulation seed {seed} failed: {msg}\n--- step log (last {} lines) ---\n{}\n--- rerun: LODE_SIM_SEED={seed}{} cargo test -p lode-core --test simulation -- --nocapture",
             log.len() - tail,
             log[tail..].join("\n"),
-            if land_on_expiry { " LODE_SIM_EXPIRY_BOUNDARY=1" } else { "" },
+            if land_on_expiry { "" } else { " LODE_SIM_EXPIRY_BOUNDARY=0" },
         );
     }
     println!(
@@ -79,9 +71,8 @@ fn run(land_on_expiry: bool) {
 /// Found by seed 290 (500 steps): at exactly a key's expiry millisecond the read path keeps
 /// the key alive (as Redis: expired only when now > expire_at) but the write path
 /// (`DbShard::slot`, `at <= now_ms`) treats it as gone, so `SET k v XX` answers nil and does
-/// not write. Ignored until the core is fixed; then un-ignore.
+/// not write. (Found by the simulation; the write path used `<=` where reads used `<`.)
 #[test]
-#[ignore = "core bug: write path expires a key at exactly its expiry millisecond"]
 fn write_at_exact_expiry_sees_live_key() {
     use lode_core::testkit::{server, TestClient};
     let srv = server();

@@ -164,8 +164,8 @@ impl DbShard {
         let volatile = &mut self.volatile;
         match self.map.entry(key) {
             TableEntry::Occupied(o) => {
-                let at = o.get().0.entry.expire_at;
-                if at != 0 && at <= now_ms {
+                // Same rule as reads (`Entry::is_expired`): alive at exactly its expiry millisecond.
+                if o.get().0.entry.is_expired(now_ms) {
                     *expired += 1;
                     Slot::Vacant(VacantSlot {
                         place: Some(Place::Stale(o)),
