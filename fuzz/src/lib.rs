@@ -356,10 +356,11 @@ impl Op {
 /// only the databases the sequences use (building 16 x 64 empty shards per input was most of
 /// the time spent per run).
 pub fn config() -> Config {
-    let mut c = Config::default();
-    c.proto_max_bulk_len = 1 << 20;
-    c.databases = DBS as usize;
-    c
+    Config {
+        proto_max_bulk_len: 1 << 20,
+        databases: DBS as usize,
+        ..Config::default()
+    }
 }
 
 /// Sends one command and returns its single reply (panics unless the session wrote exactly
