@@ -1,1 +1,524 @@
-//! Fuzz targets for lode: the verification issue adds cargo-fuzz targets here.
+//! Shared pieces of lode's fuzz targets: an `Arbitrary` model of command sequences over a
+//! small key pool, and helpers to run them through in-process sessions.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arbitrary::Arbitrary;
+use lode_core::config::Config;
+use lode_core::resp::value::{parse, Value};
+use lode_core::testkit::{frame, TestClient, EPOCH_MS};
+use lode_core::Server;
+
+/// Keys collide on purpose: two of them share a hash tag.
+pub const KEYS: [&str; 4] = ["a", "b", "{t}1", "{t}2"];
+/// Databases the servers have; the sequences also name one past the end (SELECT, MOVE, SWAPDB,
+/// COPY DB). The checker visits each.
+pub const DBS: i64 = 3;
+
+/// String values: integers at the edges, non-canonical integers, floats, text.
+const VALUES: [&str; 20] = [
+    "0",
+    "1",
+    "-1",
+    "42",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "01",
+    "+1",
+    " 1",
+    "-0",
+    "1.5",
+    "3.0e2",
+    "inf",
+    "abc",
+    "",
+    "12345678901234567890",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "\u{0}\r\n$",
+];
+
+/// Integer arguments: counts, offsets, TTLs (kept small where they size allocations).
+const INTS: [i64; 14] = [
+    0,
+    1,
+    -1,
+    2,
+    3,
+    10,
+    100,
+    1000,
+    -100,
+    i64::MAX,
+    i64::MIN,
+    i64::MAX / 1000,
+    EPOCH_MS as i64 / 1000 + 5,
+    EPOCH_MS as i64 + 5000,
+];
+
+#[derive(Arbitrary, Debug, Clone)]
+pub enum Val {
+    Pool(u8),
+    Bytes(Vec<u8>),
+    Int(i64),
+}
+
+impl Val {
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Val::Pool(i) => VALUES[usize::from(*i) % VALUES.len()].as_bytes().to_vec(),
+            Val::Bytes(b) => b.iter().take(64).copied().collect(),
+            Val::Int(n) => n.to_string().into_bytes(),
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Int {
+    Pool(u8),
+    Small(i16),
+    Any(i64),
+}
+
+impl Int {
+    fn get(self) -> i64 {
+        match self {
+            Int::Pool(i) => INTS[usize::from(i) % INTS.len()],
+            Int::Small(n) => i64::from(n),
+            Int::Any(n) => n,
+        }
+    }
+    /// For offsets and lengths that size an allocation: at most a few KiB.
+    fn small(self) -> i64 {
+        match self {
+            Int::Any(n) => n % 4096,
+            other => {
+                let n = other.get();
+                if (-4096..=4096).contains(&n) {
+                    n
+                } else {
+                    n % 4096
+                }
+            }
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Name {
+    Get,
+    Set,
+    SetNx,
+    SetEx,
+    PSetEx,
+    GetSet,
+    GetDel,
+    GetEx,
+    Incr,
+    Decr,
+    IncrBy,
+    DecrBy,
+    IncrByFloat,
+    Append,
+    SetRange,
+    GetRange,
+    Substr,
+    Strlen,
+    MSet,
+    MSetNx,
+    MGet,
+    Del,
+    Unlink,
+    Exists,
+    Touch,
+    Expire,
+    PExpire,
+    ExpireAt,
+    PExpireAt,
+    Persist,
+    Ttl,
+    PTtl,
+    ExpireTime,
+    Rename,
+    RenameNx,
+    Copy,
+    Move,
+    Select,
+    SwapDb,
+    FlushDb,
+    FlushAll,
+    Scan,
+    Keys,
+    Type,
+    ObjectEncoding,
+    Lcs,
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
+    DbSize,
+    RandomKey,
+}
+
+/// One structured command: a name plus enough material for any of its forms.
+#[derive(Arbitrary, Debug, Clone)]
+pub struct Op {
+    pub name: Name,
+    pub keys: [u8; 3],
+    pub vals: [Val; 2],
+    pub ints: [Int; 2],
+    pub flags: u16,
+}
+
+/// One step: a command, then time passes and maybe the server cron runs.
+#[derive(Arbitrary, Debug, Clone)]
+pub struct Step {
+    pub op: Op,
+    pub advance: u8,
+    pub tick: bool,
+}
+
+impl Step {
+    /// Milliseconds the clock moves after this step.
+    pub fn advance_ms(&self) -> u64 {
+        match self.advance {
+            0..=127 => 0,
+            128..=191 => u64::from(self.advance & 15),
+            192..=247 => u64::from(self.advance - 190) * 100,
+            _ => 10_000,
+        }
+    }
+}
+
+fn db(i: Int) -> Vec<u8> {
+    let n = i.get();
+    // Mostly valid databases, sometimes one out of range or malformed.
+    let d = if (-1..=DBS).contains(&n) {
+        n
+    } else {
+        n.rem_euclid(DBS)
+    };
+    d.to_string().into_bytes()
+}
+
+impl Op {
+    /// The command's arguments.
+    pub fn args(&self) -> Vec<Vec<u8>> {
+        let k = |i: usize| {
+            KEYS[usize::from(self.keys[i]) % KEYS.len()]
+                .as_bytes()
+                .to_vec()
+        };
+        let v = |i: usize| self.vals[i].bytes();
+        let n = |i: usize| self.ints[i].get().to_string().into_bytes();
+        let small = |i: usize| self.ints[i].small().to_string().into_bytes();
+        let f = self.flags;
+        let bit = |b: u32| f & (1 << b) != 0;
+        let s = |x: &str| x.as_bytes().to_vec();
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        let expiry = |a: &mut Vec<Vec<u8>>, sel: u16| match sel % 6 {
+            0 => {}
+            1 => a.extend([s("EX"), n(0)]),
+            2 => a.extend([s("PX"), n(0)]),
+            3 => a.extend([s("EXAT"), n(0)]),
+            4 => a.extend([s("PXAT"), n(0)]),
+            _ => a.push(s("KEEPTTL")),
+        };
+        match self.name {
+            Name::Get => a.extend([s("GET"), k(0)]),
+            Name::Set => {
+                a.extend([s("SET"), k(0), v(0)]);
+                match f % 3 {
+                    1 => a.push(s("NX")),
+                    2 => a.push(s("XX")),
+                    _ => {}
+                }
+                if bit(2) {
+                    a.push(s("GET"));
+                }
+                expiry(&mut a, f >> 3);
+            }
+            Name::SetNx => a.extend([s("SETNX"), k(0), v(0)]),
+            Name::SetEx => a.extend([s("SETEX"), k(0), n(0), v(0)]),
+            Name::PSetEx => a.extend([s("PSETEX"), k(0), n(0), v(0)]),
+            Name::GetSet => a.extend([s("GETSET"), k(0), v(0)]),
+            Name::GetDel => a.extend([s("GETDEL"), k(0)]),
+            Name::GetEx => {
+                a.extend([s("GETEX"), k(0)]);
+                if f % 7 == 6 {
+                    a.push(s("PERSIST"));
+                } else {
+                    expiry(&mut a, f % 5);
+                }
+            }
+            Name::Incr => a.extend([s("INCR"), k(0)]),
+            Name::Decr => a.extend([s("DECR"), k(0)]),
+            Name::IncrBy => a.extend([s("INCRBY"), k(0), n(0)]),
+            Name::DecrBy => a.extend([s("DECRBY"), k(0), n(0)]),
+            Name::IncrByFloat => a.extend([s("INCRBYFLOAT"), k(0), v(0)]),
+            Name::Append => a.extend([s("APPEND"), k(0), v(0)]),
+            Name::SetRange => a.extend([s("SETRANGE"), k(0), small(0), v(0)]),
+            Name::GetRange => a.extend([s("GETRANGE"), k(0), n(0), n(1)]),
+            Name::Substr => a.extend([s("SUBSTR"), k(0), n(0), n(1)]),
+            Name::Strlen => a.extend([s("STRLEN"), k(0)]),
+            Name::MSet => a.extend([s("MSET"), k(0), v(0), k(1), v(1)]),
+            Name::MSetNx => a.extend([s("MSETNX"), k(0), v(0), k(1), v(1)]),
+            Name::MGet => a.extend([s("MGET"), k(0), k(1), k(2)]),
+            Name::Del => a.extend([s("DEL"), k(0), k(1)]),
+            Name::Unlink => a.extend([s("UNLINK"), k(0), k(1)]),
+            Name::Exists => a.extend([s("EXISTS"), k(0), k(1), k(0)]),
+            Name::Touch => a.extend([s("TOUCH"), k(0), k(1)]),
+            Name::Expire | Name::PExpire | Name::ExpireAt | Name::PExpireAt => {
+                let name = match self.name {
+                    Name::Expire => "EXPIRE",
+                    Name::PExpire => "PEXPIRE",
+                    Name::ExpireAt => "EXPIREAT",
+                    _ => "PEXPIREAT",
+                };
+                a.extend([s(name), k(0), n(0)]);
+                match f % 6 {
+                    1 => a.push(s("NX")),
+                    2 => a.push(s("XX")),
+                    3 => a.push(s("GT")),
+                    4 => a.push(s("LT")),
+                    _ => {}
+                }
+            }
+            Name::Persist => a.extend([s("PERSIST"), k(0)]),
+            Name::Ttl => a.extend([s("TTL"), k(0)]),
+            Name::PTtl => a.extend([s("PTTL"), k(0)]),
+            Name::ExpireTime => {
+                a.extend([s(if bit(0) { "PEXPIRETIME" } else { "EXPIRETIME" }), k(0)])
+            }
+            Name::Rename => a.extend([s("RENAME"), k(0), k(1)]),
+            Name::RenameNx => a.extend([s("RENAMENX"), k(0), k(1)]),
+            Name::Copy => {
+                a.extend([s("COPY"), k(0), k(1)]);
+                if bit(0) {
+                    a.extend([s("DB"), db(self.ints[0])]);
+                }
+                if bit(1) {
+                    a.push(s("REPLACE"));
+                }
+            }
+            Name::Move => a.extend([s("MOVE"), k(0), db(self.ints[0])]),
+            Name::Select => a.extend([s("SELECT"), db(self.ints[0])]),
+            Name::SwapDb => a.extend([s("SWAPDB"), db(self.ints[0]), db(self.ints[1])]),
+            Name::FlushDb => a.push(s("FLUSHDB")),
+            Name::FlushAll => a.push(s("FLUSHALL")),
+            Name::Scan => {
+                a.extend([s("SCAN"), n(0)]);
+                if bit(0) {
+                    a.extend([s("MATCH"), if bit(1) { s("{t}*") } else { v(0) }]);
+                }
+                if bit(2) {
+                    a.extend([s("COUNT"), small(1)]);
+                }
+                if bit(3) {
+                    a.extend([s("TYPE"), if bit(4) { s("string") } else { s("list") }]);
+                }
+            }
+            Name::Keys => a.extend([s("KEYS"), if bit(0) { s("*") } else { v(0) }]),
+            Name::Type => a.extend([s("TYPE"), k(0)]),
+            Name::ObjectEncoding => a.extend([s("OBJECT"), s("ENCODING"), k(0)]),
+            Name::Lcs => {
+                a.extend([s("LCS"), k(0), k(1)]);
+                match f % 4 {
+                    1 => a.push(s("LEN")),
+                    2 => {
+                        a.push(s("IDX"));
+                        if bit(2) {
+                            a.extend([s("MINMATCHLEN"), small(0)]);
+                        }
+                        if bit(3) {
+                            a.push(s("WITHMATCHLEN"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Name::Multi => a.push(s("MULTI")),
+            Name::Exec => a.push(s("EXEC")),
+            Name::Discard => a.push(s("DISCARD")),
+            Name::Watch => a.extend([s("WATCH"), k(0), k(1)]),
+            Name::Unwatch => a.push(s("UNWATCH")),
+            Name::DbSize => a.push(s("DBSIZE")),
+            Name::RandomKey => a.push(s("RANDOMKEY")),
+        }
+        a
+    }
+}
+
+/// The configuration fuzzed servers run on: small size limits so no input allocates much, and
+/// only the databases the sequences use (building 16 x 64 empty shards per input was most of
+/// the time spent per run).
+pub fn config() -> Config {
+    Config {
+        proto_max_bulk_len: 1 << 20,
+        databases: DBS as usize,
+        ..Config::default()
+    }
+}
+
+/// Sends one command and returns its single reply (panics unless the session wrote exactly
+/// one complete RESP value).
+pub fn call<A: AsRef<[u8]>>(c: &mut TestClient, args: &[A]) -> Value {
+    let out = c.raw(&frame(args));
+    one_reply(&out, args)
+}
+
+/// Parses `out` as exactly one reply.
+pub fn one_reply<A: AsRef<[u8]>>(out: &[u8], args: &[A]) -> Value {
+    let show = || {
+        args.iter()
+            .map(|a| String::from_utf8_lossy(a.as_ref()).into_owned())
+            .collect::<Vec<_>>()
+    };
+    match parse(out) {
+        Ok(Some((v, n))) if n == out.len() => v,
+        other => panic!(
+            "command {:?} did not produce exactly one reply: {:?} from {:?}",
+            show(),
+            other,
+            String::from_utf8_lossy(out)
+        ),
+    }
+}
+
+fn int(v: &Value, what: &str) -> i64 {
+    match v {
+        Value::Integer(n) => *n,
+        other => panic!("{what}: expected an integer, got {other:?}"),
+    }
+}
+
+fn bulk(v: &Value) -> Vec<u8> {
+    match v {
+        Value::Bulk(b) | Value::Simple(b) => b.to_vec(),
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+/// Every key of the checker's current database, by a full SCAN (COUNT 1000 per call).
+pub fn scan_all(c: &mut TestClient) -> BTreeSet<Vec<u8>> {
+    let mut keys = BTreeSet::new();
+    let mut cursor = b"0".to_vec();
+    for _ in 0..10_000 {
+        let r = call(c, &[&b"SCAN"[..], &cursor, b"COUNT", b"1000"]);
+        let Value::Array(parts) = r else {
+            panic!("SCAN reply is not an array: {r:?}")
+        };
+        assert_eq!(parts.len(), 2, "SCAN reply shape");
+        cursor = bulk(&parts[0]);
+        let Value::Array(batch) = &parts[1] else {
+            panic!("SCAN keys are not an array")
+        };
+        keys.extend(batch.iter().map(bulk));
+        if cursor == b"0" {
+            return keys;
+        }
+    }
+    panic!("SCAN did not finish in 10000 calls");
+}
+
+/// Checks the keyspace invariants in every database the sequences touch, from a separate
+/// client (so a MULTI open on the fuzzed client does not queue the checks).
+pub fn check_invariants(checker: &mut TestClient) {
+    for d in 0..DBS {
+        let r = call(checker, &["SELECT", &d.to_string()]);
+        assert_eq!(r, Value::Simple("OK".into()));
+        let keys = scan_all(checker);
+        // After the SCAN every logically expired key it passed over has been reclaimed.
+        let size = int(&call(checker, &["DBSIZE"]), "DBSIZE");
+        assert_eq!(
+            size as usize,
+            keys.len(),
+            "db {d}: DBSIZE {size} but SCAN found {:?}",
+            keys
+        );
+        let mut all: Vec<Vec<u8>> = Vec::new();
+        if let Value::Array(ks) = call(checker, &["KEYS", "*"]) {
+            all.extend(ks.iter().map(bulk));
+        }
+        all.sort();
+        assert_eq!(
+            all,
+            keys.iter().cloned().collect::<Vec<_>>(),
+            "db {d}: KEYS * != SCAN"
+        );
+        for key in &keys {
+            assert!(
+                KEYS.iter().any(|k| k.as_bytes() == key),
+                "unknown key {key:?}"
+            );
+            let ttl = int(&call(checker, &[&b"TTL"[..], key]), "TTL");
+            assert!(
+                ttl == -1 || ttl >= 0,
+                "db {d}: TTL of live key {key:?} is {ttl}"
+            );
+            let pttl = int(&call(checker, &[&b"PTTL"[..], key]), "PTTL");
+            assert!(
+                pttl == -1 || pttl >= 0,
+                "db {d}: PTTL of live key {key:?} is {pttl}"
+            );
+            assert_eq!(ttl == -1, pttl == -1, "TTL {ttl} vs PTTL {pttl}");
+            if pttl >= 0 {
+                assert!(ttl == (pttl + 500) / 1000, "TTL {ttl} vs PTTL {pttl}");
+            }
+            let ty = call(checker, &[&b"TYPE"[..], key]);
+            assert_eq!(
+                ty,
+                Value::Simple("string".into()),
+                "db {d}: TYPE of {key:?}"
+            );
+            let value = bulk(&call(checker, &[&b"GET"[..], key]));
+            let enc = bulk(&call(checker, &[&b"OBJECT"[..], b"ENCODING", key]));
+            let as_int = std::str::from_utf8(&value)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .filter(|n| n.to_string().as_bytes() == value.as_slice());
+            match &enc[..] {
+                b"int" => assert!(
+                    as_int.is_some(),
+                    "db {d}: {key:?} = {:?} encoded as int",
+                    String::from_utf8_lossy(&value)
+                ),
+                b"embstr" => assert!(
+                    value.len() <= 44,
+                    "db {d}: {key:?} of {} bytes encoded as embstr",
+                    value.len()
+                ),
+                b"raw" => {}
+                other => panic!(
+                    "db {d}: string encoding {:?}",
+                    String::from_utf8_lossy(other)
+                ),
+            }
+            let len = int(&call(checker, &[&b"STRLEN"[..], key]), "STRLEN");
+            assert_eq!(len as usize, value.len(), "STRLEN of {key:?}");
+        }
+    }
+}
+
+/// A server on the fuzzing configuration with `shards` keyspace shards, or the default
+/// layout for `None`. Replacing the keyspace right after construction is the only public
+/// way to choose the shard count.
+pub fn server(shards: Option<usize>) -> Arc<Server> {
+    let cfg = config();
+    let mut srv = Server::new(
+        cfg.clone(),
+        1,
+        Box::new(lode_core::server::NullHost),
+        lode_core::Now::from_ms(EPOCH_MS),
+    );
+    if let Some(n) = shards {
+        srv.keyspace = lode_core::keyspace::Keyspace::new(cfg.databases, n, 7);
+        srv.keyspace
+            .access_policy
+            .set(lode_core::keyspace::access::AccessPolicy::of(&cfg));
+    }
+    Arc::new(srv)
+}
