@@ -6,3 +6,6 @@ pub mod value;
 pub mod writer;
 
 pub use writer::ReplyWriter;
+
+#[cfg(test)]
+mod roundtrip_tests;
