@@ -99,17 +99,7 @@ fn parse_decimal(s: &[u8]) -> Option<f64> {
     let mut exp: i64 = 0;
     if matches!(s.get(i), Some(b'e' | b'E')) {
         let mut j = i + 1;
-        let neg = match s.get(j) {
-            Some(b'-') => {
-                j += 1;
-                true
-            }
-            Some(b'+') => {
-                j += 1;
-                false
-            }
-            _ => false,
-        };
+        let neg = take_sign(s, &mut j);
         let end = digits_at(j);
         if end == j {
             return None;
@@ -184,17 +174,7 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
     }
     if matches!(s.get(i), Some(b'p' | b'P')) {
         let mut j = i + 1;
-        let neg = match s.get(j) {
-            Some(b'-') => {
-                j += 1;
-                true
-            }
-            Some(b'+') => {
-                j += 1;
-                false
-            }
-            _ => false,
-        };
+        let neg = take_sign(s, &mut j);
         let start = j;
         let mut e: i64 = 0;
         while let Some(c) = s.get(j).filter(|c| c.is_ascii_digit()) {
@@ -367,6 +347,21 @@ pub fn format_double(v: f64) -> String {
         ));
     }
     out
+}
+
+/// Consumes an optional exponent sign at `s[*j]`; true when it is '-'.
+fn take_sign(s: &[u8], j: &mut usize) -> bool {
+    match s.get(*j) {
+        Some(b'-') => {
+            *j += 1;
+            true
+        }
+        Some(b'+') => {
+            *j += 1;
+            false
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
