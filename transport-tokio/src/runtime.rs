@@ -385,19 +385,7 @@ fn accept_tcp(
     }
     let local = stream.local_addr().unwrap_or(peer);
     let info = ClientInfo::Tcp { peer, local };
-    let target = dealer.pick();
-    if same_runtime(target) {
-        tokio::spawn(Connection::new(server.clone(), stream, info));
-        return;
-    }
-    // Move the socket to the chosen worker: it must be registered with that worker's reactor.
-    let Ok(std) = stream.into_std() else { return };
-    let server = server.clone();
-    target.spawn(async move {
-        if let Ok(stream) = tokio::net::TcpStream::from_std(std) {
-            Connection::new(server, stream, info).await;
-        }
-    });
+    serve_on(dealer.pick(), server, stream, info);
 }
 
 fn accept_unix(server: &Arc<Server>, dealer: &Dealer, stream: tokio::net::UnixStream, path: &str) {
@@ -407,15 +395,49 @@ fn accept_unix(server: &Arc<Server>, dealer: &Dealer, stream: tokio::net::UnixSt
     let info = ClientInfo::Unix {
         path: path.to_string(),
     };
-    let target = dealer.pick();
+    serve_on(dealer.pick(), server, stream, info);
+}
+
+/// A Tokio stream that can leave one runtime's reactor and join another's.
+trait Movable: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sized + 'static {
+    type Std: Send + 'static;
+    fn into_std_stream(self) -> std::io::Result<Self::Std>;
+    fn from_std_stream(std: Self::Std) -> std::io::Result<Self>;
+}
+
+impl Movable for tokio::net::TcpStream {
+    type Std = std::net::TcpStream;
+    fn into_std_stream(self) -> std::io::Result<Self::Std> {
+        self.into_std()
+    }
+    fn from_std_stream(std: Self::Std) -> std::io::Result<Self> {
+        Self::from_std(std)
+    }
+}
+
+impl Movable for tokio::net::UnixStream {
+    type Std = std::os::unix::net::UnixStream;
+    fn into_std_stream(self) -> std::io::Result<Self::Std> {
+        self.into_std()
+    }
+    fn from_std_stream(std: Self::Std) -> std::io::Result<Self> {
+        Self::from_std(std)
+    }
+}
+
+/// Serves `stream` on the worker `target`, moving the socket to that worker's reactor when the
+/// accept ran on another one.
+fn serve_on<S: Movable>(target: &Handle, server: &Arc<Server>, stream: S, info: ClientInfo) {
     if same_runtime(target) {
         tokio::spawn(Connection::new(server.clone(), stream, info));
         return;
     }
-    let Ok(std) = stream.into_std() else { return };
+    let Ok(std) = stream.into_std_stream() else {
+        return;
+    };
     let server = server.clone();
     target.spawn(async move {
-        if let Ok(stream) = tokio::net::UnixStream::from_std(std) {
+        if let Ok(stream) = S::from_std_stream(std) {
             Connection::new(server, stream, info).await;
         }
     });
