@@ -239,6 +239,14 @@ where
             if this.flush(cx).is_err() {
                 return Poll::Ready(());
             }
+            // The flush may have drained the output below the limit: the paused commands must
+            // run now, since nothing else will wake this task once the output is all written.
+            if this.input_pending
+                && !this.closing
+                && this.session.pending_output().len() < OUTPUT_BACKPRESSURE
+            {
+                progressed = true;
+            }
 
             if this.session.is_closing() {
                 if this.session.pending_output().is_empty() {
@@ -260,5 +268,36 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A client that pipelines more replies than the pause threshold and then drains a pipe
+    /// wide enough to take all pending output in one flush: the paused commands must still
+    /// run. (A task that flushed everything, saw no progress and slept would never wake.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn paused_input_resumes_when_one_flush_drains_everything() {
+        const VALUE: usize = 1 << 20;
+        const GETS: usize = 300;
+        let server = lode_core::testkit::server();
+        let (mut client, sock) = tokio::io::duplex(2 * OUTPUT_BACKPRESSURE + 4 * VALUE);
+        tokio::spawn(Connection::new(server, sock, ClientInfo::Internal));
+        let set = lode_core::testkit::frame(&[b"SET".as_slice(), b"k", &vec![b'v'; VALUE]]);
+        client.write_all(&set).await.expect("write");
+        let mut ok = [0u8; 5];
+        client.read_exact(&mut ok).await.expect("read");
+        assert_eq!(&ok, b"+OK\r\n");
+        let mut batch = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(GETS);
+        batch.extend_from_slice(b"PING\r\n");
+        client.write_all(&batch).await.expect("write batch");
+        let reply_len = format!("${VALUE}\r\n").len() + VALUE + 2;
+        let mut all = vec![0u8; GETS * reply_len + 7];
+        let read = tokio::time::timeout(Duration::from_secs(20), client.read_exact(&mut all));
+        read.await.expect("replies stalled").expect("read");
+        assert!(all.ends_with(b"+PONG\r\n"));
     }
 }
