@@ -9,6 +9,10 @@ pub type Digest = [u8; 20];
 
 /// Redis's object type codes, mixed into each value's digest.
 const OBJ_STRING: u32 = 0;
+const OBJ_LIST: u32 = 1;
+const OBJ_SET: u32 = 2;
+const OBJ_ZSET: u32 = 3;
+const OBJ_HASH: u32 = 4;
 
 /// XORs SHA1(data) into `d`: order-independent accumulation.
 pub fn xor_digest(d: &mut Digest, data: &[u8]) {
@@ -35,6 +39,22 @@ pub fn object_digest(d: &mut Digest, entry: &Entry) {
             mix_digest(d, &OBJ_STRING.to_be_bytes());
             let bytes = entry.value.as_bytes(&mut tmp).unwrap_or_default();
             mix_digest(d, bytes);
+        }
+        Value::List(l) => {
+            mix_digest(d, &OBJ_LIST.to_be_bytes());
+            l.digest(d);
+        }
+        Value::Set(s) => {
+            mix_digest(d, &OBJ_SET.to_be_bytes());
+            s.digest(d);
+        }
+        Value::ZSet(z) => {
+            mix_digest(d, &OBJ_ZSET.to_be_bytes());
+            z.digest(d);
+        }
+        Value::Hash(h) => {
+            mix_digest(d, &OBJ_HASH.to_be_bytes());
+            h.digest(d);
         }
     }
     if entry.expire_at != 0 {

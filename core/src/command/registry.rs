@@ -6,6 +6,10 @@ use super::Handler;
 pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
     [
         crate::types::string::COMMANDS,
+        crate::types::list::COMMANDS,
+        crate::types::hash::COMMANDS,
+        crate::types::set::COMMANDS,
+        crate::types::zset::COMMANDS,
         crate::keyspace::commands::COMMANDS,
         crate::tx::COMMANDS,
     ]

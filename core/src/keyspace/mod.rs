@@ -8,7 +8,7 @@ pub mod db;
 pub mod expire;
 pub mod locked;
 pub mod scan;
-mod table;
+pub(crate) mod table;
 pub mod value;
 
 use std::sync::atomic::AtomicU64;

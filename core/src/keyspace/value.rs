@@ -1,5 +1,6 @@
 //! The values a key can hold, with the encodings OBJECT ENCODING reports.
 
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::util::num::parse_i64;
 use crate::util::small_bytes::SmallBytes;
 
@@ -16,6 +17,14 @@ pub enum Value {
     /// A string modified in place by APPEND/SETRANGE (encoding "raw", growable).
     // Boxed so that `Value` stays 24 bytes: only strings grown in place pay the indirection.
     Raw(Box<Vec<u8>>),
+    /// A list. Collections are boxed for the same reason: `Value` stays 24 bytes.
+    List(Box<List>),
+    /// A hash.
+    Hash(Box<Hash>),
+    /// A set.
+    Set(Box<Set>),
+    /// A sorted set.
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -33,6 +42,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -42,6 +55,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -56,6 +73,7 @@ impl Value {
             Value::Int(n) => Some(scratch.format(*n).as_bytes()),
             Value::Str(s) => Some(s),
             Value::Raw(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -65,6 +83,7 @@ impl Value {
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).len()),
             Value::Str(s) => Some(s.len()),
             Value::Raw(v) => Some(v.len()),
+            _ => None,
         }
     }
 

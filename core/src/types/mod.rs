@@ -1,3 +1,8 @@
 //! The value types and their commands, one file per type as Redis keeps t_string.c, t_list.c...
 
+pub mod hash;
+pub mod list;
+pub mod scan_args;
+pub mod set;
 pub mod string;
+pub mod zset;

@@ -1,0 +1,27 @@
+//! The `List` value type (placeholder until the type is implemented).
+
+use crate::admin::digest::Digest;
+
+/// A list value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct List {}
+
+impl List {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        0
+    }
+
+    /// Whether there are no elements (an empty collection is never stored under a key).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        "quicklist"
+    }
+
+    /// Mixes the elements into `d` as Redis's xorObjectDigest does for this type.
+    pub fn digest(&self, _d: &mut Digest) {}
+}
