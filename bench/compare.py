@@ -3,10 +3,17 @@
 
 Starts both servers on free loopback ports, runs redis-benchmark against each in alternation
 (throughput, p99, server CPU per request from /proc/<pid>/stat), then loads 1,000,000 keys with
-32-byte values into each and reports RSS per key. Prints a Markdown table.
+32-byte values into each and reports RSS per key, and with --collections loads 100,000 hashes of 10
+fields, 100,000 sets of 10 members, 100,000 sorted sets of 10 members and one list of 1,000,000
+elements (one dataset at a time) and reports RSS per element. Prints Markdown tables.
+
+Pop tests (rpop, lpop, spop, zpopmin) first fill their key with an unmeasured run of the matching
+push test, so they pop real elements. redis-benchmark runs its own LPUSH before lrange_* tests:
+their CPU per request includes those pushes, for both servers alike.
 
 Usage: bench/compare.py [--lode target/release/lode-server] [--requests 200000] [--rounds 2]
-                        [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000] [--pin]
+                        [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000]
+                        [--collections] [--pin]
 """
 import argparse
 import os
@@ -82,8 +89,16 @@ class Server:
             self.proc.wait()
 
 
+# The push test whose run fills the key a pop test pops from.
+FILL_FIRST = {"rpop": "lpush", "lpop": "lpush", "spop": "sadd", "zpopmin": "zadd"}
+
+
 def run_benchmark(server, test, pipeline, requests, clients):
     server.cli("FLUSHALL")
+    if test in FILL_FIRST:
+        subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", FILL_FIRST[test],
+                        "-n", str(requests), "-c", str(clients), "-P", "16", "-r", "100000", "-q"],
+                       capture_output=True, check=True)
     cpu0 = server.cpu_seconds()
     out = subprocess.run(
         pinned(["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
@@ -124,6 +139,67 @@ def load_keys(server, n, value_size):
     return (server.rss_bytes() - before) / n, server.rss_bytes() / n
 
 
+def pipe_commands(server, commands):
+    """Sends an iterable of argument lists through redis-cli --pipe."""
+    with tempfile.TemporaryFile() as f:
+        chunk = []
+        for args in commands:
+            frame = [b"*%d\r\n" % len(args)]
+            for a in args:
+                frame.append(b"$%d\r\n%s\r\n" % (len(a), a))
+            chunk.append(b"".join(frame))
+            if len(chunk) == 10000:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+        f.seek(0)
+        subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
+                       stdout=subprocess.DEVNULL, check=True)
+
+
+def collection_datasets(n_keys=100000, per_key=10, list_len=1000000):
+    """(name, element count, commands) for each collection dataset."""
+    def hashes():
+        for i in range(n_keys):
+            args = [b"HSET", b"hash:%08d" % i]
+            for j in range(per_key):
+                args += [b"field:%d" % j, b"value:%08d" % (i * per_key + j)]
+            yield args
+
+    def sets():
+        for i in range(n_keys):
+            yield [b"SADD", b"set:%08d" % i] + [b"member:%08d" % (i * per_key + j) for j in range(per_key)]
+
+    def zsets():
+        for i in range(n_keys):
+            args = [b"ZADD", b"zset:%08d" % i]
+            for j in range(per_key):
+                args += [b"%d" % (i * per_key + j), b"member:%08d" % (i * per_key + j)]
+            yield args
+
+    def one_list():
+        for i in range(0, list_len, 100):
+            yield [b"RPUSH", b"list"] + [b"element:%08d" % k for k in range(i, i + 100)]
+
+    return [
+        (f"{n_keys} hashes x {per_key} fields", n_keys * per_key, hashes),
+        (f"{n_keys} sets x {per_key} members", n_keys * per_key, sets),
+        (f"{n_keys} zsets x {per_key} members", n_keys * per_key, zsets),
+        (f"1 list x {list_len} elements", list_len, one_list),
+    ]
+
+
+def load_collection(server, commands, elements):
+    """Loads one dataset into an empty server; returns (RSS delta per element, encoding)."""
+    server.cli("FLUSHALL")
+    time.sleep(0.5)
+    before = server.rss_bytes()
+    pipe_commands(server, commands())
+    time.sleep(0.5)
+    key = server.cli("RANDOMKEY")
+    return (server.rss_bytes() - before) / elements, server.cli("OBJECT", "ENCODING", key)
+
+
 def main():
     ap = argparse.ArgumentParser()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,6 +212,8 @@ def main():
     ap.add_argument("--pipelines", default="1,16")
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--value-size", type=int, default=32)
+    ap.add_argument("--collections", action="store_true",
+                    help="also measure RSS per element of hashes, sets, zsets and a list")
     ap.add_argument("--pin", action="store_true",
                     help="pin the servers to CPU 0 and redis-benchmark to CPU 1")
     args = ap.parse_args()
@@ -171,6 +249,14 @@ def main():
             print("|---|---|---|")
             print(f"| lode | {ld:.1f} | {lt:.1f} |")
             print(f"| redis | {rd:.1f} | {rt:.1f} |")
+        if args.collections:
+            print("\nMemory per collection element (RSS delta after loading the dataset alone):\n")
+            print("| dataset | lode bytes/element | redis bytes/element | ratio | lode encoding | redis encoding |")
+            print("|---|---|---|---|---|---|")
+            for name, elements, commands in collection_datasets():
+                lb, le = load_collection(lode, commands, elements)
+                rb, re_ = load_collection(redis, commands, elements)
+                print(f"| {name} | {lb:.1f} | {rb:.1f} | {lb / rb:.2f} | {le} | {re_} |")
     finally:
         lode.stop()
         redis.stop()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::admin::clients::ClientHandle;
+use crate::blocking::{WaitState, Waiter};
 use crate::clock::Now;
 use crate::command::dispatch;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
@@ -73,6 +74,12 @@ pub struct ClientState {
     pub reply: ReplyMode,
     /// EXEC is running this client's queued commands.
     pub in_exec: bool,
+    /// The blocking command this client waits in, if any: no further input is executed
+    /// until it is settled.
+    pub blocked: Option<Arc<Waiter>>,
+    /// This state runs a blocked client's command on its behalf: a command that finds no data
+    /// must write nothing (the client stays blocked) rather than block again.
+    pub serving_blocked: bool,
 }
 
 /// What CLIENT REPLY asked for.
@@ -89,6 +96,30 @@ pub enum ReplyMode {
 }
 
 impl ClientState {
+    /// A state for `dispatch::execute`, used by whichever session serves
+    /// `waiter` when a key it waits on becomes ready.
+    pub fn serving(waiter: &Waiter) -> Self {
+        ClientState {
+            db: waiter.db,
+            close_after_reply: false,
+            no_evict: false,
+            no_touch: waiter.no_touch,
+            handle: waiter.client.clone(),
+            multi: None,
+            watched: Watched::default(),
+            reply: ReplyMode::On,
+            in_exec: false,
+            blocked: None,
+            serving_blocked: true,
+        }
+    }
+
+    /// Whether a blocking command may block now: not inside MULTI/EXEC (where it answers as
+    /// if its timeout had passed) and not when serving a blocked client.
+    pub fn may_block(&self) -> bool {
+        !self.in_exec && self.multi.is_none() && !self.serving_blocked
+    }
+
     /// Ends any transaction and forgets watched keys (RESET, disconnect).
     pub fn reset_transaction(&mut self, server: &Server) {
         self.multi = None;
@@ -134,6 +165,8 @@ impl Session {
                 watched: Watched::default(),
                 reply: ReplyMode::On,
                 in_exec: false,
+                blocked: None,
+                serving_blocked: false,
             },
             closed: false,
             last_input: now,
@@ -147,6 +180,12 @@ impl Session {
 
     /// Executes every complete command in `buf`, consuming it; a partial frame stays in `buf`.
     pub fn handle_input(&mut self, now: Now, buf: &mut BytesMut) {
+        self.deliver_settled();
+        if self.state.blocked.is_some() {
+            // Input waits in `buf` until the blocking command is settled, as in Redis.
+            self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+            return;
+        }
         self.last_input = now;
         self.state
             .handle
@@ -161,7 +200,10 @@ impl Session {
         };
         let server = self.server.clone();
         let mut gate = Some(server.exec_gate.read());
-        while !self.is_closing() && self.out.buf.len() < OUTPUT_PAUSE_BYTES {
+        while !self.is_closing()
+            && self.out.buf.len() < OUTPUT_PAUSE_BYTES
+            && self.state.blocked.is_none()
+        {
             match self.decoder.decode(buf, &limits, &mut self.args) {
                 Ok(true)
                     if self.state.multi.is_some() && self.args[0].eq_ignore_ascii_case(b"exec") =>
@@ -197,6 +239,7 @@ impl Session {
         let before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
         dispatch::call(server, &mut self.state, &mut self.out, &self.args, now);
+        crate::blocking::serve_ready(server, now);
         // CLIENT REPLY: the reply was produced (stats and side effects happen) but is not sent.
         match self.state.reply {
             ReplyMode::On => {}
@@ -240,14 +283,48 @@ impl Session {
         self.is_closing().then_some(SessionEvent::Close)
     }
 
-    /// When the transport must call `handle_timeout` (the idle `timeout`), if ever.
+    /// Moves the reply of a settled blocking command (served, timed out, unblocked) into the
+    /// output; the client is no longer blocked.
+    fn deliver_settled(&mut self) {
+        let Some(waiter) = &self.state.blocked else {
+            return;
+        };
+        let reply = {
+            let mut slot = waiter.lock();
+            match std::mem::replace(&mut *slot, WaitState::Gone) {
+                WaitState::Settled(reply) => reply,
+                other => {
+                    *slot = other;
+                    return;
+                }
+            }
+        };
+        if self.state.reply == ReplyMode::On {
+            self.out.buf.extend_from_slice(&reply);
+        }
+        self.state.blocked = None;
+        *self.state.handle.blocked.lock() = None;
+    }
+
+    /// When the transport must call `handle_timeout` (a blocking command's timeout, or the
+    /// idle `timeout`, which does not apply to blocked clients), if ever.
     pub fn poll_timeout(&self) -> Option<Now> {
+        if let Some(waiter) = &self.state.blocked {
+            return (waiter.deadline_ms > 0).then(|| Now::from_ms(waiter.deadline_ms));
+        }
         let secs = self.server.config.read().timeout;
         (secs > 0).then(|| Now(self.last_input.micros() + secs * 1_000_000))
     }
 
     /// Time has passed: closes an idle client whose `timeout` expired.
     pub fn handle_timeout(&mut self, now: Now) {
+        if let Some(waiter) = self.state.blocked.clone() {
+            if waiter.deadline_ms > 0 && now.ms() >= waiter.deadline_ms {
+                crate::blocking::settle(&self.server, &waiter, waiter.timeout_reply());
+            }
+            self.deliver_settled();
+            return;
+        }
         if let Some(deadline) = self.poll_timeout() {
             if now >= deadline {
                 self.closed = true;
@@ -263,6 +340,11 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if let Some(waiter) = self.state.blocked.take() {
+            // Waits for a service in progress on another thread, then leaves nothing behind.
+            *waiter.lock() = WaitState::Gone;
+            self.server.keyspace.blocking.remove(&waiter);
+        }
         self.state.watched.clear(&self.server.watches);
         self.server.clients.remove(self.state.handle.id);
     }

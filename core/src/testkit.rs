@@ -82,6 +82,19 @@ impl TestClient {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// Lets the session deliver what other sessions settled for it (a served blocking command)
+    /// and run the input that waited behind it, as a transport does when woken.
+    pub fn poll(&mut self) -> String {
+        String::from_utf8_lossy(&self.raw(b"")).into_owned()
+    }
+
+    /// Fires the session's deadline as a transport's timer would at this client's `now`, then
+    /// polls it.
+    pub fn fire_timeout(&mut self) -> String {
+        self.session.handle_timeout(self.now);
+        self.poll()
+    }
+
     /// Advances this client's clock by `ms` milliseconds.
     pub fn advance_ms(&mut self, ms: u64) {
         self.now = Now(self.now.micros() + ms * 1000);

@@ -198,6 +198,11 @@ where
             // waking session queued and notices a CLIENT KILL through `is_closing`.
             if this.wake.woken.swap(false, Ordering::Acquire) {
                 progressed = true;
+                // A blocking command may have been settled: deliver its reply and run the
+                // commands that waited behind it.
+                if !this.closing {
+                    this.process_input();
+                }
             }
 
             let pending = this.session.pending_output().len();
@@ -232,6 +237,7 @@ where
                     let t = now();
                     this.session.handle_timeout(t);
                     this.min_rearm = t.micros() + 1000;
+                    this.process_input();
                     progressed = true;
                 }
             }

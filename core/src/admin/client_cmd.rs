@@ -1,5 +1,5 @@
 //! CLIENT subcommands: ID, INFO, LIST, KILL, SETNAME, GETNAME, NO-EVICT, NO-TOUCH, SETINFO,
-//! HELP (REPLY is in client_reply.rs). (PAUSE/UNPAUSE, TRACKING and UNBLOCK belong to features
+//! UNBLOCK, HELP (REPLY is in client_reply.rs). (PAUSE/UNPAUSE and TRACKING belong to features
 //! lode lacks yet.)
 
 use std::fmt::Write as _;
@@ -24,6 +24,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("client|no-evict", no_evict),
     ("client|no-touch", no_touch),
     ("client|setinfo", setinfo),
+    ("client|unblock", unblock),
     ("client|help", client_help),
 ];
 
@@ -73,6 +74,9 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
     let multi = h.multi.load(Ordering::Relaxed);
     if multi >= 0 {
         flags.push('x');
+    }
+    if h.is_blocked() {
+        flags.push('b');
     }
     if matches!(h.info, ClientInfo::Unix { .. }) {
         flags.push('U');
@@ -363,7 +367,35 @@ const HELP: &[&str] = &[
     "    Records the client library's name or version for this connection.",
     "SETNAME <name>",
     "    Names this connection; an empty <name> clears it.",
+    "UNBLOCK <client-id> [TIMEOUT|ERROR]",
+    "    Ends the client's blocking command as if it timed out, or with an UNBLOCKED error.",
 ];
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if the client was blocked and is now released.
+fn unblock(ctx: &mut Ctx) {
+    let as_error = match ctx.args.get(3) {
+        None => false,
+        Some(r) if r.eq_ignore_ascii_case(b"timeout") => false,
+        Some(r) if r.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let Some(id) = ctx.int_arg(2) else { return };
+    let waiter = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(id))
+        .and_then(|h| h.blocked.lock().clone());
+    let released = waiter.is_some_and(|w| {
+        let reply = if as_error {
+            let mut out = w.writer();
+            out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            out.buf
+        } else {
+            w.timeout_reply()
+        };
+        crate::blocking::settle(ctx.server, &w, reply)
+    });
+    ctx.out.int(released as i64);
+}
 
 fn client_help(ctx: &mut Ctx) {
     help(ctx, HELP);
@@ -495,7 +527,7 @@ mod tests {
         // Only the subcommands lode registers, in its own words; HELP's entry closes it.
         let h = a.cmd(&["CLIENT", "HELP"]);
         assert!(h.starts_with(
-            "*31\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+            "*33\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
              +GETNAME\r\n"
         ));
         assert!(h.contains("\r\n+REPLY ON|OFF|SKIP\r\n"), "{h}");

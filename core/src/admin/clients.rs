@@ -46,6 +46,8 @@ pub struct ClientHandle {
     pub no_touch: AtomicBool,
     /// Wakes the session's transport.
     pub waker: Arc<dyn Waker>,
+    /// The blocking command the client waits in (CLIENT UNBLOCK, CLIENT LIST flag `b`).
+    pub blocked: Mutex<Option<Arc<crate::blocking::Waiter>>>,
 }
 
 impl ClientHandle {
@@ -68,6 +70,7 @@ impl ClientHandle {
             no_evict: false.into(),
             no_touch: false.into(),
             waker,
+            blocked: Mutex::new(None),
         }
     }
 
@@ -89,6 +92,14 @@ impl ClientHandle {
     /// The full name of the client's last command (`get`, `client|list`), "NULL" if none.
     pub fn last_cmd_name<'t>(&self, table: &'t CommandTable) -> std::borrow::Cow<'t, str> {
         std::borrow::Cow::Borrowed(table.name_of(self.last_cmd_id.load(Ordering::Relaxed)))
+    }
+
+    /// Whether the client waits in a blocking command (CLIENT LIST flag `b`).
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+            .lock()
+            .as_ref()
+            .is_some_and(|w| matches!(*w.lock(), crate::blocking::WaitState::Blocked))
     }
 
     /// Asks the session to close at its next poll (CLIENT KILL) and wakes its transport.

@@ -226,11 +226,16 @@ fn clients_section(server: &Server) -> String {
          maxclients:{}\r\n\
          client_recent_max_input_buffer:{max_in}\r\n\
          client_recent_max_output_buffer:{max_out}\r\n\
-         blocked_clients:0\r\n\
+         blocked_clients:{}\r\n\
          tracking_clients:0\r\n\
-         clients_in_timeout_table:0\r\n",
+         clients_in_timeout_table:{}\r\n",
         clients.len(),
         server.config.read().maxclients,
+        server.keyspace.blocking.blocked_clients(),
+        clients
+            .iter()
+            .filter(|c| c.blocked.lock().as_ref().is_some_and(|w| w.deadline_ms > 0))
+            .count(),
     )
 }
 

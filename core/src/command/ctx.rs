@@ -1,9 +1,12 @@
 //! `Ctx`: everything a command handler sees while it runs.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::errors;
 use super::table::Command;
+use crate::blocking::{TimeoutReply, Waiter};
 use crate::clock::Now;
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
@@ -70,6 +73,31 @@ impl<'a> Ctx<'a> {
         };
         locked.touch = !self.client.no_touch;
         locked
+    }
+
+    /// Blocks the client on `keys` until one of them is served to it, its deadline (Unix ms,
+    /// 0 = none) passes, or CLIENT UNBLOCK. Call while still holding the keys' locks (the
+    /// `Locked` the command looked through), so no write slips between the look and this.
+    pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64, on_timeout: TimeoutReply) {
+        let mut distinct: Vec<Bytes> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !distinct.iter().any(|k| k == key) {
+                distinct.push(Bytes::copy_from_slice(key));
+            }
+        }
+        let waiter = Arc::new(Waiter::new(
+            self.client.handle.clone(),
+            self.client.db,
+            distinct,
+            self.args.to_vec(),
+            self.out.resp3,
+            self.client.no_touch,
+            deadline_ms,
+            on_timeout,
+        ));
+        self.server.keyspace.blocking.add(&waiter);
+        *self.client.handle.blocked.lock() = Some(waiter.clone());
+        self.client.blocked = Some(waiter);
     }
 
     /// Argument `i` (0 = command name).

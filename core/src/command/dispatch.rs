@@ -83,8 +83,12 @@ pub fn execute(
     let mut ctx = Ctx::new(server, cmd, args, out, state, now);
     handler(&mut ctx);
     let failed = ctx.failed;
-    cmd.calls.fetch_add(1, Ordering::Relaxed);
-    Stats::add(&server.stats.total_commands_processed, 1);
+    // A blocked client's command was counted when it blocked (as in Redis 7.0); serving it
+    // later counts only a failure.
+    if !state.serving_blocked {
+        cmd.calls.fetch_add(1, Ordering::Relaxed);
+        Stats::add(&server.stats.total_commands_processed, 1);
+    }
     if failed {
         // total_error_replies was counted by Ctx::error, per error reply.
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);

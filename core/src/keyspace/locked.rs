@@ -168,6 +168,7 @@ impl<'a> Locked<'a> {
     /// Sets `key` to `value` with an absolute expiry (0 = none).
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let access = self.write_access(key);
+        self.signal_if_blockable(key, &value);
         self.shard_mut(key).put(key, value, expire_at, access);
     }
 
@@ -192,6 +193,7 @@ impl<'a> Locked<'a> {
     /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
     /// RENAME and MOVE carry an entry over unchanged.
     pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
+        self.signal_if_blockable(key, &entry.value);
         self.shard_mut(key)
             .put(key, entry.value, entry.expire_at, entry.access);
     }
@@ -246,8 +248,18 @@ impl<'a> Locked<'a> {
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data: call it
     /// whenever a command adds elements to a list or sorted set (creating it or not). The clients
     /// are served after the current command (after EXEC for a transaction).
+    #[inline]
     pub fn signal_ready(&mut self, key: &[u8]) {
-        let _ = key;
+        self.ks.blocking.signal(self.db, key);
+    }
+
+    /// Signals `key` ready if `value` is of a type clients block on (a key written whole:
+    /// RENAME, MOVE, COPY, the *STORE commands).
+    #[inline]
+    fn signal_if_blockable(&mut self, key: &[u8], value: &Value) {
+        if matches!(value, Value::List(_) | Value::ZSet(_)) {
+            self.signal_ready(key);
+        }
     }
 
     /// Deletes `key`, returning its entry if it was live.

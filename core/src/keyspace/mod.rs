@@ -46,6 +46,8 @@ pub struct Keyspace {
     pub access_policy: AccessPolicyCell,
     /// Random numbers for the LFU counters' probabilistic increments.
     pub lfu_random: LfuRandom,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::BlockingRegistry,
 }
 
 impl Keyspace {
@@ -70,6 +72,7 @@ impl Keyspace {
             expire_cycle: Mutex::new(ExpireCycle::default()),
             access_policy: AccessPolicyCell::default(),
             lfu_random: LfuRandom::new(seed.rotate_left(17) ^ 0x6c66_755f_7261_6e64),
+            blocking: Default::default(),
         }
     }
 

@@ -1,0 +1,61 @@
+//! Serving blocked clients once the keys they wait on are ready.
+
+use std::sync::Arc;
+
+use super::waiter::{WaitState, Waiter};
+use crate::clock::Now;
+use crate::command::dispatch;
+use crate::server::Server;
+use crate::session::ClientState;
+
+/// Serves the clients blocked on every key signalled ready, oldest waiter first per key, until
+/// no key is left ready (serving one client can make another key ready: BLMOVE). Called by a
+/// session after each top-level command, with the exec gate held as for that command.
+pub fn serve_ready(server: &Server, now: Now) {
+    let registry = &server.keyspace.blocking;
+    if !registry.has_ready() {
+        return;
+    }
+    let _serving = registry.serve_lock();
+    while let Some(key) = registry.take_ready() {
+        for waiter in registry.waiters(&key) {
+            serve_one(server, &waiter, now);
+        }
+    }
+}
+
+/// Re-runs `waiter`'s command on its behalf; if it produced a reply, settles the waiter with it
+/// and wakes its session. A command that found no data leaves the waiter blocked.
+fn serve_one(server: &Server, waiter: &Arc<Waiter>, now: Now) {
+    let mut slot = waiter.lock();
+    if !matches!(*slot, WaitState::Blocked) {
+        return;
+    }
+    let Ok(cmd) = server.commands.resolve(&waiter.args) else {
+        return;
+    };
+    let mut state = ClientState::serving(waiter);
+    let mut out = waiter.writer();
+    dispatch::execute(server, cmd, &mut state, &mut out, &waiter.args, now);
+    if out.buf.is_empty() {
+        return;
+    }
+    *slot = WaitState::Settled(out.buf);
+    server.keyspace.blocking.remove(waiter);
+    drop(slot);
+    waiter.client.waker.wake();
+}
+
+/// Settles a still-blocked waiter with `reply` (timeout, CLIENT UNBLOCK); false if it was
+/// already settled or gone.
+pub(crate) fn settle(server: &Server, waiter: &Arc<Waiter>, reply: bytes::BytesMut) -> bool {
+    let mut slot = waiter.lock();
+    if !matches!(*slot, WaitState::Blocked) {
+        return false;
+    }
+    *slot = WaitState::Settled(reply);
+    server.keyspace.blocking.remove(waiter);
+    drop(slot);
+    waiter.client.waker.wake();
+    true
+}
