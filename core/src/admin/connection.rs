@@ -58,6 +58,11 @@ fn swapdb(ctx: &mut Ctx) {
         for shard in all.all_dbs_mut() {
             shard.dbs.swap(a as usize, b as usize);
         }
+        // Clients blocked on keys of either database look again: the keys may now hold data.
+        ctx.server
+            .keyspace
+            .blocking
+            .signal_dbs(&[a as usize, b as usize]);
     }
     ctx.out.ok();
 }
