@@ -13,11 +13,13 @@
 //! Lock order (never taken in the other direction): serve lock → waiter slot → shard locks →
 //! registry. The registry lock is a leaf: nothing is locked while it is held.
 
+mod no_data;
 mod registry;
 mod serve;
 mod timeout;
 mod waiter;
 
+pub use no_data::block_or_reply;
 pub use registry::BlockingRegistry;
 pub use serve::serve_ready;
 pub(crate) use serve::settle;

@@ -6,12 +6,9 @@
 //! Keys of another type are WRONGTYPE when the command first runs; while serving they are
 //! skipped, so a waiter is never failed by a key it did not come for.
 
-use bytes::Bytes;
-
 use super::ops::{self, End, Taken};
-use crate::blocking::{parse_timeout, TimeoutReply};
+use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
 use crate::command::Ctx;
-use crate::keyspace::Locked;
 
 /// BLPOP key [key ...] timeout.
 pub(super) fn blpop(ctx: &mut Ctx) {
@@ -48,7 +45,8 @@ fn bpop(ctx: &mut Ctx, end: End) {
             _ => {}
         }
     }
-    no_data(ctx, locked, keys, deadline, TimeoutReply::NullArray);
+    let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
+    block_or_reply(ctx, locked, &keys, deadline, TimeoutReply::NullArray);
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
@@ -80,9 +78,7 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
             ctx.wrong_type();
         }
         ops::Moved::WrongType | ops::Moved::Empty => {
-            let keys = [Bytes::copy_from_slice(src)];
-            // A timeout replies with a null array, but MULTI with a null bulk: Redis's quirk.
-            no_data(ctx, locked, &keys, deadline, TimeoutReply::Null);
+            block_or_reply(ctx, locked, &[src], deadline, TimeoutReply::Null);
         }
     }
 }
@@ -111,32 +107,6 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
             _ => {}
         }
     }
-    no_data(ctx, locked, keys, deadline, TimeoutReply::NullArray);
-}
-
-/// No key had data: block (a timeout then replies with a null array), or inside MULTI/EXEC
-/// reply `in_multi` at once, or (serving a blocked client) write nothing so the client stays
-/// blocked. `locked` is held until the
-/// client is registered, so no push can slip in between.
-fn no_data(
-    ctx: &mut Ctx,
-    locked: Locked<'_>,
-    keys: &[Bytes],
-    deadline: u64,
-    in_multi: TimeoutReply,
-) {
-    if ctx.client.serving_blocked {
-        return;
-    }
-    if !ctx.client.may_block() {
-        drop(locked);
-        match in_multi {
-            TimeoutReply::NullArray => ctx.out.null_array(),
-            TimeoutReply::Null => ctx.out.null(),
-        }
-        return;
-    }
     let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
-    ctx.block(&keys, deadline, TimeoutReply::NullArray);
-    drop(locked);
+    block_or_reply(ctx, locked, &keys, deadline, TimeoutReply::NullArray);
 }

@@ -1,0 +1,61 @@
+//! The blocking sorted-set pops: BZPOPMIN, BZPOPMAX, BZMPOP (see `crate::blocking` and the
+//! list module's blocking commands, which work the same way).
+
+use super::pop::{parse_mpop, pop, End, PopOutcome, PopShape};
+use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
+use crate::command::Ctx;
+
+/// BZPOPMIN key [key ...] timeout.
+pub fn bzpopmin(ctx: &mut Ctx) {
+    bzpop(ctx, End::Min);
+}
+
+/// BZPOPMAX key [key ...] timeout.
+pub fn bzpopmax(ctx: &mut Ctx) {
+    bzpop(ctx, End::Max);
+}
+
+fn bzpop(ctx: &mut Ctx, end: End) {
+    let last = ctx.args.len() - 1;
+    let Some(deadline) = parse_timeout(ctx, last) else {
+        return;
+    };
+    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args[1..last].iter().map(|k| &k[..]).collect();
+    first_with_data(ctx, &keys, end, 1, PopShape::KeyFlat, deadline);
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+pub fn bzmpop(ctx: &mut Ctx) {
+    let Some(deadline) = parse_timeout(ctx, 1) else {
+        return;
+    };
+    let Some(spec) = parse_mpop(ctx, 2) else {
+        return;
+    };
+    let keys: smallvec::SmallVec<[&[u8]; 4]> =
+        ctx.args[spec.keys.clone()].iter().map(|k| &k[..]).collect();
+    first_with_data(ctx, &keys, spec.end, spec.count, PopShape::KeyNested, deadline);
+}
+
+/// Pops from the first of `keys` holding a sorted set, or blocks on all of them.
+fn first_with_data(
+    ctx: &mut Ctx,
+    keys: &[&[u8]],
+    end: End,
+    count: usize,
+    shape: PopShape,
+    deadline: u64,
+) {
+    let mut locked = ctx.lock();
+    for key in keys {
+        match pop(&mut locked, ctx.out, key, end, count, shape) {
+            PopOutcome::Popped => return,
+            PopOutcome::WrongType if !ctx.client.serving_blocked => {
+                drop(locked);
+                return ctx.wrong_type();
+            }
+            PopOutcome::WrongType | PopOutcome::Missing => {}
+        }
+    }
+    block_or_reply(ctx, locked, keys, deadline, TimeoutReply::NullArray);
+}
