@@ -1,10 +1,60 @@
-//! Hashes (Redis's t_hash.c).
+//! Hashes (Redis's t_hash.c), split by concern: the packed and table forms and the `Hash`
+//! value that converts between them, then the commands: plain reads and writes, the
+//! counters, HRANDFIELD and HSCAN.
 
 mod hash_value;
+mod incr;
+mod packed;
+mod rand;
+mod scan;
+mod set_get;
+mod table;
+
+#[cfg(test)]
+mod tests;
 
 pub use hash_value::Hash;
 
 use crate::command::Handler;
+use crate::keyspace::{Locked, Value};
 
 /// The hash commands lode implements.
-pub const COMMANDS: &[(&str, Handler)] = &[];
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("hset", set_get::hset),
+    ("hmset", set_get::hmset),
+    ("hsetnx", set_get::hsetnx),
+    ("hget", set_get::hget),
+    ("hmget", set_get::hmget),
+    ("hdel", set_get::hdel),
+    ("hlen", set_get::hlen),
+    ("hstrlen", set_get::hstrlen),
+    ("hexists", set_get::hexists),
+    ("hkeys", set_get::hkeys),
+    ("hvals", set_get::hvals),
+    ("hgetall", set_get::hgetall),
+    ("hincrby", incr::hincrby),
+    ("hincrbyfloat", incr::hincrbyfloat),
+    ("hrandfield", rand::hrandfield),
+    ("hscan", scan::hscan),
+];
+
+/// A hash looked up for reading.
+enum Found<'d> {
+    /// The key does not exist.
+    Missing,
+    /// The key holds a hash.
+    Hash(&'d Hash),
+    /// The key holds another type.
+    WrongType,
+}
+
+/// Looks `key` up the way Redis's lookupKeyRead does (counting a keyspace hit or miss).
+fn read<'d>(db: &'d mut Locked, key: &[u8]) -> Found<'d> {
+    match db.get_read(key) {
+        None => Found::Missing,
+        Some(e) => match &e.value {
+            Value::Hash(h) => Found::Hash(h),
+            _ => Found::WrongType,
+        },
+    }
+}

@@ -5,7 +5,7 @@ mod counters;
 mod decimal;
 mod get_set;
 mod lcs;
-mod long_double;
+pub(crate) mod long_double;
 mod multi;
 mod options;
 mod range;
