@@ -11,7 +11,7 @@ use crate::command::Ctx;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
 
-/// SPOP's count must not be negative.
+/// SPOP's count must be a non-negative integer.
 const NEGATIVE_COUNT: &str = "ERR value is out of range, must be positive";
 /// SRANDMEMBER's count must fit -LONG_MAX..=LONG_MAX.
 const RAND_RANGE: &str =
@@ -54,10 +54,8 @@ fn pop_one(ctx: &mut Ctx) {
 /// SPOP key count: up to `count` distinct random members, as a set reply.
 fn pop_count(ctx: &mut Ctx) {
     let key = ctx.arg(1);
-    let Some(count) = parse_i64(ctx.arg(2)) else {
-        return ctx.error(NOT_INT);
-    };
-    let Ok(count) = usize::try_from(count) else {
+    // Redis gives the same error for a count that is not an integer at all.
+    let Some(Ok(count)) = parse_i64(ctx.arg(2)).map(usize::try_from) else {
         return ctx.error(NEGATIVE_COUNT);
     };
     let max = max_intset(ctx);
