@@ -83,12 +83,14 @@ impl List {
                     if let Some(c) = self.chunks.front_mut() {
                         c.shrink();
                     }
+                    self.reserve_chunk();
                     self.chunks.push_front(Chunk::default());
                 }
                 End::Right => {
                     if let Some(c) = self.chunks.back_mut() {
                         c.shrink();
                     }
+                    self.reserve_chunk();
                     self.chunks.push_back(Chunk::default());
                 }
             }
@@ -104,6 +106,15 @@ impl List {
         if let Some(c) = chunk {
             c.insert(off, &e, fill.bytes);
             self.len += 1;
+        }
+    }
+
+    /// Makes room for one more chunk, growing the deque by an eighth rather than doubling it:
+    /// a long list's chunk table then wastes little, and growth stays amortised O(1).
+    fn reserve_chunk(&mut self) {
+        let n = self.chunks.len();
+        if n == self.chunks.capacity() {
+            self.chunks.reserve_exact((n / 8).max(4));
         }
     }
 
