@@ -114,7 +114,19 @@ impl List {
     fn reserve_chunk(&mut self) {
         let n = self.chunks.len();
         if n == self.chunks.capacity() {
-            self.chunks.reserve_exact((n / 8).max(4));
+            self.chunks.reserve_exact((n / 8).max(1));
+        }
+    }
+
+    /// Trims a one-chunk list's buffers to size, so the many small lists of a keyspace cost
+    /// what they hold (called once per command that added elements; a long list's end chunks
+    /// keep their slack for cheap pushes).
+    pub fn shrink_if_small(&mut self) {
+        if self.chunks.len() == 1 {
+            if let Some(c) = self.chunks.front_mut() {
+                c.shrink();
+            }
+            self.chunks.shrink_to_fit();
         }
     }
 

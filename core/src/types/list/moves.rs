@@ -47,11 +47,13 @@ pub(crate) fn move_element(
         Slot::Live(mut live) => {
             if let Value::List(list) = &mut live.entry().value {
                 list.push(to, &value, fill);
+                list.shrink_if_small();
             }
         }
         Slot::Vacant(vacant) => {
             let mut list = List::new();
             list.push(to, &value, fill);
+            list.shrink_if_small();
             vacant.insert(dst, Value::List(Box::new(list)), 0);
         }
     }

@@ -38,6 +38,7 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) {
                 for v in &args[2..] {
                     list.push(end, v, fill);
                 }
+                list.shrink_if_small();
                 list.len()
             }
             _ => return ctx.wrong_type(),
@@ -50,6 +51,7 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) {
             for v in &args[2..] {
                 list.push(end, v, fill);
             }
+            list.shrink_if_small();
             let len = list.len();
             vacant.insert(key, Value::List(Box::new(list)), 0);
             len

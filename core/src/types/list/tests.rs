@@ -149,3 +149,15 @@ fn commands_end_to_end() {
         "*2\r\n$1\r\nm\r\n*1\r\n$1\r\nz\r\n"
     );
 }
+
+#[test]
+fn small_lists_are_trimmed_to_size() {
+    let fill = Fill::from_config(-2);
+    let mut l = List::new();
+    for i in 0..10 {
+        l.push(End::Right, format!("member:{i:04}").as_bytes(), fill);
+    }
+    l.shrink_if_small();
+    // Ten 11-byte elements: 130 bytes packed plus one 32-byte chunk slot.
+    assert_eq!(l.allocated(), 130 + 32);
+}
