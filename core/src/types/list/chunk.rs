@@ -150,7 +150,7 @@ impl Chunk {
 
     /// Appends all of `other`'s entries.
     pub fn append(&mut self, other: &Chunk) {
-        self.buf.reserve_exact(other.buf.len());
+        // Amortised growth: a merge may append many small chunks in a row (shrunk afterwards).
         self.buf.extend_from_slice(&other.buf);
         self.count += other.count;
     }

@@ -8,7 +8,7 @@
 //! - `0x80..=0xBF`: a string of 0..=63 bytes;
 //! - `0xC0..=0xDF`: a string of up to 8191 bytes, length's high 5 bits here, low 8 in the next byte;
 //! - `0xE0..=0xE7`: an integer in 1..=8 little-endian two's-complement bytes;
-//! - `0xF0`: a string whose length follows as 4 little-endian bytes.
+//! - `0xF0`: a string whose length follows as 8 little-endian bytes.
 //!
 //! A string is stored as an integer only when it is the exact decimal spelling of that integer
 //! (Redis's strict `string2ll`), so it reads back byte for byte.
@@ -19,7 +19,7 @@ use crate::util::num::parse_i64;
 const STR6: u8 = 0x80;
 const STR13: u8 = 0xC0;
 const INT_N: u8 = 0xE0;
-const STR32: u8 = 0xF0;
+const STR64: u8 = 0xF0;
 
 /// An element as stored: raw bytes or an integer kept in binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +119,9 @@ impl<'a> Encoded<'a> {
                 (2, v)
             }
             None => {
-                head[0] = STR32;
-                // Elements are bulk strings, far below 4 GiB (proto-max-bulk-len caps them).
-                head[1..5].copy_from_slice(&(v.len() as u32).to_le_bytes());
-                (5, v)
+                head[0] = STR64;
+                head[1..9].copy_from_slice(&(v.len() as u64).to_le_bytes());
+                (9, v)
             }
         };
         let body = head_len + payload.len();
@@ -206,10 +205,10 @@ pub fn decode(buf: &[u8], off: usize) -> (Elem<'_>, usize) {
             (Elem::Int(n), 1 + w)
         }
         _ => {
-            let mut len = [0u8; 4];
-            len.copy_from_slice(&buf[off + 1..off + 5]);
-            let n = u32::from_le_bytes(len) as usize;
-            (Elem::Str(&buf[off + 5..off + 5 + n]), 5 + n)
+            let mut len = [0u8; 8];
+            len.copy_from_slice(&buf[off + 1..off + 9]);
+            let n = u64::from_le_bytes(len) as usize;
+            (Elem::Str(&buf[off + 9..off + 9 + n]), 9 + n)
         }
     };
     (elem, off + body + back_len_size(body))

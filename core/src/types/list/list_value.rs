@@ -283,20 +283,29 @@ impl List {
         removed
     }
 
-    /// Joins neighbouring chunks that fit in one (after deletions left them thin).
+    /// Joins neighbouring chunks that fit in one (after deletions left them thin), in one pass.
     fn merge_small(&mut self, fill: Fill) {
-        let mut i = 0;
-        while i + 1 < self.chunks.len() {
-            let (a, b) = (&self.chunks[i], &self.chunks[i + 1]);
-            if a.count() + b.count() <= fill.count
-                && a.buf().len() + b.buf().len() <= fill.bytes / 2
-            {
-                let b = self.chunks.remove(i + 1).unwrap_or_default();
-                self.chunks[i].append(&b);
-            } else {
-                i += 1;
-            }
+        if self.chunks.len() < 2 {
+            return;
         }
+        let old = std::mem::take(&mut self.chunks);
+        let mut merged: VecDeque<Chunk> = VecDeque::with_capacity(old.len());
+        for c in old {
+            if let Some(last) = merged.back_mut() {
+                if last.count() + c.count() <= fill.count
+                    && last.buf().len() + c.buf().len() <= fill.bytes / 2
+                {
+                    last.append(&c);
+                    continue;
+                }
+            }
+            merged.push_back(c);
+        }
+        for c in merged.iter_mut() {
+            c.shrink();
+        }
+        merged.shrink_to_fit();
+        self.chunks = merged;
     }
 
     /// Removes the first `n` elements.

@@ -80,7 +80,11 @@ pub fn lpos(ctx: &mut Ctx) {
         }
     };
     if from_tail {
-        for (i, e) in list.iter_rev_from(len - 1).take(scan).enumerate() {
+        for (i, e) in list
+            .iter_rev_from(len.saturating_sub(1))
+            .take(scan)
+            .enumerate()
+        {
             if !visit(i, e) {
                 break;
             }
