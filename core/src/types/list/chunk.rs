@@ -32,10 +32,13 @@ impl Fill {
     }
 }
 
-/// One chunk of a list.
+/// One chunk of a list. The entries sit at the end of `buf`, after a gap of `start` bytes: a
+/// chunk at the head of its list takes LPUSHes into the gap and LPOPs by moving `start`, so
+/// neither shifts the other entries. Inner chunks have no gap.
 #[derive(Clone, Debug, Default)]
 pub struct Chunk {
     buf: Vec<u8>,
+    start: u32,
     count: u32,
 }
 
@@ -47,18 +50,22 @@ impl Chunk {
 
     /// The packed entries.
     pub fn buf(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.start as usize..]
     }
 
     /// Whether an entry of `n` encoded bytes may still be added without passing `fill`.
     pub fn has_room(&self, n: usize, fill: Fill) -> bool {
-        self.count == 0 || (self.count() < fill.count && self.buf.len() + n <= fill.bytes)
+        self.count == 0 || (self.count() < fill.count && self.buf().len() + n <= fill.bytes)
     }
 
     /// Inserts `e` at byte offset `off` (an entry boundary). While the chunk is small its buffer
     /// doubles (cheap pushes), but never past `grow_cap`, so a full chunk wastes nothing.
     pub fn insert(&mut self, off: usize, e: &Encoded, grow_cap: usize) {
         let n = e.len();
+        if off == 0 {
+            return self.insert_front(e, grow_cap);
+        }
+        let off = self.start as usize + off;
         let len = self.buf.len();
         if self.buf.capacity() < len + n {
             let want = (self.buf.capacity() * 2).min(grow_cap).max(len + n);
@@ -70,8 +77,28 @@ impl Chunk {
         self.count += 1;
     }
 
+    /// Inserts `e` before every entry: into the gap, after widening it (to about the size of
+    /// the entries, within `grow_cap`) when it is too narrow.
+    fn insert_front(&mut self, e: &Encoded, grow_cap: usize) {
+        let n = e.len();
+        if (self.start as usize) < n {
+            let len = self.buf().len();
+            let gap = len.max(64).min(grow_cap.saturating_sub(len)).max(n);
+            let mut grown = Vec::with_capacity(gap + len);
+            grown.resize(gap, 0);
+            grown.extend_from_slice(self.buf());
+            self.buf = grown;
+            self.start = gap as u32;
+        }
+        let at = self.start as usize - n;
+        e.write(&mut self.buf[at..at + n]);
+        self.start = at as u32;
+        self.count += 1;
+    }
+
     /// Replaces the entry spanning `off..end` with `e`.
     pub fn replace(&mut self, off: usize, end: usize, e: &Encoded) {
+        let (off, end) = (off + self.start as usize, end + self.start as usize);
         let n = e.len();
         let old = end - off;
         if n > old {
@@ -88,22 +115,32 @@ impl Chunk {
         }
     }
 
-    /// Removes the `n` entries spanning bytes `start..end`.
-    pub fn remove(&mut self, start: usize, end: usize, n: usize) {
-        self.buf.drain(start..end);
+    /// Removes the `n` entries spanning bytes `from..to`; removing from the front only moves
+    /// the gap.
+    pub fn remove(&mut self, from: usize, to: usize, n: usize) {
         self.count -= n as u32;
+        if self.count == 0 {
+            self.buf.clear();
+            self.start = 0;
+        } else if from == 0 {
+            self.start += to as u32;
+        } else {
+            let s = self.start as usize;
+            self.buf.drain(s + from..s + to);
+        }
     }
 
     /// Removes the given entry spans (ascending, disjoint) in one pass.
     pub fn remove_spans(&mut self, spans: &[(usize, usize)]) {
+        let s = self.start as usize;
         let mut w = match spans.first() {
-            Some(&(s, _)) => s,
+            Some(&(first, _)) => s + first,
             None => return,
         };
         for (i, &(_, end)) in spans.iter().enumerate() {
-            let next = spans.get(i + 1).map_or(self.buf.len(), |&(s, _)| s);
-            self.buf.copy_within(end..next, w);
-            w += next - end;
+            let next = spans.get(i + 1).map_or(self.buf.len(), |&(n, _)| s + n);
+            self.buf.copy_within(s + end..next, w);
+            w += next - (s + end);
         }
         self.buf.truncate(w);
         self.count -= spans.len() as u32;
@@ -111,12 +148,12 @@ impl Chunk {
 
     /// The entry at byte offset `off` and the offset just past it.
     pub fn at(&self, off: usize) -> (Elem<'_>, usize) {
-        decode(&self.buf, off)
+        decode(self.buf(), off)
     }
 
     /// The offset where the entry ending at `end` starts.
     pub fn before(&self, end: usize) -> usize {
-        start_before(&self.buf, end)
+        start_before(self.buf(), end)
     }
 
     /// Byte offset of entry `i` (`count()` gives the end), walking from the nearer end.
@@ -128,7 +165,7 @@ impl Chunk {
             }
             off
         } else {
-            let mut off = self.buf.len();
+            let mut off = self.buf().len();
             for _ in i..self.count() {
                 off = self.before(off);
             }
@@ -138,12 +175,14 @@ impl Chunk {
 
     /// Moves the entries from byte `off` on (`moved` of them) into a new chunk.
     pub fn split_off(&mut self, off: usize, moved: usize) -> Chunk {
-        let tail = self.buf[off..].to_vec();
-        self.buf.truncate(off);
-        self.buf.shrink_to_fit();
+        let at = self.start as usize + off;
+        let tail = self.buf[at..].to_vec();
+        self.buf.truncate(at);
         self.count -= moved as u32;
+        self.shrink();
         Chunk {
             buf: tail,
+            start: 0,
             count: moved as u32,
         }
     }
@@ -151,12 +190,17 @@ impl Chunk {
     /// Appends all of `other`'s entries.
     pub fn append(&mut self, other: &Chunk) {
         // Amortised growth: a merge may append many small chunks in a row (shrunk afterwards).
-        self.buf.extend_from_slice(&other.buf);
+        self.buf.extend_from_slice(other.buf());
         self.count += other.count;
     }
 
-    /// Gives back unused buffer space (once a chunk is no longer at an end of its list).
+    /// Gives back unused buffer space, gap included (once a chunk is no longer at an end of
+    /// its list, or a small list is trimmed to size).
     pub fn shrink(&mut self) {
+        if self.start > 0 {
+            self.buf.drain(..self.start as usize);
+            self.start = 0;
+        }
         self.buf.shrink_to_fit();
     }
 
