@@ -118,15 +118,16 @@ impl List {
         }
     }
 
-    /// Trims a one-chunk list's buffers to size, so the many small lists of a keyspace cost
-    /// what they hold (called once per command that added elements; a long list's end chunks
-    /// keep their slack for cheap pushes).
+    /// Trims a one-chunk list's buffer when it has grown loose (after pops), so the many small
+    /// lists of a keyspace cost about what they hold. Called once per command that added
+    /// elements; a long list's end chunks keep their (bounded) slack for cheap pushes.
     pub fn shrink_if_small(&mut self) {
         if self.chunks.len() == 1 {
             if let Some(c) = self.chunks.front_mut() {
-                c.shrink();
+                if c.slack() > c.buf().len() / 8 + 16 {
+                    c.shrink();
+                }
             }
-            self.chunks.shrink_to_fit();
         }
     }
 
