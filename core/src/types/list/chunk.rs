@@ -125,6 +125,8 @@ impl Chunk {
             self.start = 0;
         } else if from == 0 {
             self.start += to as u32;
+        } else if to == self.buf().len() {
+            self.buf.truncate(self.start as usize + from);
         } else {
             let s = self.start as usize;
             self.buf.drain(s + from..s + to);

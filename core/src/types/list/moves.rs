@@ -28,6 +28,19 @@ pub(crate) fn move_element(
             return Err(WrongType);
         }
     }
+    if src == dst {
+        // Rotating one list in place: it never empties, so the key (and its TTL) stays.
+        let Some(Value::List(list)) = db.get(src).map(|e| &mut e.value) else {
+            return Ok(false);
+        };
+        let Some(value) = list.pop(from) else {
+            return Ok(false);
+        };
+        list.push(to, &value, fill);
+        db.signal_ready(dst);
+        out.bulk(&value);
+        return Ok(true);
+    }
     let value = match db.slot(src) {
         Slot::Live(mut live) => {
             let Value::List(list) = &mut live.entry().value else {
