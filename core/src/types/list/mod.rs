@@ -11,9 +11,11 @@
 //!   core; on `Ok(true)` the moved element has been replied and `dst` signalled ready.
 //!   `Ok(false)`: `src` missing, nothing written; `Err(WrongType)`: either key holds another
 //!   type, nothing written.
-//! - [`parse_mpop`]`(ctx, numkeys_at) -> Option<MpopArgs>`: LMPOP/BLMPOP's arguments after
-//!   the timeout (`numkeys_at` = where numkeys is: 1 for LMPOP, 2 for BLMPOP); on `None` Redis's
+//! - [`parse_mpop`]`(ctx, numkeys_at) -> Option<MpopArgs>`: LMPOP/BLMPOP's arguments from
+//!   numkeys on (`numkeys_at` = where numkeys is: 1 for LMPOP, 2 for BLMPOP, whose timeout the
+//!   caller parses); keys are `ctx.args[first_key..first_key + numkeys]`. On `None` Redis's
 //!   error has been replied.
+//! - Every command that adds elements calls `Locked::signal_ready(key)` after adding.
 //! - [`parse_end`] reads LEFT/RIGHT; [`fill`] reads `list-max-listpack-size` for a command.
 
 mod chunk;
