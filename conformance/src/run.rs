@@ -447,14 +447,14 @@ mod tests {
 
     #[test]
     fn blocks_needing_missing_features_are_skipped_not_passed() {
-        let text = "=== a\n@needs lists\n> RPUSH l x\n:1\n\
-                    === b\n@needs lists streams\n> XADD x 1-1 f v\n:1\n\
-                    === c\n@needs lists\n> LLEN l\n:0\n\
+        let text = "=== a\n@needs streams\n> RPUSH l x\n:1\n\
+                    === b\n@needs pubsub streams\n> PUBLISH c m\n:0\n\
+                    === c\n@needs streams\n> LLEN l\n:0\n\
                     === d\n@needs transactions\n> MULTI\n+OK\n";
         let file = parse_file("t.case", text).unwrap();
         let lode = cfg(ServerKind::Lode);
         assert!(lode.missing(&file.blocks[3]).is_empty());
-        assert_eq!(lode.missing(&file.blocks[1]), ["lists", "streams"]);
+        assert_eq!(lode.missing(&file.blocks[1]), ["pubsub", "streams"]);
         assert!(cfg(ServerKind::Redis).missing(&file.blocks[1]).is_empty());
 
         let only_unsupported = CaseFile {
@@ -467,7 +467,7 @@ mod tests {
         let counts = res.unsupported_counts();
         assert_eq!(
             show_counts(&counts),
-            "needs lists ×2, needs lists+streams ×1"
+            "needs pubsub+streams ×1, needs streams ×2"
         );
     }
 }

@@ -6,7 +6,7 @@
 //! Keys of another type are WRONGTYPE when the command first runs; while serving they are
 //! skipped, so a waiter is never failed by a key it did not come for.
 
-use super::ops::{self, End, Taken};
+use super::{fill, move_element, parse_end, parse_mpop, pop_and_reply, End, PopShape};
 use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
 use crate::command::Ctx;
 
@@ -25,33 +25,59 @@ fn bpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    let keys = &ctx.args[1..last];
+    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args[1..last].iter().map(|k| &k[..]).collect();
+    first_with_data(ctx, &keys, end, 1, PopShape::KeyAndOne, deadline);
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+pub(super) fn blmpop(ctx: &mut Ctx) {
+    let Some(deadline) = parse_timeout(ctx, 1) else {
+        return;
+    };
+    let Some(spec) = parse_mpop(ctx, 2) else {
+        return;
+    };
+    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args
+        [spec.first_key..spec.first_key + spec.numkeys]
+        .iter()
+        .map(|k| &k[..])
+        .collect();
+    first_with_data(
+        ctx,
+        &keys,
+        spec.end,
+        spec.count,
+        PopShape::KeyAndMany,
+        deadline,
+    );
+}
+
+/// Pops from the first of `keys` holding a list, or blocks on all of them.
+fn first_with_data(
+    ctx: &mut Ctx,
+    keys: &[&[u8]],
+    end: End,
+    count: usize,
+    shape: PopShape,
+    deadline: u64,
+) {
     let mut locked = ctx.lock();
     for key in keys {
-        match ops::pop(&mut locked, key, end, 1) {
-            Taken::WrongType if !ctx.client.serving_blocked => {
+        match pop_and_reply(&mut locked, ctx.out, key, end, count, shape) {
+            Ok(true) => return,
+            Err(_) if !ctx.client.serving_blocked => {
                 drop(locked);
                 return ctx.wrong_type();
             }
-            Taken::Elements(elements) => {
-                drop(locked);
-                ctx.out.array(2);
-                ctx.out.bulk(key);
-                for e in &elements {
-                    ctx.out.bulk(e);
-                }
-                return;
-            }
-            _ => {}
+            Ok(false) | Err(_) => {}
         }
     }
-    let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
-    block_or_reply(ctx, locked, &keys, deadline, TimeoutReply::NullArray);
+    block_or_reply(ctx, locked, keys, deadline, TimeoutReply::NullArray);
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
 pub(super) fn blmove(ctx: &mut Ctx) {
-    let (Some(from), Some(to)) = (End::parse(ctx.arg(3)), End::parse(ctx.arg(4))) else {
+    let (Some(from), Some(to)) = (parse_end(ctx.arg(3)), parse_end(ctx.arg(4))) else {
         return ctx.syntax_error();
     };
     bmove(ctx, from, to, 5);
@@ -67,46 +93,15 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
         return;
     };
     let (src, dst) = (ctx.arg(1), ctx.arg(2));
+    let fill = fill(ctx);
     let mut locked = ctx.lock();
-    match ops::lmove(&mut locked, src, dst, from, to) {
-        ops::Moved::Element(e) => {
-            drop(locked);
-            ctx.out.bulk(&e);
-        }
-        ops::Moved::WrongType if !ctx.client.serving_blocked => {
+    match move_element(&mut locked, ctx.out, src, dst, from, to, fill) {
+        Ok(true) => {}
+        Err(_) if !ctx.client.serving_blocked => {
             drop(locked);
             ctx.wrong_type();
         }
-        ops::Moved::WrongType | ops::Moved::Empty => {
-            block_or_reply(ctx, locked, &[src], deadline, TimeoutReply::Null);
-        }
+        // Inside MULTI an empty source gives a null bulk, though a timeout gives a null array.
+        Ok(false) | Err(_) => block_or_reply(ctx, locked, &[src], deadline, TimeoutReply::Null),
     }
-}
-
-/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
-pub(super) fn blmpop(ctx: &mut Ctx) {
-    let Some(deadline) = parse_timeout(ctx, 1) else {
-        return;
-    };
-    let Some(spec) = ops::parse_mpop(ctx, 2) else {
-        return;
-    };
-    let keys = &ctx.args[spec.keys.clone()];
-    let mut locked = ctx.lock();
-    for key in keys {
-        match ops::pop(&mut locked, key, spec.end, spec.count) {
-            Taken::WrongType if !ctx.client.serving_blocked => {
-                drop(locked);
-                return ctx.wrong_type();
-            }
-            Taken::Elements(elements) => {
-                drop(locked);
-                ops::reply_mpop(ctx, key, &elements);
-                return;
-            }
-            _ => {}
-        }
-    }
-    let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
-    block_or_reply(ctx, locked, &keys, deadline, TimeoutReply::NullArray);
 }
