@@ -65,6 +65,17 @@ fn debug(ctx: &mut Ctx) {
             ctx.out.error_bytes(&msg);
         }
         ("change-repl-id", 2) => ctx.out.ok(),
+        ("quicklist-packed-threshold", 3) => {
+            // Redis stores list elements above this size in nodes of their own; lode's chunks
+            // hold an element of any size, so the threshold is validated and has no effect.
+            let size = crate::config::value::memtoull(&String::from_utf8_lossy(ctx.arg(2)));
+            match size {
+                Some(n) if n <= (1 << 32) - (1 << 20) => ctx.out.ok(),
+                _ => ctx.error(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ),
+            }
+        }
         _ => subcommand_syntax_error(ctx),
     }
 }
