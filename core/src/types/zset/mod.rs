@@ -1,8 +1,12 @@
-//! Sorted sets (Redis's t_zset.c).
+//! Sorted sets (Redis's t_zset.c), split by concern: score and range parsing, the packed
+//! form, the order-statistics index, the value, and the commands.
 
-mod zset_value;
+mod order;
+mod packed;
+mod score;
+mod value;
 
-pub use zset_value::ZSet;
+pub use value::ZSet;
 
 use crate::command::Handler;
 
