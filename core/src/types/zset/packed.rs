@@ -68,12 +68,10 @@ fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
     v
 }
 
-/// The score's tag value: Some(varint) for an integral score stored inline.
+/// The score's tag value: Some(varint) for an integral score stored inline. `-0` becomes `0`
+/// here, as in Redis's listpack (which stores the text "-0" as the integer 0).
 fn int_form(score: f64) -> Option<u64> {
-    if score.fract() == 0.0
-        && score.abs() < INT_LIMIT
-        && !(score == 0.0 && score.is_sign_negative())
-    {
+    if score.fract() == 0.0 && score.abs() < INT_LIMIT {
         let i = score as i64;
         let zz = ((i << 1) ^ (i >> 63)) as u64;
         Some(zz << 1)
@@ -276,7 +274,7 @@ mod tests {
         want.sort_by(|a, b| a.partial_cmp(b).unwrap());
         assert_eq!(got.len(), want.len());
         assert!(got.windows(2).all(|w| w[0] <= w[1]));
-        assert!(p.score(b"m1").unwrap().is_sign_negative());
+        assert!(p.score(b"m1").unwrap().is_sign_positive());
         assert_eq!(p.score(b"m2"), Some(1.5));
         assert_eq!(p.rank(b"m4"), Some(0));
         assert_eq!(p.remove(b"m4"), Some(f64::NEG_INFINITY));

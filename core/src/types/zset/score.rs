@@ -1,10 +1,9 @@
 //! Scores and ranges: parsing a score the way Redis's `string2d` does, score ranges with `(`
 //! exclusive bounds and `-inf`/`+inf`, and lex ranges with `[` `(` `-` `+`.
 
+use super::ZSet;
 use crate::util::num::parse_f64;
 
-/// "ERR value is not a valid float" (a score that does not parse).
-pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 /// The error for a malformed score range bound.
 pub const BAD_SCORE_RANGE: &str = "ERR min or max is not a float";
 /// The error for a malformed lex range bound.
@@ -105,6 +104,13 @@ impl ScoreRange {
             s <= self.max
         }
     }
+
+    /// The ranks `lo..hi` of `z`'s elements inside the range (lo == hi when none).
+    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let lo = z.count_while(|s, _| self.below(s));
+        let hi = z.count_while(|s, _| self.not_above(s));
+        (lo, hi.max(lo))
+    }
 }
 
 fn parse_score_bound(s: &[u8]) -> Option<(f64, bool)> {
@@ -161,6 +167,13 @@ impl<'a> LexRange<'a> {
             LexBound::Value(v, true) => m <= v,
             LexBound::Value(v, false) => m < v,
         }
+    }
+
+    /// The ranks `lo..hi` of `z`'s elements inside the range (lo == hi when none).
+    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let lo = z.count_while(|_, m| self.below(m));
+        let hi = z.count_while(|_, m| self.not_above(m));
+        (lo, hi.max(lo))
     }
 }
 

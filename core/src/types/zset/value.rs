@@ -176,7 +176,13 @@ impl ZSet {
     }
 
     /// Calls `f` on the elements of ranks `start..end`, ascending or (`rev`) descending.
-    pub fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+    pub fn for_range<'s>(
+        &'s self,
+        start: usize,
+        end: usize,
+        rev: bool,
+        mut f: impl FnMut(&'s [u8], f64),
+    ) {
         let end = end.min(self.len());
         if start >= end {
             return;
