@@ -25,7 +25,7 @@ pub const FEATURES: &[(&str, &str)] = &[
 ];
 
 /// The features lode implements today. Blocks whose `@needs` are all here run against lode.
-pub const LODE_FEATURES: &[&str] = &["strings", "keys", "transactions", "client-reply"];
+pub const LODE_FEATURES: &[&str] = &["strings", "keys", "transactions", "client-reply", "zsets"];
 
 /// Whether `name` is a known feature name.
 pub fn is_known(name: &str) -> bool {

@@ -116,7 +116,7 @@ fn generic(ctx: &mut Ctx, first: usize, store: bool, mut kind: Kind, dir: Option
             let Some(l) = ctx.int_arg(j + 2) else { return };
             (offset, limit) = (o, l);
             j += 2;
-        } else if dir.is_none() && a.eq_ignore_ascii_case(b"rev") {
+        } else if rev.is_none() && a.eq_ignore_ascii_case(b"rev") {
             rev = Some(true);
         } else if kind == Kind::Auto && a.eq_ignore_ascii_case(b"bylex") {
             kind = Kind::Lex;

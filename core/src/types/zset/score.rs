@@ -28,9 +28,16 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
-/// Parses a range bound's number as `strtod` over the whole text does (overflow is allowed).
+/// Parses a range bound's number as `strtod` over the whole text does: overflow is allowed,
+/// leading white space is skipped, and an empty text is 0 (nothing converted, nothing left).
 fn parse_bound(s: &[u8]) -> Option<f64> {
-    let v = parse_f64(s)?;
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let v = parse_f64(&s[start..])?;
     (!v.is_nan()).then_some(v)
 }
 
@@ -209,7 +216,12 @@ mod tests {
     fn ranges() {
         let r = ScoreRange::parse(b"(1", b"+inf").unwrap();
         assert!(r.below(1.0) && !r.below(1.5) && r.not_above(1e300));
-        assert!(ScoreRange::parse(b"(", b"1").is_none());
+        assert_eq!(
+            ScoreRange::parse(b"(", b"").map(|r| (r.min, r.max)),
+            Some((0.0, 0.0))
+        );
+        assert!(ScoreRange::parse(b" ", b"1").is_none());
+        assert_eq!(ScoreRange::parse(b" 1", b"2").map(|r| r.min), Some(1.0));
         assert!(ScoreRange::parse(b"x", b"1").is_none());
         let l = LexRange::parse(b"[b", b"(d").unwrap();
         assert!(l.below(b"a") && !l.below(b"b") && l.not_above(b"c") && !l.not_above(b"d"));
