@@ -1,10 +1,10 @@
 //! The packed ("listpack") form: one exact-size byte buffer of `(member, score)` entries in
 //! `(score, member)` order.
 //!
-//! An entry is a LEB128 member length, the member bytes, then the score: a LEB128 value whose
-//! low bit is 0 for an integral score (the rest is the zig-zagged integer) or 1 for any other
-//! score (followed by its 8 little-endian bytes). "member:12345" with a small integer score
-//! costs 14-16 bytes, about what Redis's listpack spends.
+//! An entry is a LEB128 member length, the member bytes, then the score: one byte for an
+//! integer 0..=191, else a tag byte and a zig-zag LEB128 integer (other integral scores below
+//! 2^53) or the 8 little-endian bytes of the f64. "member:12345" with a small integer score
+//! costs 14 bytes, where Redis's listpack spends 16.
 
 use std::cmp::Ordering;
 
@@ -22,11 +22,11 @@ pub fn cmp_item(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 /// Integral scores below this magnitude are stored as integers.
 const INT_LIMIT: f64 = (1u64 << 53) as f64;
 
-/// The packed entries.
+/// The packed entries: a LEB128 entry count, then the entries (empty when there are none).
+/// The count lives in the buffer so that `ZSet` stays two words.
 #[derive(Clone, Default, PartialEq)]
 pub struct Packed {
     data: Box<[u8]>,
-    len: u32,
 }
 
 impl std::fmt::Debug for Packed {
@@ -68,22 +68,28 @@ fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
     v
 }
 
-/// The score's tag value: Some(varint) for an integral score stored inline. `-0` becomes `0`
-/// here, as in Redis's listpack (which stores the text "-0" as the integer 0).
-fn int_form(score: f64) -> Option<u64> {
-    if score.fract() == 0.0 && score.abs() < INT_LIMIT {
-        let i = score as i64;
-        let zz = ((i << 1) ^ (i >> 63)) as u64;
-        Some(zz << 1)
-    } else {
-        None
-    }
+/// First score bytes below this are the score itself (0..=191, one byte in all).
+const SMALL: u8 = 0xC0;
+/// Tag: an 8-byte little-endian f64 follows.
+const FLOAT: u8 = 0xC0;
+/// Tag: a zig-zag LEB128 integer follows.
+const INT: u8 = 0xC1;
+
+/// The integer an integral score is stored as. `-0` becomes `0` here, as in Redis's listpack
+/// (which stores the text "-0" as the integer 0).
+fn int_form(score: f64) -> Option<i64> {
+    (score.fract() == 0.0 && score.abs() < INT_LIMIT).then_some(score as i64)
+}
+
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
 }
 
 /// Bytes one entry takes.
 fn entry_len(member: &[u8], score: f64) -> usize {
     let score_len = match int_form(score) {
-        Some(v) => varint_len(v),
+        Some(i) if (0..i64::from(SMALL)).contains(&i) => 1,
+        Some(i) => 1 + varint_len(zigzag(i)),
         None => 9,
     };
     varint_len(member.len() as u64) + member.len() + score_len
@@ -93,9 +99,13 @@ fn put_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
     put_varint(out, member.len() as u64);
     out.extend_from_slice(member);
     match int_form(score) {
-        Some(v) => put_varint(out, v),
+        Some(i) if (0..i64::from(SMALL)).contains(&i) => out.push(i as u8),
+        Some(i) => {
+            out.push(INT);
+            put_varint(out, zigzag(i));
+        }
         None => {
-            out.push(1);
+            out.push(FLOAT);
             out.extend_from_slice(&score.to_le_bytes());
         }
     }
@@ -107,17 +117,22 @@ fn get_entry<'a>(data: &'a [u8], pos: &mut usize) -> (&'a [u8], f64) {
     let end = (*pos + n).min(data.len());
     let member = &data[*pos..end];
     *pos = end;
-    let tag = get_varint(data, pos);
-    let score = if tag & 1 == 0 {
-        let zz = tag >> 1;
-        ((zz >> 1) as i64 ^ -((zz & 1) as i64)) as f64
-    } else {
-        let mut b = [0u8; 8];
-        if let Some(src) = data.get(*pos..*pos + 8) {
-            b.copy_from_slice(src);
+    let tag = data.get(*pos).copied().unwrap_or(0);
+    *pos += 1;
+    let score = match tag {
+        t if t < SMALL => f64::from(t),
+        INT => {
+            let zz = get_varint(data, pos);
+            ((zz >> 1) as i64 ^ -((zz & 1) as i64)) as f64
         }
-        *pos += 8;
-        f64::from_le_bytes(b)
+        _ => {
+            let mut b = [0u8; 8];
+            if let Some(src) = data.get(*pos..*pos + 8) {
+                b.copy_from_slice(src);
+            }
+            *pos += 8;
+            f64::from_le_bytes(b)
+        }
     };
     (member, score)
 }
@@ -138,29 +153,37 @@ impl<'a> Iterator for Iter<'a> {
 impl Packed {
     /// Builds from entries already in order.
     pub fn from_sorted<'a>(items: impl Iterator<Item = (&'a [u8], f64)> + Clone) -> Packed {
+        let count = items.clone().count();
         let size: usize = items.clone().map(|(m, s)| entry_len(m, s)).sum();
-        let mut out = Vec::with_capacity(size);
-        let mut len = 0u32;
+        let mut out = Vec::with_capacity(varint_len(count as u64) + size);
+        if count > 0 {
+            put_varint(&mut out, count as u64);
+        }
         for (m, s) in items {
             put_entry(&mut out, m, s);
-            len += 1;
         }
         Packed {
             data: out.into_boxed_slice(),
-            len,
         }
+    }
+
+    /// (entry count, bytes of the count header).
+    fn header(&self) -> (usize, usize) {
+        let mut pos = 0;
+        let n = get_varint(&self.data, &mut pos);
+        (n as usize, pos)
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.header().0
     }
 
     /// Entries in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             data: &self.data,
-            pos: 0,
+            pos: self.header().1,
         }
     }
 
@@ -171,7 +194,7 @@ impl Packed {
 
     /// Finds `member`: (byte offset of its entry, score, rank).
     fn find(&self, member: &[u8]) -> Option<(usize, f64, usize)> {
-        let mut pos = 0;
+        let mut pos = self.header().1;
         let mut rank = 0;
         while pos < self.data.len() {
             let start = pos;
@@ -194,10 +217,18 @@ impl Packed {
         self.find(member).map(|(_, _, r)| r)
     }
 
-    /// Replaces the bytes `start..end` with `insert` (one exact-size reallocation).
-    fn splice(&mut self, start: usize, end: usize, insert: &[u8]) {
-        let mut out = Vec::with_capacity(self.data.len() - (end - start) + insert.len());
-        out.extend_from_slice(&self.data[..start]);
+    /// Replaces the entry bytes `start..end` with `insert`, leaving `count` entries, in one
+    /// exact-size reallocation.
+    fn splice(&mut self, start: usize, end: usize, insert: &[u8], count: usize) {
+        if count == 0 {
+            self.data = Box::default();
+            return;
+        }
+        let hlen = self.header().1;
+        let body = self.data.len() - hlen - (end - start) + insert.len();
+        let mut out = Vec::with_capacity(varint_len(count as u64) + body);
+        put_varint(&mut out, count as u64);
+        out.extend_from_slice(&self.data[hlen.min(start)..start]);
         out.extend_from_slice(insert);
         out.extend_from_slice(&self.data[end..]);
         self.data = out.into_boxed_slice();
@@ -208,14 +239,13 @@ impl Packed {
         let (start, score, _) = self.find(member)?;
         let mut end = start;
         get_entry(&self.data, &mut end);
-        self.splice(start, end, &[]);
-        self.len -= 1;
+        self.splice(start, end, &[], self.len() - 1);
         Some(score)
     }
 
     /// Inserts `member` (which must be absent) at its place in the order.
     pub fn insert(&mut self, member: &[u8], score: f64) {
-        let mut pos = 0;
+        let (count, mut pos) = self.header();
         while pos < self.data.len() {
             let mut next = pos;
             let (m, s) = get_entry(&self.data, &mut next);
@@ -226,24 +256,24 @@ impl Packed {
         }
         let mut entry = Vec::with_capacity(entry_len(member, score));
         put_entry(&mut entry, member, score);
-        self.splice(pos, pos, &entry);
-        self.len += 1;
+        self.splice(pos, pos, &entry, count + 1);
     }
 
     /// Removes the entries of ranks `start..end`.
     pub fn remove_ranks(&mut self, start: usize, end: usize) {
-        let mut pos = 0;
-        let mut from = 0;
-        for rank in 0..end.min(self.len()) {
+        let (count, mut pos) = self.header();
+        let end = end.min(count);
+        if start >= end {
+            return;
+        }
+        let mut from = pos;
+        for rank in 0..end {
             if rank == start {
                 from = pos;
             }
             get_entry(&self.data, &mut pos);
         }
-        if start < end.min(self.len()) {
-            self.splice(from, pos, &[]);
-            self.len -= (end.min(self.len()) - start) as u32;
-        }
+        self.splice(from, pos, &[], count - (end - start));
     }
 }
 
@@ -264,6 +294,10 @@ mod tests {
             1e300,
             9007199254740993.0,
             0.0,
+            191.0,
+            192.0,
+            -1e15,
+            0.25,
         ];
         for (i, s) in scores.iter().enumerate() {
             p.insert(format!("m{i}").as_bytes(), *s);
@@ -289,6 +323,6 @@ mod tests {
     #[test]
     fn compact_entries() {
         let p = Packed::from_sorted([(&b"member:12345"[..], 7.0)].into_iter());
-        assert_eq!(p.bytes(), 14);
+        assert_eq!(p.bytes(), 15);
     }
 }

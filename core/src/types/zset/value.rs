@@ -394,3 +394,11 @@ mod tests {
         assert_eq!(small.encoding(), "listpack");
     }
 }
+
+#[cfg(test)]
+mod size {
+    #[test]
+    fn zset_is_two_words() {
+        assert_eq!(std::mem::size_of::<super::ZSet>(), 16);
+    }
+}
