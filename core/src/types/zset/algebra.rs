@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::packed::cmp_item;
 use super::score::parse_score;
 use super::set_input;
 use super::{item_count, limits, write_item, ZSet};
@@ -256,9 +257,13 @@ fn generic(ctx: &mut Ctx, op: Op, numkeys_idx: usize, store: bool, card_only: bo
         return ctx.out.int(count as i64);
     }
     drop(db);
-    let z = ZSet::from_pairs(result, limits(ctx));
+    // Replied straight from the sorted result, as Redis replies from its skiplist: a `-0`
+    // score survives here (a stored result in the packed form would read back as 0).
+    let mut result = result;
+    result.sort_by(|a, b| cmp_item(a.1, &a.0, b.1, &b.0));
     ctx.out
-        .array(item_count(z.len(), withscores, ctx.out.resp3));
-    let out = &mut *ctx.out;
-    z.for_range(0, z.len(), false, |m, s| write_item(out, m, s, withscores));
+        .array(item_count(result.len(), withscores, ctx.out.resp3));
+    for (m, s) in &result {
+        write_item(ctx.out, m, *s, withscores);
+    }
 }

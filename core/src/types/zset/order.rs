@@ -177,17 +177,23 @@ impl Order {
         }
         let (mut c, mut off) = self.locate(start);
         let mut left = end - start;
+        let mut emptied = false;
         while left > 0 && c < self.chunks.len() {
             let chunk = &mut self.chunks[c];
             let take = (chunk.len() - off).min(left);
             out.extend(chunk.drain(off..off + take));
+            emptied |= chunk.is_empty();
+            // Fenwick deltas are cheap; only a dropped chunk needs the O(chunks) rebuild.
+            self.add(c, -(take as isize));
             left -= take;
             off = 0;
             c += 1;
         }
         self.len -= out.len();
-        self.chunks.retain(|ch| !ch.is_empty());
-        self.rebuild();
+        if emptied {
+            self.chunks.retain(|ch| !ch.is_empty());
+            self.rebuild();
+        }
         out
     }
 

@@ -195,21 +195,35 @@ fn generic(ctx: &mut Ctx, first: usize, store: bool, mut kind: Kind, dir: Option
         });
         return;
     }
+    let limits = limits(ctx);
     let mut pairs = Vec::new();
+    let mut by_rank_len = None;
     if let Some(z) = found {
         let sel = select(z);
         pairs.reserve_exact(sel.hi - sel.lo);
-        z.for_range(sel.lo, sel.hi, false, |m, s| {
+        z.for_range(sel.lo, sel.hi, sel.rev, |m, s| {
             pairs.push((SmallBytes::new(m), s))
         });
+        if kind == Kind::Rank {
+            by_rank_len = Some(pairs.len());
+        }
     }
     let dst = ctx.arg(1);
     let n = pairs.len();
     if n == 0 {
         db.remove(dst);
     } else {
-        let limits = limits(ctx);
-        db.set(dst, Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))));
+        // Built as Redis builds it: packed unless a rank range is known to be too long, then
+        // filled in reply order, converting when it outgrows the packed form (a `-0` score
+        // inserted while packed reads back as 0).
+        let mut z = match by_rank_len {
+            Some(len) if len > limits.entries => ZSet::new_sorted(),
+            _ => ZSet::default(),
+        };
+        for (m, s) in &pairs {
+            z.insert(m, *s, limits);
+        }
+        db.set(dst, Value::ZSet(Box::new(z)));
         db.signal_ready(dst);
     }
     drop(db);
