@@ -28,6 +28,8 @@ mod remove;
 mod scan;
 mod score;
 mod set_input;
+#[cfg(test)]
+mod tests;
 mod value;
 
 // Used by the blocking commands (see the module docs).
