@@ -1,6 +1,6 @@
 //! ZRANDMEMBER.
 
-use super::{item_count, write_item, zset_of};
+use super::{item_count, write_item, zset_of, ZSet};
 use crate::command::Ctx;
 
 /// Redis's bound for the count: -LONG_MAX..=LONG_MAX.
@@ -40,38 +40,59 @@ pub fn zrandmember(ctx: &mut Ctx) {
     }
     let len = z.len();
     let mut rng = ctx.server.rng.lock();
+    // Picks by rank: a packed set is walked once into a table (it is small), the large form
+    // answers a rank in O(log n), so no pick costs more than that.
+    let mut table = Vec::new();
+    if let ZSet::Packed(_) = &**z {
+        z.for_range(0, len, false, |m, s| table.push((m, s)));
+    }
+    let at = |r: usize| -> (&[u8], f64) {
+        match table.get(r) {
+            Some(&item) => item,
+            None => z.at(r).unwrap_or((&[], 0.0)),
+        }
+    };
     if count < 0 || count == 1 {
         let n = count.unsigned_abs();
         if n > MAX_REPEATS {
             drop(rng);
             return ctx.error("ERR value is out of range");
         }
-        // Packed sets are walked once into a table so each pick is O(1).
-        let mut items = Vec::new();
-        z.for_range(0, len, false, |m, s| items.push((m, s)));
         ctx.out
             .array(item_count(n as usize, withscores, ctx.out.resp3));
         for _ in 0..n {
-            let (m, s) = items[rng.usize(0..len)];
+            let (m, s) = at(rng.usize(0..len));
             write_item(ctx.out, m, s, withscores);
         }
         return;
     }
     let n = (count as u64).min(len as u64) as usize;
-    let mut ranks: Vec<usize> = (0..len).collect();
-    if n < len {
-        // A partial Fisher-Yates shuffle picks n distinct ranks.
+    let ranks: Vec<usize> = if n == len {
+        (0..len).collect()
+    } else if n.saturating_mul(3) > len {
+        // Many picks: a partial Fisher-Yates shuffle over every rank (bounded by the set).
+        let mut ranks: Vec<usize> = (0..len).collect();
         for i in 0..n {
             let j = rng.usize(i..len);
             ranks.swap(i, j);
         }
         ranks.truncate(n);
-    }
-    let mut items = Vec::new();
-    z.for_range(0, len, false, |m, s| items.push((m, s)));
+        ranks
+    } else {
+        // Few picks: draw ranks until n distinct ones (bounded by the count, as n < len / 3).
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        let mut ranks = Vec::with_capacity(n);
+        while ranks.len() < n {
+            let r = rng.usize(0..len);
+            if seen.insert(r) {
+                ranks.push(r);
+            }
+        }
+        ranks
+    };
     ctx.out.array(item_count(n, withscores, ctx.out.resp3));
     for r in ranks {
-        let (m, s) = items[r];
+        let (m, s) = at(r);
         write_item(ctx.out, m, s, withscores);
     }
 }
