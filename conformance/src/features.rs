@@ -25,7 +25,16 @@ pub const FEATURES: &[(&str, &str)] = &[
 ];
 
 /// The features lode implements today. Blocks whose `@needs` are all here run against lode.
-pub const LODE_FEATURES: &[&str] = &["strings", "keys", "transactions", "client-reply", "hashes", "sets", "lists"];
+pub const LODE_FEATURES: &[&str] = &[
+    "strings",
+    "keys",
+    "transactions",
+    "client-reply",
+    "hashes",
+    "sets",
+    "lists",
+    "zsets",
+];
 
 /// Whether `name` is a known feature name.
 pub fn is_known(name: &str) -> bool {

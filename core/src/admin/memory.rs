@@ -75,10 +75,13 @@ fn value_bytes(v: &Value) -> usize {
         Value::Set(s) => match &**s {
             Set::Ints(i) => 16 + i.len() * i.width(),
             Set::Table(_) => {
-                let strings: usize = s.iter().map(|m| match m {
-                    crate::types::set::MemberRef::Bytes(b) => spill(b.len()),
-                    crate::types::set::MemberRef::Int(_) => 0,
-                }).sum();
+                let strings: usize = s
+                    .iter()
+                    .map(|m| match m {
+                        crate::types::set::MemberRef::Bytes(b) => spill(b.len()),
+                        crate::types::set::MemberRef::Int(_) => 0,
+                    })
+                    .sum();
                 16 + s.len() * (24 + 6) + strings
             }
         },

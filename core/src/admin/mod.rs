@@ -13,6 +13,7 @@ pub mod digest;
 pub mod hello;
 pub mod info;
 pub mod lolwut;
+pub mod memory;
 pub mod server_cmds;
 pub mod util;
 
@@ -30,4 +31,5 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     server_cmds::COMMANDS,
     debug::COMMANDS,
     lolwut::COMMANDS,
+    memory::COMMANDS,
 ];

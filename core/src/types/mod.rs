@@ -4,5 +4,6 @@ pub mod hash;
 pub mod list;
 pub mod scan_args;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod zset;

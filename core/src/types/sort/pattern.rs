@@ -76,7 +76,10 @@ impl<'a> Pattern<'a> {
 mod tests {
     use super::Pattern;
 
-    fn parts(p: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>)> {
+    /// (prefix, suffix, field) of a key pattern.
+    type Parts = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+    fn parts(p: &[u8]) -> Option<Parts> {
         match Pattern::parse(p) {
             Pattern::Key {
                 prefix,
@@ -97,8 +100,14 @@ mod tests {
             Some((b"h_".to_vec(), vec![], Some(b"f".to_vec())))
         );
         // An arrow with no field after it is part of the key name.
-        assert_eq!(parts(b"h_*->"), Some((b"h_".to_vec(), b"->".to_vec(), None)));
+        assert_eq!(
+            parts(b"h_*->"),
+            Some((b"h_".to_vec(), b"->".to_vec(), None))
+        );
         // An arrow before the star is part of the prefix.
-        assert_eq!(parts(b"a->*b"), Some((b"a->".to_vec(), b"b".to_vec(), None)));
+        assert_eq!(
+            parts(b"a->*b"),
+            Some((b"a->".to_vec(), b"b".to_vec(), None))
+        );
     }
 }

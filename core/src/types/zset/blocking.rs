@@ -1,7 +1,7 @@
 //! The blocking sorted-set pops: BZPOPMIN, BZPOPMAX, BZMPOP (see `crate::blocking` and the
 //! list module's blocking commands, which work the same way).
 
-use super::pop::{parse_mpop, pop, End, PopOutcome, PopShape};
+use super::{parse_mpop, pop, End, PopOutcome, PopShape};
 use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
 use crate::command::Ctx;
 
@@ -34,7 +34,14 @@ pub fn bzmpop(ctx: &mut Ctx) {
     };
     let keys: smallvec::SmallVec<[&[u8]; 4]> =
         ctx.args[spec.keys.clone()].iter().map(|k| &k[..]).collect();
-    first_with_data(ctx, &keys, spec.end, spec.count, PopShape::KeyNested, deadline);
+    first_with_data(
+        ctx,
+        &keys,
+        spec.end,
+        spec.count,
+        PopShape::KeyNested,
+        deadline,
+    );
 }
 
 /// Pops from the first of `keys` holding a sorted set, or blocks on all of them.

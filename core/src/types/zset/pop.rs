@@ -1,0 +1,233 @@
+//! ZPOPMIN, ZPOPMAX and ZMPOP, plus the pop primitive and ZMPOP argument parser that the
+//! blocking variants (BZPOPMIN, BZPOPMAX, BZMPOP) build on.
+
+use std::ops::Range;
+
+use super::zset_of;
+use crate::command::Ctx;
+use crate::keyspace::Locked;
+use crate::resp::ReplyWriter;
+
+/// Which end of the order a pop takes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Lowest scores first.
+    Min,
+    /// Highest scores first.
+    Max,
+}
+
+/// The reply shape of a pop (the four shapes Redis's genericZpopCommand writes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PopShape {
+    /// `[member, score, ...]`: ZPOPMIN/ZPOPMAX without COUNT, or any RESP2 reply.
+    Flat,
+    /// `[[member, score], ...]`: ZPOPMIN/ZPOPMAX with COUNT in RESP3.
+    Nested,
+    /// `[key, member, score]`: BZPOPMIN/BZPOPMAX.
+    #[allow(dead_code)]
+    KeyFlat,
+    /// `[key, [[member, score], ...]]`: ZMPOP/BZMPOP.
+    KeyNested,
+}
+
+/// What a pop found under the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PopOutcome {
+    /// Elements were popped and the reply written.
+    Popped,
+    /// No key: nothing written.
+    Missing,
+    /// The key holds another type: nothing written (the caller replies WRONGTYPE).
+    WrongType,
+}
+
+/// Pops up to `count` (≥ 1) elements from `end` of the zset at `key`, writing the reply in
+/// `shape` and deleting the key when it empties. Writes nothing unless it returns `Popped`.
+pub fn pop(
+    db: &mut Locked,
+    out: &mut ReplyWriter,
+    key: &[u8],
+    end: End,
+    count: usize,
+    shape: PopShape,
+) -> PopOutcome {
+    let z = match zset_of(db.get(key)) {
+        Err(_) => return PopOutcome::WrongType,
+        Ok(None) => return PopOutcome::Missing,
+        Ok(Some(z)) => z,
+    };
+    let n = count.min(z.len());
+    let (lo, hi) = match end {
+        End::Min => (0, n),
+        End::Max => (z.len() - n, z.len()),
+    };
+    let mut popped = Vec::with_capacity(n);
+    z.remove_ranks(lo, hi, |m, s| popped.push((m.to_vec(), s)));
+    if end == End::Max {
+        popped.reverse();
+    }
+    let empty = z.is_empty();
+    if empty {
+        db.remove(key);
+    }
+    let nested = match shape {
+        PopShape::Flat => {
+            out.array(2 * n);
+            false
+        }
+        PopShape::Nested => {
+            out.array(n);
+            true
+        }
+        PopShape::KeyFlat => {
+            out.array(2 * n + 1);
+            out.bulk(key);
+            false
+        }
+        PopShape::KeyNested => {
+            out.array(2);
+            out.bulk(key);
+            out.array(n);
+            true
+        }
+    };
+    for (m, s) in &popped {
+        if nested {
+            out.array(2);
+        }
+        out.bulk(m);
+        out.double(*s);
+    }
+    PopOutcome::Popped
+}
+
+/// ZMPOP/BZMPOP's parsed arguments.
+#[derive(Clone, Debug)]
+pub struct MpopArgs {
+    /// Argument indexes of the keys.
+    pub keys: Range<usize>,
+    /// MIN or MAX.
+    pub end: End,
+    /// COUNT (default 1).
+    pub count: usize,
+}
+
+/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` with numkeys at `numkeys_idx`,
+/// replying Redis's error and returning None when malformed.
+pub fn parse_mpop(ctx: &mut Ctx, numkeys_idx: usize) -> Option<MpopArgs> {
+    let numkeys = match crate::util::num::parse_i64(ctx.arg(numkeys_idx)) {
+        Some(n) if n >= 1 => n as u64,
+        _ => {
+            ctx.error("ERR numkeys should be greater than 0");
+            return None;
+        }
+    };
+    let first = numkeys_idx + 1;
+    let where_idx = match usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| first.checked_add(n))
+    {
+        Some(w) if w < ctx.args.len() => w,
+        _ => {
+            ctx.syntax_error();
+            return None;
+        }
+    };
+    let end = match ctx.arg(where_idx) {
+        w if w.eq_ignore_ascii_case(b"min") => End::Min,
+        w if w.eq_ignore_ascii_case(b"max") => End::Max,
+        _ => {
+            ctx.syntax_error();
+            return None;
+        }
+    };
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < ctx.args.len() {
+        if count.is_none() && ctx.arg(j).eq_ignore_ascii_case(b"count") && j + 1 < ctx.args.len() {
+            j += 1;
+            match crate::util::num::parse_i64(ctx.arg(j)) {
+                Some(n) if n >= 1 => count = Some(n as usize),
+                _ => {
+                    ctx.error("ERR count should be greater than 0");
+                    return None;
+                }
+            }
+        } else {
+            ctx.syntax_error();
+            return None;
+        }
+        j += 1;
+    }
+    Some(MpopArgs {
+        keys: first..where_idx,
+        end,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// ZPOPMIN key [count]
+pub fn zpopmin(ctx: &mut Ctx) {
+    zpop(ctx, End::Min);
+}
+
+/// ZPOPMAX key [count]
+pub fn zpopmax(ctx: &mut Ctx) {
+    zpop(ctx, End::Max);
+}
+
+fn zpop(ctx: &mut Ctx, end: End) {
+    if ctx.args.len() > 3 {
+        return ctx.syntax_error();
+    }
+    let mut count = None;
+    if ctx.args.len() == 3 {
+        match crate::util::num::parse_i64(ctx.arg(2)) {
+            Some(n) if n >= 0 => count = Some(n as usize),
+            _ => return ctx.error("ERR value is out of range, must be positive"),
+        }
+    }
+    let shape = if ctx.out.resp3 && count.is_some() {
+        PopShape::Nested
+    } else {
+        PopShape::Flat
+    };
+    let key = ctx.arg(1);
+    let mut db = ctx.lock();
+    if count == Some(0) {
+        return match zset_of(db.get(key)) {
+            Err(_) => ctx.wrong_type(),
+            Ok(_) => ctx.out.array(0),
+        };
+    }
+    match pop(&mut db, ctx.out, key, end, count.unwrap_or(1), shape) {
+        PopOutcome::Popped => {}
+        PopOutcome::Missing => ctx.out.array(0),
+        PopOutcome::WrongType => ctx.wrong_type(),
+    }
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn zmpop(ctx: &mut Ctx) {
+    let Some(args) = parse_mpop(ctx, 1) else {
+        return;
+    };
+    let mut db = ctx.lock();
+    for i in args.keys {
+        let key = ctx.arg(i);
+        match pop(
+            &mut db,
+            ctx.out,
+            key,
+            args.end,
+            args.count,
+            PopShape::KeyNested,
+        ) {
+            PopOutcome::Popped => return,
+            PopOutcome::Missing => {}
+            PopOutcome::WrongType => return ctx.wrong_type(),
+        }
+    }
+    ctx.out.null_array();
+}
