@@ -132,7 +132,13 @@ fn elements(
         Value::ZSet(z) if dontsort => {
             let (start, end) = window(limit, z.len());
             let mut out = Vec::with_capacity(end - start);
-            z.for_range(start, end, desc, |m, _| out.push(m.to_vec()));
+            // DESC counts the window from the highest rank down.
+            let (lo, hi) = if desc {
+                (z.len() - end, z.len() - start)
+            } else {
+                (start, end)
+            };
+            z.for_range(lo, hi, desc, |m, _| out.push(m.to_vec()));
             out
         }
         Value::ZSet(z) => {
