@@ -97,11 +97,18 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
     let mut locked = ctx.lock();
     match move_element(&mut locked, ctx.out, src, dst, from, to, fill) {
         Ok(true) => {}
-        Err(_) if !ctx.client.serving_blocked => {
+        // A destination of another type fails the waiter too (the element stays where it
+        // is); a source that stopped being a list only leaves it waiting.
+        Err(_) if !ctx.client.serving_blocked || src_is_list(&mut locked, src) => {
             drop(locked);
             ctx.wrong_type();
         }
         // Inside MULTI an empty source gives a null bulk, though a timeout gives a null array.
         Ok(false) | Err(_) => block_or_reply(ctx, locked, &[src], deadline, TimeoutReply::Null),
     }
+}
+
+fn src_is_list(db: &mut crate::keyspace::Locked, src: &[u8]) -> bool {
+    db.get(src)
+        .is_some_and(|e| matches!(e.value, crate::keyspace::Value::List(_)))
 }
