@@ -15,6 +15,8 @@ pub enum BeginSearch {
     Keyword { keyword: String, startfrom: i64 },
     /// Not describable: the command finds its keys itself.
     Unknown,
+    /// SORT's STORE destination, found the way Redis's sortGetKeys finds it.
+    SortStore,
 }
 
 /// How a key spec finds the keys once it has started.
@@ -75,6 +77,19 @@ impl KeySpec {
         KeySpec { begin, find }
     }
 
+    /// The spec of command `name` (described by `facts`) whose keys the facts cannot
+    /// describe, given the finder lode has for it: SORT's overwritten STORE key. Other
+    /// undescribable specs (SORT's BY/GET patterns) stay unknown.
+    pub fn with_custom_finder(mut self, name: &str, facts: &Json) -> KeySpec {
+        let overwrites = facts["flags"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "OW"));
+        if matches!(self.begin, BeginSearch::Unknown) && name == "sort" && overwrites {
+            self.begin = BeginSearch::SortStore;
+        }
+        self
+    }
+
     /// Appends the argument indexes of the keys this spec finds in `args` (args[0] = name).
     pub fn extract<E: Extend<usize>>(&self, args: &[Bytes], out: &mut E) {
         let argc = args.len() as i64;
@@ -96,6 +111,10 @@ impl KeySpec {
                 }
             }
             BeginSearch::Unknown => return,
+            BeginSearch::SortStore => {
+                out.extend(sort_store_key(args));
+                return;
+            }
         };
         if start <= 0 || start >= argc {
             return;
@@ -144,4 +163,23 @@ impl KeySpec {
             i += step;
         }
     }
+}
+
+/// The index of SORT's STORE destination: the last STORE whose name is followed by an
+/// argument, skipping the arguments of LIMIT (2), GET and BY (1) as Redis's sortGetKeys does.
+fn sort_store_key(args: &[Bytes]) -> Option<usize> {
+    let mut found = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+            found = Some(i + 1);
+        }
+        i += 1;
+    }
+    found
 }

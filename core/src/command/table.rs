@@ -120,7 +120,11 @@ impl Command {
         names.push(name.clone());
         let key_specs = facts["key_specs"]
             .as_array()
-            .map(|a| a.iter().map(KeySpec::from_json).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|j| KeySpec::from_json(j).with_custom_finder(&name, j))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut facts = facts.clone();
         if let Some(subs) = facts.get_mut("subcommands").and_then(|s| s.as_array_mut()) {
