@@ -5,7 +5,8 @@ Starts both servers on free loopback ports, runs redis-benchmark against each in
 (throughput, p99, server CPU per request from /proc/<pid>/stat), then loads 1,000,000 keys with
 32-byte values into each and reports RSS per key, and with --collections loads 100,000 hashes of 10
 fields, 100,000 sets of 10 members, 100,000 sorted sets of 10 members and one list of 1,000,000
-elements (one dataset at a time) and reports RSS per element. Prints Markdown tables.
+elements (each dataset alone, on freshly started servers) and reports RSS per element once RSS
+has settled. Prints Markdown tables.
 
 Pop tests (rpop, lpop, spop, zpopmin) first fill their key with an unmeasured run of the matching
 push test, so they pop real elements. redis-benchmark runs its own LPUSH before lrange_* tests:
@@ -189,13 +190,27 @@ def collection_datasets(n_keys=100000, per_key=10, list_len=1000000):
     ]
 
 
+def settle_rss(server, limit=30.0):
+    """Waits until RSS stops moving (two readings 2 s apart within 64 KiB), up to `limit`
+    seconds: allocators return freed pages on a decay timer (jemalloc: 10 s), so RSS right
+    after a load includes garbage that is about to go. Steady state is what is compared."""
+    deadline = time.time() + limit
+    last = server.rss_bytes()
+    while time.time() < deadline:
+        time.sleep(2)
+        now = server.rss_bytes()
+        if abs(now - last) < 64 * 1024:
+            return
+        last = now
+
+
 def load_collection(server, commands, elements):
     """Loads one dataset into an empty server; returns (RSS delta per element, encoding)."""
     server.cli("FLUSHALL")
     time.sleep(0.5)
     before = server.rss_bytes()
     pipe_commands(server, commands())
-    time.sleep(0.5)
+    settle_rss(server)
     key = server.cli("RANDOMKEY")
     return (server.rss_bytes() - before) / elements, server.cli("OBJECT", "ENCODING", key)
 
@@ -250,12 +265,18 @@ def main():
             print(f"| lode | {ld:.1f} | {lt:.1f} |")
             print(f"| redis | {rd:.1f} | {rt:.1f} |")
         if args.collections:
-            print("\nMemory per collection element (RSS delta after loading the dataset alone):\n")
+            print("\nMemory per collection element (RSS delta from an empty server after loading the dataset alone):\n")
             print("| dataset | lode bytes/element | redis bytes/element | ratio | lode encoding | redis encoding |")
             print("|---|---|---|---|---|---|")
             for name, elements, commands in collection_datasets():
-                lb, le = load_collection(lode, commands, elements)
-                rb, re_ = load_collection(redis, commands, elements)
+                # Fresh servers per dataset: memory freed by an earlier dataset and kept by
+                # the allocator would otherwise hide the next one's cost.
+                fresh = [Server("lode", [args.lode]), Server("redis", [args.redis])]
+                try:
+                    (lb, le), (rb, re_) = [load_collection(s, commands, elements) for s in fresh]
+                finally:
+                    for s in fresh:
+                        s.stop()
                 print(f"| {name} | {lb:.1f} | {rb:.1f} | {lb / rb:.2f} | {le} | {re_} |")
     finally:
         lode.stop()

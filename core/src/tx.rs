@@ -67,6 +67,22 @@ impl WatchRegistry {
     }
 }
 
+impl WatchRegistry {
+    /// Marks the watchers of `args[i]` for each `i` in `keys` as dirty: the keys a command
+    /// reported it modified ([`Ctx::modified`]).
+    pub fn touch_args(&self, args: &[Bytes], keys: &[usize]) {
+        if self.watching.load(Ordering::Relaxed) == 0 || keys.is_empty() {
+            return;
+        }
+        let map = self.keys.lock();
+        for &i in keys {
+            if let Some(flags) = args.get(i).and_then(|k| map.get(&k[..])) {
+                flags.iter().for_each(|f| f.store(true, Ordering::Relaxed));
+            }
+        }
+    }
+}
+
 /// The keys one client watches.
 #[derive(Default)]
 pub struct Watched {

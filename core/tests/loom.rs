@@ -13,9 +13,8 @@
 //! `LOOM_MAX_PREEMPTIONS` preemptions per execution; 2 keeps the run to seconds).
 //!
 //! Cross-thread paths that have no model yet because the feature does not exist in core yet:
-//! the per-session mailbox, blocking-command handoff (BLPOP served exactly once, timeout racing
-//! a push), pub/sub fan-out racing unsubscribe, and the propagation log's ordering. Each gets a
-//! model here when it lands.
+//! pub/sub fan-out racing unsubscribe and the propagation log's ordering. Each gets a model here
+//! when it lands.
 #![cfg(loom)]
 
 use std::sync::atomic::Ordering;
@@ -242,5 +241,41 @@ fn loom_waker_no_lost_wakeup() {
             slot.task.wait();
         }
         killer.join().unwrap();
+    });
+}
+
+/// Blocking-command handoff: session A waits in `BLPOP k 1`; session B pushes to `k` on another
+/// thread, which serves A on A's behalf (`blocking::serve_ready`), while A's transport fires A's
+/// timeout. Either A gets the element and the list is gone, or A times out and the element stays
+/// in the list: never both, never neither.
+///
+/// Guards against: a waiter settled twice (served after it timed out: the element popped and
+/// lost, or both replies sent), a push that misses a waiter registering concurrently, and lock
+/// order inversions between the serve path (waiter slot, then shards, then the registry) and
+/// the timeout path (waiter slot, then the registry).
+#[test]
+fn loom_blocking_pop_served_exactly_once() {
+    loom::model(|| {
+        let server = server();
+        let (mut a, mut abuf) = session(&server);
+        assert_eq!(feed(&mut a, &mut abuf, &[&["BLPOP", "k", "1"]]), "");
+        let pusher = {
+            let server = server.clone();
+            thread::spawn(move || {
+                let (mut s, mut buf) = session(&server);
+                assert_eq!(feed(&mut s, &mut buf, &[&["RPUSH", "k", "v"]]), ":1\r\n");
+            })
+        };
+        // The deadline has passed: the timeout settles A unless the push served it first.
+        a.handle_timeout(Now::from_ms(EPOCH_MS + 2_000));
+        let reply = String::from_utf8_lossy(a.pending_output()).into_owned();
+        pusher.join().unwrap();
+        let (mut c, mut cbuf) = session(&server);
+        let llen = feed(&mut c, &mut cbuf, &[&["LLEN", "k"]]);
+        match reply.as_str() {
+            "*2\r\n$1\r\nk\r\n$1\r\nv\r\n" => assert_eq!(llen, ":0\r\n", "served and kept"),
+            "*-1\r\n" => assert_eq!(llen, ":1\r\n", "timed out and the element lost"),
+            other => panic!("A got {other:?}"),
+        }
     });
 }

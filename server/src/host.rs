@@ -127,6 +127,12 @@ impl Host for LodeHost {
                 ));
             }
         }
+        if has("jemalloc-bg-thread") {
+            sys::set_jemalloc_bg_thread(!matches!(
+                config.other.get("jemalloc-bg-thread"),
+                Some(lode_core::config::value::ConfigValue::Bool(false))
+            ));
+        }
         if has("port") || has("bind") {
             if let Some(control) = self.0.control.get() {
                 if control.rebind_tcp(&listen_config(config)).is_err() {

@@ -122,6 +122,10 @@ fn run(prog: &str, args: RunArgs) {
         config.maxclients = fits as usize;
     }
 
+    sys::set_jemalloc_bg_thread(!matches!(
+        config.other.get("jemalloc-bg-thread"),
+        Some(lode_core::config::value::ConfigValue::Bool(false))
+    ));
     let listen = listen_config(&config);
     let listeners = match Listeners::bind(&listen) {
         Ok(l) => l,

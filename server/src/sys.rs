@@ -55,6 +55,13 @@ pub fn fit_open_files(maxclients: u64) -> u64 {
     reduced
 }
 
+/// Turns jemalloc's background purging thread on or off (`jemalloc-bg-thread`, on by default
+/// as in Redis): without it, freed pages are returned to the OS only when later allocations
+/// happen to trigger the decay, so an idle server keeps its garbage resident.
+pub fn set_jemalloc_bg_thread(on: bool) {
+    let _ = tikv_jemalloc_ctl::background_thread::write(on);
+}
+
 fn read_jemalloc() -> Option<(u64, u64, u64)> {
     use tikv_jemalloc_ctl::{epoch, stats};
     // Statistics are snapshots refreshed by advancing the epoch.

@@ -29,6 +29,9 @@ pub struct Ctx<'a> {
     pub now: Now,
     /// Whether an error reply was written (INFO errorstats, failed_calls).
     pub failed: bool,
+    /// The argument indexes of the keys the command actually modified, when it knows better
+    /// than "every key it names" (what WATCH sees by default after a successful write).
+    pub modified: Option<smallvec::SmallVec<[usize; 2]>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,6 +52,7 @@ impl<'a> Ctx<'a> {
             client,
             now,
             failed: false,
+            modified: None,
         }
     }
 

@@ -83,6 +83,7 @@ pub fn execute(
     let mut ctx = Ctx::new(server, cmd, args, out, state, now);
     handler(&mut ctx);
     let failed = ctx.failed;
+    let modified = ctx.modified.take();
     // A blocked client's command was counted when it blocked (as in Redis 7.0); serving it
     // later counts only a failure.
     if !state.serving_blocked {
@@ -92,6 +93,8 @@ pub fn execute(
     if failed {
         // total_error_replies was counted by Ctx::error, per error reply.
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
+    } else if let Some(keys) = modified {
+        server.watches.touch_args(args, &keys);
     } else if cmd.write {
         server.watches.touch_command(cmd, args);
     }

@@ -43,6 +43,17 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk with room for `bytes` of entries: a long list's new end chunk is sized
+    /// for the fill limit at once, so filling it never reallocates (each reallocation would
+    /// leave allocator garbage behind, which is what a long list's memory is made of).
+    pub fn with_capacity(bytes: usize) -> Self {
+        Chunk {
+            buf: Vec::with_capacity(bytes),
+            start: 0,
+            count: 0,
+        }
+    }
+
     /// Number of entries.
     pub fn count(&self) -> usize {
         self.count as usize
@@ -82,6 +93,13 @@ impl Chunk {
     /// entries, within `grow_cap`) when it is too narrow.
     fn insert_front(&mut self, e: &Encoded, grow_cap: usize) {
         let n = e.len();
+        if self.count == 0 && self.buf.capacity() >= n && self.buf.capacity() <= u32::MAX as usize {
+            // A chunk made with room for the fill limit: fill it from the back, as a gap.
+            let cap = self.buf.capacity();
+            self.buf.clear();
+            self.buf.resize(cap, 0);
+            self.start = cap as u32;
+        }
         if (self.start as usize) < n {
             let len = self.buf().len();
             let gap = (len / 8).max(16).min(grow_cap.saturating_sub(len)).max(n);

@@ -77,21 +77,28 @@ impl List {
         }
         .is_some_and(|c| c.has_room(n, fill));
         if !fits {
-            // The old end chunk is full: trim it to size before it becomes an inner chunk.
+            // The old end chunk is full: trim it to size before it becomes an inner chunk. The
+            // new one is sized for the fill limit when the list already had a chunk, and so is
+            // long; an entry bigger than the limit gets a chunk of exactly its size.
+            let new_chunk = if self.chunks.is_empty() {
+                Chunk::default()
+            } else {
+                Chunk::with_capacity(fill.bytes.max(n).min(64 * 1024))
+            };
             match end {
                 End::Left => {
                     if let Some(c) = self.chunks.front_mut() {
                         c.shrink();
                     }
                     self.reserve_chunk();
-                    self.chunks.push_front(Chunk::default());
+                    self.chunks.push_front(new_chunk);
                 }
                 End::Right => {
                     if let Some(c) = self.chunks.back_mut() {
                         c.shrink();
                     }
                     self.reserve_chunk();
-                    self.chunks.push_back(Chunk::default());
+                    self.chunks.push_back(new_chunk);
                 }
             }
         }

@@ -106,6 +106,7 @@ pub fn smove(ctx: &mut Ctx) {
     // Redis looks both keys up first: a missing source answers 0 before any type check.
     let dst_kind = db.get(dst).map(|e| matches!(e.value, Value::Set(_)));
     let Slot::Live(mut live) = db.slot(src) else {
+        ctx.modified = Some(smallvec::SmallVec::new());
         return ctx.out.int(0);
     };
     let Some(set) = as_set(&mut live.entry().value) else {
@@ -114,11 +115,14 @@ pub fn smove(ctx: &mut Ctx) {
     if dst_kind == Some(false) {
         return ctx.wrong_type();
     }
+    // As in Redis, WATCH sees only the sets that changed.
     if src == dst {
         let found = set.contains(m);
+        ctx.modified = Some(smallvec::SmallVec::new());
         return ctx.out.int(i64::from(found));
     }
     if !set.remove(m) {
+        ctx.modified = Some(smallvec::SmallVec::new());
         return ctx.out.int(0);
     }
     if set.is_empty() {
@@ -126,8 +130,9 @@ pub fn smove(ctx: &mut Ctx) {
     }
     match db.slot(dst) {
         Slot::Live(mut live) => {
-            if let Some(set) = as_set(&mut live.entry().value) {
-                set.add(m, max);
+            let added = as_set(&mut live.entry().value).is_some_and(|set| set.add(m, max));
+            if !added {
+                ctx.modified = Some(smallvec::smallvec![1]);
             }
         }
         Slot::Vacant(vacant) => {
