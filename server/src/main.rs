@@ -29,7 +29,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// `jemalloc-bg-thread yes`; the option can still turn it off at start-up or at run time).
 /// A thin pointer to a NUL-terminated string, as C's `const char *malloc_conf` is.
 #[export_name = "_rjem_malloc_conf"]
-pub static MALLOC_CONF: &[u8; 63] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
+pub static MALLOC_CONF: &[u8; 63] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
 
 /// The Redis version lode is compatible with (error banners, INFO).
 pub const REDIS_VERSION: &str = "7.0.15";

@@ -19,7 +19,7 @@ mod serve;
 mod timeout;
 mod waiter;
 
-pub use no_data::block_or_reply;
+pub use no_data::{block_or_reply, first_key_or_block, Tried};
 pub use registry::BlockingRegistry;
 pub use serve::serve_ready;
 pub(crate) use serve::settle;

@@ -29,3 +29,37 @@ pub fn block_or_reply(
     ctx.block(keys, deadline, TimeoutReply::NullArray);
     drop(locked);
 }
+
+/// What trying one key of a blocking pop gave.
+pub enum Tried {
+    /// Data was popped and the reply written.
+    Served,
+    /// The key is missing (or empty): try the next one.
+    Empty,
+    /// The key holds another type (nothing written).
+    WrongType,
+}
+
+/// Tries `keys` in order with `try_key` and stops at the first that serves; WRONGTYPE on a key
+/// of another type (skipped instead while serving a blocked client, which is never failed by
+/// a key it did not come for); with no data anywhere, [`block_or_reply`].
+pub fn first_key_or_block(
+    ctx: &mut Ctx,
+    keys: &[&[u8]],
+    deadline: u64,
+    in_multi: TimeoutReply,
+    mut try_key: impl FnMut(&mut Locked<'_>, &mut crate::resp::ReplyWriter, &[u8]) -> Tried,
+) {
+    let mut locked = ctx.lock();
+    for key in keys {
+        match try_key(&mut locked, ctx.out, key) {
+            Tried::Served => return,
+            Tried::WrongType if !ctx.client.serving_blocked => {
+                drop(locked);
+                return ctx.wrong_type();
+            }
+            Tried::WrongType | Tried::Empty => {}
+        }
+    }
+    block_or_reply(ctx, locked, keys, deadline, in_multi);
+}

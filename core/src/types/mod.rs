@@ -2,6 +2,7 @@
 
 pub mod hash;
 pub mod list;
+pub mod mpop;
 pub mod scan_args;
 pub mod set;
 pub mod sort;

@@ -1,5 +1,6 @@
 //! Small pure helpers shared by the engine's modules.
 
+pub mod c_str;
 pub mod glob;
 pub mod num;
 pub mod sha1;

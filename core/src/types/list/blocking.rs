@@ -7,7 +7,7 @@
 //! skipped, so a waiter is never failed by a key it did not come for.
 
 use super::{fill, move_element, parse_end, parse_mpop, pop_and_reply, End, PopShape};
-use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
+use crate::blocking::{block_or_reply, first_key_or_block, parse_timeout, TimeoutReply, Tried};
 use crate::command::Ctx;
 
 /// BLPOP key [key ...] timeout.
@@ -37,11 +37,8 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
     let Some(spec) = parse_mpop(ctx, 2) else {
         return;
     };
-    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args
-        [spec.first_key..spec.first_key + spec.numkeys]
-        .iter()
-        .map(|k| &k[..])
-        .collect();
+    let keys: smallvec::SmallVec<[&[u8]; 4]> =
+        ctx.args[spec.keys.clone()].iter().map(|k| &k[..]).collect();
     first_with_data(
         ctx,
         &keys,
@@ -61,18 +58,17 @@ fn first_with_data(
     shape: PopShape,
     deadline: u64,
 ) {
-    let mut locked = ctx.lock();
-    for key in keys {
-        match pop_and_reply(&mut locked, ctx.out, key, end, count, shape) {
-            Ok(true) => return,
-            Err(_) if !ctx.client.serving_blocked => {
-                drop(locked);
-                return ctx.wrong_type();
-            }
-            Ok(false) | Err(_) => {}
-        }
-    }
-    block_or_reply(ctx, locked, keys, deadline, TimeoutReply::NullArray);
+    first_key_or_block(
+        ctx,
+        keys,
+        deadline,
+        TimeoutReply::NullArray,
+        |db, out, key| match pop_and_reply(db, out, key, end, count, shape) {
+            Ok(true) => Tried::Served,
+            Ok(false) => Tried::Empty,
+            Err(_) => Tried::WrongType,
+        },
+    );
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.

@@ -13,7 +13,7 @@
 //!   type, nothing written.
 //! - [`parse_mpop`]`(ctx, numkeys_at) -> Option<MpopArgs>`: LMPOP/BLMPOP's arguments from
 //!   numkeys on (`numkeys_at` = where numkeys is: 1 for LMPOP, 2 for BLMPOP, whose timeout the
-//!   caller parses); keys are `ctx.args[first_key..first_key + numkeys]`. On `None` Redis's
+//!   caller parses); keys are `ctx.args[keys]`. On `None` Redis's
 //!   error has been replied.
 //! - Every command that adds elements calls `Locked::signal_ready(key)` after adding.
 //! - [`parse_end`] reads LEFT/RIGHT; [`fill`] reads `list-max-listpack-size` for a command.
@@ -37,6 +37,7 @@ pub(crate) use moves::move_element;
 pub(crate) use push_pop::{parse_mpop, pop_and_reply, PopShape};
 
 use crate::command::{Ctx, Handler};
+use crate::util::c_str::is_option;
 
 /// The list commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -75,26 +76,13 @@ pub(crate) fn fill(ctx: &Ctx) -> Fill {
 
 /// LEFT or RIGHT (any case; like Redis's strcasecmp, the text ends at a NUL byte).
 pub(crate) fn parse_end(arg: &[u8]) -> Option<End> {
-    let arg = match arg.iter().position(|&b| b == 0) {
-        Some(n) => &arg[..n],
-        None => arg,
-    };
-    if arg.eq_ignore_ascii_case(b"left") {
+    if is_option(arg, "left") {
         Some(End::Left)
-    } else if arg.eq_ignore_ascii_case(b"right") {
+    } else if is_option(arg, "right") {
         Some(End::Right)
     } else {
         None
     }
-}
-
-/// The C-string view of an option name, as Redis's strcasecmp compares it.
-fn is_option(arg: &[u8], name: &str) -> bool {
-    let arg = match arg.iter().position(|&b| b == 0) {
-        Some(n) => &arg[..n],
-        None => arg,
-    };
-    arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// Resolves a Redis index (negative counts from the tail) against a length.

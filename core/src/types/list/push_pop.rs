@@ -1,10 +1,11 @@
 //! LPUSH RPUSH LPUSHX RPUSHX, LPOP RPOP (with a count) and LMPOP, plus the pop-and-reply core
 //! the blocking pops reuse.
 
-use super::{fill, is_option, parse_end, End, List, WrongType};
+use super::{fill, parse_end, End, List, WrongType};
 use crate::command::Ctx;
 use crate::keyspace::{Locked, Slot, Value};
 use crate::resp::ReplyWriter;
+use crate::types::mpop::MpopArgs;
 use crate::util::num::parse_i64;
 
 /// LPUSH key element [element ...]
@@ -174,65 +175,10 @@ fn pop_generic(ctx: &mut Ctx, end: End) {
     }
 }
 
-/// LMPOP/BLMPOP's parsed arguments: the keys are `ctx.args[first_key..first_key + numkeys]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MpopArgs {
-    /// Index of the first key argument.
-    pub first_key: usize,
-    /// How many keys.
-    pub numkeys: usize,
-    /// Which end to pop from.
-    pub end: End,
-    /// Most elements to pop (COUNT, default 1).
-    pub count: usize,
-}
-
-/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at argument `numkeys_at`;
+/// Parses LMPOP/BLMPOP's `numkeys key [key ...] LEFT|RIGHT [COUNT count]` from `numkeys_at`;
 /// on `None` Redis's error has been replied.
-pub(crate) fn parse_mpop(ctx: &mut Ctx, numkeys_at: usize) -> Option<MpopArgs> {
-    let numkeys = match parse_i64(ctx.arg(numkeys_at)) {
-        Some(n) if n >= 1 => n as u64,
-        _ => {
-            ctx.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-    };
-    let argc = ctx.args.len();
-    let where_at = match (numkeys_at as u64).checked_add(numkeys + 1) {
-        Some(w) if w < argc as u64 => w as usize,
-        _ => {
-            ctx.syntax_error();
-            return None;
-        }
-    };
-    let Some(end) = parse_end(ctx.arg(where_at)) else {
-        ctx.syntax_error();
-        return None;
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < argc {
-        if count.is_none() && is_option(ctx.arg(j), "count") && j + 1 < argc {
-            j += 1;
-            match parse_i64(ctx.arg(j)) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => {
-                    ctx.error("ERR count should be greater than 0");
-                    return None;
-                }
-            }
-        } else {
-            ctx.syntax_error();
-            return None;
-        }
-        j += 1;
-    }
-    Some(MpopArgs {
-        first_key: numkeys_at + 1,
-        numkeys: numkeys as usize,
-        end,
-        count: count.unwrap_or(1),
-    })
+pub(crate) fn parse_mpop(ctx: &mut Ctx, numkeys_at: usize) -> Option<MpopArgs<End>> {
+    crate::types::mpop::parse_mpop(ctx, numkeys_at, parse_end)
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
@@ -242,7 +188,7 @@ pub fn lmpop(ctx: &mut Ctx) {
     };
     let args = ctx.args;
     let mut db = ctx.lock();
-    for key in &args[a.first_key..a.first_key + a.numkeys] {
+    for key in &args[a.keys.clone()] {
         match pop_and_reply(&mut db, ctx.out, key, a.end, a.count, PopShape::KeyAndMany) {
             Ok(true) => return,
             Ok(false) => {}

@@ -16,6 +16,7 @@ mod tests;
 use crate::command::Handler;
 use crate::keyspace::Value;
 use crate::resp::ReplyWriter;
+use crate::util::c_str::c_str;
 
 /// The string commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -74,11 +75,3 @@ fn exceeds_max_len(len: u64, extra: u64, max: u64) -> bool {
 
 /// The error for a string grown past proto-max-bulk-len.
 const TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-
-/// An option name as Redis compares it: as a C string, so it ends at the first NUL.
-fn c_str(arg: &[u8]) -> &[u8] {
-    match arg.iter().position(|&b| b == 0) {
-        Some(n) => &arg[..n],
-        None => arg,
-    }
-}

@@ -2,7 +2,7 @@
 //! list module's blocking commands, which work the same way).
 
 use super::{parse_mpop, pop, End, PopOutcome, PopShape};
-use crate::blocking::{block_or_reply, parse_timeout, TimeoutReply};
+use crate::blocking::{first_key_or_block, parse_timeout, TimeoutReply, Tried};
 use crate::command::Ctx;
 
 /// BZPOPMIN key [key ...] timeout.
@@ -53,16 +53,15 @@ fn first_with_data(
     shape: PopShape,
     deadline: u64,
 ) {
-    let mut locked = ctx.lock();
-    for key in keys {
-        match pop(&mut locked, ctx.out, key, end, count, shape) {
-            PopOutcome::Popped => return,
-            PopOutcome::WrongType if !ctx.client.serving_blocked => {
-                drop(locked);
-                return ctx.wrong_type();
-            }
-            PopOutcome::WrongType | PopOutcome::Missing => {}
-        }
-    }
-    block_or_reply(ctx, locked, keys, deadline, TimeoutReply::NullArray);
+    first_key_or_block(
+        ctx,
+        keys,
+        deadline,
+        TimeoutReply::NullArray,
+        |db, out, key| match pop(db, out, key, end, count, shape) {
+            PopOutcome::Popped => Tried::Served,
+            PopOutcome::Missing => Tried::Empty,
+            PopOutcome::WrongType => Tried::WrongType,
+        },
+    );
 }

@@ -1,12 +1,11 @@
 //! ZPOPMIN, ZPOPMAX and ZMPOP, plus the pop primitive and ZMPOP argument parser that the
 //! blocking variants (BZPOPMIN, BZPOPMAX, BZMPOP) build on.
 
-use std::ops::Range;
-
 use super::zset_of;
 use crate::command::Ctx;
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
+use crate::types::mpop::MpopArgs;
 
 /// Which end of the order a pop takes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,68 +101,17 @@ pub fn pop(
     PopOutcome::Popped
 }
 
-/// ZMPOP/BZMPOP's parsed arguments.
-#[derive(Clone, Debug)]
-pub struct MpopArgs {
-    /// Argument indexes of the keys.
-    pub keys: Range<usize>,
-    /// MIN or MAX.
-    pub end: End,
-    /// COUNT (default 1).
-    pub count: usize,
-}
-
-/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` with numkeys at `numkeys_idx`,
-/// replying Redis's error and returning None when malformed.
-pub fn parse_mpop(ctx: &mut Ctx, numkeys_idx: usize) -> Option<MpopArgs> {
-    let numkeys = match crate::util::num::parse_i64(ctx.arg(numkeys_idx)) {
-        Some(n) if n >= 1 => n as u64,
-        _ => {
-            ctx.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-    };
-    let first = numkeys_idx + 1;
-    let where_idx = match usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| first.checked_add(n))
-    {
-        Some(w) if w < ctx.args.len() => w,
-        _ => {
-            ctx.syntax_error();
-            return None;
-        }
-    };
-    let end = match ctx.arg(where_idx) {
-        w if w.eq_ignore_ascii_case(b"min") => End::Min,
-        w if w.eq_ignore_ascii_case(b"max") => End::Max,
-        _ => {
-            ctx.syntax_error();
-            return None;
-        }
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < ctx.args.len() {
-        if count.is_none() && ctx.arg(j).eq_ignore_ascii_case(b"count") && j + 1 < ctx.args.len() {
-            j += 1;
-            match crate::util::num::parse_i64(ctx.arg(j)) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => {
-                    ctx.error("ERR count should be greater than 0");
-                    return None;
-                }
-            }
+/// Parses ZMPOP/BZMPOP's `numkeys key [key ...] MIN|MAX [COUNT count]` with numkeys at
+/// `numkeys_idx`; on `None` Redis's error has been replied.
+pub fn parse_mpop(ctx: &mut Ctx, numkeys_idx: usize) -> Option<MpopArgs<End>> {
+    crate::types::mpop::parse_mpop(ctx, numkeys_idx, |w| {
+        if w.eq_ignore_ascii_case(b"min") {
+            Some(End::Min)
+        } else if w.eq_ignore_ascii_case(b"max") {
+            Some(End::Max)
         } else {
-            ctx.syntax_error();
-            return None;
+            None
         }
-        j += 1;
-    }
-    Some(MpopArgs {
-        keys: first..where_idx,
-        end,
-        count: count.unwrap_or(1),
     })
 }
 
