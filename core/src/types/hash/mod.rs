@@ -58,3 +58,13 @@ fn read<'d>(db: &'d mut Locked, key: &[u8]) -> Found<'d> {
         },
     }
 }
+
+/// Formats field/value pairs as a map of lossy UTF-8 (Debug of both encodings).
+fn debug_pairs<'a>(
+    f: &mut std::fmt::Formatter<'_>,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> std::fmt::Result {
+    f.debug_map()
+        .entries(pairs.map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v))))
+        .finish()
+}

@@ -1,7 +1,7 @@
 //! Read-only lookups: ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT.
 
 use super::score::{LexRange, ScoreRange, BAD_LEX_RANGE, BAD_SCORE_RANGE};
-use super::zset_of;
+use super::{zset_of, ZSet};
 use crate::command::Ctx;
 
 /// ZCARD key
@@ -68,14 +68,7 @@ pub fn zcount(ctx: &mut Ctx) {
     let Some(range) = ScoreRange::parse(ctx.arg(2), ctx.arg(3)) else {
         return ctx.error(BAD_SCORE_RANGE);
     };
-    let mut db = ctx.lock();
-    match zset_of(db.get_read(ctx.arg(1))) {
-        Err(_) => ctx.wrong_type(),
-        Ok(z) => {
-            let (lo, hi) = z.map_or((0, 0), |z| range.ranks(z));
-            ctx.out.int((hi - lo) as i64);
-        }
-    }
+    count_in_ranks(ctx, |z| range.ranks(z));
 }
 
 /// ZLEXCOUNT key min max
@@ -83,11 +76,16 @@ pub fn zlexcount(ctx: &mut Ctx) {
     let Some(range) = LexRange::parse(ctx.arg(2), ctx.arg(3)) else {
         return ctx.error(BAD_LEX_RANGE);
     };
+    count_in_ranks(ctx, |z| range.ranks(z));
+}
+
+/// Replies with how many members of the key's zset fall in the ranks `ranks` gives.
+fn count_in_ranks(ctx: &mut Ctx, ranks: impl Fn(&ZSet) -> (usize, usize)) {
     let mut db = ctx.lock();
     match zset_of(db.get_read(ctx.arg(1))) {
         Err(_) => ctx.wrong_type(),
         Ok(z) => {
-            let (lo, hi) = z.map_or((0, 0), |z| range.ranks(z));
+            let (lo, hi) = z.map_or((0, 0), |z| ranks(z));
             ctx.out.int((hi - lo) as i64);
         }
     }
