@@ -161,6 +161,32 @@ pub enum Name {
     Unwatch,
     DbSize,
     RandomKey,
+    // Collections (no command with a random outcome: the differential target compares replies).
+    Push,
+    Pop,
+    LRange,
+    LRem,
+    LInsert,
+    LSet,
+    LTrim,
+    LMove,
+    HSet,
+    HDel,
+    HIncrBy,
+    HGetAll,
+    SAdd,
+    SRem,
+    SMove,
+    SStore,
+    SMembers,
+    ZAdd,
+    ZIncrBy,
+    ZRem,
+    ZPop,
+    ZRange,
+    ZStore,
+    ZRangeStore,
+    Sort,
 }
 
 /// One structured command: a name plus enough material for any of its forms.
@@ -347,6 +373,102 @@ impl Op {
             Name::Unwatch => a.push(s("UNWATCH")),
             Name::DbSize => a.push(s("DBSIZE")),
             Name::RandomKey => a.push(s("RANDOMKEY")),
+            Name::Push => {
+                let cmd = ["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"][usize::from(f % 4)];
+                a.extend([s(cmd), k(0), v(0)]);
+                if bit(2) {
+                    a.push(v(1));
+                }
+            }
+            Name::Pop => {
+                a.extend([s(if bit(0) { "LPOP" } else { "RPOP" }), k(0)]);
+                if bit(1) {
+                    a.push(small(0));
+                }
+            }
+            Name::LRange => a.extend([s("LRANGE"), k(0), n(0), n(1)]),
+            Name::LRem => a.extend([s("LREM"), k(0), n(0), v(0)]),
+            Name::LInsert => a.extend([
+                s("LINSERT"),
+                k(0),
+                s(if bit(0) { "BEFORE" } else { "AFTER" }),
+                v(0),
+                v(1),
+            ]),
+            Name::LSet => a.extend([s("LSET"), k(0), n(0), v(0)]),
+            Name::LTrim => a.extend([s("LTRIM"), k(0), n(0), n(1)]),
+            Name::LMove => a.extend([
+                s("LMOVE"),
+                k(0),
+                k(1),
+                s(if bit(0) { "LEFT" } else { "RIGHT" }),
+                s(if bit(1) { "LEFT" } else { "RIGHT" }),
+            ]),
+            Name::HSet => {
+                a.extend([s("HSET"), k(0), v(0), v(1)]);
+                if bit(0) {
+                    a.extend([n(0), v(0)]);
+                }
+            }
+            Name::HDel => a.extend([s("HDEL"), k(0), v(0), v(1)]),
+            Name::HIncrBy => a.extend([s("HINCRBY"), k(0), v(0), n(0)]),
+            Name::HGetAll => a.extend([s("HGETALL"), k(0)]),
+            Name::SAdd => a.extend([s("SADD"), k(0), v(0), v(1), n(0)]),
+            Name::SRem => a.extend([s("SREM"), k(0), v(0), n(0)]),
+            Name::SMove => a.extend([s("SMOVE"), k(0), k(1), v(0)]),
+            Name::SStore => {
+                let cmd = ["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"][usize::from(f % 3)];
+                a.extend([s(cmd), k(0), k(1), k(2)]);
+            }
+            Name::SMembers => a.extend([s("SMEMBERS"), k(0)]),
+            Name::ZAdd => {
+                a.extend([s("ZADD"), k(0)]);
+                match f % 5 {
+                    1 => a.push(s("NX")),
+                    2 => a.push(s("XX")),
+                    3 => a.push(s("GT")),
+                    4 => a.push(s("LT")),
+                    _ => {}
+                }
+                if bit(3) {
+                    a.push(s("CH"));
+                }
+                a.extend([n(0), v(0)]);
+                if bit(4) {
+                    a.extend([v(1), v(1)]);
+                }
+            }
+            Name::ZIncrBy => a.extend([s("ZINCRBY"), k(0), n(0), v(0)]),
+            Name::ZRem => a.extend([s("ZREM"), k(0), v(0), v(1)]),
+            Name::ZPop => {
+                a.extend([s(if bit(0) { "ZPOPMIN" } else { "ZPOPMAX" }), k(0)]);
+                if bit(1) {
+                    a.push(small(0));
+                }
+            }
+            Name::ZRange => {
+                a.extend([s("ZRANGE"), k(0), n(0), n(1)]);
+                if bit(0) {
+                    a.push(s("WITHSCORES"));
+                }
+            }
+            Name::ZStore => {
+                let cmd = ["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"][usize::from(f % 3)];
+                a.extend([s(cmd), k(0), s("2"), k(1), k(2)]);
+            }
+            Name::ZRangeStore => a.extend([s("ZRANGESTORE"), k(0), k(1), n(0), n(1)]),
+            Name::Sort => {
+                a.extend([s(if bit(0) { "SORT" } else { "SORT_RO" }), k(0)]);
+                if bit(1) {
+                    a.push(s("ALPHA"));
+                }
+                if bit(2) {
+                    a.extend([s("LIMIT"), n(0), n(1)]);
+                }
+                if bit(0) && bit(3) {
+                    a.extend([s("STORE"), k(1)]);
+                }
+            }
         }
         a
     }
@@ -359,6 +481,13 @@ pub fn config() -> Config {
     Config {
         proto_max_bulk_len: 1 << 20,
         databases: DBS as usize,
+        // Small thresholds, so sequences cross the compact encodings' limits.
+        list_max_listpack_size: 3,
+        hash_max_listpack_entries: HASH_ENTRIES,
+        hash_max_listpack_value: PACKED_VALUE,
+        set_max_intset_entries: SET_INTS,
+        zset_max_listpack_entries: ZSET_ENTRIES,
+        zset_max_listpack_value: PACKED_VALUE,
         ..Config::default()
     }
 }
@@ -468,12 +597,11 @@ pub fn check_invariants(checker: &mut TestClient) {
             if pttl >= 0 {
                 assert!(ttl == (pttl + 500) / 1000, "TTL {ttl} vs PTTL {pttl}");
             }
-            let ty = call(checker, &[&b"TYPE"[..], key]);
-            assert_eq!(
-                ty,
-                Value::Simple("string".into()),
-                "db {d}: TYPE of {key:?}"
-            );
+            let ty = bulk(&call(checker, &[&b"TYPE"[..], key]));
+            if ty != b"string" {
+                check_collection(checker, key, &ty);
+                continue;
+            }
             let value = bulk(&call(checker, &[&b"GET"[..], key]));
             let enc = bulk(&call(checker, &[&b"OBJECT"[..], b"ENCODING", key]));
             let as_int = std::str::from_utf8(&value)
@@ -501,6 +629,81 @@ pub fn check_invariants(checker: &mut TestClient) {
             assert_eq!(len as usize, value.len(), "STRLEN of {key:?}");
         }
     }
+}
+
+/// The compact-encoding thresholds of the fuzzing configuration.
+const HASH_ENTRIES: usize = 4;
+const SET_INTS: usize = 4;
+const ZSET_ENTRIES: usize = 4;
+const PACKED_VALUE: usize = 8;
+
+/// A collection's invariants: never empty, its length agrees with its enumeration, and a
+/// compact encoding only while within its thresholds (conversions never go back).
+fn check_collection(c: &mut TestClient, key: &[u8], ty: &[u8]) {
+    let enc = bulk(&call(c, &[&b"OBJECT"[..], b"ENCODING", key]));
+    let items = |v: Value| match v {
+        Value::Array(items) => items.iter().map(bulk).collect::<Vec<_>>(),
+        other => panic!("{key:?}: expected an array, got {other:?}"),
+    };
+    let (len, elements, compact_ok) = match ty {
+        b"list" => {
+            let len = int(&call(c, &[&b"LLEN"[..], key]), "LLEN");
+            let all = items(call(c, &[&b"LRANGE"[..], key, b"0", b"-1"]));
+            (len, all.len(), enc == b"quicklist")
+        }
+        b"hash" => {
+            let len = int(&call(c, &[&b"HLEN"[..], key]), "HLEN");
+            let all = items(call(c, &[&b"HGETALL"[..], key]));
+            let fits = all.len() / 2 <= HASH_ENTRIES && all.iter().all(|x| x.len() <= PACKED_VALUE);
+            (
+                len,
+                all.len() / 2,
+                enc == b"hashtable" || (enc == b"listpack" && fits),
+            )
+        }
+        b"set" => {
+            let len = int(&call(c, &[&b"SCARD"[..], key]), "SCARD");
+            let all = items(call(c, &[&b"SMEMBERS"[..], key]));
+            let ints = all.len() <= SET_INTS
+                && all.iter().all(|m| {
+                    std::str::from_utf8(m)
+                        .ok()
+                        .and_then(|t| t.parse::<i64>().ok())
+                        .is_some_and(|n| n.to_string().as_bytes() == m.as_slice())
+                });
+            (
+                len,
+                all.len(),
+                enc == b"hashtable" || (enc == b"intset" && ints),
+            )
+        }
+        b"zset" => {
+            let len = int(&call(c, &[&b"ZCARD"[..], key]), "ZCARD");
+            let all = items(call(c, &[&b"ZRANGE"[..], key, b"0", b"-1"]));
+            let fits = all.len() <= ZSET_ENTRIES && all.iter().all(|m| m.len() <= PACKED_VALUE);
+            (
+                len,
+                all.len(),
+                enc == b"skiplist" || (enc == b"listpack" && fits),
+            )
+        }
+        other => panic!(
+            "{key:?}: unexpected type {:?}",
+            String::from_utf8_lossy(other)
+        ),
+    };
+    assert!(
+        len > 0,
+        "{key:?}: an empty {:?} is stored",
+        String::from_utf8_lossy(ty)
+    );
+    assert_eq!(len as usize, elements, "{key:?}: length vs enumeration");
+    assert!(
+        compact_ok,
+        "{key:?}: {} of {len} elements encoded as {:?}",
+        String::from_utf8_lossy(ty),
+        String::from_utf8_lossy(&enc)
+    );
 }
 
 /// A server on the fuzzing configuration with `shards` keyspace shards, or the default
