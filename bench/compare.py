@@ -121,18 +121,7 @@ def load_keys(server, n, value_size):
     time.sleep(0.5)
     before = server.rss_bytes()
     value = b"x" * value_size
-    with tempfile.TemporaryFile() as f:
-        chunk = []
-        for i in range(n):
-            key = b"key:%012d" % i
-            chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
-            if len(chunk) == 10000:
-                f.write(b"".join(chunk))
-                chunk = []
-        f.write(b"".join(chunk))
-        f.seek(0)
-        subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
-                       stdout=subprocess.DEVNULL, check=True)
+    pipe_commands(server, ([b"SET", b"key:%012d" % i, value] for i in range(n)))
     size = int(server.cli("DBSIZE") or 0)
     if size != n:
         raise RuntimeError(f"{server.name}: loaded {size} keys, expected {n}")

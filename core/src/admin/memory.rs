@@ -94,8 +94,8 @@ fn zset_bytes(z: &ZSet) -> usize {
     z.for_range(0, z.len(), false, |m, _| strings += m.len());
     // Packed: member bytes plus a score and a header each; larger: an index item and a
     // member-table slot per member.
-    match z.encoding() {
-        "listpack" => 16 + strings + z.len() * 10,
+    match z {
+        ZSet::Packed(_) => 16 + strings + z.len() * 10,
         _ => 16 + strings + z.len() * 72,
     }
 }

@@ -26,7 +26,7 @@ pub fn block_or_reply(
         }
         return;
     }
-    ctx.block(keys, deadline, TimeoutReply::NullArray);
+    ctx.block(keys, deadline);
     drop(locked);
 }
 
@@ -40,16 +40,17 @@ pub enum Tried {
     WrongType,
 }
 
-/// Tries `keys` in order with `try_key` and stops at the first that serves; WRONGTYPE on a key
+/// Tries the keys at argument indexes `keys` in order with `try_key` and stops at the first that serves; WRONGTYPE on a key
 /// of another type (skipped instead while serving a blocked client, which is never failed by
 /// a key it did not come for); with no data anywhere, [`block_or_reply`].
 pub fn first_key_or_block(
     ctx: &mut Ctx,
-    keys: &[&[u8]],
+    keys: std::ops::Range<usize>,
     deadline: u64,
     in_multi: TimeoutReply,
     mut try_key: impl FnMut(&mut Locked<'_>, &mut crate::resp::ReplyWriter, &[u8]) -> Tried,
 ) {
+    let keys = &ctx.args[keys];
     let mut locked = ctx.lock();
     for key in keys {
         match try_key(&mut locked, ctx.out, key) {
@@ -61,5 +62,6 @@ pub fn first_key_or_block(
             Tried::WrongType | Tried::Empty => {}
         }
     }
-    block_or_reply(ctx, locked, keys, deadline, in_multi);
+    let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
+    block_or_reply(ctx, locked, &keys, deadline, in_multi);
 }

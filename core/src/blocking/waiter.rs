@@ -8,7 +8,8 @@ use crate::admin::clients::ClientHandle;
 use crate::resp::ReplyWriter;
 use crate::sync::{Mutex, MutexGuard};
 
-/// What a blocked command replies when its timeout passes (or CLIENT UNBLOCK ... TIMEOUT).
+/// What a blocking command replies at once inside MULTI/EXEC, where it may not block. (A
+/// timeout, or CLIENT UNBLOCK ... TIMEOUT, always replies with a null array, as in Redis 7.0.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeoutReply {
     /// A null array (BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP).
@@ -44,14 +45,11 @@ pub struct Waiter {
     pub no_touch: bool,
     /// Unix milliseconds after which it times out; 0 = never.
     pub deadline_ms: u64,
-    /// What it replies on timeout.
-    pub on_timeout: TimeoutReply,
     slot: Mutex<WaitState>,
 }
 
 impl Waiter {
     /// A waiter in the `Blocked` state.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         client: Arc<ClientHandle>,
         db: usize,
@@ -60,7 +58,6 @@ impl Waiter {
         resp3: bool,
         no_touch: bool,
         deadline_ms: u64,
-        on_timeout: TimeoutReply,
     ) -> Self {
         Waiter {
             client,
@@ -70,7 +67,6 @@ impl Waiter {
             resp3,
             no_touch,
             deadline_ms,
-            on_timeout,
             slot: Mutex::new(WaitState::Blocked),
         }
     }
@@ -88,13 +84,11 @@ impl Waiter {
         out
     }
 
-    /// The reply it gets on timeout.
+    /// The reply it gets on timeout: a null array, whatever the command (Redis 7.0's
+    /// replyToBlockedClientTimedOut for lists and sorted sets).
     pub fn timeout_reply(&self) -> BytesMut {
         let mut out = self.writer();
-        match self.on_timeout {
-            TimeoutReply::NullArray => out.null_array(),
-            TimeoutReply::Null => out.null(),
-        }
+        out.null_array();
         out.buf
     }
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::errors;
 use super::table::Command;
-use crate::blocking::{TimeoutReply, Waiter};
+use crate::blocking::Waiter;
 use crate::clock::Now;
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
@@ -82,7 +82,7 @@ impl<'a> Ctx<'a> {
     /// Blocks the client on `keys` until one of them is served to it, its deadline (Unix ms,
     /// 0 = none) passes, or CLIENT UNBLOCK. Call while still holding the keys' locks (the
     /// `Locked` the command looked through), so no write slips between the look and this.
-    pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64, on_timeout: TimeoutReply) {
+    pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64) {
         let mut distinct: Vec<Bytes> = Vec::with_capacity(keys.len());
         for key in keys {
             if !distinct.iter().any(|k| k == key) {
@@ -97,7 +97,6 @@ impl<'a> Ctx<'a> {
             self.out.resp3,
             self.client.no_touch,
             deadline_ms,
-            on_timeout,
         ));
         self.server.keyspace.blocking.add(&waiter);
         *self.client.handle.blocked.lock() = Some(waiter.clone());

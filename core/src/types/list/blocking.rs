@@ -25,8 +25,7 @@ fn bpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args[1..last].iter().map(|k| &k[..]).collect();
-    first_with_data(ctx, &keys, end, 1, PopShape::KeyAndOne, deadline);
+    first_with_data(ctx, 1..last, end, 1, PopShape::KeyAndOne, deadline);
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
@@ -37,11 +36,9 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
     let Some(spec) = parse_mpop(ctx, 2) else {
         return;
     };
-    let keys: smallvec::SmallVec<[&[u8]; 4]> =
-        ctx.args[spec.keys.clone()].iter().map(|k| &k[..]).collect();
     first_with_data(
         ctx,
-        &keys,
+        spec.keys,
         spec.end,
         spec.count,
         PopShape::KeyAndMany,
@@ -49,10 +46,10 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
     );
 }
 
-/// Pops from the first of `keys` holding a list, or blocks on all of them.
+/// Pops from the first of the keys (argument indexes `keys`) holding a list, or blocks on all of them.
 fn first_with_data(
     ctx: &mut Ctx,
-    keys: &[&[u8]],
+    keys: std::ops::Range<usize>,
     end: End,
     count: usize,
     shape: PopShape,

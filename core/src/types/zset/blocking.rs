@@ -20,8 +20,7 @@ fn bzpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    let keys: smallvec::SmallVec<[&[u8]; 4]> = ctx.args[1..last].iter().map(|k| &k[..]).collect();
-    first_with_data(ctx, &keys, end, 1, PopShape::KeyFlat, deadline);
+    first_with_data(ctx, 1..last, end, 1, PopShape::KeyFlat, deadline);
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
@@ -32,11 +31,9 @@ pub fn bzmpop(ctx: &mut Ctx) {
     let Some(spec) = parse_mpop(ctx, 2) else {
         return;
     };
-    let keys: smallvec::SmallVec<[&[u8]; 4]> =
-        ctx.args[spec.keys.clone()].iter().map(|k| &k[..]).collect();
     first_with_data(
         ctx,
-        &keys,
+        spec.keys,
         spec.end,
         spec.count,
         PopShape::KeyNested,
@@ -44,10 +41,10 @@ pub fn bzmpop(ctx: &mut Ctx) {
     );
 }
 
-/// Pops from the first of `keys` holding a sorted set, or blocks on all of them.
+/// Pops from the first of the keys (argument indexes `keys`) holding a sorted set, or blocks on all of them.
 fn first_with_data(
     ctx: &mut Ctx,
-    keys: &[&[u8]],
+    keys: std::ops::Range<usize>,
     end: End,
     count: usize,
     shape: PopShape,
