@@ -5,6 +5,7 @@
 //! (see DESIGN.md §2).
 
 pub mod admin;
+pub mod admission;
 pub mod blocking;
 pub mod clock;
 pub mod command;

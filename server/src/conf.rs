@@ -126,7 +126,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ConfError> {
         ConfError::Open(format!(
             "Fatal error, can't open config file '{}': {}",
             path.display(),
-            lode_transport_tokio::strerror(&e)
+            lode_core::util::os_error::strerror(&e)
         ))
     })
 }
@@ -216,7 +216,7 @@ impl<'a> Loader<'a> {
                     text: Vec::new(),
                     reason: format!(
                         "Can't open the log file: {}",
-                        lode_transport_tokio::strerror(&e)
+                        lode_core::util::os_error::strerror(&e)
                     ),
                 });
             }
@@ -242,7 +242,8 @@ impl<'a> Loader<'a> {
             "logfile" => log::set_file(&self.config.logfile),
             "dir" => {
                 let dir = args.first().map(String::as_str).unwrap_or_default();
-                std::env::set_current_dir(dir).map_err(|e| lode_transport_tokio::strerror(&e))?;
+                std::env::set_current_dir(dir)
+                    .map_err(|e| lode_core::util::os_error::strerror(&e))?;
             }
             _ => {}
         }

@@ -13,9 +13,10 @@ use std::sync::{Arc, OnceLock};
 
 use lode_core::config::Config;
 use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo};
-use lode_transport_tokio::{strerror, Control, ListenConfig};
+use lode_core::util::os_error::strerror;
 use parking_lot::Mutex;
 
+use crate::listen::{rebind_tcp, ListenConfig, TcpControl};
 use crate::log::{self, LogLevel};
 use crate::sys;
 
@@ -35,7 +36,10 @@ pub struct HostShared {
     /// The absolute path of the config file, if the server was started with one.
     pub config_file: Option<PathBuf>,
     /// The transport's listener control, set once it is running (CONFIG SET port/bind).
-    pub control: OnceLock<Control>,
+    pub control: OnceLock<Box<dyn TcpControl>>,
+    /// The listener settings the TCP listeners were last bound from (a failed rebind's
+    /// fallback).
+    pub listen: Mutex<ListenConfig>,
     /// Bytes allocated once the server was up (INFO used_memory_startup).
     pub startup_allocated: AtomicU64,
     /// `uname` text, read once.
@@ -44,11 +48,16 @@ pub struct HostShared {
 
 impl HostShared {
     /// Shared host state for a server started with `config_file`.
-    pub fn new(shutdown: Sender<Shutdown>, config_file: Option<PathBuf>) -> Self {
+    pub fn new(
+        shutdown: Sender<Shutdown>,
+        config_file: Option<PathBuf>,
+        listen: ListenConfig,
+    ) -> Self {
         HostShared {
             shutdown: Mutex::new(shutdown),
             config_file,
             control: OnceLock::new(),
+            listen: Mutex::new(listen),
             startup_allocated: AtomicU64::new(0),
             os: sys::os_name(),
         }
@@ -135,7 +144,11 @@ impl Host for LodeHost {
         }
         if has("port") || has("bind") {
             if let Some(control) = self.0.control.get() {
-                if control.rebind_tcp(&listen_config(config)).is_err() {
+                let mut listen = self.0.listen.lock();
+                let new = listen_config(config);
+                if rebind_tcp(control.as_ref(), &listen, &new).is_ok() {
+                    *listen = new;
+                } else {
                     undo_dir();
                     return Err(if has("port") {
                         "Unable to listen on this port. Check server logs.".into()

@@ -3,6 +3,7 @@
 mod cli;
 mod conf;
 mod host;
+mod listen;
 mod log;
 mod sys;
 
@@ -10,12 +11,14 @@ use std::io::Write;
 use std::sync::{mpsc, Arc};
 
 use lode_core::config::Config;
+use lode_core::util::os_error::strerror;
 use lode_core::Server;
-use lode_transport_tokio::{now, Flavor, Listeners, Options};
+use lode_transport_tokio::{now, Flavor, Options};
 
 use crate::cli::{Cli, RunArgs};
 use crate::conf::{Boot, ConfError, Loader};
 use crate::host::{listen_config, HostShared, LodeHost};
+use crate::listen::Listeners;
 use crate::log::LogLevel;
 
 #[global_allocator]
@@ -148,7 +151,11 @@ fn run(prog: &str, args: RunArgs) {
     let unix_path = listeners.unix_path().map(str::to_owned);
 
     let (tx, rx) = mpsc::channel();
-    let shared = Arc::new(HostShared::new(tx.clone(), args.config_file.clone()));
+    let shared = Arc::new(HostShared::new(
+        tx.clone(),
+        args.config_file.clone(),
+        listen.clone(),
+    ));
     let port = config.port;
     let seed = now().micros() ^ u64::from(pid).rotate_left(32);
     let server = Arc::new(Server::new(
@@ -170,10 +177,7 @@ fn run(prog: &str, args: RunArgs) {
         if let Err(e) = std::fs::write(path, format!("{pid}\n")) {
             log::line(
                 LogLevel::Warning,
-                &format!(
-                    "Failed to write PID file: {}",
-                    lode_transport_tokio::strerror(&e)
-                ),
+                &format!("Failed to write PID file: {}", strerror(&e)),
             );
         }
     }
@@ -194,20 +198,20 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
-    let running = match lode_transport_tokio::start(server, listeners, &listen, &opts) {
+    let running = match lode_transport_tokio::start(server, listeners.tcp, listeners.unix, &opts) {
         Ok(r) => r,
         Err(e) => {
             log::line(
                 LogLevel::Warning,
                 &format!(
                     "Failed creating the event loop. Error message: '{}'",
-                    lode_transport_tokio::strerror(&e)
+                    strerror(&e)
                 ),
             );
             std::process::exit(1);
         }
     };
-    let _ = shared.control.set(running.control());
+    let _ = shared.control.set(Box::new(running.control()));
     shared
         .startup_allocated
         .store(sys::allocated(), std::sync::atomic::Ordering::Relaxed);
@@ -229,10 +233,7 @@ fn run(prog: &str, args: RunArgs) {
         if let Err(e) = std::fs::remove_file(p) {
             log::line(
                 LogLevel::Warning,
-                &format!(
-                    "Error removing the unix socket file: {}",
-                    lode_transport_tokio::strerror(&e)
-                ),
+                &format!("Error removing the unix socket file: {}", strerror(&e)),
             );
         }
     }

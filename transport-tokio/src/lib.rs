@@ -1,15 +1,13 @@
 //! lode's default transport: TCP and Unix-socket listeners on Tokio, each connection driving
 //! one core `Session` (DESIGN.md §2).
 //!
-//! The binary binds with [`Listeners::bind`] (synchronously, so it can fail like
-//! redis-server before serving), then [`start`]s the worker threads, and calls
+//! The binary binds the listening sockets (synchronously, so it can fail like redis-server
+//! before serving), then [`start`]s the worker threads on them, and calls
 //! [`Running::shutdown`] when it is time to exit.
 
 mod connection;
-mod listener;
 mod runtime;
 
-pub use listener::{strerror, BindError, ListenConfig, Listeners};
 pub use runtime::{start, Control, Flavor, Options, Running};
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::oneshot;
 
 use crate::connection::Connection;
-use crate::listener::{bind_tcp, BindError, ListenConfig, Listeners};
 use crate::now;
 
 /// How the worker threads are organised.
@@ -46,24 +46,6 @@ impl Default for Options {
     }
 }
 
-/// The reply Redis sends before closing a connection over `maxclients`.
-const MAXCLIENTS_ERR: &[u8] = b"-ERR max number of clients reached\r\n";
-
-/// The reply Redis sends to a non-loopback client while in protected mode.
-const DENIED_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected \
-mode is enabled and no password is set for the default user. In this mode connections are \
-only accepted from the loopback interface. If you want to connect from external computers \
-to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending \
-the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis \
-from the same host the server is running, however MAKE SURE Redis is not publicly accessible \
-from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) \
-Alternatively you can just disable the protected mode by editing the Redis configuration \
-file, and setting the protected mode option to 'no', and then restarting the server. 3) If \
-you started the server manually just for testing, restart it with the '--protected-mode no' \
-option. 4) Setup a an authentication password for the default user. NOTE: You only need to \
-do one of the above things in order for the server to start accepting connections from the \
-outside.\r\n";
-
 /// A running transport: its threads serve clients until `shutdown`.
 pub struct Running {
     stops: Vec<oneshot::Sender<()>>,
@@ -90,38 +72,27 @@ struct ControlInner {
     dealer: Dealer,
     /// Weak: the server owns the host, which holds this control.
     server: std::sync::Weak<Server>,
-    tcp: parking_lot::Mutex<(ListenConfig, Vec<TcpAccept>)>,
+    tcp: parking_lot::Mutex<Vec<TcpAccept>>,
 }
 
 impl Control {
-    /// Replaces the TCP listeners with those of `cfg` (its bind list, port and backlog).
-    /// Like Redis, the old listeners close first (so the same address can be bound again);
-    /// if the new ones can't all be bound, the old configuration is bound again and the
-    /// error returned.
-    pub fn rebind_tcp(&self, cfg: &ListenConfig) -> Result<(), BindError> {
-        let Some(server) = self.inner.server.upgrade() else {
-            return Ok(());
-        };
-        let mut tcp = self.inner.tcp.lock();
-        for old in tcp.1.drain(..) {
+    /// Stops accepting on every TCP listener and closes them, freeing their addresses.
+    pub fn close_tcp(&self) {
+        for old in self.inner.tcp.lock().drain(..) {
             // shutdown() takes a listening socket out of LISTEN at once, freeing its address
             // for the new bind; the aborted task drops (closes) it later.
             let _ = socket2::SockRef::from(&*old.listener).shutdown(std::net::Shutdown::Both);
             old.task.abort();
         }
-        match bind_tcp(cfg) {
-            Ok(listeners) => {
-                tcp.1 = self.spawn_tcp(&server, listeners);
-                tcp.0 = cfg.clone();
-                Ok(())
-            }
-            Err(e) => {
-                if let Ok(listeners) = bind_tcp(&tcp.0) {
-                    tcp.1 = self.spawn_tcp(&server, listeners);
-                }
-                Err(e)
-            }
-        }
+    }
+
+    /// Starts accepting on `listeners` (bound, listening, non-blocking).
+    pub fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
+        let Some(server) = self.inner.server.upgrade() else {
+            return;
+        };
+        let accepts = self.spawn_tcp(&server, listeners);
+        self.inner.tcp.lock().extend(accepts);
     }
 
     fn spawn_tcp(
@@ -188,13 +159,12 @@ impl Dealer {
     }
 }
 
-/// Starts serving `listeners` for `server`: worker threads, accept loops and the cron.
-/// `listen` is the configuration `listeners` were bound from (the fallback of a failed
-/// rebind).
+/// Starts serving `tcp` and `unix` (bound, listening, non-blocking; the Unix listener with
+/// its path) for `server`: worker threads, accept loops and the cron.
 pub fn start(
     server: Arc<Server>,
-    listeners: Listeners,
-    listen: &ListenConfig,
+    tcp: Vec<std::net::TcpListener>,
+    unix: Option<(std::os::unix::net::UnixListener, String)>,
     opts: &Options,
 ) -> io::Result<Running> {
     let threads = opts.threads.max(1);
@@ -210,7 +180,7 @@ pub fn start(
                 next: Arc::new(AtomicUsize::new(0)),
             };
             let handle = rt.handle().clone();
-            let control = spawn_listeners(&handle, &server, listeners, listen, &dealer)?;
+            let control = spawn_listeners(&handle, &server, tcp, unix, &dealer)?;
             handle.spawn(cron(server));
             Ok(Running {
                 stops: Vec::new(),
@@ -246,7 +216,7 @@ pub fn start(
                 next: Arc::new(AtomicUsize::new(0)),
             };
             let first = dealer.workers[0].clone();
-            let control = spawn_listeners(&first, &server, listeners, listen, &dealer)?;
+            let control = spawn_listeners(&first, &server, tcp, unix, &dealer)?;
             first.spawn(cron(server));
             Ok(Running {
                 stops,
@@ -286,8 +256,8 @@ async fn cron(server: Arc<Server>) {
 fn spawn_listeners(
     on: &Handle,
     server: &Arc<Server>,
-    listeners: Listeners,
-    listen: &ListenConfig,
+    tcp: Vec<std::net::TcpListener>,
+    unix: Option<(std::os::unix::net::UnixListener, String)>,
     dealer: &Dealer,
 ) -> io::Result<Control> {
     let _guard = on.enter();
@@ -296,12 +266,12 @@ fn spawn_listeners(
             home: on.clone(),
             dealer: dealer.clone(),
             server: Arc::downgrade(server),
-            tcp: parking_lot::Mutex::new((listen.clone(), Vec::new())),
+            tcp: parking_lot::Mutex::new(Vec::new()),
         }),
     };
-    let tcp = control.spawn_tcp(server, listeners.tcp);
-    control.inner.tcp.lock().1 = tcp;
-    if let Some((l, path)) = listeners.unix {
+    let tcp = control.spawn_tcp(server, tcp);
+    control.inner.tcp.lock().extend(tcp);
+    if let Some((l, path)) = unix {
         let l = tokio::net::UnixListener::from_std(l)?;
         let (server, dealer) = (server.clone(), dealer.clone());
         on.spawn(async move {
@@ -319,34 +289,19 @@ fn spawn_listeners(
 /// Logs an accept error and pauses briefly: with EMFILE the listener stays readable, and
 /// retrying at once would spin a core.
 async fn accept_failed(e: &io::Error) {
-    tracing::warn!(
-        "Accepting client connection: {}",
-        crate::listener::strerror(e)
-    );
+    tracing::warn!("Accepting client connection: {}", strerror(e));
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
-/// Best-effort error line to a client about to be refused; the socket is closed on drop.
-fn refuse(fd: socket2::SockRef<'_>, server: &Server, msg: &[u8]) {
-    let _ = fd.send(msg);
-    lode_core::stats::Stats::add(&server.stats.rejected_connections, 1);
-}
-
-/// Applies `maxclients`; `false` = refused.
-fn admit(server: &Server, fd: socket2::SockRef<'_>) -> bool {
-    let maxclients = server.config.read().maxclients;
-    if server.clients.len() >= maxclients {
-        refuse(fd, server, MAXCLIENTS_ERR);
-        return false;
-    }
-    true
-}
-
-fn is_loopback(peer: &SocketAddr) -> bool {
-    // Redis compares the textual address with exactly these two.
-    match peer {
-        SocketAddr::V4(a) => a.ip().octets() == [127, 0, 0, 1],
-        SocketAddr::V6(a) => a.ip().is_loopback(),
+/// Applies `maxclients` and protected mode; a refused client gets Redis's error line
+/// (best effort) and its socket is closed on drop.
+fn admit(server: &Server, fd: socket2::SockRef<'_>, peer: Option<SocketAddr>) -> bool {
+    match server.admit(peer) {
+        Ok(()) => true,
+        Err(line) => {
+            let _ = fd.send(line);
+            false
+        }
     }
 }
 
@@ -356,24 +311,10 @@ fn accept_tcp(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
 ) {
-    let fd = socket2::SockRef::from(&stream);
-    if !admit(server, fd) {
+    if !admit(server, socket2::SockRef::from(&stream), Some(peer)) {
         return;
     }
-    let (protected, keepalive) = {
-        let c = server.config.read();
-        // Protected mode, as Redis 7.0 applies it: while the default user has no password
-        // (`requirepass` sets it; ACL users will too), only loopback clients are served,
-        // whatever `bind` says.
-        (
-            c.protected_mode && c.requirepass.is_empty(),
-            c.tcp_keepalive,
-        )
-    };
-    if protected && !is_loopback(&peer) {
-        refuse(socket2::SockRef::from(&stream), server, DENIED_ERR);
-        return;
-    }
+    let keepalive = server.config.read().tcp_keepalive;
     let _ = stream.set_nodelay(true);
     if keepalive > 0 {
         // Redis's anetKeepAlive: first probe after `keepalive` s, then every third of it.
@@ -389,7 +330,7 @@ fn accept_tcp(
 }
 
 fn accept_unix(server: &Arc<Server>, dealer: &Dealer, stream: tokio::net::UnixStream, path: &str) {
-    if !admit(server, socket2::SockRef::from(&stream)) {
+    if !admit(server, socket2::SockRef::from(&stream), None) {
         return;
     }
     let info = ClientInfo::Unix {

@@ -1,7 +1,7 @@
 //! The transport in-process: bind, serve a core `Server`, shut down.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +11,7 @@ use std::time::Duration;
 use lode_core::config::Config;
 use lode_core::server::NullHost;
 use lode_core::Server;
-use lode_transport_tokio::{now, start, BindError, Flavor, ListenConfig, Listeners, Options};
+use lode_transport_tokio::{now, start, Flavor, Options};
 
 fn sock_path() -> PathBuf {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -23,14 +23,11 @@ fn server(config: Config) -> Arc<Server> {
     Arc::new(Server::new(config, 7, Box::new(NullHost), now()))
 }
 
-fn unix_only(path: &std::path::Path) -> ListenConfig {
-    ListenConfig {
-        bind: vec![],
-        port: 0,
-        unixsocket: path.display().to_string(),
-        unixsocketperm: 0o700,
-        backlog: 128,
-    }
+/// A listening, non-blocking Unix socket at `path`, as the binary hands it to `start`.
+fn unix_only(path: &std::path::Path) -> Option<(std::os::unix::net::UnixListener, String)> {
+    let l = std::os::unix::net::UnixListener::bind(path).expect("bind");
+    l.set_nonblocking(true).expect("nonblocking");
+    Some((l, path.display().to_string()))
 }
 
 fn ping(s: &mut UnixStream, n: usize) {
@@ -45,18 +42,10 @@ fn ping(s: &mut UnixStream, n: usize) {
 
 fn serve_and_stop(flavor: Flavor, threads: usize) {
     let path = sock_path();
-    let listeners = Listeners::bind(&unix_only(&path)).expect("bind");
-    assert_eq!(listeners.unix_path(), Some(path.to_str().expect("utf8")));
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&path)
-        .expect("socket file")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o700);
     let running = start(
         server(Config::default()),
-        listeners,
-        &unix_only(&path),
+        Vec::new(),
+        unix_only(&path),
         &Options { threads, flavor },
     )
     .expect("start");
@@ -93,12 +82,10 @@ fn work_stealing_serves_and_stops() {
 #[test]
 fn quit_flushes_its_reply_before_closing() {
     let path = sock_path();
-    let cfg = unix_only(&path);
-    let listeners = Listeners::bind(&cfg).expect("bind");
     let running = start(
         server(Config::default()),
-        listeners,
-        &cfg,
+        Vec::new(),
+        unix_only(&path),
         &Options::default(),
     )
     .expect("start");
@@ -115,26 +102,13 @@ fn quit_flushes_its_reply_before_closing() {
 
 #[test]
 fn tcp_on_loopback() {
-    // Port 0 means "no TCP" in redis.conf terms, so pick a free port first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let cfg = ListenConfig {
-        bind: vec!["127.0.0.1".into(), "-::1".into()],
-        port,
-        unixsocket: String::new(),
-        unixsocketperm: 0,
-        backlog: 511,
-    };
-    let listeners = Listeners::bind(&cfg).expect("bind");
-    assert!(listeners
-        .tcp_addrs()
-        .contains(&SocketAddr::from(([127, 0, 0, 1], port))));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
     let running = start(
         server(Config::default()),
-        listeners,
-        &cfg,
+        vec![listener],
+        None,
         &Options::default(),
     )
     .expect("start");
@@ -146,49 +120,4 @@ fn tcp_on_loopback() {
     t.read_exact(&mut buf).expect("read");
     assert_eq!(&buf, b"+PONG\r\n");
     running.shutdown();
-}
-
-#[test]
-fn bind_errors_follow_redis() {
-    let nowhere = ListenConfig {
-        port: 0,
-        ..ListenConfig::default()
-    };
-    assert_eq!(
-        Listeners::bind(&nowhere).map(|_| ()),
-        Err(BindError::Nowhere)
-    );
-    // An address this host does not have: fatal unless marked optional with '-'.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let foreign = ListenConfig {
-        bind: vec!["192.0.2.1".into()],
-        port,
-        ..ListenConfig::default()
-    };
-    assert_eq!(
-        Listeners::bind(&foreign).map(|_| ()),
-        Err(BindError::Tcp { port })
-    );
-    let optional = ListenConfig {
-        bind: vec!["-192.0.2.1".into(), "127.0.0.1".into()],
-        port,
-        ..ListenConfig::default()
-    };
-    assert_eq!(
-        Listeners::bind(&optional).map(|l| l.tcp_addrs().len()).ok(),
-        Some(1)
-    );
-    let long = ListenConfig {
-        unixsocket: format!("/tmp/{}", "x".repeat(200)),
-        ..ListenConfig::default()
-    };
-    assert_eq!(
-        Listeners::bind(&long).map(|_| ()),
-        Err(BindError::Unix(
-            "unix socket path too long (205), must be under 108".into()
-        ))
-    );
 }

@@ -127,6 +127,8 @@ const SHUTDOWN_NAMES: &[(&str, u32)] = &[
     ("force", 8),
 ];
 const TLS_AUTH_NAMES: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("optional", 2)];
+/// `io-engine`: which transport serves TCP and Unix clients (lode's own parameter).
+pub const IO_ENGINE_NAMES: &[(&str, u32)] = &[("tokio", 0), ("uring", 1), ("auto", 2)];
 
 /// The value of `name` in an enum table (0 if absent).
 fn enum_value(names: &[(&str, u32)], name: &str) -> u32 {
@@ -523,6 +525,14 @@ pub static PARAMS: &[Param] = &[
     p("set-max-listpack-value", umem(0, LONG_MAX), "64")
         .flags(LATER)
         .field(int_field!(set_max_listpack_value)),
+    // lode's own transport parameters (hidden from CONFIG GET patterns, so `CONFIG GET *`
+    // lists what Redis 7.0 lists; an exact name finds them).
+    p("io-engine", en(IO_ENGINE_NAMES), "tokio").flags(I | HIDDEN),
+    p("quic-port", num(0, 65535), "0").flags(I | HIDDEN),
+    p("quic-idle-timeout", num(0, INT_MAX), "30000").flags(I | HIDDEN),
+    p("quic-keepalive-interval", num(0, INT_MAX), "10000").flags(I | HIDDEN),
+    p("quic-max-streams", num(1, INT_MAX), "1024").flags(I | HIDDEN),
+    p("quic-max-connections", num(1, INT_MAX), "10000").flags(I | HIDDEN),
     // TLS (listed because the reference redis-server is built with TLS)
     p("tls-port", num(0, 65535), "0"),
     p("tls-session-cache-size", num(0, INT_MAX), "20480"),

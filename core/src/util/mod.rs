@@ -3,6 +3,7 @@
 pub mod c_str;
 pub mod glob;
 pub mod num;
+pub mod os_error;
 pub mod sha1;
 pub mod slot;
 pub mod small_bytes;

@@ -8,6 +8,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::unix::fs::PermissionsExt;
 
+use lode_core::util::os_error::strerror;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 /// What to listen on, in redis.conf terms.
@@ -28,8 +29,10 @@ pub struct ListenConfig {
 /// Listening sockets, bound and listening, not yet attached to a runtime.
 #[derive(Debug, Default)]
 pub struct Listeners {
-    pub(crate) tcp: Vec<std::net::TcpListener>,
-    pub(crate) unix: Option<(std::os::unix::net::UnixListener, String)>,
+    /// The TCP listeners.
+    pub tcp: Vec<std::net::TcpListener>,
+    /// The Unix-socket listener and its path.
+    pub unix: Option<(std::os::unix::net::UnixListener, String)>,
 }
 
 /// Why binding failed: the line redis-server logs just before exiting.
@@ -56,15 +59,6 @@ impl std::fmt::Display for BindError {
 }
 
 impl std::error::Error for BindError {}
-
-/// The text of an OS error as C's `strerror` prints it (no " (os error N)" suffix).
-pub fn strerror(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
 
 /// Errors that mean "this address family isn't available here": Redis skips such addresses.
 fn family_unsupported(e: &io::Error) -> bool {
@@ -184,7 +178,7 @@ fn unix_listener(
 
 /// Binds the TCP listeners of `cfg` (none with port 0), logging each failure as
 /// redis-server does; an address marked optional with '-' may be missing.
-pub(crate) fn bind_tcp(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError> {
+pub fn bind_tcp(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError> {
     let mut out = Vec::new();
     if cfg.port == 0 {
         return Ok(out);
@@ -244,5 +238,120 @@ impl Listeners {
     /// The Unix socket path, if one is bound.
     pub fn unix_path(&self) -> Option<&str> {
         self.unix.as_ref().map(|(_, p)| p.as_str())
+    }
+}
+
+/// What a running transport offers for CONFIG SET port / bind: its TCP listeners can be
+/// closed and new ones handed over.
+pub trait TcpControl: Send + Sync {
+    /// Stops accepting on every TCP listener and closes them, freeing their addresses.
+    fn close_tcp(&self);
+    /// Starts accepting on `listeners`.
+    fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>);
+}
+
+/// Replaces the TCP listeners of `old` with those of `new`. Like Redis, the old listeners
+/// close first (so the same address can be bound again); if the new ones can't all be bound,
+/// the old configuration is bound again and the error returned.
+pub fn rebind_tcp(
+    control: &dyn TcpControl,
+    old: &ListenConfig,
+    new: &ListenConfig,
+) -> Result<(), BindError> {
+    control.close_tcp();
+    match bind_tcp(new) {
+        Ok(listeners) => {
+            control.serve_tcp(listeners);
+            Ok(())
+        }
+        Err(e) => {
+            if let Ok(listeners) = bind_tcp(old) {
+                control.serve_tcp(listeners);
+            }
+            Err(e)
+        }
+    }
+}
+
+impl TcpControl for lode_transport_tokio::Control {
+    fn close_tcp(&self) {
+        lode_transport_tokio::Control::close_tcp(self);
+    }
+    fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
+        lode_transport_tokio::Control::serve_tcp(self, listeners);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port()
+    }
+
+    #[test]
+    fn bind_errors_follow_redis() {
+        let nowhere = ListenConfig {
+            port: 0,
+            ..ListenConfig::default()
+        };
+        assert_eq!(
+            Listeners::bind(&nowhere).map(|_| ()),
+            Err(BindError::Nowhere)
+        );
+        // An address this host does not have: fatal unless marked optional with '-'.
+        let port = free_port();
+        let foreign = ListenConfig {
+            bind: vec!["192.0.2.1".into()],
+            port,
+            ..ListenConfig::default()
+        };
+        assert_eq!(
+            Listeners::bind(&foreign).map(|_| ()),
+            Err(BindError::Tcp { port })
+        );
+        let optional = ListenConfig {
+            bind: vec!["-192.0.2.1".into(), "127.0.0.1".into(), "-::1".into()],
+            port,
+            ..ListenConfig::default()
+        };
+        let bound = Listeners::bind(&optional).expect("bind");
+        assert!(bound
+            .tcp_addrs()
+            .contains(&SocketAddr::from(([127, 0, 0, 1], port))));
+        let long = ListenConfig {
+            unixsocket: format!("/tmp/{}", "x".repeat(200)),
+            ..ListenConfig::default()
+        };
+        assert_eq!(
+            Listeners::bind(&long).map(|_| ()),
+            Err(BindError::Unix(
+                "unix socket path too long (205), must be under 108".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn unix_socket_gets_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("lode-listen-{}.sock", std::process::id()));
+        let cfg = ListenConfig {
+            unixsocket: path.display().to_string(),
+            unixsocketperm: 0o700,
+            backlog: 128,
+            ..ListenConfig::default()
+        };
+        let bound = Listeners::bind(&cfg).expect("bind");
+        assert_eq!(bound.unix_path(), Some(cfg.unixsocket.as_str()));
+        let mode = std::fs::metadata(&path)
+            .expect("socket file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let _ = std::fs::remove_file(&path);
     }
 }
