@@ -228,6 +228,7 @@ impl Listeners {
     }
 
     /// The local addresses of the TCP listeners.
+    #[cfg(test)]
     pub fn tcp_addrs(&self) -> Vec<SocketAddr> {
         self.tcp
             .iter()
