@@ -1,1 +1,33 @@
-//! The quic transport: filled in by its own issue; compiles as an empty crate until then.
+//! lode over QUIC (quinn + rustls/ring): one bidirectional stream carries one RESP session,
+//! exactly as one TCP connection would (DESIGN.md §1).
+//!
+//! [`start`] serves a core `Server` on UDP sockets it binds itself; [`client`] is an async and
+//! a blocking client for those streams; [`bridge`] lets stock TCP/Unix Redis clients reach a
+//! QUIC server through one shared QUIC connection.
+
+pub mod bridge;
+pub mod client;
+mod config;
+mod driver;
+mod error;
+mod server;
+mod tls;
+
+pub use config::{ClientAuth, ServerOptions};
+pub use error::QuicError;
+pub use server::{start, Running};
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lode_core::Now;
+
+/// The ALPN protocol token both ends must offer.
+pub const ALPN: &[u8] = b"lode-resp";
+
+/// The wall clock as the core wants it.
+pub fn now() -> Now {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Now(d.as_micros() as u64)
+}
