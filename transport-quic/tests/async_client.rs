@@ -206,7 +206,7 @@ fn finish_flushes_and_ends_the_session() {
         assert_eq!(s.read_reply_or_eof().await.expect("eof"), None);
         let server = fx.server.clone();
         let gone =
-            tokio::task::spawn_blocking(move || common::wait_until(|| server.clients.len() == 0));
+            tokio::task::spawn_blocking(move || common::wait_until(|| server.clients.is_empty()));
         assert!(gone.await.expect("join"), "session outlived its stream");
         fx
     });
