@@ -304,4 +304,30 @@ mod tests {
         assert_eq!(&buf, b"+PONG\r\n");
         assert_eq!(task.await.expect("join"), End::Finished);
     }
+
+    /// Replies beyond the pause threshold stop execution; once a client that reads through
+    /// a wide pipe drains them in one flush, the paused commands still run.
+    #[tokio::test(flavor = "current_thread")]
+    async fn paused_commands_resume_after_the_output_drains() {
+        const VALUE: usize = 1 << 20;
+        const GETS: usize = OUTPUT_BACKPRESSURE / VALUE + 16;
+        let server = lode_core::testkit::server();
+        let (client, sock) = tokio::io::duplex(2 * OUTPUT_BACKPRESSURE + 4 * VALUE);
+        let (recv, send) = tokio::io::split(sock);
+        let (mut c_read, mut c_write) = tokio::io::split(client);
+        tokio::spawn(Driver::new(server, recv, send, ClientInfo::Internal));
+        let set = lode_core::testkit::frame(&[b"SET".as_slice(), b"k", &vec![b'v'; VALUE]]);
+        c_write.write_all(&set).await.expect("write");
+        let mut ok = [0u8; 5];
+        c_read.read_exact(&mut ok).await.expect("read");
+        assert_eq!(&ok, b"+OK\r\n");
+        let mut batch = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(GETS);
+        batch.extend_from_slice(b"PING\r\n");
+        c_write.write_all(&batch).await.expect("write batch");
+        let reply_len = format!("${VALUE}\r\n").len() + VALUE + 2;
+        let mut all = vec![0u8; GETS * reply_len + 7];
+        let read = tokio::time::timeout(Duration::from_secs(30), c_read.read_exact(&mut all));
+        read.await.expect("replies stalled").expect("read");
+        assert!(all.ends_with(b"+PONG\r\n"));
+    }
 }

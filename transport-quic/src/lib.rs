@@ -5,6 +5,8 @@
 //! a blocking client for those streams; [`bridge`] lets stock TCP/Unix Redis clients reach a
 //! QUIC server through one shared QUIC connection.
 
+#![warn(missing_docs)]
+
 pub mod bridge;
 pub mod client;
 mod config;

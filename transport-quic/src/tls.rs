@@ -119,9 +119,9 @@ pub(crate) fn server_config(
         .with_single_cert(certs, key)
         .map_err(|e| {
             QuicError::new(format!(
-                "tls-cert-file {} and tls-key-file {}: {e}",
-                cert_file.display(),
-                key_file.display()
+                "tls-key-file {} does not fit tls-cert-file {}: {e}",
+                key_file.display(),
+                cert_file.display()
             ))
         })?;
     cfg.alpn_protocols = vec![ALPN.to_vec()];
