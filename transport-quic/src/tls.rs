@@ -55,6 +55,10 @@ pub(crate) fn load_key(path: &Path, what: &str) -> Result<PrivateKeyDer<'static>
     let data = read(path, what)?;
     match rustls_pemfile::private_key(&mut data.as_slice()) {
         Ok(Some(key)) => Ok(key),
+        Ok(None) if data.windows(9).any(|w| w == b"ENCRYPTED") => Err(QuicError::new(format!(
+            "{what} {} holds an encrypted private key: not supported (no tls-key-file-pass)",
+            path.display()
+        ))),
         Ok(None) => Err(QuicError::new(format!(
             "No private key found in {what} {}",
             path.display()

@@ -102,6 +102,24 @@ fn invalid_pem_names_the_file() {
         "{msg}"
     );
 
+    // An encrypted key (Redis's tls-key-file-pass) is named as such.
+    let encrypted = p.dir.join("encrypted.key");
+    std::fs::write(
+        &encrypted,
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    )
+    .expect("write");
+    let mut opts = server_options(&p, ClientAuth::No);
+    opts.key_file = encrypted;
+    let msg = lode_transport_quic::start(core_server(), &opts)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        msg.contains("encrypted.key") && msg.contains("encrypted private key"),
+        "{msg}"
+    );
+
     // A key that is not the certificate's.
     let mut opts = server_options(&p, ClientAuth::No);
     opts.key_file = p.client_key.clone();
