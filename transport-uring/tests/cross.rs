@@ -1,0 +1,68 @@
+//! Wake-ups across workers: one session's command reaches a client served by another ring.
+
+mod common;
+
+use std::io::Write;
+use std::time::Duration;
+
+use common::{assert_closed, frame, read_line, roundtrip, serve};
+use lode_core::config::Config;
+
+/// Clients are dealt round-robin: with two workers, consecutive connections (each confirmed
+/// with a reply before the next connects) land on different workers.
+#[test]
+fn blpop_served_by_rpush_from_another_worker() {
+    let s = serve(Config::default(), 2);
+    let mut a = s.tcp();
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    let mut b = s.unix();
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+
+    // A blocks, with a PING pipelined behind the BLPOP: it must run once the pop is served.
+    let mut req = frame(&[b"BLPOP", b"q", b"0"]);
+    req.extend_from_slice(&frame(&[b"PING"]));
+    a.write_all(&req).expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    roundtrip(&mut b, &frame(&[b"RPUSH", b"q", b"hello"]), b":1\r\n");
+    let expect = b"*2\r\n$1\r\nq\r\n$5\r\nhello\r\n+PONG\r\n";
+    let mut got = Vec::new();
+    while got.len() < expect.len() {
+        got.extend_from_slice(&read_line(&mut a));
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expect)
+    );
+    s.stop();
+}
+
+#[test]
+fn blpop_timeout_fires() {
+    let s = serve(Config::default(), 1);
+    let mut a = s.tcp();
+    roundtrip(&mut a, &frame(&[b"BLPOP", b"none", b"0.2"]), b"*-1\r\n");
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    s.stop();
+}
+
+#[test]
+fn client_kill_id_closes_a_client_on_another_worker() {
+    let s = serve(Config::default(), 3);
+    let mut a = s.tcp();
+    a.write_all(&frame(&[b"CLIENT", b"ID"])).expect("write");
+    let line = read_line(&mut a);
+    let id = std::str::from_utf8(&line[1..line.len() - 2])
+        .expect("utf8")
+        .to_string();
+    let mut b = s.tcp();
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+    roundtrip(
+        &mut b,
+        &frame(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
+        b":1\r\n",
+    );
+    // A is idle (a receive in flight, nothing to send): only the wake-up can close it.
+    assert_closed(&mut a);
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+    s.stop();
+}

@@ -1,0 +1,103 @@
+//! Serving basics over io_uring: pipelining, QUIT, shutdown, and changing TCP listeners.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use common::{assert_closed, roundtrip, serve};
+use lode_core::config::Config;
+
+fn pings(n: usize) -> (Vec<u8>, Vec<u8>) {
+    (b"*1\r\n$4\r\nPING\r\n".repeat(n), b"+PONG\r\n".repeat(n))
+}
+
+fn pipelined_pings_then_shutdown(threads: usize) {
+    let s = serve(Config::default(), threads);
+    let (one, pong) = pings(1);
+    let (many, pongs) = pings(500);
+    // More clients than threads on each socket type, so every worker serves both kinds.
+    let mut tcp: Vec<_> = (0..4).map(|_| s.tcp()).collect();
+    let mut unix: Vec<_> = (0..4).map(|_| s.unix()).collect();
+    for c in tcp.iter_mut() {
+        roundtrip(c, &one, &pong);
+        roundtrip(c, &many, &pongs);
+    }
+    for c in unix.iter_mut() {
+        roundtrip(c, &one, &pong);
+        roundtrip(c, &many, &pongs);
+    }
+    assert_eq!(s.server.clients.len(), 8);
+    s.stop();
+    for c in tcp.iter_mut() {
+        assert_closed(c);
+    }
+    for c in unix.iter_mut() {
+        assert_closed(c);
+    }
+}
+
+#[test]
+fn pipelined_pings_one_worker() {
+    pipelined_pings_then_shutdown(1);
+}
+
+#[test]
+fn pipelined_pings_three_workers() {
+    pipelined_pings_then_shutdown(3);
+}
+
+#[test]
+fn quit_flushes_its_reply_before_closing() {
+    let s = serve(Config::default(), 2);
+    for mut c in [s.tcp(), s.tcp()] {
+        c.write_all(b"PING\r\nQUIT\r\nPING\r\n").expect("write");
+        let mut all = Vec::new();
+        let _ = c.read_to_end(&mut all);
+        assert_eq!(all, b"+PONG\r\n+OK\r\n");
+    }
+    let mut u = s.unix();
+    u.write_all(b"QUIT\r\n").expect("write");
+    let mut all = Vec::new();
+    let _ = u.read_to_end(&mut all);
+    assert_eq!(all, b"+OK\r\n");
+    s.stop();
+}
+
+#[test]
+fn shutdown_closes_an_idle_client_mid_command() {
+    let s = serve(Config::default(), 2);
+    let mut c = s.tcp();
+    // Half a command: the worker has a receive in flight when it is told to stop.
+    c.write_all(b"*1\r\n$4\r\nPI").expect("write");
+    std::thread::sleep(Duration::from_millis(50));
+    s.stop();
+    assert_closed(&mut c);
+}
+
+#[test]
+fn close_tcp_then_serve_tcp_on_a_new_listener() {
+    let s = serve(Config::default(), 2);
+    let control = s.running.control();
+    let mut old = s.tcp();
+    roundtrip(&mut old, b"PING\r\n", b"+PONG\r\n");
+    control.close_tcp();
+    // The address is free at once, and nobody accepts there any more.
+    let mut refused = false;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(refused, "old port still accepting after close_tcp");
+    // Existing clients stay connected.
+    roundtrip(&mut old, b"PING\r\n", b"+PONG\r\n");
+    let l = std::net::TcpListener::bind(("127.0.0.1", s.port)).expect("rebind freed port");
+    l.set_nonblocking(true).expect("nonblocking");
+    control.serve_tcp(vec![l]);
+    let mut new = s.tcp();
+    roundtrip(&mut new, b"PING\r\n", b"+PONG\r\n");
+    s.stop();
+}
