@@ -31,14 +31,29 @@ pub(crate) struct Inbox {
 
 impl Inbox {
     /// Queues `msg` and wakes the worker.
+    /// Once the worker was told to stop, `msg` is dropped instead (a connection dealt to it
+    /// then is closed at once rather than left open in a queue nobody reads).
     pub(crate) fn push(&self, msg: Msg) {
-        self.queue.lock().push(msg);
+        let mut queue = self.queue.lock();
+        if self.stop.load(Ordering::Acquire) {
+            drop(queue);
+            drop(msg);
+            return;
+        }
+        queue.push(msg);
+        drop(queue);
         self.task.wake();
     }
 
     /// Asks the worker to stop: it drops every connection and its runtime, then exits.
+    /// Messages it has not taken yet are dropped (their sockets closed).
     pub(crate) fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
+        let unread = {
+            let mut queue = self.queue.lock();
+            self.stop.store(true, Ordering::Release);
+            std::mem::take(&mut *queue)
+        };
+        drop(unread);
         self.task.wake();
     }
 

@@ -120,7 +120,7 @@ pub fn start(
         threads: Vec::with_capacity(threads),
         control,
     };
-    let mut first = Some((tcp, unix));
+    let mut first = Some(Initial { tcp, unix });
     for i in 0..threads {
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<io::Result<()>>(1);
         let job = Worker {
@@ -155,7 +155,13 @@ struct Worker {
     server: Arc<Server>,
     inboxes: Arc<Vec<Arc<Inbox>>>,
     /// Worker 0's initial listeners.
-    listeners: Option<(Vec<Arc<Listening>>, Option<(Arc<Listening>, String)>)>,
+    listeners: Option<Initial>,
+}
+
+/// The listeners `start` was given, served by worker 0.
+struct Initial {
+    tcp: Vec<Arc<Listening>>,
+    unix: Option<(Arc<Listening>, String)>,
 }
 
 impl Worker {
@@ -178,7 +184,7 @@ impl Worker {
 
     async fn serve(self, inbox: Arc<Inbox>) {
         let dealer = Dealer::new(self.inboxes.clone());
-        if let Some((tcp, unix)) = self.listeners {
+        if let Some(Initial { tcp, unix }) = self.listeners {
             for l in tcp {
                 compio::runtime::spawn(tcp_loop(self.server.clone(), dealer.clone(), l)).detach();
             }
