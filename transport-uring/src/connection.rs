@@ -21,6 +21,7 @@ use atomic_waker::AtomicWaker;
 use bytes::BytesMut;
 use compio::buf::IntoInner;
 use compio::driver::op::{Recv, RecvFlags, Send, SendFlags};
+use compio::driver::PollFirst;
 use compio::runtime::Submit;
 use compio::BufResult;
 use lode_core::{ClientInfo, Server, Session};
@@ -96,6 +97,9 @@ pub(crate) struct Connection {
     /// The session stopped at the output limit with commands left in `rbuf`: run them once
     /// the output has drained, even if no new bytes arrive.
     input_pending: bool,
+    /// The last receive did not fill its buffer, so the socket was empty then: the next
+    /// receive most likely waits for the client, and can skip the kernel's first attempt.
+    drained: bool,
 }
 
 impl Connection {
@@ -117,6 +121,7 @@ impl Connection {
             throttled_logged: false,
             min_rearm: 0,
             input_pending: false,
+            drained: true,
         }
     }
 
@@ -140,6 +145,7 @@ impl Connection {
         // SAFETY: `Recv` hands the kernel the buffer's whole capacity from offset 0 (it was
         // empty), and the kernel reports `n` bytes written there; `n` is within capacity.
         unsafe { buf.set_len(n) };
+        self.drained = n < buf.capacity();
         lode_core::stats::Stats::add(&self.session.server().stats.total_net_input_bytes, n as u64);
         if !self.closing {
             if self.rbuf.is_empty() {
@@ -180,7 +186,12 @@ impl Connection {
         if buf.capacity() < want {
             buf.reserve(want);
         }
-        let op = Recv::new(self.fd.clone(), buf, RecvFlags::empty());
+        let mut op = Recv::new(self.fd.clone(), buf, RecvFlags::empty());
+        if self.drained {
+            // IORING_RECVSEND_POLL_FIRST: arm the poll straight away instead of trying a
+            // receive that would find nothing.
+            op.poll_first();
+        }
         self.recv = Some(compio::runtime::submit(op));
         true
     }
