@@ -36,6 +36,53 @@ fn blpop_served_by_rpush_from_another_worker() {
     s.stop();
 }
 
+/// Bytes that arrive while the client is blocked wait in its input; the wake-up from the
+/// other worker must deliver the pop and then run them (no bytes lost to the receive that
+/// was in flight when the wake came).
+#[test]
+fn input_received_while_blocked_runs_after_the_wake() {
+    let s = serve(Config::default(), 2);
+    let mut a = s.unix();
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    let mut b = s.tcp();
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+    a.write_all(&frame(&[b"BLPOP", b"q", b"0"])).expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    // Arrives in two pieces, each completing a receive while A is blocked.
+    a.write_all(b"*2\r\n$4\r\nECHO\r\n").expect("write");
+    std::thread::sleep(Duration::from_millis(50));
+    a.write_all(b"$2\r\nhi\r\n").expect("write");
+    std::thread::sleep(Duration::from_millis(50));
+    roundtrip(&mut b, &frame(&[b"LPUSH", b"q", b"x"]), b":1\r\n");
+    let expect = b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n$2\r\nhi\r\n";
+    let mut got = Vec::new();
+    while got.len() < expect.len() {
+        got.extend_from_slice(&read_line(&mut a));
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expect)
+    );
+    s.stop();
+}
+
+/// The cron wakes every client when `timeout` changes, so an idle client that had no
+/// deadline learns it has one.
+#[test]
+fn config_set_timeout_reaches_idle_clients() {
+    let s = serve(Config::default(), 2);
+    let mut idle = s.tcp();
+    roundtrip(&mut idle, b"PING\r\n", b"+PONG\r\n");
+    let mut admin = s.tcp();
+    roundtrip(
+        &mut admin,
+        &frame(&[b"CONFIG", b"SET", b"timeout", b"1"]),
+        b"+OK\r\n",
+    );
+    assert_closed(&mut idle);
+    s.stop();
+}
+
 #[test]
 fn blpop_timeout_fires() {
     let s = serve(Config::default(), 1);
