@@ -3,9 +3,12 @@
 //!
 //! A receive and a send can be in flight at once, each owning its buffer while the kernel
 //! works on it; both buffers come back on completion and are reused, so the hot path does
-//! not allocate. Received bytes are moved into the session's input buffer (`rbuf`, which the
+//! not allocate. Received bytes end up in the session's input buffer (`rbuf`, which the
 //! connection always owns), so a wake-up from another session can run `handle_input` while
-//! a receive is still in flight. The receive is never dropped to make way for anything else:
+//! a receive is still in flight. When `rbuf` is empty its own allocation is lent to the
+//! receive (and comes back as `rbuf` without a copy), so a request/response client costs one
+//! receive buffer, like the Tokio transport; a second one is allocated, once, only when a
+//! receive must start while `rbuf` holds a partial or waiting command. The receive is never dropped to make way for anything else:
 //! dropping an io_uring operation cancels it, and bytes it had already received would be lost.
 
 use std::future::Future;
@@ -36,6 +39,10 @@ const READ_BIG: usize = 256 * 1024;
 
 /// The most pending output copied into one send.
 const WRITE_CHUNK: usize = 1024 * 1024;
+
+/// A send buffer up to this capacity is kept for the next send; a larger one (left by a big
+/// reply) is freed so an idle connection does not pin it.
+const WBUF_KEEP: usize = 64 * 1024;
 
 /// An idle connection's buffers are shrunk back above this capacity, so a single large
 /// request or reply does not pin memory for the connection's lifetime.
@@ -79,8 +86,8 @@ pub(crate) struct Connection {
     wake: Arc<WakeSlot>,
     /// The session's input: complete commands not yet executed, or the start of one.
     rbuf: BytesMut,
-    /// The receive buffer, here while no receive is in flight.
-    inbuf: Option<BytesMut>,
+    /// A second receive buffer, for receives started while `rbuf` is not empty.
+    spare: Option<BytesMut>,
     recv: Option<Submit<Recv<BytesMut, Fd>>>,
     /// The send buffer, here while no send is in flight.
     wbuf: Option<Vec<u8>>,
@@ -112,7 +119,7 @@ impl Connection {
             session,
             wake,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
-            inbuf: Some(BytesMut::with_capacity(READ_CHUNK)),
+            spare: None,
             recv: None,
             wbuf: Some(Vec::new()),
             send: None,
@@ -158,10 +165,11 @@ impl Connection {
             self.process_input();
         }
         buf.clear();
-        if buf.capacity() > SHRINK_ABOVE {
-            buf = BytesMut::with_capacity(READ_CHUNK);
+        // After the swap `buf` is the old, empty `rbuf`: often capacity 0, then not worth
+        // keeping; a big one is not kept either.
+        if self.spare.is_none() && buf.capacity() >= READ_CHUNK && buf.capacity() <= SHRINK_ABOVE {
+            self.spare = Some(buf);
         }
-        self.inbuf = Some(buf);
         true
     }
 
@@ -174,8 +182,10 @@ impl Connection {
         {
             return false;
         }
-        let Some(mut buf) = self.inbuf.take() else {
-            return false;
+        let mut buf = if self.rbuf.is_empty() {
+            std::mem::take(&mut self.rbuf)
+        } else {
+            self.spare.take().unwrap_or_default()
         };
         // A partial request bigger than a chunk is arriving: take more per receive.
         let want = if self.rbuf.len() >= READ_CHUNK {
@@ -217,7 +227,7 @@ impl Connection {
             _ => return false,
         }
         buf.clear();
-        if buf.capacity() > SHRINK_ABOVE && self.session.pending_output().is_empty() {
+        if buf.capacity() > WBUF_KEEP {
             buf = Vec::new();
         }
         self.wbuf = Some(buf);
