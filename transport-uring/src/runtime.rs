@@ -73,6 +73,9 @@ impl Running {
 
     /// Stops accepting, drops every connection (closing its socket) and joins the threads.
     pub fn shutdown(mut self) {
+        // The control may outlive the workers (the server keeps it): close the TCP
+        // listeners it shares with them, so nothing stays listening on the port.
+        self.control.close_tcp();
         for inbox in self.inboxes.iter() {
             inbox.stop();
         }

@@ -75,13 +75,41 @@ fn shutdown_closes_an_idle_client_mid_command() {
     assert_closed(&mut c);
 }
 
+/// Whether this process still has the socket with inode `ino` open.
+fn socket_open(ino: u64) -> bool {
+    let want = format!("socket:[{ino}]");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("fds")
+        .flatten()
+        .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy() == want))
+}
+
 #[test]
 fn close_tcp_then_serve_tcp_on_a_new_listener() {
+    use std::os::unix::fs::MetadataExt;
     let s = serve(Config::default(), 2);
     let control = s.running.control();
     let mut old = s.tcp();
     roundtrip(&mut old, b"PING\r\n", b"+PONG\r\n");
+    // The listener's socket inode, found through the accepted connection's local port.
+    let ino = std::fs::read_dir("/proc/self/fd")
+        .expect("fds")
+        .flatten()
+        .filter_map(|e| std::fs::metadata(e.path()).ok())
+        .map(|m| m.ino())
+        .find(|&ino| listening_inode(ino, s.port))
+        .expect("listener socket");
     control.close_tcp();
+    // The accept in flight on the ring fails, and the loop drops (closes) the socket.
+    let mut closed = false;
+    for _ in 0..100 {
+        if !socket_open(ino) {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(closed, "listener socket still open after close_tcp");
     // The address is free at once, and nobody accepts there any more.
     let mut refused = false;
     for _ in 0..50 {
@@ -137,4 +165,15 @@ fn pipelined_values_of_many_sizes_round_trip() {
     writer.join().expect("writer");
     assert!(got == expect, "values differ");
     s.stop();
+}
+
+/// Whether `ino` is the socket listening on 127.0.0.1:`port` (per /proc/net/tcp).
+fn listening_inode(ino: u64, port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("tcp table");
+    let local = format!("0100007F:{port:04X}");
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // local_address, st (0A = LISTEN), inode
+        f.len() > 9 && f[1] == local && f[3] == "0A" && f[9] == ino.to_string()
+    })
 }
