@@ -28,7 +28,14 @@ fn pipelined_pings_then_shutdown(threads: usize) {
         roundtrip(c, &many, &pongs);
     }
     assert_eq!(s.server.clients.len(), 8);
+    let (port, server) = (s.port, s.server.clone());
     s.stop();
+    // Every session was dropped with its worker, leaving the client registry.
+    assert_eq!(server.clients.len(), 0);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still listening after shutdown"
+    );
     for c in tcp.iter_mut() {
         assert_closed(c);
     }
