@@ -113,3 +113,29 @@ fn client_kill_id_closes_a_client_on_another_worker() {
     roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
     s.stop();
 }
+
+/// Many rounds of block-then-push between two workers, without pauses, so the wake-up
+/// races the connection task's own polling: a lost wake-up hangs a round (and fails it).
+#[test]
+fn cross_worker_wakeups_are_not_lost() {
+    let s = serve(Config::default(), 2);
+    let mut a = s.tcp();
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    let mut b = s.tcp();
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+    for i in 0..300 {
+        let v = format!("{i:03}");
+        a.write_all(&frame(&[b"BLPOP", b"q", b"0"])).expect("write");
+        if i % 2 == 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        roundtrip(&mut b, &frame(&[b"RPUSH", b"q", v.as_bytes()]), b":1\r\n");
+        let expect = format!("*2\r\n$1\r\nq\r\n$3\r\n{v}\r\n");
+        let mut got = Vec::new();
+        while got.len() < expect.len() {
+            got.extend_from_slice(&read_line(&mut a));
+        }
+        assert_eq!(String::from_utf8_lossy(&got), expect, "round {i}");
+    }
+    s.stop();
+}
