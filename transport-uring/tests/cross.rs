@@ -139,3 +139,29 @@ fn cross_worker_wakeups_are_not_lost() {
     }
     s.stop();
 }
+
+/// A blocked client that hangs up is noticed by its receive: its session ends, and a later
+/// push is not handed to it.
+#[test]
+fn blocked_client_that_hangs_up_is_dropped() {
+    let s = serve(Config::default(), 2);
+    let mut a = s.tcp();
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    let mut b = s.tcp();
+    roundtrip(&mut b, b"PING\r\n", b"+PONG\r\n");
+    a.write_all(&frame(&[b"BLPOP", b"q", b"0"])).expect("write");
+    std::thread::sleep(Duration::from_millis(50));
+    drop(a);
+    let mut gone = false;
+    for _ in 0..100 {
+        if s.server.clients.len() == 1 {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(gone, "hung-up client still registered");
+    roundtrip(&mut b, &frame(&[b"RPUSH", b"q", b"v"]), b":1\r\n");
+    roundtrip(&mut b, &frame(&[b"LLEN", b"q"]), b":1\r\n");
+    s.stop();
+}
