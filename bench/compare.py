@@ -12,9 +12,15 @@ Pop tests (rpop, lpop, spop, zpopmin) first fill their key with an unmeasured ru
 push test, so they pop real elements. redis-benchmark runs its own LPUSH before lrange_* tests:
 their CPU per request includes those pushes, for both servers alike.
 
+With --transports, lode is measured on each of its transports beside redis-server: tokio,
+uring (io_uring), quic (redis-benchmark talks to a local `lode-server --quic-bridge`, which
+carries each client over QUIC to lode; the bridge gets the client's CPU, and the CPU column is
+the server's alone). The first transport listed is the one memory is measured on.
+
 Usage: bench/compare.py [--lode target/release/lode-server] [--requests 200000] [--rounds 2]
                         [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000]
-                        [--collections] [--pin]
+                        [--collections] [--pin] [--transports tokio,uring,quic]
+                        [--io-threads 1]
 """
 import argparse
 import os
@@ -58,12 +64,24 @@ class Server:
     def __init__(self, name, argv):
         self.name = name
         self.port = free_port()
+        self.bench_port = self.port  # where redis-benchmark connects (a bridge's port for QUIC)
+        self.bridge = None
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.proc = subprocess.Popen(
             pinned(argv, 0) + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(self.port)
+
+    def add_bridge(self, lode, quic_port, ca_file):
+        """Puts a QUIC bridge in front: redis-benchmark then reaches the server through it.
+        The bridge runs on the client's CPU: it is the client side of an edge deployment."""
+        self.bench_port = free_port()
+        self.bridge = subprocess.Popen(
+            pinned([lode, "--quic-bridge", f"127.0.0.1:{self.bench_port}",
+                    f"127.0.0.1:{quic_port}", "--tls-ca-cert-file", ca_file], 1),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(self.bench_port)
 
     def cpu_seconds(self):
         with open(f"/proc/{self.proc.pid}/stat") as f:
@@ -82,6 +100,9 @@ class Server:
                               capture_output=True, text=True).stdout.strip()
 
     def stop(self):
+        if self.bridge is not None:
+            self.bridge.kill()
+            self.bridge.wait()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=10)
@@ -97,12 +118,12 @@ FILL_FIRST = {"rpop": "lpush", "lpop": "lpush", "spop": "sadd", "zpopmin": "zadd
 def run_benchmark(server, test, pipeline, requests, clients):
     server.cli("FLUSHALL")
     if test in FILL_FIRST:
-        subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", FILL_FIRST[test],
+        subprocess.run(["redis-benchmark", "-p", str(server.bench_port), "-t", FILL_FIRST[test],
                         "-n", str(requests), "-c", str(clients), "-P", "16", "-r", "100000", "-q"],
                        capture_output=True, check=True)
     cpu0 = server.cpu_seconds()
     out = subprocess.run(
-        pinned(["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(requests),
+        pinned(["redis-benchmark", "-p", str(server.bench_port), "-t", test, "-n", str(requests),
                 "-c", str(clients), "-P", str(pipeline), "-r", "100000", "--csv"], 1),
         capture_output=True, text=True).stdout
     cpu = server.cpu_seconds() - cpu0
@@ -204,6 +225,37 @@ def load_collection(server, commands, elements):
     return (server.rss_bytes() - before) / elements, server.cli("OBJECT", "ENCODING", key)
 
 
+def make_certs(folder):
+    """A throwaway CA and a server certificate for 127.0.0.1, for the QUIC transport."""
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=folder, check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *ec, "-days", "2", "-subj", "/CN=lode-bench-ca", "-keyout", "ca.key",
+        "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign")
+    run("req", *ec, "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(folder, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem")
+    return {k: os.path.join(folder, f) for k, f in
+            (("ca", "ca.pem"), ("cert", "server.pem"), ("key", "server.key"))}
+
+
+def lode_server(lode, transport, certs, threads):
+    """lode on one transport: `tokio`, `uring`, or `quic` (Tokio TCP for control, clients
+    through a local QUIC bridge)."""
+    engine = "uring" if transport == "uring" else "tokio"
+    argv = [lode, "--io-engine", engine, "--io-threads", str(threads)]
+    if transport != "quic":
+        return Server(f"lode-{transport}", argv)
+    quic_port = free_port()
+    srv = Server("lode-quic", argv + ["--quic-port", str(quic_port), "--tls-cert-file",
+                                      certs["cert"], "--tls-key-file", certs["key"],
+                                      "--tls-auth-clients", "no"])
+    srv.add_bridge(lode, quic_port, certs["ca"])
+    return srv
+
+
 def main():
     ap = argparse.ArgumentParser()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -220,31 +272,43 @@ def main():
                     help="also measure RSS per element of hashes, sets, zsets and a list")
     ap.add_argument("--pin", action="store_true",
                     help="pin the servers to CPU 0 and redis-benchmark to CPU 1")
+    ap.add_argument("--transports", default="tokio",
+                    help="lode transports to measure: tokio,uring,quic (quic = through a local "
+                         "lode --quic-bridge, which runs beside the client)")
+    ap.add_argument("--io-threads", type=int, default=1,
+                    help="lode's io-threads (1 = one worker, like Redis's one event loop)")
     args = ap.parse_args()
     global PIN
     PIN = args.pin
 
-    lode = Server("lode", [args.lode])
+    transports = args.transports.split(",")
+    certs = make_certs(tempfile.mkdtemp(prefix="bench-certs-")) if "quic" in transports else None
     redis = Server("redis", [args.redis])
+    lodes = []
     try:
+        lodes = [lode_server(args.lode, t, certs, args.io_threads) for t in transports]
+        lode = lodes[0]
         rows = []
         for pipeline in [int(p) for p in args.pipelines.split(",")]:
             for test in args.tests.split(","):
                 best = {}
                 for _ in range(args.rounds):
-                    for srv in (redis, lode):  # alternate so drift hits both alike
+                    for srv in [redis] + lodes:  # alternate so drift hits all alike
                         r = run_benchmark(srv, test, pipeline, args.requests, args.clients)
                         if srv.name not in best or r[0] > best[srv.name][0]:
                             best[srv.name] = r
-                rows.append((test, pipeline, best["lode"], best["redis"]))
-                l, r = best["lode"], best["redis"]
-                print(f"# {test} P={pipeline}: lode {l[0]:.0f} rps, redis {r[0]:.0f} rps", file=sys.stderr)
+                rows.append((test, pipeline, best))
+                shown = ", ".join(f"{n} {v[0]:.0f} rps" for n, v in best.items())
+                print(f"# {test} P={pipeline}: {shown}", file=sys.stderr)
         pin = ", servers pinned to CPU 0 and the client to CPU 1" if PIN else ""
         print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds{pin}\n")
-        print("| test | P | lode req/s | redis req/s | ratio | lode p99 ms | redis p99 ms | lode CPU µs/req | redis CPU µs/req |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for test, p, l, r in rows:
-            print(f"| {test} | {p} | {l[0]:.0f} | {r[0]:.0f} | {l[0] / r[0]:.2f} | {l[1]:.3f} | {r[1]:.3f} | {l[2]:.2f} | {r[2]:.2f} |")
+        print("| test | P | server | req/s | ratio to redis | p99 ms | server CPU µs/req |")
+        print("|---|---|---|---|---|---|---|")
+        for test, p, best in rows:
+            r = best["redis"]
+            for name in ["redis"] + [s.name for s in lodes]:
+                v = best[name]
+                print(f"| {test} | {p} | {name} | {v[0]:.0f} | {v[0] / r[0]:.2f} | {v[1]:.3f} | {v[2]:.2f} |")
         if args.keys > 0:
             ld, lt = load_keys(lode, args.keys, args.value_size)
             rd, rt = load_keys(redis, args.keys, args.value_size)
@@ -260,7 +324,9 @@ def main():
             for name, elements, commands in collection_datasets():
                 # Fresh servers per dataset: memory freed by an earlier dataset and kept by
                 # the allocator would otherwise hide the next one's cost.
-                fresh = [Server("lode", [args.lode]), Server("redis", [args.redis])]
+                fresh = [Server("lode", [args.lode, "--io-engine", transports[0]
+                                          if transports[0] != "quic" else "tokio"]),
+                         Server("redis", [args.redis])]
                 try:
                     (lb, le), (rb, re_) = [load_collection(s, commands, elements) for s in fresh]
                 finally:
@@ -268,7 +334,8 @@ def main():
                         s.stop()
                 print(f"| {name} | {lb:.1f} | {rb:.1f} | {lb / rb:.2f} | {le} | {re_} |")
     finally:
-        lode.stop()
+        for s in lodes:
+            s.stop()
         redis.stop()
 
 

@@ -1,11 +1,15 @@
-//! A small synchronous RESP client over TCP or a Unix socket: sends commands as multibulk
-//! or raw bytes, reads one reply (or exact bytes) with a deadline, notices a closed connection.
+//! A small synchronous RESP client over TCP, a Unix socket or a QUIC stream: sends commands as
+//! multibulk or raw bytes, reads one reply (or exact bytes) with a deadline, notices a closed
+//! connection.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use lode_transport_quic::client::{blocking, ClientOptions};
 
 use crate::{parse, ParseError, Value};
 
@@ -14,6 +18,41 @@ use crate::{parse, ParseError, Value};
 pub enum Endpoint {
     Tcp(SocketAddr),
     Unix(PathBuf),
+    /// A lode QUIC port: each connection is a new stream on the endpoint's one QUIC connection.
+    Quic(QuicEndpoint),
+}
+
+/// One QUIC connection to a server, shared by every client of the suite.
+#[derive(Clone)]
+pub struct QuicEndpoint {
+    addr: SocketAddr,
+    client: Arc<blocking::Client>,
+}
+
+impl std::fmt::Debug for QuicEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "QuicEndpoint({})", self.addr)
+    }
+}
+
+impl QuicEndpoint {
+    /// Connects to the QUIC port at `addr`, trusting the CA certificate in `ca`.
+    pub fn connect(addr: SocketAddr, ca: &Path) -> Result<QuicEndpoint, String> {
+        let opts = ClientOptions {
+            ca_cert_file: Some(ca.to_path_buf()),
+            cert_file: None,
+            key_file: None,
+            server_name: None,
+            idle_timeout_ms: 30_000,
+            keepalive_ms: 5_000,
+        };
+        let client = blocking::Client::connect(addr, &opts)
+            .map_err(|e| format!("QUIC connect to {addr}: {e}"))?;
+        Ok(QuicEndpoint {
+            addr,
+            client: Arc::new(client),
+        })
+    }
 }
 
 impl std::fmt::Display for Endpoint {
@@ -21,6 +60,7 @@ impl std::fmt::Display for Endpoint {
         match self {
             Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
             Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
+            Endpoint::Quic(q) => write!(f, "quic://{}", q.addr),
         }
     }
 }
@@ -28,6 +68,7 @@ impl std::fmt::Display for Endpoint {
 enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Quic(blocking::Session),
 }
 
 /// What a read produced, when it did not produce what was asked for.
@@ -78,6 +119,7 @@ impl Conn {
                 Stream::Tcp(s)
             }
             Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
+            Endpoint::Quic(q) => Stream::Quic(q.client.open_session()?),
         };
         Ok(Conn {
             stream,
@@ -90,6 +132,7 @@ impl Conn {
         match &mut self.stream {
             Stream::Tcp(s) => s.write_all(bytes),
             Stream::Unix(s) => s.write_all(bytes),
+            Stream::Quic(s) => s.write_all(bytes),
         }
     }
 
@@ -124,6 +167,9 @@ impl Conn {
                 .set_read_timeout(Some(left))
                 .and_then(|_| s.read(&mut chunk)),
             Stream::Unix(s) => s
+                .set_read_timeout(Some(left))
+                .and_then(|_| s.read(&mut chunk)),
+            Stream::Quic(s) => s
                 .set_read_timeout(Some(left))
                 .and_then(|_| s.read(&mut chunk)),
         };
@@ -224,9 +270,10 @@ impl Conn {
     /// Half-closes and waits (up to `timeout`) for the server to drop its side, so the
     /// server has freed this client before the next case looks at CLIENT LIST.
     pub fn close(mut self, timeout: Duration) {
-        let _ = match &self.stream {
+        let _ = match &mut self.stream {
             Stream::Tcp(s) => s.shutdown(Shutdown::Write),
             Stream::Unix(s) => s.shutdown(Shutdown::Write),
+            Stream::Quic(s) => s.shutdown_write(),
         };
         let deadline = Instant::now() + timeout;
         loop {

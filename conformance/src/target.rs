@@ -2,10 +2,32 @@
 
 use crate::case::ServerKind;
 
+/// How the suite's clients reach the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// TCP (Tokio for lode).
     Tcp,
+    /// A Unix socket.
     Unix,
+    /// TCP served by lode's io_uring transport (`io-engine uring`).
+    Uring,
+    /// QUIC streams from lode's Rust client, all sessions on one QUIC connection.
+    Quic,
+    /// TCP to a `lode-server --quic-bridge` process, which carries each client over QUIC.
+    Bridge,
+}
+
+impl Transport {
+    /// Its name in target names and `CONFORMANCE_TARGETS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Unix => "unix",
+            Transport::Uring => "uring",
+            Transport::Quic => "quic",
+            Transport::Bridge => "bridge",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,15 +47,11 @@ impl Target {
             ServerKind::Redis => "redis",
             ServerKind::Lode => "lode",
         };
-        let transport = match self.transport {
-            Transport::Tcp => "tcp",
-            Transport::Unix => "unix",
-        };
-        format!("{kind}-{transport}")
+        format!("{kind}-{}", self.transport.name())
     }
 
     /// Whether `CONFORMANCE_TARGETS` (comma-separated; `redis`, `lode`, `tcp`, `unix`,
-    /// `redis-tcp`, ..., `all`) selects this target. Unset selects every target.
+    /// `uring`, `quic`, `bridge`, `redis-tcp`, ..., `all`) selects this target. Unset selects every target.
     pub fn selected(&self) -> bool {
         selected_by(
             &self.name(),

@@ -1,5 +1,6 @@
 //! Runs every `cases/*.case` file against each target: a real redis-server (when installed)
-//! and lode-server, over TCP and over a Unix socket. One test per target; each starts its
+//! over TCP and a Unix socket, and lode-server over TCP (Tokio), a Unix socket, io_uring TCP,
+//! QUIC (lode's Rust client) and QUIC through `lode-server --quic-bridge`. One test per target; each starts its
 //! own server, runs all files, stops the server, and fails listing every failed check.
 //!
 //! Env: CONFORMANCE_TARGETS (e.g. `redis`, `lode-tcp,lode-unix`), CONFORMANCE_FILTER
@@ -38,7 +39,8 @@ fn run_target(target: Target) {
             lode_bin::lode_server().unwrap_or_else(|e| panic!("[{name}] lode-server: {e}"))
         }
     };
-    let mut server = ServerProcess::start(&bin, &name).unwrap_or_else(|e| panic!("[{name}] {e}"));
+    let mut server =
+        ServerProcess::start(&bin, &name, target).unwrap_or_else(|e| panic!("[{name}] {e}"));
     let cfg = RunConfig::from_env(server.endpoint(target.transport), target.kind);
 
     let (mut passed, mut failed, mut filtered) = (0, 0, 0);
@@ -159,4 +161,19 @@ fn lode_tcp() {
 #[test]
 fn lode_unix() {
     run_target(Target::new(ServerKind::Lode, Transport::Unix));
+}
+
+#[test]
+fn lode_uring() {
+    run_target(Target::new(ServerKind::Lode, Transport::Uring));
+}
+
+#[test]
+fn lode_quic() {
+    run_target(Target::new(ServerKind::Lode, Transport::Quic));
+}
+
+#[test]
+fn lode_bridge() {
+    run_target(Target::new(ServerKind::Lode, Transport::Bridge));
 }

@@ -19,6 +19,8 @@ pub enum Cli {
     CheckSystem,
     /// Run the server.
     Run(RunArgs),
+    /// `--quic-bridge ...`: run a TCP/Unix-to-QUIC bridge instead (the arguments after it).
+    Bridge(Vec<String>),
 }
 
 /// How to build the configuration.
@@ -67,6 +69,13 @@ pub fn parse(argv: &[Vec<u8>]) -> Cli {
         b"--help" | b"-h" => return Cli::Help,
         b"--test-memory" => return Cli::TestMemory,
         b"--check-system" => return Cli::CheckSystem,
+        b"--quic-bridge" => {
+            let rest = argv[1..].iter();
+            return Cli::Bridge(
+                rest.map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            );
+        }
         _ => {}
     }
     let mut j = 0;
@@ -135,6 +144,7 @@ pub fn usage() -> String {
          \x20      {p} - (read config from stdin)\n\
          \x20      {p} -v or --version\n\
          \x20      {p} -h or --help\n\
+         \x20      {p} --quic-bridge <local> <remote> [options] (carry local Redis clients over QUIC)\n\
          \n\
          Examples:\n\
          \x20      {p} (run the server with default conf)\n\

@@ -75,7 +75,7 @@ fn family_unsupported(e: &io::Error) -> bool {
 }
 
 /// Resolves one bind address for the family its spelling implies (a ':' means IPv6).
-fn resolve(addr: &str, port: u16) -> Result<SocketAddr, (Option<io::Error>, String)> {
+pub fn resolve(addr: &str, port: u16) -> Result<SocketAddr, (Option<io::Error>, String)> {
     let v6 = addr.contains(':');
     if addr == "*" {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));

@@ -1,11 +1,13 @@
 //! lode-server: starts lode with redis-server's command line and configuration syntax.
 
+mod bridge;
 mod cli;
 mod conf;
 mod host;
 mod listen;
 mod log;
 mod sys;
+mod transport;
 
 use std::io::Write;
 use std::sync::{mpsc, Arc};
@@ -13,7 +15,7 @@ use std::sync::{mpsc, Arc};
 use lode_core::config::Config;
 use lode_core::util::os_error::strerror;
 use lode_core::Server;
-use lode_transport_tokio::{now, Flavor, Options};
+use lode_transport_tokio::now;
 
 use crate::cli::{Cli, RunArgs};
 use crate::conf::{Boot, ConfError, Loader};
@@ -66,6 +68,16 @@ fn main() {
         }
         Cli::CheckSystem => std::process::exit(0),
         Cli::Run(args) => run(&prog, args),
+        Cli::Bridge(argv) => match bridge::parse(&argv) {
+            Ok(args) => {
+                let signals = block_shutdown_signals();
+                std::process::exit(bridge::run(args, signals));
+            }
+            Err(e) => {
+                eprintln!("{e}\n{}", bridge::USAGE);
+                std::process::exit(1);
+            }
+        },
     }
 }
 
@@ -158,6 +170,7 @@ fn run(prog: &str, args: RunArgs) {
     ));
     let port = config.port;
     let seed = now().micros() ^ u64::from(pid).rotate_left(32);
+    let config_snapshot = config.clone();
     let server = Arc::new(Server::new(
         config,
         seed,
@@ -182,13 +195,6 @@ fn run(prog: &str, args: RunArgs) {
         }
     }
 
-    let opts = Options {
-        threads: boot.io_threads,
-        flavor: match std::env::var("LODE_TOKIO_FLAVOR").as_deref() {
-            Ok("work-stealing") => Flavor::WorkStealing,
-            _ => Flavor::ThreadPerCore,
-        },
-    };
     if boot.always_show_logo {
         log::raw(LogLevel::Notice, &logo(port, pid));
     } else {
@@ -198,7 +204,20 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
-    let running = match lode_transport_tokio::start(server, listeners.tcp, listeners.unix, &opts) {
+    let quic = match transport::quic_options(&config_snapshot) {
+        Ok(q) => q,
+        Err(e) => {
+            log::line(LogLevel::Warning, &e);
+            std::process::exit(1);
+        }
+    };
+    let running = match transport::start(
+        server.clone(),
+        &config_snapshot,
+        &listen,
+        listeners,
+        boot.io_threads,
+    ) {
         Ok(r) => r,
         Err(e) => {
             log::line(
@@ -211,7 +230,24 @@ fn run(prog: &str, args: RunArgs) {
             std::process::exit(1);
         }
     };
-    let _ = shared.control.set(Box::new(running.control()));
+    let _ = shared.control.set(running.control());
+    let quic = quic.map(
+        |opts| match lode_transport_quic::start(server.clone(), &opts) {
+            Ok(q) => {
+                let addrs: Vec<String> = q.local_addrs().iter().map(|a| a.to_string()).collect();
+                log::line(
+                    LogLevel::Notice,
+                    &format!("QUIC ready on {} (ALPN lode-resp)", addrs.join(" ")),
+                );
+                q
+            }
+            Err(e) => {
+                log::line(LogLevel::Warning, &e.to_string());
+                std::process::exit(1);
+            }
+        },
+    );
+    drop(server);
     shared
         .startup_allocated
         .store(sys::allocated(), std::sync::atomic::Ordering::Relaxed);
@@ -227,6 +263,9 @@ fn run(prog: &str, args: RunArgs) {
     // Only the first request counts; later ones arrive while we are already exiting.
     let _reason = rx.recv();
     log::line(LogLevel::Warning, "User requested shutdown...");
+    if let Some(q) = quic {
+        q.shutdown();
+    }
     running.shutdown();
     if let Some(p) = &unix_path {
         log::line(LogLevel::Notice, "Removing the unix socket file.");
