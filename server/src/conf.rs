@@ -90,6 +90,8 @@ pub struct Loader<'a> {
     /// The engine's configuration.
     pub config: &'a mut Config,
     depth: usize,
+    /// Whether a directive set `io-threads` (otherwise io_uring runs one worker per core).
+    pub io_threads_given: bool,
 }
 
 fn has_glob(s: &str) -> bool {
@@ -134,7 +136,11 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ConfError> {
 impl<'a> Loader<'a> {
     /// A loader writing into `config`.
     pub fn new(config: &'a mut Config) -> Self {
-        Loader { config, depth: 0 }
+        Loader {
+            config,
+            depth: 0,
+            io_threads_given: false,
+        }
     }
 
     /// Redis's loadServerConfig: the file (or every file a pattern matches), then stdin,
@@ -236,6 +242,7 @@ impl<'a> Loader<'a> {
         }
         self.config.apply(name, args)?;
         match name {
+            "io-threads" => self.io_threads_given = true,
             "loglevel" => {
                 log::set_level(LogLevel::parse(&self.config.loglevel).unwrap_or(LogLevel::Notice))
             }

@@ -81,9 +81,11 @@ fn main() {
     }
 }
 
-/// Loads the configuration or exits as redis-server does on a bad one.
-fn load_config(args: &RunArgs) -> Config {
+/// Loads the configuration or exits as redis-server does on a bad one; also says whether
+/// `io-threads` was given.
+fn load_config(args: &RunArgs) -> (Config, bool) {
     let mut config = Config::default();
+    let mut io_threads_given = false;
     if args.any_args {
         let mut stdin = std::io::stdin();
         let stdin: Option<&mut dyn std::io::Read> = if args.from_stdin {
@@ -91,8 +93,9 @@ fn load_config(args: &RunArgs) -> Config {
         } else {
             None
         };
-        let result =
-            Loader::new(&mut config).load(args.config_file.as_deref(), stdin, Some(&args.options));
+        let mut loader = Loader::new(&mut config);
+        let result = loader.load(args.config_file.as_deref(), stdin, Some(&args.options));
+        io_threads_given = loader.io_threads_given;
         match result {
             Ok(()) => {}
             Err(ConfError::Open(msg)) => {
@@ -106,11 +109,11 @@ fn load_config(args: &RunArgs) -> Config {
         }
     }
     conf::record_cwd(&mut config);
-    config
+    (config, io_threads_given)
 }
 
 fn run(prog: &str, args: RunArgs) {
-    let mut config = load_config(&args);
+    let (mut config, io_threads_given) = load_config(&args);
     let boot = Boot::from_config(&config);
     if boot.daemonize {
         daemonize();
@@ -216,7 +219,10 @@ fn run(prog: &str, args: RunArgs) {
         &config_snapshot,
         &listen,
         listeners,
-        boot.io_threads,
+        transport::Workers {
+            io_threads: boot.io_threads,
+            given: io_threads_given,
+        },
     ) {
         Ok(r) => r,
         Err(e) => {

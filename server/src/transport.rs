@@ -47,6 +47,26 @@ impl TcpControl for lode_transport_uring::Control {
     }
 }
 
+/// How many worker threads serve clients.
+#[derive(Clone, Copy, Debug)]
+pub struct Workers {
+    /// `io-threads`.
+    pub io_threads: usize,
+    /// Whether `io-threads` was configured; if not, io_uring runs one worker (and ring) per
+    /// core, while Tokio keeps Redis's default of one.
+    pub given: bool,
+}
+
+impl Workers {
+    fn uring(self) -> usize {
+        if self.given {
+            self.io_threads
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
+    }
+}
+
 /// Whether `io-engine` asks for io_uring: `uring`, or `auto` (io_uring wherever the kernel
 /// allows it).
 fn wants_uring(config: &Config) -> bool {
@@ -60,17 +80,20 @@ pub fn start(
     config: &Config,
     listen: &ListenConfig,
     listeners: Listeners,
-    threads: usize,
+    workers: Workers,
 ) -> std::io::Result<Running> {
     let mut listeners = Some(listeners);
     if wants_uring(config) {
         match lode_transport_uring::probe() {
             Ok(()) => {
                 let l = listeners.take().unwrap_or_default();
+                let threads = workers.uring();
                 let opts = lode_transport_uring::Options { threads };
                 match lode_transport_uring::start(server.clone(), l.tcp, l.unix, &opts) {
                     Ok(r) => {
-                        log::line(LogLevel::Notice, "Serving clients with io_uring");
+                        let s = if threads == 1 { "" } else { "s" };
+                        let line = format!("Serving clients with io_uring ({threads} worker{s})");
+                        log::line(LogLevel::Notice, &line);
                         return Ok(Running::Uring(r));
                     }
                     Err(e) => uring_refused(&e),
@@ -85,7 +108,7 @@ pub fn start(
         None => Listeners::bind(listen).map_err(std::io::Error::other)?,
     };
     let opts = lode_transport_tokio::Options {
-        threads,
+        threads: workers.io_threads,
         flavor: match std::env::var("LODE_TOKIO_FLAVOR").as_deref() {
             Ok("work-stealing") => lode_transport_tokio::Flavor::WorkStealing,
             _ => lode_transport_tokio::Flavor::ThreadPerCore,
