@@ -10,6 +10,10 @@ pub mod blocking;
 pub mod clock;
 pub mod command;
 pub mod config;
+#[cfg(not(loom))]
+pub mod connection;
+#[cfg(not(loom))]
+pub mod cron;
 pub mod keyspace;
 pub mod resp;
 mod robustness;

@@ -214,27 +214,11 @@ async fn serve_stream(
     let _ = recv.stop(STREAM_ABANDONED);
 }
 
-/// Runs `server.tick` `hz` times a second; wakes every client when `timeout` changes so idle
-/// clients re-arm their deadline.
+/// Runs the server cron (`lode_core::cron`) on this runtime.
 async fn cron(server: Arc<Server>) {
-    let mut next = tokio::time::Instant::now();
-    let mut last_timeout = server.config.read().timeout;
+    let mut cron = lode_core::cron::Cron::new(server, crate::now());
     loop {
-        let hz = server.hz().max(1);
-        next += Duration::from_micros(1_000_000 / u64::from(hz));
-        let now_instant = tokio::time::Instant::now();
-        if next < now_instant {
-            // Fell behind: do not run a burst of ticks.
-            next = now_instant;
-        }
-        tokio::time::sleep_until(next).await;
-        server.tick(crate::now());
-        let timeout = server.config.read().timeout;
-        if timeout != last_timeout {
-            last_timeout = timeout;
-            for c in server.clients.snapshot() {
-                c.waker.wake();
-            }
-        }
+        let wait = cron.poll(crate::now());
+        tokio::time::sleep(wait).await;
     }
 }

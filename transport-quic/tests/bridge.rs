@@ -123,6 +123,10 @@ fn blocking_pop_through_the_bridge() {
     let (_bridge, addr) = tcp_bridge(&fx);
     let mut waiter = connect(addr);
     let mut pusher = connect(addr);
+    // A stream reaches the server with its first bytes: the pusher speaks first, so its
+    // session exists whichever stream the bridge opened first.
+    pusher.write_all(b"PING\r\n").expect("write");
+    expect(&mut pusher, b"+PONG\r\n");
     waiter.write_all(b"BLPOP q 20\r\nPING\r\n").expect("write");
     assert!(common::wait_until(|| fx.server.clients.len() == 2
         && String::from_utf8_lossy(&info_clients(&mut pusher))

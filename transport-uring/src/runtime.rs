@@ -4,7 +4,6 @@
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use lode_core::Server;
 
@@ -236,27 +235,11 @@ impl Worker {
     }
 }
 
-/// Runs `server.tick` `hz` times a second; wakes every client when `timeout` changes so
-/// idle clients re-arm their deadline.
+/// Runs the server cron (`lode_core::cron`) on this worker.
 async fn cron(server: Arc<Server>) {
-    let mut next = Instant::now();
-    let mut last_timeout = server.config.read().timeout;
+    let mut cron = lode_core::cron::Cron::new(server, now());
     loop {
-        let hz = server.hz().max(1);
-        next += Duration::from_micros(1_000_000 / u64::from(hz));
-        let now_instant = Instant::now();
-        if next < now_instant {
-            // Fell behind (a long command, a suspended process): don't run a burst of ticks.
-            next = now_instant;
-        }
-        compio::time::sleep_until(next).await;
-        server.tick(now());
-        let timeout = server.config.read().timeout;
-        if timeout != last_timeout {
-            last_timeout = timeout;
-            for c in server.clients.snapshot() {
-                c.waker.wake();
-            }
-        }
+        let wait = cron.poll(now());
+        compio::time::sleep(wait).await;
     }
 }
