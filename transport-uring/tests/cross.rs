@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{assert_closed, frame, read_line, roundtrip, serve};
+use common::{assert_closed, expect_lines, frame, read_line, roundtrip, serve};
 use lode_core::config::Config;
 
 /// Clients are dealt round-robin: with two workers, consecutive connections (each confirmed
@@ -25,14 +25,7 @@ fn blpop_served_by_rpush_from_another_worker() {
     std::thread::sleep(Duration::from_millis(100));
     roundtrip(&mut b, &frame(&[b"RPUSH", b"q", b"hello"]), b":1\r\n");
     let expect = b"*2\r\n$1\r\nq\r\n$5\r\nhello\r\n+PONG\r\n";
-    let mut got = Vec::new();
-    while got.len() < expect.len() {
-        got.extend_from_slice(&read_line(&mut a));
-    }
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expect)
-    );
+    expect_lines(&mut a, expect);
     s.stop();
 }
 
@@ -55,14 +48,7 @@ fn input_received_while_blocked_runs_after_the_wake() {
     std::thread::sleep(Duration::from_millis(50));
     roundtrip(&mut b, &frame(&[b"LPUSH", b"q", b"x"]), b":1\r\n");
     let expect = b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n$2\r\nhi\r\n";
-    let mut got = Vec::new();
-    while got.len() < expect.len() {
-        got.extend_from_slice(&read_line(&mut a));
-    }
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expect)
-    );
+    expect_lines(&mut a, expect);
     s.stop();
 }
 
@@ -130,12 +116,7 @@ fn cross_worker_wakeups_are_not_lost() {
             std::thread::sleep(Duration::from_micros(200));
         }
         roundtrip(&mut b, &frame(&[b"RPUSH", b"q", v.as_bytes()]), b":1\r\n");
-        let expect = format!("*2\r\n$1\r\nq\r\n$3\r\n{v}\r\n");
-        let mut got = Vec::new();
-        while got.len() < expect.len() {
-            got.extend_from_slice(&read_line(&mut a));
-        }
-        assert_eq!(String::from_utf8_lossy(&got), expect, "round {i}");
+        expect_lines(&mut a, format!("*2\r\n$1\r\nq\r\n$3\r\n{v}\r\n").as_bytes());
     }
     s.stop();
 }

@@ -113,6 +113,18 @@ pub fn read_line<S: Read>(s: &mut S) -> Vec<u8> {
 }
 
 /// Asserts the peer closed the connection (EOF or reset) within the read timeout.
+/// Reads whole lines until `expect`'s length and compares (replies split across reads).
+pub fn expect_lines<S: Read>(s: &mut S, expect: &[u8]) {
+    let mut got = Vec::new();
+    while got.len() < expect.len() {
+        got.extend_from_slice(&read_line(s));
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expect)
+    );
+}
+
 pub fn assert_closed<S: Read>(s: &mut S) {
     let mut buf = [0u8; 64];
     match s.read(&mut buf) {
