@@ -207,7 +207,7 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
-    let quic = match transport::quic_options(&config_snapshot) {
+    let quic = match transport::quic_options(&config_snapshot, boot.io_threads) {
         Ok(q) => q,
         Err(e) => {
             log::line(LogLevel::Warning, &e);

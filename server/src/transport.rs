@@ -128,7 +128,7 @@ fn uring_refused(e: &std::io::Error) {
 }
 
 /// The QUIC listener's settings from `config`, or `None` when `quic-port` is 0.
-pub fn quic_options(config: &Config) -> Result<Option<ServerOptions>, String> {
+pub fn quic_options(config: &Config, threads: usize) -> Result<Option<ServerOptions>, String> {
     let get = |name: &str| config.get(name).unwrap_or_default();
     let num = |name: &str| get(name).parse::<u64>().unwrap_or(0);
     let port = num("quic-port") as u16;
@@ -160,5 +160,6 @@ pub fn quic_options(config: &Config) -> Result<Option<ServerOptions>, String> {
         keepalive_ms: num("quic-keepalive-interval"),
         max_streams: num("quic-max-streams") as u32,
         max_connections: num("quic-max-connections") as u32,
+        threads,
     }))
 }

@@ -13,10 +13,11 @@ use std::time::Duration;
 use lode_core::util::os_error::strerror;
 use quinn::{Endpoint, RecvStream, SendStream, VarInt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::runtime::Runtime;
+
 use tokio::sync::Mutex;
 
 use crate::client::{self, ClientOptions};
+use crate::worker::Worker;
 
 /// Copy buffer per direction per client.
 const COPY_BUF: usize = 64 * 1024;
@@ -38,7 +39,7 @@ pub enum Local {
 
 /// A running bridge; it serves until `shutdown` (or drop).
 pub struct Bridge {
-    runtime: Option<Runtime>,
+    worker: Worker,
     local: Local,
     endpoint: Endpoint,
 }
@@ -56,14 +57,10 @@ impl Bridge {
 
     fn stop(&mut self) {
         self.endpoint.close(ABANDONED, b"bridge shutting down");
-        if let Some(rt) = self.runtime.take() {
-            let endpoint = self.endpoint.clone();
-            rt.block_on(async move {
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(200), endpoint.wait_idle()).await;
-            });
-            rt.shutdown_timeout(Duration::from_millis(200));
-        }
+        let endpoint = self.endpoint.clone();
+        self.worker.stop(Duration::from_millis(200), async move {
+            endpoint.wait_idle().await
+        });
         if let Local::Unix(path) = &self.local {
             let _ = std::fs::remove_file(path);
         }
@@ -79,12 +76,10 @@ impl Drop for Bridge {
 /// Starts a bridge from `local` to the QUIC server at `remote`; binds `local` before returning.
 /// The QUIC connection is made at once in the background and remade when it is lost.
 pub fn start(local: Local, remote: SocketAddr, opts: ClientOptions) -> io::Result<Bridge> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("lode-quic-bridge")
-        .enable_all()
-        .build()?;
-    let _guard = runtime.enter();
+    // One thread: clients' bytes go out in the order they arrived, so commands sent on two
+    // connections one after the other reach the server in that order, as over plain TCP.
+    let worker = Worker::start("lode-quic-bridge", 1)?;
+    let _guard = worker.handle().enter();
     let endpoint = client::endpoint(remote, &opts)?;
     let upstream = std::sync::Arc::new(Upstream {
         endpoint: endpoint.clone(),
@@ -98,27 +93,27 @@ pub fn start(local: Local, remote: SocketAddr, opts: ClientOptions) -> io::Resul
             l.set_nonblocking(true)?;
             let bound = Local::Tcp(l.local_addr()?);
             let l = tokio::net::TcpListener::from_std(l)?;
-            runtime.spawn(accept_tcp(l, upstream.clone()));
+            worker.handle().spawn(accept_tcp(l, upstream.clone()));
             bound
         }
         Local::Unix(path) => {
             let l = std::os::unix::net::UnixListener::bind(path)?;
             l.set_nonblocking(true)?;
             let l = tokio::net::UnixListener::from_std(l)?;
-            runtime.spawn(accept_unix(l, upstream.clone()));
+            worker.handle().spawn(accept_unix(l, upstream.clone()));
             local.clone()
         }
     };
     // Connect ahead of the first client; a failure is logged and retried per client.
     let warm = upstream.clone();
-    runtime.spawn(async move {
+    worker.handle().spawn(async move {
         if let Err(e) = warm.connection().await {
             tracing::warn!("QUIC bridge: connecting to {}: {e}", warm.remote);
         }
     });
     drop(_guard);
     Ok(Bridge {
-        runtime: Some(runtime),
+        worker,
         local: bound,
         endpoint,
     })

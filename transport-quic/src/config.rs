@@ -41,6 +41,9 @@ pub struct ServerOptions {
     pub max_streams: u32,
     /// Connections served at once; new ones beyond it are refused.
     pub max_connections: u32,
+    /// Threads serving QUIC (`io-threads`): with one, sessions run in the order their bytes
+    /// arrived, as on Redis's single event loop.
+    pub threads: usize,
 }
 
 /// Per-stream flow-control window: a 1 MiB value and a deep pipeline fit without stalls.

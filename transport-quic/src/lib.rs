@@ -14,6 +14,7 @@ mod driver;
 mod error;
 mod server;
 mod tls;
+mod worker;
 
 pub use config::{ClientAuth, ServerOptions};
 pub use error::QuicError;

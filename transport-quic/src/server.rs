@@ -10,9 +10,9 @@ use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
 use quinn::crypto::rustls::QuicServerConfig;
 use quinn::{Endpoint, EndpointConfig, RecvStream, SendStream, VarInt};
-use tokio::runtime::Runtime;
 
 use crate::driver::{Driver, End};
+use crate::worker::Worker;
 use crate::{config, tls, QuicError, ServerOptions};
 
 /// Application error code for a stream abandoned by the server (stop_sending / reset).
@@ -26,7 +26,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
 
 /// A running QUIC transport: its runtime serves clients until `shutdown`.
 pub struct Running {
-    runtime: Option<Runtime>,
+    worker: Worker,
     endpoints: Vec<Endpoint>,
     server: Arc<Server>,
 }
@@ -44,9 +44,7 @@ impl Running {
     /// for a process where QUIC is the only transport. The binary's main transport normally
     /// runs it, and two crons would tick twice as fast.
     pub fn spawn_cron(&self) {
-        if let Some(rt) = &self.runtime {
-            rt.spawn(cron(self.server.clone()));
-        }
+        self.worker.handle().spawn(cron(self.server.clone()));
     }
 
     /// Closes every connection (clients see the connection closed), stops the runtime and
@@ -55,15 +53,12 @@ impl Running {
         for e in &self.endpoints {
             e.close(SHUTDOWN, b"server shutting down");
         }
-        if let Some(rt) = self.runtime.take() {
-            let endpoints = std::mem::take(&mut self.endpoints);
-            rt.block_on(async move {
-                for e in &endpoints {
-                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, e.wait_idle()).await;
-                }
-            });
-            rt.shutdown_timeout(SHUTDOWN_GRACE);
-        }
+        let endpoints = std::mem::take(&mut self.endpoints);
+        self.worker.stop(SHUTDOWN_GRACE, async move {
+            for e in &endpoints {
+                e.wait_idle().await;
+            }
+        });
     }
 }
 
@@ -87,18 +82,11 @@ pub fn start(server: Arc<Server>, opts: &ServerOptions) -> Result<Running, QuicE
         opts.keepalive_ms,
         opts.max_streams.max(1),
     )?));
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get().min(4))
-        .unwrap_or(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("lode-quic")
-        .enable_all()
-        .build()
+    let worker = Worker::start("lode-quic", opts.threads.max(1))
         .map_err(|e| QuicError::new(format!("QUIC runtime: {}", strerror(&e))))?;
     let mut endpoints = Vec::with_capacity(opts.addrs.len());
     {
-        let _guard = runtime.enter();
+        let _guard = worker.handle().enter();
         for addr in &opts.addrs {
             let socket = std::net::UdpSocket::bind(addr).map_err(|e| {
                 QuicError::new(format!(
@@ -119,10 +107,12 @@ pub fn start(server: Arc<Server>, opts: &ServerOptions) -> Result<Running, QuicE
     let live = Arc::new(AtomicUsize::new(0));
     let max = opts.max_connections.max(1) as usize;
     for e in &endpoints {
-        runtime.spawn(accept_loop(server.clone(), e.clone(), live.clone(), max));
+        worker
+            .handle()
+            .spawn(accept_loop(server.clone(), e.clone(), live.clone(), max));
     }
     Ok(Running {
-        runtime: Some(runtime),
+        worker,
         endpoints,
         server,
     })

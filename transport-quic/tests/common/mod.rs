@@ -99,6 +99,7 @@ pub fn server_options(pki: &Pki, auth: ClientAuth) -> ServerOptions {
         keepalive_ms: 5_000,
         max_streams: 64,
         max_connections: 16,
+        threads: 1,
     }
 }
 
