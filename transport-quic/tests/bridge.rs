@@ -40,7 +40,19 @@ fn expect<S: Read>(s: &mut S, want: &[u8]) {
 
 /// The number of clients CLIENT LIST shows, asked through `c`.
 fn client_list_len(c: &mut TcpStream) -> usize {
-    c.write_all(b"CLIENT LIST\r\n").expect("write");
+    let body = bulk_reply(c, b"CLIENT LIST\r\n");
+    body.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
+}
+
+fn info_clients(c: &mut TcpStream) -> Vec<u8> {
+    bulk_reply(c, b"INFO clients\r\n")
+}
+
+/// Sends `request` and reads its bulk-string reply's payload.
+fn bulk_reply(c: &mut TcpStream, request: &[u8]) -> Vec<u8> {
+    c.write_all(request).expect("write");
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n") {
@@ -53,10 +65,8 @@ fn client_list_len(c: &mut TcpStream) -> usize {
         .expect("bulk length");
     let mut body = vec![0u8; len + 2];
     c.read_exact(&mut body).expect("read");
-    body[..len]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count()
+    body.truncate(len);
+    body
 }
 
 #[test]
@@ -134,23 +144,6 @@ fn blocking_pop_through_the_bridge() {
     pusher.write_all(b"RPUSH q v\r\n").expect("write");
     expect(&mut pusher, b":1\r\n");
     expect(&mut waiter, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n+PONG\r\n");
-}
-
-fn info_clients(c: &mut TcpStream) -> Vec<u8> {
-    c.write_all(b"INFO clients\r\n").expect("write");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n") {
-        c.read_exact(&mut byte).expect("read");
-        head.push(byte[0]);
-    }
-    let len: usize = std::str::from_utf8(&head[1..head.len() - 2])
-        .expect("utf8")
-        .parse()
-        .expect("bulk length");
-    let mut body = vec![0u8; len + 2];
-    c.read_exact(&mut body).expect("read");
-    body
 }
 
 #[test]
