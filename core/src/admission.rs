@@ -2,6 +2,7 @@
 //! checks, shared by every transport so each refuses with the same bytes.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use crate::stats::Stats;
 use crate::Server;
@@ -33,7 +34,28 @@ pub fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
+/// TCP keepalive probing for an accepted client, as Redis's anetKeepAlive sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe (`tcp-keepalive` seconds).
+    pub idle: Duration,
+    /// Time between probes: a third of `idle`, at least a second.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is dropped.
+    pub retries: u32,
+}
+
 impl Server {
+    /// The keepalive an accepted TCP client gets, `None` with `tcp-keepalive 0`.
+    pub fn tcp_keepalive(&self) -> Option<Keepalive> {
+        let secs = self.config.read().tcp_keepalive;
+        (secs > 0).then(|| Keepalive {
+            idle: Duration::from_secs(secs),
+            interval: Duration::from_secs((secs / 3).max(1)),
+            retries: 3,
+        })
+    }
+
     /// Decides on a connection from `peer` (`None` for a Unix socket): `Err` holds the line
     /// to send before closing it, and the refusal is counted in `rejected_connections`.
     pub fn admit(&self, peer: Option<SocketAddr>) -> Result<(), &'static [u8]> {
@@ -90,5 +112,21 @@ mod tests {
         assert_eq!(rejected, 2);
         assert!(!is_loopback("127.0.0.2".parse().expect("ip")));
         assert!(is_loopback("::1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn keepalive_follows_redis() {
+        let server = crate::testkit::server();
+        server.config.write().tcp_keepalive = 0;
+        assert_eq!(server.tcp_keepalive(), None);
+        server.config.write().tcp_keepalive = 300;
+        let k = server.tcp_keepalive().expect("on");
+        assert_eq!(
+            (k.idle.as_secs(), k.interval.as_secs(), k.retries),
+            (300, 100, 3)
+        );
+        server.config.write().tcp_keepalive = 2;
+        let k = server.tcp_keepalive().expect("on");
+        assert_eq!(k.interval.as_secs(), 1);
     }
 }

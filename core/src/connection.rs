@@ -260,6 +260,25 @@ impl Connection {
         (next, timer)
     }
 
+    /// Ends a poll round: [`Connection::settle`], then, if nothing happened this round
+    /// (`progressed` false) and nothing is left to do, parks the task on the wake-up flag.
+    /// `Next::Sleep` means parked: the task returns `Pending`. A wake-up that raced with the
+    /// parking turns it into `Next::Again`, so none is lost.
+    pub fn end_round(
+        &mut self,
+        now: Now,
+        sending: bool,
+        progressed: bool,
+        task: &std::task::Waker,
+    ) -> (Next, Option<TimerChange>) {
+        let (next, timer) = self.settle(now, sending);
+        let next = match next {
+            Next::Sleep if progressed || !self.wake.park(task) => Next::Again,
+            other => other,
+        };
+        (next, timer)
+    }
+
     /// The timer moves only when the deadline comes earlier: a later deadline (new input
     /// pushed the idle timeout back) is picked up when the timer fires, so a busy connection
     /// does not touch the timer per request.

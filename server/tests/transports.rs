@@ -47,26 +47,32 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn quic_without_certificate_is_refused_clearly() {
-    let port = free_port().to_string();
+    // No TCP port: a process that listens briefly before failing must not take a port a
+    // parallel test has just freed (the io_uring rebind test checks its old port is dead).
+    let no_tcp = [
+        "--port",
+        "0",
+        "--unixsocket",
+        "lode.sock",
+        "--bind",
+        "127.0.0.1",
+    ];
     let quic = free_port().to_string();
-    let (code, text) = run(&["--port", &port, "--bind", "127.0.0.1", "--quic-port", &quic]);
+    let (code, text) = run(&[&no_tcp[..], &["--quic-port", &quic]].concat());
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("QUIC needs tls-cert-file and tls-key-file"),
         "{text}"
     );
-    let (code, text) = run(&[
-        "--port",
-        &port,
-        "--bind",
-        "127.0.0.1",
+    let files = [
         "--quic-port",
         &quic,
         "--tls-cert-file",
         "/nonexistent/cert.pem",
         "--tls-key-file",
         "/nonexistent/key.pem",
-    ]);
+    ];
+    let (code, text) = run(&[&no_tcp[..], &files[..]].concat());
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("/nonexistent/"), "{text}");
 }

@@ -123,18 +123,14 @@ where
             if this.flush(cx).is_err() {
                 return Poll::Ready(());
             }
-            let (next, timer) = this.core.settle(now(), false);
+            let (next, timer) = this.core.end_round(now(), false, progressed, cx.waker());
             if let Some(change) = timer {
                 this.set_timer(change);
             }
             match next {
                 Next::Done => return Poll::Ready(()),
-                Next::Again => progressed = true,
-                Next::Sleep => {}
-            }
-            // A wake that raced with the registration must not be lost.
-            if !progressed && this.core.wake_flag().park(cx.waker()) {
-                return Poll::Pending;
+                Next::Sleep => return Poll::Pending,
+                Next::Again => {}
             }
         }
     }

@@ -298,14 +298,12 @@ fn accept_tcp(
     if !admit(server, socket2::SockRef::from(&stream), Some(peer)) {
         return;
     }
-    let keepalive = server.config.read().tcp_keepalive;
     let _ = stream.set_nodelay(true);
-    if keepalive > 0 {
-        // Redis's anetKeepAlive: first probe after `keepalive` s, then every third of it.
+    if let Some(k) = server.tcp_keepalive() {
         let ka = socket2::TcpKeepalive::new()
-            .with_time(Duration::from_secs(keepalive))
-            .with_interval(Duration::from_secs((keepalive / 3).max(1)))
-            .with_retries(3);
+            .with_time(k.idle)
+            .with_interval(k.interval)
+            .with_retries(k.retries);
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
     let local = stream.local_addr().unwrap_or(peer);

@@ -222,18 +222,15 @@ impl Future for Connection {
             if this.start_send() {
                 progressed = true;
             }
-            let (next, timer) = this.core.settle(now(), this.send.is_some());
+            let sending = this.send.is_some();
+            let (next, timer) = this.core.end_round(now(), sending, progressed, cx.waker());
             if let Some(change) = timer {
                 this.set_timer(change);
             }
             match next {
                 Next::Done => return Poll::Ready(()),
-                Next::Again => progressed = true,
-                Next::Sleep => {}
-            }
-            // A wake that raced with the registration must not be lost.
-            if !progressed && this.core.wake_flag().park(cx.waker()) {
-                return Poll::Pending;
+                Next::Sleep => return Poll::Pending,
+                Next::Again => {}
             }
         }
     }
