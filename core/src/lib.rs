@@ -15,6 +15,7 @@ pub mod connection;
 #[cfg(not(loom))]
 pub mod cron;
 pub mod keyspace;
+pub mod propagate;
 pub mod resp;
 mod robustness;
 pub mod server;

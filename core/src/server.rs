@@ -153,8 +153,6 @@ pub struct Server {
     pub clients: ClientRegistry,
     /// Held shared while a session executes commands, exclusively while EXEC runs a transaction.
     pub exec_gate: RwLock<()>,
-    /// Keys watched by clients (WATCH).
-    pub watches: crate::tx::WatchRegistry,
     /// The server's random source, seeded by the host (no global randomness in core).
     pub rng: Mutex<fastrand::Rng>,
     /// The host program.
@@ -187,7 +185,6 @@ impl Server {
             stats: Stats::default(),
             clients: ClientRegistry::default(),
             exec_gate: RwLock::new(()),
-            watches: Default::default(),
             rng: Mutex::new(rng),
             host,
             started_at: now,
@@ -203,6 +200,8 @@ impl Server {
         self.last_now.fetch_max(now.micros(), Ordering::Relaxed);
         self.cronloops.fetch_add(1, Ordering::Relaxed);
         if self.active_expire_enabled.load(Ordering::Relaxed) {
+            // Shared, as for a command: the cycle never interleaves with a running EXEC.
+            let _gate = self.exec_gate.read();
             let mut rng = self.rng.lock().fork();
             self.keyspace.active_expire(now.ms(), &mut rng);
         }

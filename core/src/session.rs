@@ -11,11 +11,14 @@ use crate::admin::clients::ClientHandle;
 use crate::blocking::{WaitState, Waiter};
 use crate::clock::Now;
 use crate::command::dispatch;
+use crate::command::CommandFlags;
+use crate::keyspace::Watched;
+use crate::propagate::Op;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::stats::Stats;
-use crate::tx::{Multi, Watched};
+use crate::tx::Multi;
 
 /// Pending output at which `handle_input` stops executing commands, leaving the rest of the
 /// input in the buffer until the transport has written replies out and calls it again: this
@@ -74,6 +77,8 @@ pub struct ClientState {
     pub reply: ReplyMode,
     /// EXEC is running this client's queued commands.
     pub in_exec: bool,
+    /// While EXEC runs: what its commands propagate, appended as one unit when it ends.
+    pub exec_ops: Option<Vec<Op>>,
     /// The blocking command this client waits in, if any: no further input is executed
     /// until it is settled.
     pub blocked: Option<Arc<Waiter>>,
@@ -109,6 +114,7 @@ impl ClientState {
             watched: Watched::default(),
             reply: ReplyMode::On,
             in_exec: false,
+            exec_ops: None,
             blocked: None,
             serving_blocked: true,
         }
@@ -124,7 +130,7 @@ impl ClientState {
     pub fn reset_transaction(&mut self, server: &Server) {
         self.multi = None;
         self.handle.multi.store(-1, Ordering::Relaxed);
-        self.watched.clear(&server.watches);
+        server.keyspace.watches.clear(&mut self.watched);
     }
 }
 
@@ -165,6 +171,7 @@ impl Session {
                 watched: Watched::default(),
                 reply: ReplyMode::On,
                 in_exec: false,
+                exec_ops: None,
                 blocked: None,
                 serving_blocked: false,
             },
@@ -205,9 +212,7 @@ impl Session {
             && self.state.blocked.is_none()
         {
             match self.decoder.decode(buf, &limits, &mut self.args) {
-                Ok(true)
-                    if self.state.multi.is_some() && self.args[0].eq_ignore_ascii_case(b"exec") =>
-                {
+                Ok(true) if self.state.multi.is_some() && self.needs_exclusive() => {
                     // EXEC needs the gate exclusively: no other command may interleave.
                     drop(gate.take());
                     let exclusive = server.exec_gate.write();
@@ -232,6 +237,14 @@ impl Session {
         }
         drop(gate);
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+    }
+
+    /// Whether the decoded command must run with the exec gate held exclusively.
+    fn needs_exclusive(&self) -> bool {
+        self.server
+            .commands
+            .resolve(&self.args)
+            .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE))
     }
 
     fn execute(&mut self, now: Now) {
@@ -345,7 +358,7 @@ impl Drop for Session {
             *waiter.lock() = WaitState::Gone;
             self.server.keyspace.blocking.remove(&waiter);
         }
-        self.state.watched.clear(&self.server.watches);
+        self.server.keyspace.watches.clear(&mut self.state.watched);
         self.server.clients.remove(self.state.handle.id);
     }
 }

@@ -1,21 +1,17 @@
 //! Transactions: MULTI/EXEC/DISCARD and optimistic locking with WATCH/UNWATCH.
 //!
 //! EXEC runs its queued commands while holding the server's exec gate exclusively (sessions
-//! hold it shared while they execute a batch), so no other command interleaves — the isolation
-//! Redis gets from its single thread. WATCH is conservative: any successful write command that
-//! names a watched key (in any database) marks its watchers dirty, as does any keyless write
-//! (FLUSHALL, SWAPDB, ...); Redis is finer in a few corners (a SET NX that did nothing), so lode
-//! may abort an EXEC Redis would run, never the reverse.
+//! hold it shared while they execute a batch, the active expiry cycle while it runs), so no
+//! other command interleaves — the isolation Redis gets from its single thread. What the queued
+//! commands propagate is gathered and appended to the propagation stream as one unit (wrapped in
+//! MULTI … EXEC when there is more than one). WATCH follows Redis 7.0's rules exactly; the
+//! bookkeeping lives in `keyspace::watch`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 
-use crate::command::{dispatch, Command, Ctx, Handler};
-use crate::util::small_bytes::SmallBytes;
+use crate::command::{dispatch, Ctx, Handler};
 
 /// The transaction commands.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -33,82 +29,6 @@ pub struct Multi {
     pub queue: Vec<Vec<Bytes>>,
     /// A command was rejected while queueing: EXEC must fail with EXECABORT.
     pub aborted: bool,
-}
-
-/// Which clients watch which keys, server-wide.
-#[derive(Default)]
-pub struct WatchRegistry {
-    watching: AtomicUsize,
-    keys: Mutex<HashMap<SmallBytes, Vec<Arc<AtomicBool>>>>,
-}
-
-impl WatchRegistry {
-    /// Marks the watchers of the keys a successful write command touched as dirty.
-    pub fn touch_command(&self, cmd: &Command, args: &[Bytes]) {
-        if self.watching.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-        for spec in &cmd.key_specs {
-            spec.extract(args, &mut idx);
-        }
-        let keys = self.keys.lock();
-        if idx.is_empty() {
-            keys.values()
-                .flatten()
-                .for_each(|f| f.store(true, Ordering::Relaxed));
-            return;
-        }
-        for i in idx {
-            if let Some(flags) = keys.get(&args[i][..]) {
-                flags.iter().for_each(|f| f.store(true, Ordering::Relaxed));
-            }
-        }
-    }
-}
-
-impl WatchRegistry {
-    /// Marks the watchers of `args[i]` for each `i` in `keys` as dirty: the keys a command
-    /// reported it modified ([`Ctx::modified`]).
-    pub fn touch_args(&self, args: &[Bytes], keys: &[usize]) {
-        if self.watching.load(Ordering::Relaxed) == 0 || keys.is_empty() {
-            return;
-        }
-        let map = self.keys.lock();
-        for &i in keys {
-            if let Some(flags) = args.get(i).and_then(|k| map.get(&k[..])) {
-                flags.iter().for_each(|f| f.store(true, Ordering::Relaxed));
-            }
-        }
-    }
-}
-
-/// The keys one client watches.
-#[derive(Default)]
-pub struct Watched {
-    dirty: Arc<AtomicBool>,
-    /// (db, key, whether the key existed when watched).
-    keys: Vec<(usize, SmallBytes, bool)>,
-}
-
-impl Watched {
-    /// Stops watching everything.
-    pub fn clear(&mut self, registry: &WatchRegistry) {
-        if self.keys.is_empty() {
-            return;
-        }
-        let mut map = registry.keys.lock();
-        for (_, key, _) in self.keys.drain(..) {
-            if let Some(flags) = map.get_mut(&*key) {
-                flags.retain(|f| !Arc::ptr_eq(f, &self.dirty));
-                if flags.is_empty() {
-                    map.remove(&*key);
-                }
-            }
-        }
-        registry.watching.store(map.len(), Ordering::Relaxed);
-        self.dirty.store(false, Ordering::Relaxed);
-    }
 }
 
 fn multi(ctx: &mut Ctx) {
@@ -133,47 +53,41 @@ fn watch(ctx: &mut Ctx) {
         return ctx.error("ERR WATCH inside MULTI is not allowed");
     }
     let db = ctx.client.db;
+    let now = ctx.now.ms();
+    let ks = &ctx.server.keyspace;
     let mut locked = ctx.lock();
-    let mut map = ctx.server.watches.keys.lock();
     for key in &ctx.args[1..] {
-        if ctx
-            .client
-            .watched
-            .keys
-            .iter()
-            .any(|(d, k, _)| *d == db && **k == key[..])
-        {
-            continue;
-        }
-        let exists = locked.contains(key);
-        let key = SmallBytes::new(key);
-        map.entry(key.clone())
-            .or_default()
-            .push(ctx.client.watched.dirty.clone());
-        ctx.client.watched.keys.push((db, key, exists));
+        // Looked at without expiring it: a key that is already stale is watched as such.
+        let stale = locked
+            .shard_mut(key)
+            .peek(key)
+            .is_some_and(|e| e.is_expired(now));
+        ks.watches.watch(&mut ctx.client.watched, db, key, stale);
     }
-    ctx.server
-        .watches
-        .watching
-        .store(map.len(), Ordering::Relaxed);
+    drop(locked);
     ctx.out.ok();
 }
 
 fn unwatch(ctx: &mut Ctx) {
-    ctx.client.watched.clear(&ctx.server.watches);
+    ctx.server.keyspace.watches.clear(&mut ctx.client.watched);
     ctx.out.ok();
 }
 
-/// Whether a watched key changed, including by expiry (which runs no command).
+/// Whether a watched key changed, or has expired since it was watched (Redis's
+/// isWatchedKeyExpired: expiry that no command has acted on yet still counts).
 fn watched_dirty(ctx: &mut Ctx) -> bool {
     let w = &ctx.client.watched;
-    if w.dirty.load(Ordering::Relaxed) {
+    if w.is_dirty() {
         return true;
     }
     let ks = &ctx.server.keyspace;
-    w.keys
-        .iter()
-        .any(|(db, key, existed)| *existed && !ks.lock_one(*db, key, ctx.now.ms()).contains(key))
+    let now = ctx.now.ms();
+    w.live_keys().any(|(db, key)| {
+        ks.lock_one(db, key, now)
+            .shard_mut(key)
+            .peek(key)
+            .is_some_and(|e| e.is_expired(now))
+    })
 }
 
 fn exec(ctx: &mut Ctx) {
@@ -188,14 +102,19 @@ fn exec(ctx: &mut Ctx) {
         ctx.client.reset_transaction(ctx.server);
         return ctx.out.null_array();
     }
-    ctx.client.watched.clear(&ctx.server.watches);
+    ctx.server.keyspace.watches.clear(&mut ctx.client.watched);
     ctx.out.array(multi.queue.len());
     // CLIENT LIST keeps showing the transaction (flag x, multi=N) while it executes.
     ctx.client.in_exec = true;
+    ctx.client.exec_ops = Some(Vec::new());
     for args in &multi.queue {
         dispatch::call(ctx.server, ctx.client, ctx.out, args, ctx.now);
     }
     ctx.client.in_exec = false;
+    if let Some(ops) = ctx.client.exec_ops.take() {
+        // Still under the exec gate, held exclusively: the unit is atomic in the stream.
+        ctx.server.keyspace.log.append(&ops, true);
+    }
     ctx.client.handle.multi.store(-1, Ordering::Relaxed);
 }
 

@@ -53,18 +53,39 @@ fn swapdb(ctx: &mut Ctx) {
         return ctx.error(errors::DB_RANGE);
     }
     if a != b {
-        // Every shard, locked in order: the swap is atomic to all other commands.
-        let mut all = ctx.server.keyspace.lock_all(ctx.client.db, ctx.now.ms());
+        // Every shard (SWAPDB is WHOLE_KEYSPACE): the swap is atomic to all other commands.
+        let (a, b) = (a as usize, b as usize);
+        let mut all = ctx.lock();
+        touch_swapped(&mut all, a, b, ctx.now.ms());
+        touch_swapped(&mut all, b, a, ctx.now.ms());
         for shard in all.all_dbs_mut() {
             shard.dbs.swap(a as usize, b as usize);
         }
         // Clients blocked on keys of either database look again: the keys may now hold data.
-        ctx.server
-            .keyspace
-            .blocking
-            .signal_dbs(&[a as usize, b as usize]);
+        ctx.server.keyspace.blocking.signal_dbs(&[a, b]);
     }
     ctx.out.ok();
+}
+
+/// Touches the watched keys of `db` that SWAPDB changes when `other` takes its place (Redis's
+/// touchAllWatchedKeysInDb: keys in either database, with its rules for stale keys).
+fn touch_swapped(all: &mut crate::keyspace::Locked<'_>, db: usize, other: usize, now: u64) {
+    let ks = all.keyspace();
+    if !ks.watches.any() {
+        return;
+    }
+    let saved = all.db;
+    let all = std::cell::RefCell::new(all);
+    let look = |d: usize, key: &[u8]| {
+        let mut l = all.borrow_mut();
+        l.db = d;
+        let e = l.shard_mut(key).peek(key);
+        (e.is_some(), e.is_some_and(|e| e.is_expired(now)))
+    };
+    let replaced = |key: &[u8]| look(other, key);
+    ks.watches
+        .touch_emptied(db, |key| look(db, key).0, Some(&replaced));
+    all.borrow_mut().db = saved;
 }
 
 fn quit(ctx: &mut Ctx) {

@@ -39,17 +39,37 @@ fn flushdb(ctx: &mut Ctx) {
     if !flush_mode_ok(ctx) {
         return;
     }
-    for shard in ctx.lock().shards_mut() {
+    let db = ctx.client.db;
+    let mut locked = ctx.lock();
+    touch_flushed(&mut locked, db);
+    for shard in locked.shards_mut() {
         shard.clear();
     }
     ctx.out.ok();
+}
+
+/// Touches the watched keys of `db` that exist (stale or not) before it is emptied.
+fn touch_flushed(locked: &mut crate::keyspace::Locked<'_>, db: usize) {
+    let ks = locked.keyspace();
+    if !ks.watches.any() {
+        return;
+    }
+    let saved = locked.db;
+    locked.db = db;
+    ks.watches
+        .touch_emptied(db, |key| locked.shard_mut(key).peek(key).is_some(), None);
+    locked.db = saved;
 }
 
 fn flushall(ctx: &mut Ctx) {
     if !flush_mode_ok(ctx) {
         return;
     }
-    for shard in ctx.lock().all_dbs_mut() {
+    let mut locked = ctx.lock();
+    for db in 0..ctx.server.keyspace.databases() {
+        touch_flushed(&mut locked, db);
+    }
+    for shard in locked.all_dbs_mut() {
         for db in shard.dbs.iter_mut() {
             db.clear();
         }

@@ -1,5 +1,6 @@
 //! `Ctx`: everything a command handler sees while it runs.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -31,7 +32,28 @@ pub struct Ctx<'a> {
     pub failed: bool,
     /// The argument indexes of the keys the command actually modified, when it knows better
     /// than "every key it names" (what WATCH sees by default after a successful write).
+    /// `Some` of nothing marks a write that changed nothing: it is neither propagated nor
+    /// touches watched keys.
     pub modified: Option<smallvec::SmallVec<[usize; 2]>>,
+    /// How the command's change is propagated (see [`Propagation`]).
+    pub propagation: Propagation,
+    /// The call boundary's view of the shards it locked for this command, until the handler
+    /// takes it with [`Ctx::lock`].
+    prelocked: Cell<Option<Locked<'a>>>,
+    /// Whether the boundary holds locks for this command (then `lock` must not lock again).
+    boundary_locked: bool,
+}
+
+/// What a command propagates, decided by its handler.
+#[derive(Default)]
+pub enum Propagation {
+    /// A write command that did not fail and changed something propagates its own arguments.
+    #[default]
+    AsIs,
+    /// Nothing (a write that changed nothing, or a command Redis does not propagate).
+    Nothing,
+    /// These commands instead, in order (EXPIRE as PEXPIREAT, SPOP as SREM, ...).
+    Rewritten(Vec<Vec<Bytes>>),
 }
 
 impl<'a> Ctx<'a> {
@@ -53,13 +75,48 @@ impl<'a> Ctx<'a> {
             now,
             failed: false,
             modified: None,
+            propagation: Propagation::AsIs,
+            prelocked: Cell::new(None),
+            boundary_locked: false,
         }
     }
 
-    /// Locks the shards of the command's keys (found by its key specs; every shard if the specs
-    /// find none) and returns the keyspace view of the selected database. The view borrows the
-    /// server, not the context, so replies can be written while it is held.
+    /// Hands the context the view of the shards the call boundary locked for it.
+    pub(crate) fn set_prelocked(&mut self, locked: Option<Locked<'a>>) {
+        self.boundary_locked = locked.is_some();
+        self.prelocked.set(locked);
+    }
+
+    /// Propagates `args` in place of the command (call once per command to propagate).
+    pub fn propagate_as(&mut self, args: Vec<Bytes>) {
+        match &mut self.propagation {
+            Propagation::Rewritten(v) => v.push(args),
+            p => *p = Propagation::Rewritten(vec![args]),
+        }
+    }
+
+    /// Propagates nothing for this command (its write changed nothing).
+    pub fn propagate_nothing(&mut self) {
+        self.propagation = Propagation::Nothing;
+    }
+
+    /// The keyspace view of the selected database over the shards of the command's keys (found
+    /// by its key specs; every shard if the specs find none, or for commands flagged
+    /// WHOLE_KEYSPACE). The call boundary locked them before the handler ran and releases them
+    /// after recording the command's effects; a handler takes the view once. The view borrows
+    /// the server, not the context, so replies can be written while it is held.
     pub fn lock(&self) -> Locked<'a> {
+        if let Some(mut locked) = self.prelocked.take() {
+            locked.db = self.client.db;
+            locked.touch = !self.client.no_touch;
+            return locked;
+        }
+        // Locking again would deadlock on the boundary's own locks: a handler bug.
+        assert!(
+            !self.boundary_locked,
+            "command '{}' took its keyspace view twice",
+            self.cmd.name
+        );
         let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
         for spec in &self.cmd.key_specs {
             spec.extract(self.args, &mut idx);

@@ -1,24 +1,22 @@
-//! Command dispatch: from parsed arguments to an executed command, shared by the session (one
-//! command at a time) and EXEC (the queued commands of a transaction).
+//! The call boundary (Redis's `call()`): every command — top-level, queued inside EXEC, served
+//! for a blocked client — passes through [`execute`], which locks the command's shards from its
+//! key specs (every shard for WHOLE_KEYSPACE commands), runs the handler over that view, and
+//! records *before releasing the locks* what happened: the propagated form of the change, the
+//! watched keys it touched, the statistics. Handlers describe ([`Ctx::propagate_as`],
+//! [`Ctx::modified`]); the boundary records. See docs/ARCHITECTURE.md, "The call boundary".
 
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{Command, Ctx};
+use super::{Command, CommandFlags, Ctx, Propagation};
 use crate::clock::Now;
+use crate::keyspace::LockSet;
+use crate::propagate::Op;
 use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::session::ClientState;
 use crate::stats::Stats;
-
-/// Commands that run immediately even inside MULTI (Redis's processCommand exceptions).
-fn runs_inside_multi(cmd: &Command) -> bool {
-    matches!(
-        cmd.name.as_str(),
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
 
 /// Resolves, checks and runs (or, inside MULTI, queues) one command, writing its reply.
 pub fn call(
@@ -48,16 +46,21 @@ pub fn call(
     }
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
-        out.error(&msg);
-        cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        server.stats.record_error(msg.as_bytes());
-        if let Some(multi) = state.multi.as_mut() {
-            multi.aborted = true;
-        }
+        reject(server, state, out, cmd, &msg);
         return;
     }
     if let Some(multi) = state.multi.as_mut() {
-        if !runs_inside_multi(cmd) {
+        if cmd.flags.has(CommandFlags::NO_MULTI) {
+            reject(
+                server,
+                state,
+                out,
+                cmd,
+                "ERR Command not allowed inside a transaction",
+            );
+            return;
+        }
+        if !cmd.flags.has(CommandFlags::RUNS_IN_MULTI) {
             multi.queue.push(args.to_vec());
             state
                 .handle
@@ -70,7 +73,39 @@ pub fn call(
     execute(server, cmd, state, out, args, now);
 }
 
-/// Runs a resolved, arity-checked command.
+/// Refuses a command before it runs (a queued one makes EXEC fail with EXECABORT).
+fn reject(
+    server: &Server,
+    state: &mut ClientState,
+    out: &mut ReplyWriter,
+    cmd: &Command,
+    msg: &str,
+) {
+    out.error(msg);
+    cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    server.stats.record_error(msg.as_bytes());
+    if let Some(multi) = state.multi.as_mut() {
+        multi.aborted = true;
+    }
+}
+
+/// The shards the boundary locks for `cmd`: its keys' (every shard when its specs find none),
+/// every shard for WHOLE_KEYSPACE commands, none for commands without keys.
+fn lock_for<'s>(server: &'s Server, cmd: &Command, args: &[Bytes]) -> Option<LockSet<'s>> {
+    let whole = cmd.flags.has(CommandFlags::WHOLE_KEYSPACE);
+    if cmd.key_specs.is_empty() && !whole {
+        return None;
+    }
+    let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    if !whole {
+        for spec in &cmd.key_specs {
+            spec.extract(args, &mut idx);
+        }
+    }
+    Some(server.keyspace.acquire(args, &idx))
+}
+
+/// Runs a resolved, arity-checked command through the call boundary.
 pub fn execute(
     server: &Server,
     cmd: &Command,
@@ -80,10 +115,19 @@ pub fn execute(
     now: Now,
 ) {
     let Some(handler) = cmd.handler else { return };
-    let mut ctx = Ctx::new(server, cmd, args, out, state, now);
-    handler(&mut ctx);
-    let failed = ctx.failed;
-    let modified = ctx.modified.take();
+    let db = state.db;
+    let mut locks = lock_for(server, cmd, args);
+    let (failed, modified, propagation) = {
+        let view = locks.as_mut().map(|l| l.view(db, now.ms()));
+        let mut ctx = Ctx::new(server, cmd, args, out, state, now);
+        ctx.set_prelocked(view);
+        handler(&mut ctx);
+        (
+            ctx.failed,
+            ctx.modified.take(),
+            std::mem::take(&mut ctx.propagation),
+        )
+    };
     // A blocked client's command was counted when it blocked (as in Redis 7.0); serving it
     // later counts only a failure.
     if !state.serving_blocked {
@@ -93,9 +137,77 @@ pub fn execute(
     if failed {
         // total_error_replies was counted by Ctx::error, per error reply.
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
-    } else if let Some(keys) = modified {
-        server.watches.touch_args(args, &keys);
-    } else if cmd.write {
-        server.watches.touch_command(cmd, args);
+    } else {
+        record(
+            server,
+            cmd,
+            state,
+            args,
+            db,
+            modified,
+            propagation,
+            locks.as_ref(),
+        );
+    }
+    // Only now may another command touch these keys.
+    drop(locks);
+}
+
+/// Records what a successful command changed: its propagated form, and the watched keys it
+/// touched. Runs with the command's shard locks still held.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    server: &Server,
+    cmd: &Command,
+    state: &mut ClientState,
+    args: &[Bytes],
+    db: usize,
+    modified: Option<smallvec::SmallVec<[usize; 2]>>,
+    propagation: Propagation,
+    locks: Option<&LockSet<'_>>,
+) {
+    let no_op = modified.as_ref().is_some_and(|m| m.is_empty());
+    let ops: Vec<Op> = match propagation {
+        Propagation::Nothing => Vec::new(),
+        Propagation::Rewritten(list) => list.into_iter().map(|a| (db, a)).collect(),
+        // Blocking commands propagate only what they served, as a rewrite.
+        Propagation::AsIs
+            if cmd.flags.has(CommandFlags::WRITE)
+                && !no_op
+                && !cmd.flags.has(CommandFlags::BLOCKING) =>
+        {
+            vec![(db, args.to_vec())]
+        }
+        Propagation::AsIs => Vec::new(),
+    };
+    if ops.is_empty() {
+        return;
+    }
+    let ks = &server.keyspace;
+    if ks.watches.any() {
+        let present = |key: &[u8]| locks.is_some_and(|l| l.present(db, key));
+        match &modified {
+            Some(idx) => {
+                for &i in idx {
+                    if let Some(key) = args.get(i) {
+                        ks.watches.touch(db, key, present(key));
+                    }
+                }
+            }
+            None => {
+                let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+                for spec in cmd.key_specs.iter().filter(|s| s.writes) {
+                    spec.extract(args, &mut idx);
+                }
+                for i in idx {
+                    ks.watches.touch(db, &args[i], present(&args[i]));
+                }
+            }
+        }
+    }
+    match state.exec_ops.as_mut() {
+        // Inside EXEC: appended with the whole transaction when EXEC ends.
+        Some(txn) => txn.extend(ops),
+        None => ks.log.append(&ops, false),
     }
 }

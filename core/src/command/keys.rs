@@ -45,6 +45,9 @@ pub struct KeySpec {
     pub begin: BeginSearch,
     /// How to continue.
     pub find: FindKeys,
+    /// The keys it finds may be modified (Redis's RW, OW or RM key-spec flags): the keys WATCH
+    /// sees touched after a successful write.
+    pub writes: bool,
 }
 
 impl KeySpec {
@@ -74,7 +77,14 @@ impl KeySpec {
             },
             _ => FindKeys::Unknown,
         };
-        KeySpec { begin, find }
+        let writes = j["flags"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "RW" || x == "OW" || x == "RM"));
+        KeySpec {
+            begin,
+            find,
+            writes,
+        }
     }
 
     /// The spec of command `name` (described by `facts`) whose keys the facts cannot
@@ -150,7 +160,11 @@ impl KeySpec {
                     return;
                 }
                 let first = start + firstkey;
-                (first, first + (n - 1).saturating_mul(keystep), keystep)
+                (
+                    first,
+                    first.saturating_add((n - 1).saturating_mul(keystep)),
+                    keystep,
+                )
             }
             FindKeys::Unknown => return,
         };

@@ -5,12 +5,14 @@
 pub mod ctx;
 pub mod dispatch;
 pub mod errors;
+pub mod flags;
 pub mod keys;
 pub mod notes;
 pub mod registry;
 pub mod table;
 
-pub use ctx::Ctx;
+pub use ctx::{Ctx, Propagation};
+pub use flags::CommandFlags;
 pub use table::{Command, CommandTable};
 
 /// A command implementation: reads `ctx.args`, writes its reply into `ctx.out`.

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use serde_json::Value as Json;
 
+use super::flags::CommandFlags;
 use super::keys::KeySpec;
 use super::registry;
 use super::Handler;
@@ -66,16 +67,8 @@ pub struct Command {
     pub subcommands: HashMap<Vec<u8>, Command>,
     /// Key specs, in order.
     pub key_specs: Vec<KeySpec>,
-    /// The command modifies data.
-    pub write: bool,
-    /// The command only reads data.
-    pub readonly: bool,
-    /// The command may use more memory (rejected under OOM).
-    pub denyoom: bool,
-    /// The command is administrative.
-    pub admin: bool,
-    /// The command has no fixed key positions.
-    pub movablekeys: bool,
+    /// Redis's flags and lode's own, as a bitset.
+    pub flags: CommandFlags,
     /// The Redis facts (COMMAND INFO/DOCS render from these).
     pub facts: Json,
     /// Calls, for INFO commandstats.
@@ -141,11 +134,7 @@ impl Command {
             handler,
             subcommands,
             key_specs,
-            write: flags.contains(&"write"),
-            readonly: flags.contains(&"readonly"),
-            denyoom: flags.contains(&"denyoom"),
-            admin: flags.contains(&"admin"),
-            movablekeys: flags.contains(&"movablekeys"),
+            flags: CommandFlags::parse(&name, flags.iter().copied()),
             facts,
             name,
             calls: AtomicU64::new(0),
@@ -273,7 +262,7 @@ mod tests {
         let t = CommandTable::new();
         let get = t.get(b"GeT").expect("get registered");
         assert_eq!(get.arity, 2);
-        assert!(get.readonly);
+        assert!(get.flags.has(CommandFlags::READONLY));
         assert_eq!(get.group(), "string");
         assert!(t.get(b"no-such-command").is_none());
     }

@@ -12,8 +12,6 @@
 //! of budget it counts `expired_time_cap_reached_count` and the next one resumes at the shard
 //! where it stopped, so every shard gets its turn.
 
-use std::sync::atomic::Ordering;
-
 use super::db::DbShard;
 use super::Keyspace;
 
@@ -76,7 +74,8 @@ impl Keyspace {
                         capped = true;
                         break 'shards;
                     }
-                    match round(&mut shard.dbs[db], now_ms, &mut left, &mut tally) {
+                    let deleted = |key: &[u8]| self.expired(db, key);
+                    match round(&mut shard.dbs[db], now_ms, &mut left, &mut tally, deleted) {
                         Round::Again => rounds += 1,
                         Round::Done => db += 1,
                     }
@@ -99,9 +98,7 @@ impl Keyspace {
         };
         state.stale = current * 0.05 + state.stale * 0.95;
         drop(state);
-        let reclaimed = tally.expired as u64;
-        self.expired_keys.fetch_add(reclaimed, Ordering::Relaxed);
-        reclaimed
+        tally.expired as u64
     }
 
     /// INFO's `expired_stale_perc` (a percentage) and `expired_time_cap_reached_count`.
@@ -117,8 +114,15 @@ enum Round {
     Done,
 }
 
-/// One round over one table: examines up to `KEYS_PER_LOOP` volatile keys from its cursor.
-fn round(db: &mut DbShard, now_ms: u64, left: &mut usize, tally: &mut Tally) -> Round {
+/// One round over one table: examines up to `KEYS_PER_LOOP` volatile keys from its cursor,
+/// calling `deleted` for each expired key it removes (with the shard still locked).
+fn round(
+    db: &mut DbShard,
+    now_ms: u64,
+    left: &mut usize,
+    tally: &mut Tally,
+    mut deleted: impl FnMut(&[u8]),
+) -> Round {
     let num = db.volatile.len().min(KEYS_PER_LOOP).min(*left);
     if num == 0 {
         return Round::Done;
@@ -134,6 +138,7 @@ fn round(db: &mut DbShard, now_ms: u64, left: &mut usize, tally: &mut Tally) -> 
         if dead {
             let key = key.clone();
             db.remove(&key);
+            deleted(&key);
             expired += 1;
             // swap_remove moved the last volatile key into `pos`: examine it next, so the
             // cursor stays where it is.
@@ -156,6 +161,7 @@ fn round(db: &mut DbShard, now_ms: u64, left: &mut usize, tally: &mut Tally) -> 
 mod tests {
     use super::*;
     use crate::keyspace::Value;
+    use std::sync::atomic::Ordering;
 
     const NOW: u64 = 1_000_000;
 

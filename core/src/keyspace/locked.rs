@@ -23,7 +23,71 @@ pub struct Locked<'a> {
     pub touch: bool,
     /// How access times are kept (LRU clock or LFU counter), as configured when locked.
     pub policy: AccessPolicy,
+    guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
+}
+
+/// A locked shard: held by the view itself, or lent by a [`LockSet`] that outlives it.
+enum ShardRef<'a> {
+    Owned(MutexGuard<'a, Shard>),
+    Lent(&'a mut Shard),
+}
+
+impl std::ops::Deref for ShardRef<'_> {
+    type Target = Shard;
+    #[inline]
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardRef::Owned(g) => g,
+            ShardRef::Lent(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ShardRef<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardRef::Owned(g) => &mut *g,
+            ShardRef::Lent(s) => s,
+        }
+    }
+}
+
+/// The shard locks the call boundary holds for the whole of a command: the handler works
+/// through a [`Locked`] view borrowed from it, and the boundary records the command's effects
+/// before the set (and with it every lock) is dropped.
+pub struct LockSet<'a> {
+    ks: &'a Keyspace,
     guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+}
+
+impl<'a> LockSet<'a> {
+    pub(super) fn new(
+        ks: &'a Keyspace,
+        guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+    ) -> Self {
+        LockSet { ks, guards }
+    }
+
+    /// A view of database `db` over these locks, for as long as the borrow lasts.
+    pub fn view(&mut self, db: usize, now_ms: u64) -> Locked<'_> {
+        let ks = self.ks;
+        let guards = self
+            .guards
+            .iter_mut()
+            .map(|(i, g)| (*i, ShardRef::Lent(&mut **g)))
+            .collect();
+        Locked::with_refs(ks, db, now_ms, guards)
+    }
+
+    /// Whether `key` is in `db`'s table (expired or not), if its shard is in the set.
+    pub fn present(&self, db: usize, key: &[u8]) -> bool {
+        let want = self.ks.shard_of(key);
+        self.guards
+            .iter()
+            .find(|(i, _)| *i == want)
+            .is_some_and(|(_, g)| g.dbs[db].peek(key).is_some())
+    }
 }
 
 impl<'a> Locked<'a> {
@@ -33,6 +97,19 @@ impl<'a> Locked<'a> {
         now_ms: u64,
         guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
     ) -> Self {
+        let guards = guards
+            .into_iter()
+            .map(|(i, g)| (i, ShardRef::Owned(g)))
+            .collect();
+        Self::with_refs(ks, db, now_ms, guards)
+    }
+
+    fn with_refs(
+        ks: &'a Keyspace,
+        db: usize,
+        now_ms: u64,
+        guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
+    ) -> Self {
         Locked {
             ks,
             db,
@@ -41,6 +118,11 @@ impl<'a> Locked<'a> {
             policy: ks.access_policy.get(),
             guards,
         }
+    }
+
+    /// The keyspace these locks belong to.
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
     }
 
     fn position(&self, key: &[u8]) -> usize {
@@ -98,11 +180,12 @@ impl<'a> Locked<'a> {
         let now = self.now_ms;
         let ks = self.ks;
         let policy = self.policy;
+        let db = self.db;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
         if expired > 0 {
-            ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
+            ks.expired(db, key);
         }
         if stats {
             let counter = if found.is_some() {
@@ -127,10 +210,17 @@ impl<'a> Locked<'a> {
         let touch = self.touch;
         let access = self.write_access(key);
         let mut expired = 0;
-        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
-        if expired > 0 {
-            ks.expired_keys.fetch_add(expired, Ordering::Relaxed);
+        if self
+            .shard_mut(key)
+            .peek(key)
+            .is_some_and(|e| e.is_expired(now))
+        {
+            // Deleted first, so its DEL is recorded before the write that follows.
+            let db = self.db;
+            self.shard_mut(key).remove(key);
+            ks.expired(db, key);
         }
+        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
         match slot {
             Slot::Live(mut live) => {
                 if touch {
@@ -205,7 +295,6 @@ impl<'a> Locked<'a> {
         let now = self.now_ms;
         let ks = self.ks;
         let db = self.db;
-        let mut reclaimed = 0;
         let found = loop {
             let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
             if total == 0 {
@@ -234,14 +323,11 @@ impl<'a> Locked<'a> {
             let key = SmallBytes::new(key);
             if entry.is_expired(now) {
                 shard.remove(&key);
-                reclaimed += 1;
+                ks.expired(db, &key);
                 continue;
             }
             break Some(key);
         };
-        if reclaimed > 0 {
-            ks.expired_keys.fetch_add(reclaimed, Ordering::Relaxed);
-        }
         found
     }
 

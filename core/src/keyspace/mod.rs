@@ -10,17 +10,22 @@ pub mod locked;
 pub mod scan;
 pub(crate) mod table;
 pub mod value;
+pub mod watch;
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::sync::Mutex;
+use bytes::Bytes;
+
+use crate::propagate::PropagationLog;
+use crate::sync::{Mutex, MutexGuard};
 
 pub use access::{AccessPolicy, AccessPolicyCell, LfuRandom};
 pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
 pub use expire::ExpireCycle;
-pub use locked::Locked;
+pub use locked::{LockSet, Locked};
 pub use scan::ScanFilter;
 pub use value::Value;
+pub use watch::{WatchRegistry, Watched};
 
 use crate::util::slot::key_slot;
 
@@ -48,6 +53,12 @@ pub struct Keyspace {
     pub lfu_random: LfuRandom,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::BlockingRegistry,
+    /// The propagation stream every change is recorded in, under its keys' shard locks.
+    pub log: PropagationLog,
+    /// Keys watched by clients (WATCH).
+    pub watches: WatchRegistry,
+    /// `lazyfree-lazy-expire`: expired keys are propagated as UNLINK rather than DEL.
+    pub lazy_expire_unlink: AtomicBool,
 }
 
 impl Keyspace {
@@ -73,6 +84,9 @@ impl Keyspace {
             access_policy: AccessPolicyCell::default(),
             lfu_random: LfuRandom::new(seed.rotate_left(17) ^ 0x6c66_755f_7261_6e64),
             blocking: Default::default(),
+            log: PropagationLog::default(),
+            watches: WatchRegistry::default(),
+            lazy_expire_unlink: AtomicBool::new(false),
         }
     }
 
@@ -103,6 +117,39 @@ impl Keyspace {
             .map(|i| (i, self.shards[i].lock()))
             .collect();
         Locked::new(self, db, now_ms, guards)
+    }
+
+    /// Locks the shards owning the keys at `idx` of `args` (every shard when `idx` is empty),
+    /// in ascending order, for the call boundary to hold while a command runs.
+    pub fn acquire<'a>(&'a self, args: &[Bytes], idx: &[usize]) -> LockSet<'a> {
+        let mut shards: smallvec::SmallVec<[usize; 4]> = if idx.is_empty() {
+            (0..self.shards.len()).collect()
+        } else {
+            idx.iter().map(|&i| self.shard_of(&args[i])).collect()
+        };
+        shards.sort_unstable();
+        shards.dedup();
+        let guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); 2]> = shards
+            .into_iter()
+            .map(|i| (i, self.shards[i].lock()))
+            .collect();
+        LockSet::new(self, guards)
+    }
+
+    /// Records that `key` of `db` expired and was deleted: one propagated DEL (UNLINK under
+    /// `lazyfree-lazy-expire`), a touch of its watchers, the `expired_keys` count. Call right
+    /// after the deletion, with the key's shard lock still held, so the DEL enters the stream
+    /// before any later change to the key.
+    pub fn expired(&self, db: usize, key: &[u8]) {
+        self.expired_keys.fetch_add(1, Ordering::Relaxed);
+        let name: &'static [u8] = if self.lazy_expire_unlink.load(Ordering::Relaxed) {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        self.log
+            .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
+        self.watches.touch(db, key, false);
     }
 
     /// Locks the shard owning `key`.

@@ -8,7 +8,7 @@
 //!   argued about on its own.
 //! * Inside a shard's `IndexMap`, an element's position never increases: inserts append at the
 //!   end, and `swap_remove` moves the last element down into the hole (see the invariant on
-//!   [`DbShard`]). Growth reallocates the entries but keeps their positions; nothing shrinks
+//!   [`DbShard`](super::db::DbShard)). Growth reallocates the entries but keeps their positions; nothing shrinks
 //!   positions upwards.
 //! * The cursor's `upper` means "positions `upper..` have been visited". A key present when the
 //!   shard's visit begins sits below `len` = the first `upper`. Between calls its position can
@@ -26,7 +26,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::db::{DbShard, Entry};
+use super::db::Entry;
 use super::Keyspace;
 use crate::util::glob::string_match;
 use crate::util::small_bytes::SmallBytes;
@@ -42,7 +42,6 @@ pub struct ScanFilter<'a> {
 /// Counters one SCAN call accumulates, applied to the keyspace once at the end.
 #[derive(Default)]
 struct ScanStats {
-    expired: u64,
     hits: u64,
     misses: u64,
 }
@@ -88,8 +87,10 @@ impl Keyspace {
                     }
                 }
             }
-            reclaim(table, &expired);
-            stats.expired += expired.len() as u64;
+            for key in &expired {
+                table.remove(key);
+                self.expired(db, key);
+            }
             drop(guard);
             if pos > 0 {
                 break pos << bits | shard as u64;
@@ -104,8 +105,6 @@ impl Keyspace {
                 break shard as u64;
             }
         };
-        self.expired_keys
-            .fetch_add(stats.expired, Ordering::Relaxed);
         self.keyspace_hits.fetch_add(stats.hits, Ordering::Relaxed);
         self.keyspace_misses
             .fetch_add(stats.misses, Ordering::Relaxed);
@@ -156,13 +155,6 @@ fn check(
         return Verdict::Expired { keep: false };
     }
     Verdict::Keep
-}
-
-/// Deletes the expired keys a SCAN step found in one shard.
-fn reclaim(table: &mut DbShard, keys: &[SmallBytes]) {
-    for k in keys {
-        table.remove(k);
-    }
 }
 
 #[cfg(test)]

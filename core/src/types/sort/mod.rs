@@ -155,7 +155,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) {
         return;
     };
     // BY and GET patterns may name any key: hold every shard, as a snapshot.
-    let mut db: Locked<'_> = ctx.server.keyspace.lock_all(ctx.client.db, ctx.now.ms());
+    let mut db: Locked<'_> = ctx.lock();
     db.touch = !ctx.client.no_touch;
     let source = ctx.arg(1);
     let (is_set, len) = match db.get_read(source).map(|e| &e.value) {

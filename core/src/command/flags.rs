@@ -1,0 +1,148 @@
+//! Command flags as a bitset: Redis 7.0's COMMAND INFO flags, parsed once from the command
+//! table's facts, plus lode's own. Behaviour that depends on what a command is (queueing inside
+//! MULTI, OOM and ACL checks, replication, locking) reads these bits, never a command's name.
+
+/// A set of command flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommandFlags(u32);
+
+impl CommandFlags {
+    /// Modifies data.
+    pub const WRITE: Self = Self(1 << 0);
+    /// Only reads data.
+    pub const READONLY: Self = Self(1 << 1);
+    /// May grow memory use (refused under OOM).
+    pub const DENYOOM: Self = Self(1 << 2);
+    /// Administrative.
+    pub const ADMIN: Self = Self(1 << 3);
+    /// Pub/Sub related.
+    pub const PUBSUB: Self = Self(1 << 4);
+    /// Not allowed from scripts.
+    pub const NOSCRIPT: Self = Self(1 << 5);
+    /// Allowed while loading the dataset.
+    pub const LOADING: Self = Self(1 << 6);
+    /// Allowed on a replica with stale data.
+    pub const STALE: Self = Self(1 << 7);
+    /// Not allowed inside MULTI (and so refused with EXECABORT at EXEC).
+    pub const NO_MULTI: Self = Self(1 << 8);
+    /// Allowed while a script or function is busy.
+    pub const ALLOW_BUSY: Self = Self(1 << 9);
+    /// May replicate even though not flagged write (PUBLISH, EVAL...).
+    pub const MAY_REPLICATE: Self = Self(1 << 10);
+    /// O(1) or O(log N).
+    pub const FAST: Self = Self(1 << 11);
+    /// May block the client.
+    pub const BLOCKING: Self = Self(1 << 12);
+    /// Key positions depend on the arguments.
+    pub const MOVABLEKEYS: Self = Self(1 << 13);
+    /// Allowed before authentication.
+    pub const NO_AUTH: Self = Self(1 << 14);
+    /// Not shown by MONITOR.
+    pub const SKIP_MONITOR: Self = Self(1 << 15);
+    /// Not recorded in the slowlog.
+    pub const SKIP_SLOWLOG: Self = Self(1 << 16);
+    /// Allowed during a cluster ASKING import.
+    pub const ASKING: Self = Self(1 << 17);
+    /// Refused while loading asynchronously.
+    pub const NO_ASYNC_LOADING: Self = Self(1 << 18);
+    /// May run with none of its key arguments.
+    pub const NO_MANDATORY_KEYS: Self = Self(1 << 19);
+    /// lode's own: the command works on the whole keyspace (KEYS, SCAN, FLUSHALL, SWAPDB,
+    /// SORT with its BY/GET patterns...), so the call boundary locks every shard for it.
+    pub const WHOLE_KEYSPACE: Self = Self(1 << 20);
+    /// lode's own: runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET:
+    /// the exceptions of Redis's processCommand).
+    pub const RUNS_IN_MULTI: Self = Self(1 << 21);
+    /// lode's own: needs the server exclusively — no other command may run meanwhile, on any
+    /// thread (EXEC, whose queued commands must not interleave with anything).
+    pub const EXCLUSIVE: Self = Self(1 << 22);
+
+    /// The flag Redis names `name` in COMMAND INFO, if it is one.
+    pub fn from_redis_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "write" => Self::WRITE,
+            "readonly" => Self::READONLY,
+            "denyoom" => Self::DENYOOM,
+            "admin" => Self::ADMIN,
+            "pubsub" => Self::PUBSUB,
+            "noscript" => Self::NOSCRIPT,
+            "loading" => Self::LOADING,
+            "stale" => Self::STALE,
+            "no_multi" => Self::NO_MULTI,
+            "allow_busy" => Self::ALLOW_BUSY,
+            "may_replicate" => Self::MAY_REPLICATE,
+            "fast" => Self::FAST,
+            "blocking" => Self::BLOCKING,
+            "movablekeys" => Self::MOVABLEKEYS,
+            "no_auth" => Self::NO_AUTH,
+            "skip_monitor" => Self::SKIP_MONITOR,
+            "skip_slowlog" => Self::SKIP_SLOWLOG,
+            "asking" => Self::ASKING,
+            "no_async_loading" => Self::NO_ASYNC_LOADING,
+            "no_mandatory_keys" => Self::NO_MANDATORY_KEYS,
+            _ => return None,
+        })
+    }
+
+    /// The flags Redis lists for a command, plus lode's own for the command named `name`.
+    pub fn parse<'a>(name: &str, redis_flags: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut f = redis_flags
+            .into_iter()
+            .filter_map(Self::from_redis_name)
+            .fold(Self::default(), |a, b| a | b);
+        if LODE_WHOLE_KEYSPACE.contains(&name) {
+            f = f | Self::WHOLE_KEYSPACE;
+        }
+        if LODE_RUNS_IN_MULTI.contains(&name) {
+            f = f | Self::RUNS_IN_MULTI;
+        }
+        if name == "exec" {
+            f = f | Self::EXCLUSIVE;
+        }
+        f
+    }
+
+    /// Whether every flag of `other` is set.
+    #[inline]
+    pub fn has(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for CommandFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+/// Commands whose handler works on every shard: the boundary locks them all. (Commands with key
+/// specs lock their keys' shards; commands with neither lock nothing.)
+const LODE_WHOLE_KEYSPACE: &[&str] = &[
+    "keys",
+    "randomkey",
+    "flushdb",
+    "flushall",
+    "swapdb",
+    // BY and GET patterns name keys that no key spec finds.
+    "sort",
+    "sort_ro",
+];
+
+/// Commands that execute immediately inside MULTI instead of being queued.
+const LODE_RUNS_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+#[cfg(test)]
+mod tests {
+    use super::CommandFlags as F;
+
+    #[test]
+    fn parses_redis_and_lode_flags() {
+        let f = F::parse("shutdown", ["admin", "noscript", "no_multi"]);
+        assert!(f.has(F::ADMIN) && f.has(F::NO_MULTI) && f.has(F::NOSCRIPT));
+        assert!(!f.has(F::WRITE));
+        assert!(F::parse("keys", ["readonly"]).has(F::WHOLE_KEYSPACE));
+        assert!(F::parse("exec", []).has(F::RUNS_IN_MULTI));
+        assert!(!F::parse("get", ["readonly", "fast"]).has(F::WHOLE_KEYSPACE));
+    }
+}

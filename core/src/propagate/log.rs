@@ -1,0 +1,251 @@
+//! `PropagationLog`: the offset-numbered stream of propagated commands.
+//!
+//! With no reader registered an append only advances the offset and the change counter
+//! (atomics, no lock, nothing encoded), so a server nobody replicates or persists pays almost
+//! nothing. Once a reader registers, appends encode their commands and retain them, under a
+//! short mutex, until every reader has been given them or the retention limit drops them.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+use super::encode::{encode_command, encoded_len, select};
+use super::Op;
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+
+/// No database selected yet: the next entry starts with SELECT.
+const NO_DB: usize = usize::MAX;
+
+/// Bytes retained for readers before the oldest are dropped (a reader that far behind must
+/// start over, as a replica beyond the backlog needs a full resync).
+const DEFAULT_RETENTION: usize = 64 * 1024 * 1024;
+
+/// A reader fell so far behind that entries it had not read were dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Lagged;
+
+/// A registered reader's position in the stream.
+#[derive(Debug)]
+pub struct LogReader {
+    next: u64,
+}
+
+impl LogReader {
+    /// The offset of the next byte this reader will be given.
+    pub fn offset(&self) -> u64 {
+        self.next
+    }
+}
+
+#[derive(Default)]
+struct Retained {
+    /// (offset of the chunk's first byte, encoded commands), oldest first.
+    chunks: VecDeque<(u64, Bytes)>,
+    bytes: usize,
+    readers: usize,
+}
+
+/// The stream of propagated commands (see the module docs of `propagate`).
+pub struct PropagationLog {
+    retaining: AtomicBool,
+    offset: AtomicU64,
+    last_db: AtomicUsize,
+    changes: AtomicU64,
+    retention: AtomicUsize,
+    retained: Mutex<Retained>,
+}
+
+impl Default for PropagationLog {
+    fn default() -> Self {
+        PropagationLog {
+            retaining: AtomicBool::new(false),
+            offset: AtomicU64::new(0),
+            last_db: AtomicUsize::new(NO_DB),
+            changes: AtomicU64::new(0),
+            retention: AtomicUsize::new(DEFAULT_RETENTION),
+            retained: Mutex::new(Retained::default()),
+        }
+    }
+}
+
+impl PropagationLog {
+    /// Appends one command. Call with the shard locks of its keys held.
+    pub fn append_one(&self, db: usize, args: &[Bytes]) {
+        self.append(std::slice::from_ref(&(db, args.to_vec())), false);
+    }
+
+    /// Appends `ops` as one unit; a `transaction` of more than one command is wrapped in
+    /// MULTI … EXEC, as Redis 7.0 propagates EXEC. Call with the shard locks of every key the
+    /// ops change held (or the exec gate exclusively).
+    pub fn append(&self, ops: &[Op], transaction: bool) {
+        if ops.is_empty() {
+            return;
+        }
+        self.changes.fetch_add(ops.len() as u64, Ordering::Relaxed);
+        let wrap = transaction && ops.len() > 1;
+        if !self.retaining.load(Ordering::Acquire) {
+            let mut len = 0;
+            let mut account = |db: usize, args_len: usize| {
+                if self.last_db.swap(db, Ordering::Relaxed) != db {
+                    len += encoded_len(&select(db));
+                }
+                len += args_len;
+            };
+            if wrap {
+                account(ops[0].0, encoded_len(&[&b"MULTI"[..]]));
+            }
+            for (db, args) in ops {
+                account(*db, encoded_len(args));
+            }
+            if wrap {
+                len += encoded_len(&[&b"EXEC"[..]]);
+            }
+            self.offset.fetch_add(len as u64, Ordering::Relaxed);
+            return;
+        }
+        let mut retained = self.retained.lock();
+        let mut buf = BytesMut::new();
+        let put = |buf: &mut BytesMut, db: usize, args: &[Bytes]| {
+            if self.last_db.swap(db, Ordering::Relaxed) != db {
+                encode_command(buf, &select(db));
+            }
+            encode_command(buf, args);
+        };
+        if wrap {
+            put(&mut buf, ops[0].0, &[Bytes::from_static(b"MULTI")]);
+        }
+        for (db, args) in ops {
+            put(&mut buf, *db, args);
+        }
+        if wrap {
+            encode_command(&mut buf, &[&b"EXEC"[..]]);
+        }
+        let start = self.offset.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        retained.bytes += buf.len();
+        retained.chunks.push_back((start, buf.freeze()));
+        let limit = self.retention.load(Ordering::Relaxed);
+        while retained.bytes > limit && retained.chunks.len() > 1 {
+            if let Some((_, c)) = retained.chunks.pop_front() {
+                retained.bytes -= c.len();
+            }
+        }
+    }
+
+    /// The stream's length in bytes so far (INFO `master_repl_offset`).
+    pub fn offset(&self) -> u64 {
+        self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Commands appended so far (the dirty counter behind `rdb_changes_since_last_save`).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+
+    /// Sets how many bytes are retained for readers.
+    pub fn set_retention(&self, bytes: usize) {
+        self.retention.store(bytes.max(1), Ordering::Relaxed);
+    }
+
+    /// Registers a reader that is given everything appended from now on (starting with a
+    /// SELECT). For a gap-free start, call it while no command executes (`Server`'s
+    /// `subscribe_propagation` holds the exec gate exclusively).
+    pub fn subscribe(&self) -> LogReader {
+        let mut retained = self.retained.lock();
+        retained.readers += 1;
+        self.retaining.store(true, Ordering::Release);
+        self.last_db.store(NO_DB, Ordering::Relaxed);
+        LogReader {
+            next: self.offset.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Unregisters a reader; with none left, nothing more is retained.
+    pub fn unsubscribe(&self, reader: LogReader) {
+        let _ = reader;
+        let mut retained = self.retained.lock();
+        retained.readers = retained.readers.saturating_sub(1);
+        if retained.readers == 0 {
+            self.retaining.store(false, Ordering::Release);
+            retained.chunks.clear();
+            retained.bytes = 0;
+        }
+    }
+
+    /// Everything appended since `reader` last read, in order.
+    pub fn read(&self, reader: &mut LogReader) -> Result<Vec<Bytes>, Lagged> {
+        let retained = self.retained.lock();
+        let mut out = Vec::new();
+        let Some(&(first, _)) = retained.chunks.front() else {
+            return Ok(out);
+        };
+        if reader.next < first {
+            return Err(Lagged);
+        }
+        for (start, chunk) in &retained.chunks {
+            let end = start + chunk.len() as u64;
+            if end <= reader.next {
+                continue;
+            }
+            out.push(chunk.slice((reader.next.saturating_sub(*start)) as usize..));
+            reader.next = end;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<Bytes> {
+        a.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    fn text(chunks: Vec<Bytes>) -> String {
+        chunks
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn selects_wraps_and_counts_offsets() {
+        let log = PropagationLog::default();
+        log.append_one(0, &args(&["SET", "a", "1"]));
+        let before = log.offset();
+        assert_eq!(before, 23 + 27);
+        let mut r = log.subscribe();
+        assert_eq!(r.offset(), before);
+        log.append_one(0, &args(&["SET", "b", "2"]));
+        log.append(
+            &[(0, args(&["SET", "c", "3"])), (2, args(&["DEL", "d"]))],
+            true,
+        );
+        log.append(&[(2, args(&["DEL", "e"]))], true);
+        let got = text(log.read(&mut r).unwrap_or_default());
+        assert_eq!(
+            got,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n\
+             *1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nd\r\n*1\r\n$4\r\nEXEC\r\n\
+             *2\r\n$3\r\nDEL\r\n$1\r\ne\r\n"
+        );
+        assert_eq!(log.offset(), before + got.len() as u64);
+        assert_eq!(r.offset(), log.offset());
+        assert_eq!(log.changes(), 5);
+        log.unsubscribe(r);
+    }
+
+    #[test]
+    fn a_reader_beyond_retention_is_told_it_lagged() {
+        let log = PropagationLog::default();
+        log.set_retention(40);
+        let mut r = log.subscribe();
+        for i in 0..10 {
+            log.append_one(0, &args(&["SET", "k", &i.to_string()]));
+        }
+        assert_eq!(log.read(&mut r), Err(Lagged));
+    }
+}
