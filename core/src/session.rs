@@ -13,7 +13,6 @@ use crate::clock::Now;
 use crate::command::dispatch;
 use crate::command::CommandFlags;
 use crate::keyspace::Watched;
-use crate::propagate::Op;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -77,8 +76,6 @@ pub struct ClientState {
     pub reply: ReplyMode,
     /// EXEC is running this client's queued commands.
     pub in_exec: bool,
-    /// While EXEC runs: what its commands propagate, appended as one unit when it ends.
-    pub exec_ops: Option<Vec<Op>>,
     /// The blocking command this client waits in, if any: no further input is executed
     /// until it is settled.
     pub blocked: Option<Arc<Waiter>>,
@@ -114,7 +111,6 @@ impl ClientState {
             watched: Watched::default(),
             reply: ReplyMode::On,
             in_exec: false,
-            exec_ops: None,
             blocked: None,
             serving_blocked: true,
         }
@@ -171,7 +167,6 @@ impl Session {
                 watched: Watched::default(),
                 reply: ReplyMode::On,
                 in_exec: false,
-                exec_ops: None,
                 blocked: None,
                 serving_blocked: false,
             },

@@ -106,15 +106,15 @@ fn exec(ctx: &mut Ctx) {
     ctx.out.array(multi.queue.len());
     // CLIENT LIST keeps showing the transaction (flag x, multi=N) while it executes.
     ctx.client.in_exec = true;
-    ctx.client.exec_ops = Some(Vec::new());
+    // EXEC holds the exec gate exclusively: whatever is appended meanwhile is this
+    // transaction's, and enters the stream as one unit.
+    let log = &ctx.server.keyspace.log;
+    log.begin_capture();
     for args in &multi.queue {
         dispatch::call(ctx.server, ctx.client, ctx.out, args, ctx.now);
     }
+    log.end_capture();
     ctx.client.in_exec = false;
-    if let Some(ops) = ctx.client.exec_ops.take() {
-        // Still under the exec gate, held exclusively: the unit is atomic in the stream.
-        ctx.server.keyspace.log.append(&ops, true);
-    }
     ctx.client.handle.multi.store(-1, Ordering::Relaxed);
 }
 

@@ -40,28 +40,31 @@ pub enum Tried {
     WrongType,
 }
 
-/// Tries the keys at argument indexes `keys` in order with `try_key` and stops at the first that serves; WRONGTYPE on a key
-/// of another type (skipped instead while serving a blocked client, which is never failed by
-/// a key it did not come for); with no data anywhere, [`block_or_reply`].
+/// Tries the keys at argument indexes `keys` in order with `try_key` and stops at the first
+/// that serves, returning it; WRONGTYPE on a key of another type (skipped instead while
+/// serving a blocked client, which is never failed by a key it did not come for); with no data
+/// anywhere, [`block_or_reply`].
 pub fn first_key_or_block(
     ctx: &mut Ctx,
     keys: std::ops::Range<usize>,
     deadline: u64,
     in_multi: TimeoutReply,
     mut try_key: impl FnMut(&mut Locked<'_>, &mut crate::resp::ReplyWriter, &[u8]) -> Tried,
-) {
+) -> Option<bytes::Bytes> {
     let keys = &ctx.args[keys];
     let mut locked = ctx.lock();
     for key in keys {
         match try_key(&mut locked, ctx.out, key) {
-            Tried::Served => return,
+            Tried::Served => return Some(key.clone()),
             Tried::WrongType if !ctx.client.serving_blocked => {
                 drop(locked);
-                return ctx.wrong_type();
+                ctx.wrong_type();
+                return None;
             }
             Tried::WrongType | Tried::Empty => {}
         }
     }
     let keys: smallvec::SmallVec<[&[u8]; 4]> = keys.iter().map(|k| &k[..]).collect();
     block_or_reply(ctx, locked, &keys, deadline, in_multi);
+    None
 }

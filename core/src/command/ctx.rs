@@ -95,6 +95,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Marks a write that changed nothing: not propagated, no watched key touched.
+    pub fn unchanged(&mut self) {
+        self.modified = Some(smallvec::SmallVec::new());
+    }
+
     /// Propagates nothing for this command (its write changed nothing).
     pub fn propagate_nothing(&mut self) {
         self.propagation = Propagation::Nothing;

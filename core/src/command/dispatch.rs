@@ -138,16 +138,7 @@ pub fn execute(
         // total_error_replies was counted by Ctx::error, per error reply.
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
     } else {
-        record(
-            server,
-            cmd,
-            state,
-            args,
-            db,
-            modified,
-            propagation,
-            locks.as_ref(),
-        );
+        record(server, cmd, args, db, modified, propagation, locks.as_ref());
     }
     // Only now may another command touch these keys.
     drop(locks);
@@ -159,7 +150,6 @@ pub fn execute(
 fn record(
     server: &Server,
     cmd: &Command,
-    state: &mut ClientState,
     args: &[Bytes],
     db: usize,
     modified: Option<smallvec::SmallVec<[usize; 2]>>,
@@ -205,9 +195,6 @@ fn record(
             }
         }
     }
-    match state.exec_ops.as_mut() {
-        // Inside EXEC: appended with the whole transaction when EXEC ends.
-        Some(txn) => txn.extend(ops),
-        None => ks.log.append(&ops, false),
-    }
+    // Inside EXEC the log gathers this with the rest of the transaction.
+    ks.log.append(&ops, false);
 }

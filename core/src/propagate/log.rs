@@ -53,6 +53,10 @@ pub struct PropagationLog {
     changes: AtomicU64,
     retention: AtomicUsize,
     retained: Mutex<Retained>,
+    /// While EXEC runs (holding the exec gate exclusively, so nothing else appends): its
+    /// commands' ops, lazy expiry's included, gathered to be appended as one unit.
+    capturing: AtomicBool,
+    captured: Mutex<Vec<Op>>,
 }
 
 impl Default for PropagationLog {
@@ -64,6 +68,8 @@ impl Default for PropagationLog {
             changes: AtomicU64::new(0),
             retention: AtomicUsize::new(DEFAULT_RETENTION),
             retained: Mutex::new(Retained::default()),
+            capturing: AtomicBool::new(false),
+            captured: Mutex::new(Vec::new()),
         }
     }
 }
@@ -79,6 +85,10 @@ impl PropagationLog {
     /// ops change held (or the exec gate exclusively).
     pub fn append(&self, ops: &[Op], transaction: bool) {
         if ops.is_empty() {
+            return;
+        }
+        if self.capturing.load(Ordering::Acquire) {
+            self.captured.lock().extend(ops.iter().cloned());
             return;
         }
         self.changes.fetch_add(ops.len() as u64, Ordering::Relaxed);
@@ -129,6 +139,19 @@ impl PropagationLog {
                 retained.bytes -= c.len();
             }
         }
+    }
+
+    /// Starts gathering appends instead of writing them (EXEC, under the exclusive exec gate).
+    pub fn begin_capture(&self) {
+        self.captured.lock().clear();
+        self.capturing.store(true, Ordering::Release);
+    }
+
+    /// Stops gathering and appends what was gathered as one transaction.
+    pub fn end_capture(&self) {
+        self.capturing.store(false, Ordering::Release);
+        let ops = std::mem::take(&mut *self.captured.lock());
+        self.append(&ops, true);
     }
 
     /// The stream's length in bytes so far (INFO `master_repl_offset`).

@@ -20,3 +20,13 @@ use bytes::Bytes;
 
 /// One propagated command: the database it applies to and its arguments, name first.
 pub type Op = (usize, Vec<Bytes>);
+
+/// A propagated command built from byte-string arguments.
+pub fn cmd(args: &[&[u8]]) -> Vec<Bytes> {
+    args.iter().map(|a| Bytes::copy_from_slice(a)).collect()
+}
+
+/// An integer argument of a propagated command.
+pub fn int(n: i64) -> Vec<u8> {
+    itoa::Buffer::new().format(n).as_bytes().to_vec()
+}

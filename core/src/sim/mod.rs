@@ -6,6 +6,7 @@
 pub mod client;
 pub mod cmds;
 pub mod model;
+pub mod replay;
 pub mod world;
 
 pub use world::{run_seed, Failure, SimOptions};

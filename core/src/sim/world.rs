@@ -69,6 +69,8 @@ pub fn run_seed(seed: u64, opts: SimOptions, log: &mut Vec<String>) -> Result<()
     let clients = (0..CLIENTS)
         .map(|_| SimClient::connect(&server, now))
         .collect();
+    // Subscribed before the first command: the whole run's stream is replayed at the end.
+    let mut reader = server.keyspace.log.subscribe();
     let mut w = World {
         seed,
         step: 0,
@@ -94,6 +96,9 @@ pub fn run_seed(seed: u64, opts: SimOptions, log: &mut Vec<String>) -> Result<()
             return Err(w.fail(format!("c{i}: no reply to {cmd}")));
         }
     }
+    super::replay::check_replay(&w.server, &mut reader, w.now, Now::from_ms(EPOCH_MS))
+        .map_err(|e| w.fail(format!("replay property: {e}")))?;
+    w.server.keyspace.log.unsubscribe(reader);
     Ok(())
 }
 

@@ -7,8 +7,13 @@ use crate::command::Ctx;
 pub(super) fn del(ctx: &mut Ctx) {
     let args = ctx.args;
     let mut db = ctx.lock();
-    let n = args[1..].iter().filter(|k| db.remove(k).is_some()).count();
-    ctx.out.int(n as i64);
+    // Only the keys really deleted are touched; deleting none propagates nothing.
+    let deleted: smallvec::SmallVec<[usize; 2]> = (1..args.len())
+        .filter(|&i| db.remove(&args[i]).is_some())
+        .collect();
+    drop(db);
+    ctx.out.int(deleted.len() as i64);
+    ctx.modified = Some(deleted);
 }
 
 /// UNLINK key [key ...]: DEL whose memory Redis frees in the background. Dropping a value here

@@ -1,6 +1,7 @@
 //! EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME, PEXPIRETIME and PERSIST.
 
 use crate::command::Ctx;
+use crate::propagate::{cmd, int};
 
 /// EXPIRE key seconds [NX | XX | GT | LT].
 pub(super) fn expire(ctx: &mut Ctx) {
@@ -102,18 +103,23 @@ fn expire_generic(ctx: &mut Ctx, base: i64, unit: i64) {
     let now = ctx.now.ms() as i64;
     let mut db = ctx.lock();
     let Some(entry) = db.get(key) else {
+        ctx.unchanged();
         ctx.out.int(0);
         return;
     };
     let current = (entry.expire_at != 0).then_some(entry.expire_at as i64);
     if !cond.allow(current, when) {
+        ctx.unchanged();
         ctx.out.int(0);
         return;
     }
+    // Propagated with the absolute time, so a replay at another time sets the same expiry.
     if when <= now {
         db.remove(key);
+        ctx.propagate_as(cmd(&[b"DEL", key]));
     } else {
         db.set_expire(key, when as u64);
+        ctx.propagate_as(cmd(&[b"PEXPIREAT", key, &int(when)]));
     }
     ctx.out.int(1);
 }
@@ -184,6 +190,8 @@ pub(super) fn persist(ctx: &mut Ctx) {
     let had_ttl = db.get(key).is_some_and(|e| e.expire_at != 0);
     if had_ttl {
         db.set_expire(key, 0);
+    } else {
+        ctx.unchanged();
     }
     ctx.out.int(had_ttl as i64);
 }

@@ -73,6 +73,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx) {
         Ok((text.clone(), text))
     });
     if let Some(text) = text {
+        let (key, field) = (ctx.arg(1), ctx.arg(2));
+        ctx.propagate_as(crate::propagate::cmd(&[b"HSET", key, field, &text]));
         ctx.out.bulk(&text);
     }
 }

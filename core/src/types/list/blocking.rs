@@ -9,6 +9,7 @@
 use super::{fill, move_element, parse_end, parse_mpop, pop_and_reply, End, PopShape};
 use crate::blocking::{block_or_reply, first_key_or_block, parse_timeout, TimeoutReply, Tried};
 use crate::command::Ctx;
+use crate::propagate::{cmd, int};
 
 /// BLPOP key [key ...] timeout.
 pub(super) fn blpop(ctx: &mut Ctx) {
@@ -25,7 +26,26 @@ fn bpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    first_with_data(ctx, 1..last, end, 1, PopShape::KeyAndOne, deadline);
+    if let Some(key) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyAndOne, deadline) {
+        // Served: propagated as the pop it was, never as a command that could block.
+        ctx.propagate_as(cmd(&[end_pop(end), &key]));
+    }
+}
+
+/// LPOP or RPOP, the non-blocking pop from `end`.
+fn end_pop(end: End) -> &'static [u8] {
+    match end {
+        End::Left => b"LPOP",
+        End::Right => b"RPOP",
+    }
+}
+
+/// LEFT or RIGHT.
+fn end_name(end: End) -> &'static [u8] {
+    match end {
+        End::Left => b"LEFT",
+        End::Right => b"RIGHT",
+    }
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
@@ -36,14 +56,10 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
     let Some(spec) = parse_mpop(ctx, 2) else {
         return;
     };
-    first_with_data(
-        ctx,
-        spec.keys,
-        spec.end,
-        spec.count,
-        PopShape::KeyAndMany,
-        deadline,
-    );
+    let (end, count) = (spec.end, spec.count);
+    if let Some(key) = first_with_data(ctx, spec.keys, end, count, PopShape::KeyAndMany, deadline) {
+        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(count as i64)]));
+    }
 }
 
 /// Pops from the first of the keys (argument indexes `keys`) holding a list, or blocks on all of them.
@@ -54,7 +70,7 @@ fn first_with_data(
     count: usize,
     shape: PopShape,
     deadline: u64,
-) {
+) -> Option<bytes::Bytes> {
     first_key_or_block(
         ctx,
         keys,
@@ -65,7 +81,7 @@ fn first_with_data(
             Ok(false) => Tried::Empty,
             Err(_) => Tried::WrongType,
         },
-    );
+    )
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
@@ -89,7 +105,7 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
     let fill = fill(ctx);
     let mut locked = ctx.lock();
     match move_element(&mut locked, ctx.out, src, dst, from, to, fill) {
-        Ok(true) => {}
+        Ok(true) => ctx.propagate_as(cmd(&[b"LMOVE", src, dst, end_name(from), end_name(to)])),
         // A destination of another type fails the waiter too (the element stays where it
         // is); a source that stopped being a list only leaves it waiting.
         Err(_) if !ctx.client.serving_blocked || src_is_list(&mut locked, src) => {

@@ -9,8 +9,11 @@ use super::{as_set, max_intset, MemberRef, Set};
 use crate::command::errors::NOT_INT;
 use crate::command::Ctx;
 use crate::keyspace::{Slot, Value};
+use crate::propagate::cmd;
 use crate::util::num::parse_i64;
 
+/// Members per propagated SREM of a large SPOP (Redis's SPOP_MOVE_STRATEGY_MUL batching).
+const SREM_BATCH: usize = 1024;
 /// SPOP's count must be a non-negative integer.
 const NEGATIVE_COUNT: &str = "ERR value is out of range, must be positive";
 /// SRANDMEMBER's count must fit -LONG_MAX..=LONG_MAX.
@@ -37,6 +40,7 @@ fn pop_one(ctx: &mut Ctx) {
     let key = ctx.arg(1);
     let mut db = ctx.lock();
     let Slot::Live(mut live) = db.slot(key) else {
+        ctx.unchanged();
         return ctx.out.null();
     };
     let Some(set) = as_set(&mut live.entry().value) else {
@@ -45,6 +49,10 @@ fn pop_one(ctx: &mut Ctx) {
     let idx = ctx.server.rng.lock().usize(..set.len());
     if let Some(m) = set.remove_index(idx) {
         m.as_ref().reply(ctx.out);
+        // The random choice is made here once; a replica removes the member chosen.
+        let mut buf = itoa::Buffer::new();
+        let member = m.as_ref().bytes(&mut buf).to_vec();
+        ctx.propagate_as(cmd(&[b"SREM", key, &member]));
     }
     if set.is_empty() {
         live.remove();
@@ -61,12 +69,14 @@ fn pop_count(ctx: &mut Ctx) {
     let max = max_intset(ctx);
     let mut db = ctx.lock();
     let Slot::Live(mut live) = db.slot(key) else {
+        ctx.unchanged();
         return ctx.out.set(0);
     };
     let Some(set) = as_set(&mut live.entry().value) else {
         return ctx.wrong_type();
     };
     if count == 0 {
+        ctx.unchanged();
         return ctx.out.set(0);
     }
     let size = set.len();
@@ -76,17 +86,28 @@ fn pop_count(ctx: &mut Ctx) {
             m.reply(ctx.out);
         }
         live.remove();
+        ctx.propagate_as(cmd(&[b"DEL", key]));
         return;
     }
     ctx.out.set(count);
+    let mut srem = cmd(&[b"SREM", key]);
     {
         let mut rng = ctx.server.rng.lock();
+        let mut buf = itoa::Buffer::new();
         for _ in 0..count {
             let idx = rng.usize(..set.len());
             if let Some(m) = set.remove_index(idx) {
                 m.as_ref().reply(ctx.out);
+                srem.push(bytes::Bytes::copy_from_slice(m.as_ref().bytes(&mut buf)));
+            }
+            // In batches, as Redis propagates a large SPOP.
+            if srem.len() == 2 + SREM_BATCH {
+                ctx.propagate_as(std::mem::replace(&mut srem, cmd(&[b"SREM", key])));
             }
         }
+    }
+    if srem.len() > 2 {
+        ctx.propagate_as(srem);
     }
     // When few members remain, Redis moves them into a freshly created set, which starts as
     // an intset again: rebuild likewise so OBJECT ENCODING agrees.

@@ -104,5 +104,12 @@ pub fn incrbyfloat(ctx: &mut Ctx) {
             live.replace(value, ttl);
         }
     }
+    // The result, not the increment: float arithmetic must not be redone by a replica.
+    ctx.propagate_as(crate::propagate::cmd(&[
+        b"SET",
+        key,
+        text.as_bytes(),
+        b"KEEPTTL",
+    ]));
     ctx.out.bulk(text.as_bytes());
 }

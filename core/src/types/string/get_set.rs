@@ -4,6 +4,7 @@ use super::options::{expire_at_ms, expire_error, ExpireKind, For, Options};
 use super::reply_string;
 use crate::command::Ctx;
 use crate::keyspace::{Slot, Value};
+use crate::propagate::{cmd, int};
 
 /// GET key
 pub fn get(ctx: &mut Ctx) {
@@ -57,6 +58,7 @@ fn set_generic(
                 return Outcome::Failed;
             }
             if cond == Cond::IfAbsent {
+                ctx.unchanged();
                 return Outcome::Skipped;
             }
             let ttl = match expire_at {
@@ -71,10 +73,15 @@ fn set_generic(
                 ctx.out.null();
             }
             if cond == Cond::IfPresent {
+                ctx.unchanged();
                 return Outcome::Skipped;
             }
             vacant.insert(key, Value::string(val), expire_at.unwrap_or(0));
         }
+    }
+    if let Some(at) = expire_at {
+        // Relative and absolute forms alike propagate the absolute time (Redis 7).
+        ctx.propagate_as(cmd(&[b"SET", key, val, b"PXAT", &int(at as i64)]));
     }
     Outcome::Written
 }
@@ -148,7 +155,10 @@ pub fn getdel(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     let slot = db.slot_read(key);
     match slot {
-        Slot::Vacant(_) => ctx.out.null(),
+        Slot::Vacant(_) => {
+            ctx.unchanged();
+            ctx.out.null();
+        }
         Slot::Live(mut live) => {
             if reply_string(ctx.out, &live.entry().value) {
                 live.remove();
@@ -168,6 +178,7 @@ pub fn getex(ctx: &mut Ctx) {
     let now = ctx.now.ms();
     let mut db = ctx.lock();
     let Slot::Live(mut live) = db.slot_read(key) else {
+        ctx.unchanged();
         return ctx.out.null();
     };
     if !live.entry().value.is_string() {
@@ -186,9 +197,16 @@ pub fn getex(ctx: &mut Ctx) {
         // An absolute time already past deletes the key, as EXPIREAT does.
         Some((kind, at)) if kind.absolute() && at <= now => {
             live.remove();
+            ctx.propagate_as(cmd(&[b"DEL", key]));
         }
-        Some((_, at)) => live.set_expire(at),
-        None if opts.persist => live.set_expire(0),
-        None => {}
+        Some((_, at)) => {
+            live.set_expire(at);
+            ctx.propagate_as(cmd(&[b"PEXPIREAT", key, &int(at as i64)]));
+        }
+        None if opts.persist && live.entry().expire_at != 0 => {
+            live.set_expire(0);
+            ctx.propagate_as(cmd(&[b"PERSIST", key]));
+        }
+        None => ctx.unchanged(),
     }
 }

@@ -4,6 +4,7 @@
 use super::{parse_mpop, pop, End, PopOutcome, PopShape};
 use crate::blocking::{first_key_or_block, parse_timeout, TimeoutReply, Tried};
 use crate::command::Ctx;
+use crate::propagate::{cmd, int};
 
 /// BZPOPMIN key [key ...] timeout.
 pub fn bzpopmin(ctx: &mut Ctx) {
@@ -20,7 +21,18 @@ fn bzpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    first_with_data(ctx, 1..last, end, 1, PopShape::KeyFlat, deadline);
+    if let Some(key) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyFlat, deadline) {
+        // Served: propagated as the pop it was, never as a command that could block.
+        ctx.propagate_as(cmd(&[end_pop(end), &key]));
+    }
+}
+
+/// ZPOPMIN or ZPOPMAX, the non-blocking pop from `end`.
+fn end_pop(end: End) -> &'static [u8] {
+    match end {
+        End::Min => b"ZPOPMIN",
+        End::Max => b"ZPOPMAX",
+    }
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
@@ -31,14 +43,10 @@ pub fn bzmpop(ctx: &mut Ctx) {
     let Some(spec) = parse_mpop(ctx, 2) else {
         return;
     };
-    first_with_data(
-        ctx,
-        spec.keys,
-        spec.end,
-        spec.count,
-        PopShape::KeyNested,
-        deadline,
-    );
+    let (end, count) = (spec.end, spec.count);
+    if let Some(key) = first_with_data(ctx, spec.keys, end, count, PopShape::KeyNested, deadline) {
+        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(count as i64)]));
+    }
 }
 
 /// Pops from the first of the keys (argument indexes `keys`) holding a sorted set, or blocks on all of them.
@@ -49,7 +57,7 @@ fn first_with_data(
     count: usize,
     shape: PopShape,
     deadline: u64,
-) {
+) -> Option<bytes::Bytes> {
     first_key_or_block(
         ctx,
         keys,
@@ -60,5 +68,5 @@ fn first_with_data(
             PopOutcome::Missing => Tried::Empty,
             PopOutcome::WrongType => Tried::WrongType,
         },
-    );
+    )
 }
