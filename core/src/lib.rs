@@ -2,7 +2,7 @@
 //!
 //! Nothing in this crate performs I/O, reads a clock, spawns a thread or draws from a global
 //! random source: transports feed bytes and time in and take replies and events out
-//! (see DESIGN.md §2).
+//! (see docs/ARCHITECTURE.md, "The sans-I/O contract").
 
 pub mod admin;
 pub mod admission;

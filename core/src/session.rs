@@ -1,5 +1,5 @@
 //! `Session`: one client connection's protocol state machine. The transport feeds it bytes
-//! and time, and takes replies, deadlines and events out (DESIGN.md §2).
+//! and time, and takes replies, deadlines and events out (docs/ARCHITECTURE.md).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

@@ -13,8 +13,7 @@
 //! `LOOM_MAX_PREEMPTIONS` preemptions per execution; 2 keeps the run to seconds).
 //!
 //! Cross-thread paths that have no model yet because the feature does not exist in core yet:
-//! pub/sub fan-out racing unsubscribe and the propagation log's ordering. Each gets a model here
-//! when it lands.
+//! pub/sub fan-out racing unsubscribe. It gets a model here when it lands.
 #![cfg(loom)]
 
 use std::sync::atomic::Ordering;
@@ -67,7 +66,7 @@ fn int_at(ks: &Keyspace, key: &[u8]) -> Option<i64> {
     }
 }
 
-/// Shard locking for multi-key commands (DESIGN.md §3): three threads lock overlapping sets of
+/// Shard locking for multi-key commands (docs/ARCHITECTURE.md): three threads lock overlapping sets of
 /// shards, each naming its keys in a different order, and each INCRs one key of its set under
 /// the lock. `Keyspace::lock` sorts by shard, so no interleaving deadlocks (loom fails a model
 /// whose threads all block), and every read-modify-write is atomic: no increment is lost.
@@ -277,5 +276,101 @@ fn loom_blocking_pop_served_exactly_once() {
             "*-1\r\n" => assert_eq!(llen, ":1\r\n", "timed out and the element lost"),
             other => panic!("A got {other:?}"),
         }
+    });
+}
+
+/// The propagation stream as text, with the order of `needles` as they last appear in it.
+fn stream_text(
+    server: &lode_core::server::Server,
+    reader: &mut lode_core::propagate::LogReader,
+) -> String {
+    let chunks = server.keyspace.log.read(reader).expect("nothing dropped");
+    chunks
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect()
+}
+
+/// Two sessions write one key at once (`SET k a`, `SET k b`). The propagation stream must
+/// record them in the order they were applied: the value the stream sets last is the value
+/// the key holds.
+///
+/// Guards against: recording a command after its shard lock is released (the call boundary's
+/// ordering rule), which lets the two records swap relative to the two writes. The model with
+/// that rule broken (`loom_propagation_order_broken_is_caught`) fails.
+fn two_writers_one_key() {
+    let server = server();
+    let mut reader = server.keyspace.log.subscribe();
+    let other = {
+        let server = server.clone();
+        thread::spawn(move || {
+            let (mut s, mut buf) = session(&server);
+            assert_eq!(feed(&mut s, &mut buf, &[&["SET", "k", "b"]]), "+OK\r\n");
+        })
+    };
+    let (mut s, mut buf) = session(&server);
+    assert_eq!(feed(&mut s, &mut buf, &[&["SET", "k", "a"]]), "+OK\r\n");
+    other.join().unwrap();
+    let value = feed(&mut s, &mut buf, &[&["GET", "k"]]);
+    let text = stream_text(&server, &mut reader);
+    let last_a = text.rfind("$1\r\nk\r\n$1\r\na\r\n");
+    let last_b = text.rfind("$1\r\nk\r\n$1\r\nb\r\n");
+    let streamed_last = if last_a > last_b { "a" } else { "b" };
+    assert_eq!(
+        value,
+        format!("$1\r\n{streamed_last}\r\n"),
+        "the stream's order differs from the order applied: {text:?}"
+    );
+}
+
+#[test]
+fn loom_propagation_two_writers_one_key() {
+    loom::model(two_writers_one_key);
+}
+
+/// The same model with the boundary recording after it released the locks: loom finds the
+/// interleaving where the stream's order and the applied order differ.
+#[test]
+#[should_panic(expected = "the stream's order differs")]
+fn loom_propagation_order_broken_is_caught() {
+    lode_core::command::dispatch::RECORD_AFTER_UNLOCK.with(|c| c.set(true));
+    loom::model(two_writers_one_key);
+}
+
+/// A write to a key that has just expired races the active expiry cycle. Whichever deletes the
+/// expired key records its DEL first, and the write's SET always comes after it: replaying the
+/// stream leaves the key set, as it is.
+///
+/// Guards against: expiry deleting outside the shard lock (or recording after releasing it),
+/// which could put the DEL after the SET in the stream and make a replica lose the key.
+#[test]
+fn loom_propagation_write_races_expiry() {
+    loom::model(|| {
+        let server = server();
+        {
+            let (mut s, mut buf) = session(&server);
+            // Expires at EPOCH_MS + 1; everything below runs at EPOCH_MS + 5.
+            assert_eq!(
+                feed(&mut s, &mut buf, &[&["SET", "k", "old", "PX", "1"]]),
+                "+OK\r\n"
+            );
+        }
+        let later = Now::from_ms(EPOCH_MS + 5);
+        let mut reader = server.keyspace.log.subscribe();
+        let cycle = {
+            let server = server.clone();
+            thread::spawn(move || server.tick(later))
+        };
+        let (mut s, mut buf) = session(&server);
+        buf.extend_from_slice(&frame(&["SET", "k", "new"]));
+        s.handle_input(later, &mut buf);
+        cycle.join().unwrap();
+        let text = stream_text(&server, &mut reader);
+        let del = text.rfind("$3\r\nDEL\r\n$1\r\nk\r\n");
+        let set = text
+            .rfind("$1\r\nk\r\n$3\r\nnew\r\n")
+            .expect("the SET is streamed");
+        assert!(del.is_none_or(|d| d < set), "DEL after SET: {text:?}");
+        assert_eq!(text.matches("DEL").count(), usize::from(del.is_some()));
     });
 }

@@ -1,4 +1,4 @@
-//! `LodeHost`: what the core may ask of the process (DESIGN.md §2: the core never does I/O).
+//! `LodeHost`: what the core may ask of the process (docs/ARCHITECTURE.md: the core never does I/O).
 //!
 //! Each `Host` method is a thin adapter over a piece of `HostShared` (the shutdown channel
 //! the main thread waits on, the config file path, the transport's control handle) or over

@@ -1,5 +1,5 @@
 //! lode over QUIC (quinn + rustls/ring): one bidirectional stream carries one RESP session,
-//! exactly as one TCP connection would (DESIGN.md §1).
+//! exactly as one TCP connection would (docs/ARCHITECTURE.md).
 //!
 //! [`start`] serves a core `Server` on UDP sockets it binds itself; [`client`] is an async and
 //! a blocking client for those streams; [`bridge`] lets stock TCP/Unix Redis clients reach a

@@ -1,5 +1,5 @@
 //! lode's default transport: TCP and Unix-socket listeners on Tokio, each connection driving
-//! one core `Session` (DESIGN.md §2).
+//! one core `Session` (docs/ARCHITECTURE.md).
 //!
 //! The binary binds the listening sockets (synchronously, so it can fail like redis-server
 //! before serving), then [`start`]s the worker threads on them, and calls

@@ -1,6 +1,6 @@
 //! lode's io_uring transport: TCP and Unix-socket clients served on compio runtimes, one
 //! runtime (one ring) per worker thread, each connection driving one core `Session`
-//! (DESIGN.md §2).
+//! (docs/ARCHITECTURE.md).
 //!
 //! The binary binds the listening sockets, calls [`probe`] to learn whether the kernel allows
 //! io_uring at all (falling back to the Tokio transport if not), then [`start`]s the workers on

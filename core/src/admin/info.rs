@@ -357,7 +357,7 @@ fn persistence_section(server: &Server) -> String {
          current_fork_perc:0.00\r\n\
          current_save_keys_processed:0\r\n\
          current_save_keys_total:0\r\n\
-         rdb_changes_since_last_save:0\r\n\
+         rdb_changes_since_last_save:{}\r\n\
          rdb_bgsave_in_progress:0\r\n\
          rdb_last_save_time:{}\r\n\
          rdb_last_bgsave_status:ok\r\n\
@@ -379,6 +379,8 @@ fn persistence_section(server: &Server) -> String {
          aof_last_cow_size:0\r\n\
          module_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
+        // Nothing is saved yet: every change since start is unsaved.
+        server.keyspace.log.changes(),
         server.started_at.secs(),
         aof as u8,
     );
@@ -472,7 +474,7 @@ fn replication_section(server: &Server) -> String {
          master_failover_state:no-failover\r\n\
          master_replid:{}\r\n\
          master_replid2:0000000000000000000000000000000000000000\r\n\
-         master_repl_offset:0\r\n\
+         master_repl_offset:{}\r\n\
          second_repl_offset:-1\r\n\
          repl_backlog_active:0\r\n\
          repl_backlog_size:{}\r\n\
@@ -480,6 +482,7 @@ fn replication_section(server: &Server) -> String {
          repl_backlog_histlen:0\r\n",
         // No replication yet: the run id stands in for the replication id.
         server.run_id,
+        server.keyspace.log.offset(),
         server.config.read().repl_backlog_size,
     )
 }

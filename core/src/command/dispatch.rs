@@ -105,6 +105,15 @@ fn lock_for<'s>(server: &'s Server, cmd: &Command, args: &[Bytes]) -> Option<Loc
     Some(server.keyspace.acquire(args, &idx))
 }
 
+/// Test-only switch for the loom models: record after releasing the locks, breaking the
+/// ordering rule on purpose to show the model catches it.
+/// (Loom runs a model's threads on the test's own thread, so a thread-local reaches them all
+/// without touching models that other tests run at the same time.)
+#[cfg(loom)]
+thread_local! {
+    pub static RECORD_AFTER_UNLOCK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs a resolved, arity-checked command through the call boundary.
 pub fn execute(
     server: &Server,
@@ -133,6 +142,10 @@ pub fn execute(
     if !state.serving_blocked {
         cmd.calls.fetch_add(1, Ordering::Relaxed);
         Stats::add(&server.stats.total_commands_processed, 1);
+    }
+    #[cfg(loom)]
+    if RECORD_AFTER_UNLOCK.with(|c| c.get()) {
+        drop(locks.take());
     }
     if failed {
         // total_error_replies was counted by Ctx::error, per error reply.

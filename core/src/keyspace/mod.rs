@@ -1,5 +1,5 @@
 //! The keyspace: databases split into shards by hash slot, each shard behind its own lock
-//! (DESIGN.md §3). A command locks the shards of its keys in ascending order, works through
+//! (docs/ARCHITECTURE.md, "Concurrency and locking"). A command locks the shards of its keys in ascending order, works through
 //! the [`Locked`] view, and releases them when the view drops.
 
 pub mod access;
