@@ -30,4 +30,4 @@ pub mod util;
 
 pub use clock::Now;
 pub use server::{Host, Server};
-pub use session::{ClientInfo, Session, SessionEvent, Waker};
+pub use session::{ClientInfo, Session, Waker};

@@ -19,20 +19,16 @@ const DEFAULT_SHARDS: usize = 64;
 /// has a default so a host implements only what it supports; the defaults are what a host
 /// without that capability should answer.
 pub trait Host: Send + Sync {
-    /// Asks the host to shut the server down (SHUTDOWN); returns an error text on refusal.
-    fn request_shutdown(&self) -> Result<(), String> {
-        Err("ERR shutdown is not supported by this host".into())
-    }
     /// SHUTDOWN with its options: save (or not) as `opts` says, then stop, or with
     /// `opts.abort` cancel a shutdown in progress. On success the host stops the server and
     /// the client sees its connection close (no reply); on failure the returned text
     /// (a full error line such as "ERR Errors trying to SHUTDOWN. Check logs.") is the reply.
-    /// The default ignores the save options and calls `request_shutdown`.
+    /// The default refuses (a host that cannot stop the server).
     fn shutdown(&self, opts: &ShutdownOptions) -> Result<(), String> {
         if opts.abort {
             return Err("ERR No shutdown in progress.".into());
         }
-        self.request_shutdown()
+        Err("ERR shutdown is not supported by this host".into())
     }
     /// Persists the configuration (CONFIG REWRITE). `lines` holds one redis.conf directive
     /// per parameter whose value differs from its default (`save` as one line per point).

@@ -49,13 +49,6 @@ pub enum ClientInfo {
     Internal,
 }
 
-/// What the session asks of its transport.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionEvent {
-    /// Flush pending output, then close the connection.
-    Close,
-}
-
 /// Per-connection state a command may change.
 pub struct ClientState {
     /// Selected database.
@@ -284,11 +277,6 @@ impl Session {
         self.closed
             || self.state.close_after_reply
             || self.state.handle.killed.load(Ordering::Relaxed)
-    }
-
-    /// The next event for the transport.
-    pub fn poll_event(&mut self) -> Option<SessionEvent> {
-        self.is_closing().then_some(SessionEvent::Close)
     }
 
     /// Moves the reply of a settled blocking command (served, timed out, unblocked) into the

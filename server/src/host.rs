@@ -12,7 +12,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, OnceLock};
 
 use lode_core::config::Config;
-use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo};
+use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo, ShutdownOptions};
 use lode_core::util::os_error::strerror;
 use parking_lot::Mutex;
 
@@ -80,7 +80,10 @@ pub fn listen_config(config: &Config) -> ListenConfig {
 }
 
 impl Host for LodeHost {
-    fn request_shutdown(&self) -> Result<(), String> {
+    fn shutdown(&self, opts: &ShutdownOptions) -> Result<(), String> {
+        if opts.abort {
+            return Err("ERR No shutdown in progress.".into());
+        }
         self.0
             .shutdown
             .lock()
