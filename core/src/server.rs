@@ -174,6 +174,9 @@ impl Server {
             .collect();
         let keyspace = Keyspace::new(config.databases, DEFAULT_SHARDS, rng.u64(..));
         keyspace.access_policy.set(AccessPolicy::of(&config));
+        keyspace
+            .lazy_expire_unlink
+            .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
         Server {
             keyspace,
             commands: CommandTable::new(),

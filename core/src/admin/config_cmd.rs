@@ -81,6 +81,10 @@ fn set(ctx: &mut Ctx) {
         return set_failed(ctx, first, &e);
     }
     let policy = AccessPolicy::of(&new);
+    ctx.server
+        .keyspace
+        .lazy_expire_unlink
+        .store(new.lazyfree_lazy_expire, Ordering::Relaxed);
     *ctx.server.config.write() = new;
     // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
     ctx.server.keyspace.access_policy.set(policy);

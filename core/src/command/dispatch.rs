@@ -170,23 +170,23 @@ fn record(
     locks: Option<&LockSet<'_>>,
 ) {
     let no_op = modified.as_ref().is_some_and(|m| m.is_empty());
-    let ops: Vec<Op> = match propagation {
-        Propagation::Nothing => Vec::new(),
-        Propagation::Rewritten(list) => list.into_iter().map(|a| (db, a)).collect(),
+    let ks = &server.keyspace;
+    match propagation {
+        Propagation::Nothing => return,
+        Propagation::Rewritten(list) => {
+            let ops: Vec<Op> = list.into_iter().map(|a| (db, a)).collect();
+            ks.log.append(&ops, false);
+        }
         // Blocking commands propagate only what they served, as a rewrite.
         Propagation::AsIs
             if cmd.flags.has(CommandFlags::WRITE)
                 && !no_op
                 && !cmd.flags.has(CommandFlags::BLOCKING) =>
         {
-            vec![(db, args.to_vec())]
+            ks.log.append_one(db, args);
         }
-        Propagation::AsIs => Vec::new(),
-    };
-    if ops.is_empty() {
-        return;
+        Propagation::AsIs => return,
     }
-    let ks = &server.keyspace;
     if ks.watches.any() {
         let present = |key: &[u8]| locks.is_some_and(|l| l.present(db, key));
         match &modified {
@@ -208,6 +208,4 @@ fn record(
             }
         }
     }
-    // Inside EXEC the log gathers this with the rest of the transaction.
-    ks.log.append(&ops, false);
 }

@@ -122,6 +122,12 @@ impl Keyspace {
     /// Locks the shards owning the keys at `idx` of `args` (every shard when `idx` is empty),
     /// in ascending order, for the call boundary to hold while a command runs.
     pub fn acquire<'a>(&'a self, args: &[Bytes], idx: &[usize]) -> LockSet<'a> {
+        if let [i] = idx {
+            let s = self.shard_of(&args[*i]);
+            let mut guards = smallvec::SmallVec::new();
+            guards.push((s, self.shards[s].lock()));
+            return LockSet::new(self, guards);
+        }
         let mut shards: smallvec::SmallVec<[usize; 4]> = if idx.is_empty() {
             (0..self.shards.len()).collect()
         } else {

@@ -75,9 +75,18 @@ impl Default for PropagationLog {
 }
 
 impl PropagationLog {
-    /// Appends one command. Call with the shard locks of its keys held.
+    /// Appends one command. Call with the shard locks of its keys held. Allocates nothing
+    /// while no reader is registered: this is every write command's path.
     pub fn append_one(&self, db: usize, args: &[Bytes]) {
-        self.append(std::slice::from_ref(&(db, args.to_vec())), false);
+        if self.capturing.load(Ordering::Acquire) || self.retaining.load(Ordering::Acquire) {
+            return self.append(&[(db, args.to_vec())], false);
+        }
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        let mut len = encoded_len(args);
+        if self.last_db.swap(db, Ordering::Relaxed) != db {
+            len += encoded_len(&select(db));
+        }
+        self.offset.fetch_add(len as u64, Ordering::Relaxed);
     }
 
     /// Appends `ops` as one unit; a `transaction` of more than one command is wrapped in

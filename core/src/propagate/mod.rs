@@ -12,6 +12,8 @@
 
 mod encode;
 mod log;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 pub use encode::{encode_command, encoded_len};
 pub use log::{Lagged, LogReader, PropagationLog};

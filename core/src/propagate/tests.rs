@@ -1,0 +1,135 @@
+//! The propagated forms of commands, as a replica or the AOF receives them.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::resp::decoder::{DecodeLimits, RequestDecoder};
+use crate::testkit::{server, TestClient, EPOCH_MS};
+
+/// The commands appended since `reader` last read, one line each, arguments space-separated.
+fn streamed(srv: &crate::server::Server, reader: &mut super::LogReader) -> Vec<String> {
+    let mut buf = BytesMut::new();
+    for c in srv.keyspace.log.read(reader).unwrap_or_default() {
+        buf.extend_from_slice(&c);
+    }
+    let mut decoder = RequestDecoder::new();
+    let mut args: Vec<Bytes> = Vec::new();
+    let limits = DecodeLimits {
+        proto_max_bulk_len: u64::MAX,
+        query_buffer_limit: usize::MAX,
+    };
+    let mut out = Vec::new();
+    while let Ok(true) = decoder.decode(&mut buf, &limits, &mut args) {
+        let words: Vec<String> = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        out.push(words.join(" "));
+    }
+    out
+}
+
+#[test]
+fn time_relative_and_random_forms_are_rewritten() {
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    let at = |ms: u64| (EPOCH_MS + ms).to_string();
+    c.cmd(&["SET", "k", "v", "EX", "10"]);
+    c.cmd(&["SETEX", "s", "5", "v"]);
+    c.cmd(&["EXPIRE", "k", "100"]);
+    c.cmd(&["EXPIRE", "missing", "100"]);
+    c.cmd(&["GETEX", "k", "PX", "7"]);
+    c.cmd(&["GETEX", "k"]);
+    c.cmd(&["INCRBYFLOAT", "f", "1.5"]);
+    c.cmd(&["HINCRBYFLOAT", "h", "x", "2.5"]);
+    c.cmd(&["SADD", "set", "m"]);
+    assert_eq!(c.cmd(&["SPOP", "set"]), "$1\r\nm\r\n");
+    c.cmd(&["EXPIRE", "f", "-1"]);
+    assert_eq!(
+        streamed(&srv, &mut r),
+        [
+            "SELECT 0".to_string(),
+            format!("SET k v PXAT {}", at(10_000)),
+            format!("SET s v PXAT {}", at(5_000)),
+            format!("PEXPIREAT k {}", at(100_000)),
+            format!("PEXPIREAT k {}", at(7)),
+            "SET f 1.5 KEEPTTL".into(),
+            "HSET h x 2.5".into(),
+            "SADD set m".into(),
+            "SREM set m".into(),
+            "DEL f".into(),
+        ]
+    );
+}
+
+#[test]
+fn no_op_writes_and_failures_propagate_nothing() {
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["SET", "k", "w", "NX"]);
+    c.cmd(&["SET", "nokey", "w", "XX"]);
+    c.cmd(&["DEL", "nokey"]);
+    c.cmd(&["PERSIST", "k"]);
+    c.cmd(&["INCR", "k"]);
+    c.cmd(&["GET", "k"]);
+    assert_eq!(streamed(&srv, &mut r), ["SELECT 0", "SET k v"]);
+}
+
+#[test]
+fn transactions_are_wrapped_only_when_they_propagate_several_commands() {
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    for cmd in [
+        &["MULTI"][..],
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["EXEC"],
+        &["MULTI"],
+        &["GET", "a"],
+        &["DEL", "nokey"],
+        &["EXEC"],
+        &["MULTI"],
+        &["SET", "a", "2"],
+        &["SELECT", "3"],
+        &["SET", "b", "3"],
+        &["EXEC"],
+    ] {
+        c.cmd(cmd);
+    }
+    assert_eq!(
+        streamed(&srv, &mut r),
+        ["SELECT 0", "SET a 1", "MULTI", "SET a 2", "SELECT 3", "SET b 3", "EXEC"]
+    );
+}
+
+#[test]
+fn expiry_and_served_blocking_pops_propagate_their_effect() {
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    let mut waiter = TestClient::new(&srv);
+    c.cmd(&["SET", "e", "v", "PX", "10"]);
+    c.advance_ms(20);
+    assert_eq!(c.cmd(&["GET", "e"]), "$-1\r\n");
+    assert_eq!(waiter.cmd(&["BLPOP", "q", "0"]), "");
+    c.cmd(&["RPUSH", "q", "x"]);
+    assert_eq!(waiter.poll(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    c.cmd(&["RPUSH", "q2", "y"]);
+    c.cmd(&["BLMOVE", "q2", "q3", "RIGHT", "LEFT", "0"]);
+    assert_eq!(
+        streamed(&srv, &mut r),
+        [
+            "SELECT 0".to_string(),
+            format!("SET e v PXAT {}", EPOCH_MS + 10),
+            "DEL e".into(),
+            "RPUSH q x".into(),
+            "LPOP q".into(),
+            "RPUSH q2 y".into(),
+            "LMOVE q2 q3 RIGHT LEFT".into(),
+        ]
+    );
+    assert_eq!(srv.keyspace.log.offset(), r.offset());
+}
