@@ -59,7 +59,7 @@ fn swapdb(ctx: &mut Ctx) {
         touch_swapped(&mut all, a, b, ctx.now.ms());
         touch_swapped(&mut all, b, a, ctx.now.ms());
         for shard in all.all_dbs_mut() {
-            shard.dbs.swap(a as usize, b as usize);
+            shard.dbs.swap(a, b);
         }
         // Clients blocked on keys of either database look again: the keys may now hold data.
         ctx.server.keyspace.blocking.signal_dbs(&[a, b]);

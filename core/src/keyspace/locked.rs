@@ -75,7 +75,7 @@ impl<'a> LockSet<'a> {
         let guards = self
             .guards
             .iter_mut()
-            .map(|(i, g)| (*i, ShardRef::Lent(&mut **g)))
+            .map(|(i, g)| (*i, ShardRef::Lent(g)))
             .collect();
         Locked::with_refs(ks, db, now_ms, guards)
     }

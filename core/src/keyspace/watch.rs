@@ -21,11 +21,18 @@ struct WatchedKey {
     expired: AtomicBool,
 }
 
+/// The watches on each (database, key).
+type WatchMap = HashMap<(usize, SmallBytes), Vec<Arc<WatchedKey>>>;
+
+/// For SWAPDB: whether a key is in the database taking the emptied one's place, and whether it
+/// is there but logically expired.
+pub type ReplacedBy<'a> = &'a dyn Fn(&[u8]) -> (bool, bool);
+
 /// Which clients watch which keys, server-wide.
 #[derive(Default)]
 pub struct WatchRegistry {
     watching: AtomicUsize,
-    keys: Mutex<HashMap<(usize, SmallBytes), Vec<Arc<WatchedKey>>>>,
+    keys: Mutex<WatchMap>,
 }
 
 /// The keys one client watches.
@@ -127,7 +134,7 @@ impl WatchRegistry {
         &self,
         db: usize,
         mut in_emptied: impl FnMut(&[u8]) -> bool,
-        replaced: Option<&dyn Fn(&[u8]) -> (bool, bool)>,
+        replaced: Option<ReplacedBy<'_>>,
     ) {
         if !self.any() {
             return;
