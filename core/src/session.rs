@@ -345,6 +345,10 @@ impl Drop for Session {
             *waiter.lock() = WaitState::Gone;
             self.server.keyspace.blocking.remove(&waiter);
         }
+        // The waiter holds the handle: left here (blocked, or settled but never delivered),
+        // it would keep both alive after the client is gone.
+        let left = self.state.handle.blocked.lock().take();
+        drop(left);
         self.state.watched.clear(&self.server.watches);
         self.server.clients.remove(self.state.handle.id);
     }

@@ -16,6 +16,8 @@
 mod no_data;
 mod registry;
 mod serve;
+#[cfg(test)]
+mod tests;
 mod timeout;
 mod waiter;
 
