@@ -217,15 +217,15 @@ impl Session {
                 }
                 Ok(true) => self.execute(now),
                 Ok(false) => break,
-                Err(DecodeError::Protocol(msg)) => {
-                    let line = format!("ERR {msg}");
-                    self.out.error(&line);
-                    self.server.stats.record_error(line.as_bytes());
-                    self.state.close_after_reply = true;
-                    buf.clear();
-                }
                 Err(DecodeError::QueryBufferOverflow) => {
                     self.closed = true;
+                    buf.clear();
+                }
+                Err(err) => {
+                    let line = err.error_line();
+                    self.out.error_bytes(&line);
+                    self.server.stats.record_error(&line);
+                    self.state.close_after_reply = true;
                     buf.clear();
                 }
             }
