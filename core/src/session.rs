@@ -210,15 +210,15 @@ impl Session {
                 }
                 Ok(true) => self.execute(now),
                 Ok(false) => break,
-                Err(DecodeError::Protocol(msg)) => {
-                    let line = format!("ERR {msg}");
-                    self.out.error(&line);
-                    self.server.stats.record_error(line.as_bytes());
-                    self.state.close_after_reply = true;
-                    buf.clear();
-                }
                 Err(DecodeError::QueryBufferOverflow) => {
                     self.closed = true;
+                    buf.clear();
+                }
+                Err(err) => {
+                    let line = err.error_line();
+                    self.out.error_bytes(&line);
+                    self.server.stats.record_error(&line);
+                    self.state.close_after_reply = true;
                     buf.clear();
                 }
             }
@@ -341,6 +341,10 @@ impl Drop for Session {
             *waiter.lock() = WaitState::Gone;
             self.server.keyspace.blocking.remove(&waiter);
         }
+        // The waiter holds the handle: left here (blocked, or settled but never delivered),
+        // it would keep both alive after the client is gone.
+        let left = self.state.handle.blocked.lock().take();
+        drop(left);
         self.server.keyspace.watches.clear(&mut self.state.watched);
         self.server.clients.remove(self.state.handle.id);
     }

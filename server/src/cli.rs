@@ -126,13 +126,17 @@ pub fn parse(argv: &[Vec<u8>]) -> Cli {
     Cli::Run(run)
 }
 
-/// The `--version` line.
+/// The `--version` line, in redis-server's format: tools read the server's Redis version from
+/// `v=`, so it holds the Redis version lode is compatible with, and lode's own version comes
+/// last as `lode=`. `sha` and `build` are what INFO shows (`redis_git_sha1:00000000`,
+/// `redis_git_dirty:0`, `redis_build_id:0`).
 pub fn version_line() -> String {
     format!(
-        "lode server v={} (Redis {} compatible) malloc=jemalloc bits={}",
-        env!("CARGO_PKG_VERSION"),
+        "Redis server v={} sha=00000000:0 malloc={} bits={} build=0 lode={}",
         crate::REDIS_VERSION,
-        usize::BITS
+        crate::sys::ALLOCATOR,
+        usize::BITS,
+        env!("CARGO_PKG_VERSION"),
     )
 }
 
@@ -182,6 +186,23 @@ mod tests {
         assert_eq!(parse(&args(&["--version"])), Cli::Version);
         assert_eq!(parse(&args(&["-h"])), Cli::Help);
         assert_eq!(opts(&["--port", "1", "--version"]), "port \"1\" \nversion ");
+    }
+
+    #[test]
+    fn version_line_has_redis_servers_fields() {
+        let line = version_line();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[..3], ["Redis", "server", "v=7.0.15"], "{line}");
+        let keys: Vec<&str> = fields[2..]
+            .iter()
+            .map(|f| f.split('=').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            keys,
+            ["v", "sha", "malloc", "bits", "build", "lode"],
+            "{line}"
+        );
+        assert!(line.ends_with(&format!(" lode={}", env!("CARGO_PKG_VERSION"))));
     }
 
     #[test]

@@ -101,6 +101,10 @@ fn total_system_memory() -> u64 {
     }
 }
 
+/// The allocator as Redis names it (INFO `mem_allocator`, `--version`'s `malloc=`): the
+/// jemalloc that tikv-jemalloc-sys builds is 5.3.0.
+pub const ALLOCATOR: &str = "jemalloc-5.3.0";
+
 /// Memory figures for INFO memory; `startup` is what was allocated once the server was up.
 pub fn memory(startup: u64) -> MemoryInfo {
     let (allocated, active, resident) = read_jemalloc().unwrap_or_default();
@@ -113,7 +117,7 @@ pub fn memory(startup: u64) -> MemoryInfo {
         allocator_active: active,
         allocator_resident: resident,
         total_system: total_system_memory(),
-        allocator_name: "jemalloc-5.3.0",
+        allocator_name: ALLOCATOR,
     }
 }
 

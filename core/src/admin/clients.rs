@@ -102,6 +102,19 @@ impl ClientHandle {
             .is_some_and(|w| matches!(*w.lock(), crate::blocking::WaitState::Blocked))
     }
 
+    /// Forgets `waiter` as the client's blocking command, once it is settled or gone. A
+    /// `Waiter` holds its client's handle, so leaving it here would be a reference cycle that
+    /// keeps both alive forever. Only `waiter` itself is cleared: by the time a settler gets
+    /// here the session may already have delivered the reply and blocked again.
+    pub fn clear_blocked(&self, waiter: &Arc<crate::blocking::Waiter>) {
+        let mut blocked = self.blocked.lock();
+        let ours = blocked.as_ref().is_some_and(|w| Arc::ptr_eq(w, waiter));
+        let cleared = if ours { blocked.take() } else { None };
+        // The waiter is released after the lock.
+        drop(blocked);
+        drop(cleared);
+    }
+
     /// Asks the session to close at its next poll (CLIENT KILL) and wakes its transport.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Relaxed);

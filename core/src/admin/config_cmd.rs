@@ -69,12 +69,14 @@ fn set(ctx: &mut Ctx) {
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
         chosen.push((p, registered, value));
     }
-    let mut new = ctx.server.config.read().clone();
+    let old = ctx.server.config.read().clone();
+    let mut new = old.clone();
     for (p, registered, value) in &chosen {
         if let Err(e) = new.set_str(p, value) {
             return set_failed(ctx, registered, &e);
         }
     }
+    new.apply_config_set(&old);
     let names: Vec<&str> = chosen.iter().map(|(p, _, _)| p.name).collect();
     if let Err(e) = ctx.server.host.config_changed(&names, &new) {
         let first = chosen.first().map_or("", |(_, r, _)| *r);
@@ -340,6 +342,59 @@ mod tests {
         );
         assert_eq!(c.cmd(&["CONFIG", "SET", "slave-read-only", "no"]), ok);
         assert!(!srv.config.read().replica_read_only);
+    }
+
+    #[test]
+    fn repl_backlog_size_set_below_16k_is_raised_to_16k() {
+        // What redis-server 7.0.15 does: CONFIG SET raises a changed size below 16 KiB to
+        // 16 KiB; an unchanged one is left alone, as are the config file and command line.
+        let get = |c: &mut TestClient| c.cmd(&["CONFIG", "GET", "repl-backlog-size"]);
+        let reply = |v: &str| format!("*2\r\n$17\r\nrepl-backlog-size\r\n${}\r\n{v}\r\n", v.len());
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        for (set, shown) in [
+            ("1", "16384"),
+            ("16383", "16384"),
+            ("1k", "16384"),
+            ("16385", "16385"),
+            ("1mb", "1048576"),
+        ] {
+            assert_eq!(
+                c.cmd(&["CONFIG", "SET", "repl-backlog-size", set]),
+                "+OK\r\n"
+            );
+            assert_eq!(get(&mut c), reply(shown), "{set}");
+        }
+        assert!(c
+            .cmd(&["INFO", "replication"])
+            .contains("repl_backlog_size:1048576\r\n"));
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "repl-backlog-size", "0"]),
+            set_failed(
+                "repl-backlog-size",
+                "argument must be between 1 and 9223372036854775807 inclusive"
+            )
+        );
+        let mut config = crate::config::Config::default();
+        config
+            .apply("repl-backlog-size", &["1".to_string()])
+            .expect("valid");
+        let srv = crate::testkit::server_with(config);
+        let mut c = TestClient::new(&srv);
+        assert_eq!(get(&mut c), reply("1"));
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "repl-backlog-size", "1"]),
+            "+OK\r\n"
+        );
+        assert_eq!(get(&mut c), reply("1"), "unchanged: left alone");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "repl-backlog-size", "2"]),
+            "+OK\r\n"
+        );
+        assert_eq!(get(&mut c), reply("16384"));
+        assert!(c
+            .cmd(&["INFO", "replication"])
+            .contains("repl_backlog_size:16384\r\n"));
     }
 
     #[test]

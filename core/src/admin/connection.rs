@@ -29,15 +29,21 @@ fn echo(ctx: &mut Ctx) {
     ctx.out.bulk(ctx.arg(1));
 }
 
+/// SELECT index. Redis parses the index as a 64-bit integer, then requires it to fit a C int,
+/// then to name a database, each with its own error.
 fn select(ctx: &mut Ctx) {
-    let Some(db) = parse_c_int(ctx.arg(1)) else {
-        return ctx.error(errors::NOT_INT);
-    };
-    if db < 0 || db as usize >= ctx.server.keyspace.databases() {
-        return ctx.error(errors::DB_RANGE);
+    let Some(db) = ctx.int_arg(1) else { return };
+    if i32::try_from(db).is_err() {
+        return ctx.error(errors::NOT_INT32);
     }
-    ctx.client.db = db as usize;
-    ctx.client.handle.db.store(db as usize, Ordering::Relaxed);
+    let Some(db) = usize::try_from(db)
+        .ok()
+        .filter(|&db| db < ctx.server.keyspace.databases())
+    else {
+        return ctx.error(errors::DB_RANGE);
+    };
+    ctx.client.db = db;
+    ctx.client.handle.db.store(db, Ordering::Relaxed);
     ctx.out.ok();
 }
 
@@ -142,10 +148,31 @@ mod tests {
             c.cmd(&["SELECT", "x"]),
             "-ERR value is not an integer or out of range\r\n"
         );
-        assert_eq!(
-            c.cmd(&["SELECT", "4294967296"]),
-            "-ERR value is not an integer or out of range\r\n"
-        );
+        // Each answer below is what redis-server 7.0.15 replied.
+        let not_int32 =
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
+        for outside_int in [
+            "2147483648",
+            "-2147483649",
+            "4294967296",
+            "9223372036854775807",
+        ] {
+            assert_eq!(c.cmd(&["SELECT", outside_int]), not_int32, "{outside_int}");
+        }
+        for not_int in ["9223372036854775808", "1.5", "", " 1", "0x1", "-0", "1e3"] {
+            assert_eq!(
+                c.cmd(&["SELECT", not_int]),
+                "-ERR value is not an integer or out of range\r\n",
+                "{not_int:?}"
+            );
+        }
+        for no_db in ["2147483647", "-2147483648", "-1", "16"] {
+            assert_eq!(
+                c.cmd(&["SELECT", no_db]),
+                "-ERR DB index is out of range\r\n",
+                "{no_db}"
+            );
+        }
         assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
     }
 

@@ -10,12 +10,20 @@
 //! to the waiter's session through the waiter's slot. Timeouts, CLIENT UNBLOCK and disconnects
 //! settle the same slot, under the same lock as service, so each waiter is settled exactly once.
 //!
+//! A waiter holds its client's `ClientHandle`, whose `blocked` names the waiter back (CLIENT
+//! UNBLOCK, CLIENT LIST): whoever ends a wait (service, timeout, CLIENT UNBLOCK, the reply's
+//! delivery, the session's drop) clears `blocked`, or the cycle would keep both allocated.
+//!
 //! Lock order (never taken in the other direction): serve lock → waiter slot → shard locks →
-//! registry. The registry lock is a leaf: nothing is locked while it is held.
+//! registry. The registry lock is a leaf: nothing is locked while it is held. A handle's
+//! `blocked` may be held while taking a waiter slot (CLIENT LIST), so it is cleared only after
+//! the slot is released.
 
 mod no_data;
 mod registry;
 mod serve;
+#[cfg(test)]
+mod tests;
 mod timeout;
 mod waiter;
 

@@ -43,6 +43,8 @@ fn serve_one(server: &Server, waiter: &Arc<Waiter>, now: Now) {
     *slot = WaitState::Settled(out.buf);
     server.keyspace.blocking.remove(waiter);
     drop(slot);
+    // After the slot is released: `ClientHandle::is_blocked` takes these locks the other way.
+    waiter.client.clear_blocked(waiter);
     waiter.client.waker.wake();
 }
 
@@ -56,6 +58,7 @@ pub(crate) fn settle(server: &Server, waiter: &Arc<Waiter>, reply: bytes::BytesM
     *slot = WaitState::Settled(reply);
     server.keyspace.blocking.remove(waiter);
     drop(slot);
+    waiter.client.clear_blocked(waiter);
     waiter.client.waker.wake();
     true
 }

@@ -6,6 +6,10 @@ pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong
 pub const SYNTAX: &str = "ERR syntax error";
 /// An argument that must be an integer is not one (or overflows).
 pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+/// An integer argument that does not fit the C `int` it must go into (getIntFromObjectOrReply
+/// with no custom message: SELECT, MOVE, COPY ... DB).
+pub const NOT_INT32: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 /// An argument that must be a float is not one.
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 /// Arithmetic would leave the 64-bit range.

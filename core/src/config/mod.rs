@@ -306,6 +306,9 @@ impl Default for Config {
     }
 }
 
+/// The smallest replication backlog Redis keeps (CONFIG_REPL_BACKLOG_MIN_SIZE).
+pub const REPL_BACKLOG_MIN_SIZE: i64 = 16 * 1024;
+
 /// The parsed default of `p`.
 pub fn default_value(p: &Param) -> ConfigValue {
     let args = split_words(p.kind, p.default);
@@ -376,6 +379,16 @@ impl Config {
     pub fn set_str(&mut self, p: &Param, value: &str) -> Result<(), String> {
         let words = split_words(p.kind, value);
         self.set_words(p, &words)
+    }
+
+    /// What Redis's apply functions do once CONFIG SET has changed values from `old`:
+    /// a `repl-backlog-size` that changed to less than 16 KiB is raised to 16 KiB
+    /// (resizeReplicationBacklog). Redis runs these only for values CONFIG SET changed, and
+    /// not for the config file or command line, which keep a smaller size as given.
+    pub fn apply_config_set(&mut self, old: &Config) {
+        if self.repl_backlog_size != old.repl_backlog_size {
+            self.repl_backlog_size = self.repl_backlog_size.max(REPL_BACKLOG_MIN_SIZE);
+        }
     }
 
     /// Applies one directive (`port 7000`, from the command line or a config file); the error

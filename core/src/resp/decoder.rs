@@ -32,42 +32,31 @@ pub struct DecodeLimits {
 pub enum DecodeError {
     /// Reply `-ERR <message>\r\n`, then close.
     Protocol(&'static str),
+    /// A bulk header started with this byte instead of `$`: reply
+    /// `-ERR Protocol error: expected '$', got '<byte>'`, then close. Redis quotes the raw byte,
+    /// whatever it is (one that is not UTF-8 too), so it is kept as a byte, not text.
+    ExpectedDollar(u8),
     /// The client went over the query buffer limit: close without replying.
     QueryBufferOverflow,
 }
 
-const DOLLAR_PREFIX: &[u8; 35] = b"Protocol error: expected '$', got '";
-const DOLLAR_MSG_LEN: usize = DOLLAR_PREFIX.len() + 2;
-
-/// "expected '$', got 'X'" for every ASCII X, built at compile time so the error can stay a
-/// `&'static str`. Redis turns CR and LF in error text into spaces.
-static DOLLAR_MESSAGES: [[u8; DOLLAR_MSG_LEN]; 128] = {
-    let mut table = [[0u8; DOLLAR_MSG_LEN]; 128];
-    let mut b = 0;
-    while b < 128 {
-        let mut i = 0;
-        while i < DOLLAR_PREFIX.len() {
-            table[b][i] = DOLLAR_PREFIX[i];
-            i += 1;
+impl DecodeError {
+    /// The error line replied before closing (`ERR Protocol error: ...`, without the `-`), as
+    /// bytes: it may quote a byte that is not UTF-8. CR or LF in it are left for the reply
+    /// writer to turn into spaces, as Redis's error replies do. Empty for
+    /// [`DecodeError::QueryBufferOverflow`], which closes without a reply.
+    pub fn error_line(&self) -> Vec<u8> {
+        match *self {
+            DecodeError::Protocol(msg) => format!("ERR {msg}").into_bytes(),
+            DecodeError::ExpectedDollar(got) => {
+                let mut line = b"ERR Protocol error: expected '$', got '".to_vec();
+                line.push(got);
+                line.push(b'\'');
+                line
+            }
+            DecodeError::QueryBufferOverflow => Vec::new(),
         }
-        table[b][i] = if b == b'\r' as usize || b == b'\n' as usize {
-            b' '
-        } else {
-            b as u8
-        };
-        table[b][i + 1] = b'\'';
-        b += 1;
     }
-    table
-};
-
-/// The error for a bulk header starting with `got`. Redis echoes the raw byte; a `&str`
-/// cannot hold a lone byte >= 0x80, so those are shown as '?'.
-fn expected_dollar(got: u8) -> DecodeError {
-    let row = DOLLAR_MESSAGES
-        .get(usize::from(got))
-        .unwrap_or(&DOLLAR_MESSAGES[usize::from(b'?')]);
-    DecodeError::Protocol(std::str::from_utf8(row).unwrap_or("Protocol error: expected '$'"))
 }
 
 /// Position in the current request, kept across calls.
@@ -319,7 +308,7 @@ impl RequestDecoder {
         };
         let first = buf[self.pos];
         if first != b'$' {
-            return Err(expected_dollar(first));
+            return Err(DecodeError::ExpectedDollar(first));
         }
         let len = match crate::util::num::parse_i64(&buf[self.pos + 1..cr]) {
             Some(n) if n >= 0 && n.unsigned_abs() <= limits.proto_max_bulk_len => n,
@@ -537,18 +526,9 @@ mod tests {
                 b"*1\r\n$536870913\r\n",
                 proto("Protocol error: invalid bulk length"),
             ),
-            (
-                b"*1\r\nfoo\r\n",
-                proto("Protocol error: expected '$', got 'f'"),
-            ),
-            (
-                b"*1\r\n\r\n",
-                proto("Protocol error: expected '$', got ' '"),
-            ),
-            (
-                b"*1\r\n\xe9\r\n",
-                proto("Protocol error: expected '$', got '?'"),
-            ),
+            (b"*1\r\nfoo\r\n", Some(DecodeError::ExpectedDollar(b'f'))),
+            (b"*1\r\n\r\n", Some(DecodeError::ExpectedDollar(b'\r'))),
+            (b"*1\r\n\xe9\r\n", Some(DecodeError::ExpectedDollar(0xe9))),
             (b"*1\r\nX", None),
             (b"*1\r\n\0$4\r\nPING\r\n", None),
             (b"*2147483647\r\n", None),
@@ -562,16 +542,23 @@ mod tests {
     }
 
     #[test]
-    fn expected_dollar_messages() {
-        let msg = |b: u8| match expected_dollar(b) {
-            DecodeError::Protocol(m) => m,
-            DecodeError::QueryBufferOverflow => "",
-        };
-        assert_eq!(msg(b'f'), "Protocol error: expected '$', got 'f'");
-        assert_eq!(msg(b'\r'), "Protocol error: expected '$', got ' '");
-        assert_eq!(msg(b'\n'), "Protocol error: expected '$', got ' '");
-        assert_eq!(msg(0xe9), "Protocol error: expected '$', got '?'");
-        assert_eq!(msg(0x7f), "Protocol error: expected '$', got '\x7f'");
+    fn expected_dollar_quotes_the_raw_byte() {
+        let line = |b: u8| DecodeError::ExpectedDollar(b).error_line();
+        assert_eq!(line(b'f'), b"ERR Protocol error: expected '$', got 'f'");
+        // What redis-server 7.0.15 sends: the byte itself, not '?' nor an escape.
+        assert_eq!(line(0xcd), b"ERR Protocol error: expected '$', got '\xcd'");
+        assert_eq!(line(0x7f), b"ERR Protocol error: expected '$', got '\x7f'");
+        // The reply writer turns it into a space on the wire.
+        assert_eq!(line(b'\r'), b"ERR Protocol error: expected '$', got '\r'");
+        assert_eq!(
+            DecodeError::Protocol("Protocol error: invalid bulk length").error_line(),
+            b"ERR Protocol error: invalid bulk length"
+        );
+        assert!(DecodeError::QueryBufferOverflow.error_line().is_empty());
+        assert_eq!(
+            run(b"*1\r\n\xcd\xce\r\n").1,
+            Some(DecodeError::ExpectedDollar(0xcd))
+        );
     }
 
     #[test]

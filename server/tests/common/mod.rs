@@ -108,6 +108,19 @@ impl Server {
         )
     }
 
+    /// The logs once they contain `needle` (the server may log a line just after it starts
+    /// accepting connections); what they hold after 10 s otherwise.
+    pub fn logs_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let logs = self.logs();
+            if logs.contains(needle) || std::time::Instant::now() > deadline {
+                return logs;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.as_ref().map_or(0, |c| c.id() as i32)
     }

@@ -42,16 +42,13 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("object|help", object::help),
 ];
 
-/// Redis's reply when an integer argument does not fit the `int` it must go into.
-const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
-
 /// Parses argument `i` as a database number the way Redis's MOVE and COPY ... DB do: an
 /// integer, that fits 32 bits, naming an existing database, each with its own error. Replies
 /// with the error and returns None on failure.
 fn db_index_arg(ctx: &mut Ctx, i: usize) -> Option<usize> {
     let n = ctx.int_arg(i)?;
     let Ok(n) = i32::try_from(n) else {
-        ctx.error(NOT_INT32);
+        ctx.error(errors::NOT_INT32);
         return None;
     };
     match usize::try_from(n) {

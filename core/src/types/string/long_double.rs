@@ -1,7 +1,8 @@
-//! INCRBYFLOAT's arithmetic in the x87 80-bit long double Redis uses on x86-64 (64-bit
-//! significand), emulated exactly: correctly rounded parsing, one correctly rounded addition,
-//! and `%.17Lf` printing. f64 would differ from Redis in plain cases (0.1 + 0.2 is "0.3" in
-//! Redis, 0.30000000000000004 in f64) and for integers beyond 2^53.
+//! INCRBYFLOAT's arithmetic (and blocking commands' timeouts) in the x87 80-bit long double
+//! Redis uses on x86-64 (64-bit significand), emulated exactly: correctly rounded parsing, one
+//! correctly rounded addition or product, `ceill` to an integer, and `%.17Lf` printing. f64
+//! would differ from Redis in plain cases (0.1 + 0.2 is "0.3" in Redis, 0.30000000000000004 in
+//! f64) and for integers beyond 2^53.
 //!
 //! Decimal conversions go through [`Decimal`], so no big-integer division is needed.
 
@@ -109,6 +110,46 @@ impl LongDouble {
             return Some(LongDouble::ZERO);
         }
         round(neg, m, base, false)
+    }
+
+    /// The correctly rounded product with `k`; None if it overflows to infinity.
+    pub fn mul_u64(self, k: u64) -> Option<LongDouble> {
+        // The exact product has at most 128 bits: `round` takes it as it is.
+        round(
+            self.neg,
+            u128::from(self.mant) * u128::from(k),
+            self.exp,
+            false,
+        )
+    }
+
+    /// C's `(long long) ceill(x)` as x86-64 compilers emit it: the smallest integer not below
+    /// the value, and for one outside i64's range the x87 "integer indefinite", i64::MIN
+    /// (which is how Redis ends up calling a huge timeout "negative").
+    pub fn ceil_to_i64(self) -> i64 {
+        if self.exp >= 64 && self.mant != 0 {
+            return i64::MIN;
+        }
+        // The magnitude's integer part (under 2^127), and whether a fraction was dropped.
+        let (int, fraction) = if self.exp >= 0 {
+            (u128::from(self.mant) << self.exp, false)
+        } else if self.exp > -64 {
+            let shift = self.exp.unsigned_abs();
+            let mask = (1u64 << shift) - 1;
+            (u128::from(self.mant >> shift), self.mant & mask != 0)
+        } else {
+            (0, self.mant != 0)
+        };
+        let Ok(int) = i128::try_from(int) else {
+            return i64::MIN;
+        };
+        // Rounding up moves a negative value toward zero: its fraction is simply dropped.
+        let ceil = if self.neg {
+            -int
+        } else {
+            int + i128::from(fraction)
+        };
+        i64::try_from(ceil).unwrap_or(i64::MIN)
     }
 
     fn normalized(self) -> LongDouble {
@@ -346,6 +387,32 @@ mod tests {
             LongDouble::from_i64(i64::MIN).to_human(),
             "-9223372036854775808"
         );
+    }
+
+    #[test]
+    fn products_and_ceilings() {
+        let ms = |s: &str| parse(s).mul_u64(1000).map(LongDouble::ceil_to_i64);
+        assert_eq!(ms("0.001"), Some(1));
+        assert_eq!(ms("1.5"), Some(1500));
+        assert_eq!(ms("0.0001"), Some(1));
+        assert_eq!(ms("1e-4940"), Some(1));
+        // 0.001 is a little less than a thousandth as a long double: -0.001 s is -0.99... ms,
+        // which rounds up to 0 (no timeout). f64 makes it exactly -1.
+        assert_eq!(ms("-0.001"), Some(0));
+        assert_eq!(ms("-0.0010000000000000000001"), Some(-1));
+        assert_eq!(ms("-0"), Some(0));
+        // Exact in a 64-bit significand, unlike f64 (which rounds it to ...776).
+        assert_eq!(ms("9223372036854775"), Some(9_223_372_036_854_775_000));
+        assert_eq!(ms("9223372036854775.807"), Some(i64::MAX));
+        assert_eq!(ms("9223372036854775.808"), Some(i64::MIN));
+        assert_eq!(ms("-9223372036854775.808"), Some(-i64::MAX));
+        assert_eq!(ms("-9223372036854775.809"), Some(i64::MIN));
+        assert_eq!(ms("-9223372036854775.81"), Some(i64::MIN));
+        assert_eq!(ms("0x1p62"), Some(i64::MIN));
+        assert_eq!(ms("1e300"), Some(i64::MIN));
+        assert_eq!(parse("1.18e4932").mul_u64(1000), None);
+        assert_eq!(LongDouble::from_i64(-7).ceil_to_i64(), -7);
+        assert_eq!(LongDouble::ZERO.ceil_to_i64(), 0);
     }
 
     #[test]
