@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admission;
 pub mod blocking;
+pub mod client;
 pub mod clock;
 pub mod command;
 pub mod config;
@@ -14,15 +15,19 @@ pub mod config;
 pub mod connection;
 #[cfg(not(loom))]
 pub mod cron;
+pub mod handlers;
 pub mod keyspace;
 pub mod propagate;
 pub mod resp;
+#[cfg(test)]
 mod robustness;
 pub mod server;
 pub mod session;
+#[cfg(any(test, feature = "testkit"))]
 pub mod sim;
 pub mod stats;
 pub mod sync;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod tx;
 pub mod types;

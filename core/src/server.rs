@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::sync::{Mutex, RwLock};
 
-use crate::admin::clients::ClientRegistry;
+use crate::client::ClientRegistry;
 use crate::clock::Now;
 use crate::command::CommandTable;
 use crate::config::Config;
@@ -179,7 +179,7 @@ impl Server {
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
         Server {
             keyspace,
-            commands: CommandTable::new(),
+            commands: CommandTable::new(crate::handlers::all()),
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: ClientRegistry::default(),

@@ -1,14 +1,13 @@
 //! `Session`: one client connection's protocol state machine. The transport feeds it bytes
 //! and time, and takes replies, deadlines and events out (docs/ARCHITECTURE.md).
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::admin::clients::ClientHandle;
-use crate::blocking::{WaitState, Waiter};
+use crate::blocking::WaitState;
+use crate::client::ClientHandle;
 use crate::clock::Now;
 use crate::command::dispatch;
 use crate::command::CommandFlags;
@@ -17,7 +16,6 @@ use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::stats::Stats;
-use crate::tx::Multi;
 
 /// Pending output at which `handle_input` stops executing commands, leaving the rest of the
 /// input in the buffer until the transport has written replies out and calls it again: this
@@ -25,103 +23,7 @@ use crate::tx::Multi;
 /// (replies and their order are unchanged; only when they are produced).
 pub const OUTPUT_PAUSE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Called by the core when another session made this one ready; the transport then polls it.
-pub trait Waker: Send + Sync {
-    /// Schedules the session to be polled.
-    fn wake(&self);
-}
-
-/// A waker that does nothing (tests, simulations that poll every session anyway).
-pub struct NoopWaker;
-
-impl Waker for NoopWaker {
-    fn wake(&self) {}
-}
-
-/// How the client is connected.
-#[derive(Clone, Debug)]
-pub enum ClientInfo {
-    /// A TCP connection: peer and local address.
-    Tcp { peer: SocketAddr, local: SocketAddr },
-    /// A Unix-socket connection to the socket at `path`.
-    Unix { path: String },
-    /// An in-process client (tests, simulation).
-    Internal,
-}
-
-/// Per-connection state a command may change.
-pub struct ClientState {
-    /// Selected database.
-    pub db: usize,
-    /// Close once the pending replies are written (QUIT, protocol error).
-    pub close_after_reply: bool,
-    /// CLIENT NO-EVICT.
-    pub no_evict: bool,
-    /// CLIENT NO-TOUCH.
-    pub no_touch: bool,
-    /// The registry entry other sessions see.
-    pub handle: Arc<ClientHandle>,
-    /// The open transaction (MULTI), if any.
-    pub multi: Option<Multi>,
-    /// The keys this client WATCHes.
-    pub watched: Watched,
-    /// CLIENT REPLY mode.
-    pub reply: ReplyMode,
-    /// EXEC is running this client's queued commands.
-    pub in_exec: bool,
-    /// The blocking command this client waits in, if any: no further input is executed
-    /// until it is settled.
-    pub blocked: Option<Arc<Waiter>>,
-    /// This state runs a blocked client's command on its behalf: a command that finds no data
-    /// must write nothing (the client stays blocked) rather than block again.
-    pub serving_blocked: bool,
-}
-
-/// What CLIENT REPLY asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplyMode {
-    /// Replies are sent.
-    On,
-    /// Replies are discarded (CLIENT REPLY OFF).
-    Off,
-    /// CLIENT REPLY SKIP just ran: its own reply is discarded, and the next command's too.
-    SkipArmed,
-    /// The next command's reply is discarded.
-    SkipNext,
-}
-
-impl ClientState {
-    /// A state for `dispatch::execute`, used by whichever session serves
-    /// `waiter` when a key it waits on becomes ready.
-    pub fn serving(waiter: &Waiter) -> Self {
-        ClientState {
-            db: waiter.db,
-            close_after_reply: false,
-            no_evict: false,
-            no_touch: waiter.no_touch,
-            handle: waiter.client.clone(),
-            multi: None,
-            watched: Watched::default(),
-            reply: ReplyMode::On,
-            in_exec: false,
-            blocked: None,
-            serving_blocked: true,
-        }
-    }
-
-    /// Whether a blocking command may block now: not inside MULTI/EXEC (where it answers as
-    /// if its timeout had passed) and not when serving a blocked client.
-    pub fn may_block(&self) -> bool {
-        !self.in_exec && self.multi.is_none() && !self.serving_blocked
-    }
-
-    /// Ends any transaction and forgets watched keys (RESET, disconnect).
-    pub fn reset_transaction(&mut self, server: &Server) {
-        self.multi = None;
-        self.handle.multi.store(-1, Ordering::Relaxed);
-        server.keyspace.watches.clear(&mut self.watched);
-    }
-}
+pub use crate::client::{ClientInfo, ClientState, NoopWaker, ReplyMode, Waker};
 
 /// One client connection.
 pub struct Session {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 /// Counters shared by all sessions (relaxed atomics: they are statistics, not synchronisation).
 #[derive(Default)]

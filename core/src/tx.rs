@@ -9,8 +9,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use crate::command::{dispatch, Ctx, Handler};
 
 /// The transaction commands.
@@ -22,14 +20,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("unwatch", unwatch),
 ];
 
-/// An open transaction: the commands queued since MULTI.
-#[derive(Default)]
-pub struct Multi {
-    /// Queued commands, arguments included.
-    pub queue: Vec<Vec<Bytes>>,
-    /// A command was rejected while queueing: EXEC must fail with EXECABORT.
-    pub aborted: bool,
-}
+pub use crate::client::Multi;
 
 fn multi(ctx: &mut Ctx) {
     if ctx.client.multi.is_some() {
@@ -44,7 +35,7 @@ fn discard(ctx: &mut Ctx) {
     if ctx.client.multi.is_none() {
         return ctx.error("ERR DISCARD without MULTI");
     }
-    ctx.client.reset_transaction(ctx.server);
+    ctx.client.reset_transaction(&ctx.server.keyspace.watches);
     ctx.out.ok();
 }
 
@@ -95,11 +86,11 @@ fn exec(ctx: &mut Ctx) {
         return ctx.error("ERR EXEC without MULTI");
     };
     if multi.aborted {
-        ctx.client.reset_transaction(ctx.server);
+        ctx.client.reset_transaction(&ctx.server.keyspace.watches);
         return ctx.error("EXECABORT Transaction discarded because of previous errors.");
     }
     if watched_dirty(ctx) {
-        ctx.client.reset_transaction(ctx.server);
+        ctx.client.reset_transaction(&ctx.server.keyspace.watches);
         return ctx.out.null_array();
     }
     ctx.server.keyspace.watches.clear(&mut ctx.client.watched);

@@ -19,7 +19,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
-use lode_core::admin::clients::ClientHandle;
+use lode_core::client::ClientHandle;
 use lode_core::clock::Now;
 use lode_core::keyspace::{Keyspace, Value};
 use lode_core::session::{ClientInfo, NoopWaker, Session, Waker};

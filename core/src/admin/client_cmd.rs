@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::clients::ClientHandle;
 use super::hello::set_name_or_reply;
 use super::util::{help, valid_client_name};
+use crate::client::ClientHandle;
+use crate::client::ClientInfo;
 use crate::command::{CommandTable, Ctx, Handler};
-use crate::session::ClientInfo;
 
 /// The CLIENT subcommands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -119,7 +119,7 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
         omem,
         // Session state, buffers and pending input/output, roughly as Redis accounts them.
         20_000 + qbuf + omem,
-        h.last_cmd_name(commands),
+        commands.name_of(h.last_cmd_id()),
         h.resp.load(Ordering::Relaxed),
     );
     s

@@ -1,7 +1,7 @@
 //! CLIENT REPLY ON|OFF|SKIP: lets a client suppress the replies to its own commands.
 
+use crate::client::ReplyMode;
 use crate::command::{Ctx, Handler};
-use crate::session::ReplyMode;
 
 /// CLIENT REPLY.
 pub const COMMANDS: &[(&str, Handler)] = &[("client|reply", client_reply)];

@@ -1,16 +1,14 @@
-//! Connection commands: PING, ECHO, SELECT, SWAPDB, QUIT, RESET.
+//! Connection commands: PING, ECHO, QUIT, RESET (SELECT and SWAPDB are with the keyspace,
+//! `keyspace::commands::db`).
 
 use std::sync::atomic::Ordering;
 
-use super::util::parse_c_int;
-use crate::command::{errors, Ctx, Handler};
+use crate::command::{Ctx, Handler};
 
 /// The connection commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("ping", ping),
     ("echo", echo),
-    ("select", select),
-    ("swapdb", swapdb),
     ("quit", quit),
     ("reset", reset),
 ];
@@ -29,71 +27,6 @@ fn echo(ctx: &mut Ctx) {
     ctx.out.bulk(ctx.arg(1));
 }
 
-/// SELECT index. Redis parses the index as a 64-bit integer, then requires it to fit a C int,
-/// then to name a database, each with its own error.
-fn select(ctx: &mut Ctx) {
-    let Some(db) = ctx.int_arg(1) else { return };
-    if i32::try_from(db).is_err() {
-        return ctx.error(errors::NOT_INT32);
-    }
-    let Some(db) = usize::try_from(db)
-        .ok()
-        .filter(|&db| db < ctx.server.keyspace.databases())
-    else {
-        return ctx.error(errors::DB_RANGE);
-    };
-    ctx.client.db = db;
-    ctx.client.handle.db.store(db, Ordering::Relaxed);
-    ctx.out.ok();
-}
-
-fn swapdb(ctx: &mut Ctx) {
-    let Some(a) = parse_c_int(ctx.arg(1)) else {
-        return ctx.error("ERR invalid first DB index");
-    };
-    let Some(b) = parse_c_int(ctx.arg(2)) else {
-        return ctx.error("ERR invalid second DB index");
-    };
-    let n = ctx.server.keyspace.databases() as i64;
-    if a < 0 || a >= n || b < 0 || b >= n {
-        return ctx.error(errors::DB_RANGE);
-    }
-    if a != b {
-        // Every shard (SWAPDB is WHOLE_KEYSPACE): the swap is atomic to all other commands.
-        let (a, b) = (a as usize, b as usize);
-        let mut all = ctx.lock();
-        touch_swapped(&mut all, a, b, ctx.now.ms());
-        touch_swapped(&mut all, b, a, ctx.now.ms());
-        for shard in all.all_dbs_mut() {
-            shard.dbs.swap(a, b);
-        }
-        // Clients blocked on keys of either database look again: the keys may now hold data.
-        ctx.server.keyspace.blocking.signal_dbs(&[a, b]);
-    }
-    ctx.out.ok();
-}
-
-/// Touches the watched keys of `db` that SWAPDB changes when `other` takes its place (Redis's
-/// touchAllWatchedKeysInDb: keys in either database, with its rules for stale keys).
-fn touch_swapped(all: &mut crate::keyspace::Locked<'_>, db: usize, other: usize, now: u64) {
-    let ks = all.keyspace();
-    if !ks.watches.any() {
-        return;
-    }
-    let saved = all.db;
-    let all = std::cell::RefCell::new(all);
-    let look = |d: usize, key: &[u8]| {
-        let mut l = all.borrow_mut();
-        l.db = d;
-        let e = l.shard_mut(key).peek(key);
-        (e.is_some(), e.is_some_and(|e| e.is_expired(now)))
-    };
-    let replaced = |key: &[u8]| look(other, key);
-    ks.watches
-        .touch_emptied(db, |key| look(db, key).0, Some(&replaced));
-    all.borrow_mut().db = saved;
-}
-
 fn quit(ctx: &mut Ctx) {
     ctx.out.ok();
     ctx.client.close_after_reply = true;
@@ -103,8 +36,8 @@ fn quit(ctx: &mut Ctx) {
 /// no-touch off). State owned by other modules (transactions, subscriptions, tracking) is
 /// reset by those modules when they exist.
 fn reset(ctx: &mut Ctx) {
-    ctx.client.reset_transaction(ctx.server);
-    ctx.client.reply = crate::session::ReplyMode::On;
+    ctx.client.reset_transaction(&ctx.server.keyspace.watches);
+    ctx.client.reply = crate::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.no_evict = false;
     ctx.client.no_touch = false;
@@ -174,37 +107,6 @@ mod tests {
             );
         }
         assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
-    }
-
-    #[test]
-    fn swapdb_swaps_every_shard() {
-        let srv = server();
-        let mut c = TestClient::new(&srv);
-        assert_eq!(
-            c.cmd(&["SWAPDB", "0", "x"]),
-            "-ERR invalid second DB index\r\n"
-        );
-        assert_eq!(
-            c.cmd(&["SWAPDB", "x", "0"]),
-            "-ERR invalid first DB index\r\n"
-        );
-        assert_eq!(
-            c.cmd(&["SWAPDB", "0", "16"]),
-            "-ERR DB index is out of range\r\n"
-        );
-        assert_eq!(
-            c.cmd(&["SWAPDB", "-1", "0"]),
-            "-ERR DB index is out of range\r\n"
-        );
-        for k in ["a", "b", "c", "{x}1", "zz"] {
-            c.cmd(&["SET", k, "v"]);
-        }
-        assert_eq!(c.cmd(&["SWAPDB", "0", "1"]), "+OK\r\n");
-        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
-        c.cmd(&["SELECT", "1"]);
-        assert_eq!(c.cmd(&["DBSIZE"]), ":5\r\n");
-        assert_eq!(c.cmd(&["GET", "zz"]), "$1\r\nv\r\n");
-        assert_eq!(c.cmd(&["SWAPDB", "1", "1"]), "+OK\r\n");
     }
 
     #[test]

@@ -2,10 +2,7 @@
 //! it (SHA-1 mixing and xoring), so the same data gives the same digest in Redis and lode.
 
 use crate::keyspace::{Entry, Keyspace, Value};
-use crate::util::sha1::{sha1, Sha1};
-
-/// A 20-byte digest.
-pub type Digest = [u8; 20];
+pub use crate::util::digest::{mix_digest, xor_digest, Digest};
 
 /// Redis's object type codes, mixed into each value's digest.
 const OBJ_STRING: u32 = 0;
@@ -13,22 +10,6 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
-
-/// XORs SHA1(data) into `d`: order-independent accumulation.
-pub fn xor_digest(d: &mut Digest, data: &[u8]) {
-    let h = sha1(data);
-    for (a, b) in d.iter_mut().zip(h) {
-        *a ^= b;
-    }
-}
-
-/// d = SHA1(d xor SHA1(data)): order-dependent accumulation.
-pub fn mix_digest(d: &mut Digest, data: &[u8]) {
-    xor_digest(d, data);
-    let mut h = Sha1::new();
-    h.update(d);
-    *d = h.finish();
-}
 
 /// Mixes a value (and whether it has an expiry) into `d`, as Redis's xorObjectDigest.
 /// Every value type must be listed here; string values are digested as their text.

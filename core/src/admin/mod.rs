@@ -3,7 +3,6 @@
 
 pub mod client_cmd;
 pub mod client_reply;
-pub mod clients;
 pub mod command_cmd;
 pub mod command_docs;
 pub mod config_cmd;

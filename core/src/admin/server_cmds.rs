@@ -1,81 +1,15 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN, FUNCTION FLUSH.
+//! Server commands: TIME, SHUTDOWN, FUNCTION FLUSH (DBSIZE, FLUSHDB and FLUSHALL are with the
+//! keyspace, `keyspace::commands::db`).
 
 use crate::command::{Ctx, Handler};
 use crate::server::ShutdownOptions;
 
 /// The server commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
-    ("dbsize", dbsize),
-    ("flushdb", flushdb),
-    ("flushall", flushall),
     ("time", time),
     ("shutdown", shutdown),
     ("function|flush", function_flush),
 ];
-
-fn dbsize(ctx: &mut Ctx) {
-    let n = ctx.server.keyspace.db_size(ctx.client.db);
-    ctx.out.int(n as i64);
-}
-
-/// Checks FLUSHDB/FLUSHALL's optional SYNC|ASYNC. Both flush synchronously here: freeing
-/// in the background is an optimisation lode doesn't need to be correct.
-fn flush_mode_ok(ctx: &mut Ctx) -> bool {
-    match ctx.args.len() {
-        1 => true,
-        2 if ctx.arg(1).eq_ignore_ascii_case(b"sync")
-            || ctx.arg(1).eq_ignore_ascii_case(b"async") =>
-        {
-            true
-        }
-        _ => {
-            ctx.syntax_error();
-            false
-        }
-    }
-}
-
-fn flushdb(ctx: &mut Ctx) {
-    if !flush_mode_ok(ctx) {
-        return;
-    }
-    let db = ctx.client.db;
-    let mut locked = ctx.lock();
-    touch_flushed(&mut locked, db);
-    for shard in locked.shards_mut() {
-        shard.clear();
-    }
-    ctx.out.ok();
-}
-
-/// Touches the watched keys of `db` that exist (stale or not) before it is emptied.
-fn touch_flushed(locked: &mut crate::keyspace::Locked<'_>, db: usize) {
-    let ks = locked.keyspace();
-    if !ks.watches.any() {
-        return;
-    }
-    let saved = locked.db;
-    locked.db = db;
-    ks.watches
-        .touch_emptied(db, |key| locked.shard_mut(key).peek(key).is_some(), None);
-    locked.db = saved;
-}
-
-fn flushall(ctx: &mut Ctx) {
-    if !flush_mode_ok(ctx) {
-        return;
-    }
-    let mut locked = ctx.lock();
-    for db in 0..ctx.server.keyspace.databases() {
-        touch_flushed(&mut locked, db);
-    }
-    for shard in locked.all_dbs_mut() {
-        for db in shard.dbs.iter_mut() {
-            db.clear();
-        }
-    }
-    ctx.out.ok();
-}
 
 fn time(ctx: &mut Ctx) {
     let us = ctx.now.micros();
@@ -129,33 +63,6 @@ fn function_flush(ctx: &mut Ctx) {
 #[cfg(test)]
 mod tests {
     use crate::testkit::{server, TestClient, EPOCH_MS};
-
-    #[test]
-    fn dbsize_and_flushes() {
-        let srv = server();
-        let mut c = TestClient::new(&srv);
-        c.cmd(&["SET", "a", "1"]);
-        c.cmd(&["SET", "b", "1"]);
-        c.cmd(&["SELECT", "1"]);
-        c.cmd(&["SET", "c", "1"]);
-        assert_eq!(c.cmd(&["DBSIZE"]), ":1\r\n");
-        assert_eq!(
-            c.cmd(&["DBSIZE", "x"]),
-            "-ERR wrong number of arguments for 'dbsize' command\r\n"
-        );
-        assert_eq!(c.cmd(&["FLUSHDB", "x"]), "-ERR syntax error\r\n");
-        assert_eq!(c.cmd(&["FLUSHDB", "SYNC"]), "+OK\r\n");
-        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
-        c.cmd(&["SELECT", "0"]);
-        assert_eq!(c.cmd(&["DBSIZE"]), ":2\r\n");
-        assert_eq!(
-            c.cmd(&["FLUSHALL", "async", "sync"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(c.cmd(&["FLUSHALL", "foo"]), "-ERR syntax error\r\n");
-        assert_eq!(c.cmd(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
-        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
-    }
 
     #[test]
     fn time_comes_from_the_clock() {

@@ -1,7 +1,7 @@
 //! Helpers shared by the administration commands.
 
+use crate::client::ClientInfo;
 use crate::command::Ctx;
-use crate::session::ClientInfo;
 
 /// Replies with a HELP listing as Redis formats it: a header naming the command as typed
 /// (uppercased), the given lines, then HELP's own entry; all as simple strings.
@@ -50,9 +50,4 @@ pub fn allowed(setting: &str, info: &ClientInfo) -> bool {
 /// Whether `name` may be a client name (or library name/version): printable ASCII, no spaces.
 pub fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&b| (b'!'..=b'~').contains(&b))
-}
-
-/// Parses an integer that must fit a C int (Redis's getIntFromObject).
-pub fn parse_c_int(s: &[u8]) -> Option<i64> {
-    crate::util::num::parse_i64(s).filter(|v| i32::try_from(*v).is_ok())
 }

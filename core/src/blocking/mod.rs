@@ -25,11 +25,10 @@ mod serve;
 #[cfg(test)]
 mod tests;
 mod timeout;
-mod waiter;
 
+pub use crate::client::{TimeoutReply, WaitState, Waiter};
 pub use no_data::{block_or_reply, first_key_or_block, Tried};
 pub use registry::BlockingRegistry;
 pub use serve::serve_ready;
 pub(crate) use serve::settle;
 pub use timeout::parse_timeout;
-pub use waiter::{TimeoutReply, WaitState, Waiter};

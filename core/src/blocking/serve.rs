@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use super::waiter::{WaitState, Waiter};
+use crate::client::ClientState;
+use crate::client::{WaitState, Waiter};
 use crate::clock::Now;
 use crate::command::dispatch;
 use crate::server::Server;
-use crate::session::ClientState;
 
 /// Serves the clients blocked on every key signalled ready, oldest waiter first per key, until
 /// no key is left ready (serving one client can make another key ready: BLMOVE). Called by a

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Weak};
 
 use super::Waiter;
-use crate::admin::clients::ClientHandle;
+use crate::client::ClientHandle;
 use crate::server::Server;
 use crate::testkit::{server, TestClient};
 

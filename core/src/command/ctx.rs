@@ -8,11 +8,11 @@ use bytes::Bytes;
 use super::errors;
 use super::table::Command;
 use crate::blocking::Waiter;
+use crate::client::ClientState;
 use crate::clock::Now;
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
 use crate::server::Server;
-use crate::session::ClientState;
 
 /// The execution context of one command.
 pub struct Ctx<'a> {

@@ -10,12 +10,12 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::{Command, CommandFlags, Ctx, Propagation};
+use crate::client::ClientState;
 use crate::clock::Now;
 use crate::keyspace::LockSet;
 use crate::propagate::Op;
 use crate::resp::ReplyWriter;
 use crate::server::Server;
-use crate::session::ClientState;
 use crate::stats::Stats;
 
 /// Resolves, checks and runs (or, inside MULTI, queues) one command, writing its reply.
@@ -42,7 +42,7 @@ pub fn call(
     };
     // Inside EXEC the client's last command stays EXEC, as in Redis.
     if !state.in_exec {
-        state.handle.set_last_cmd(cmd);
+        state.handle.set_last_cmd(cmd.id);
     }
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);

@@ -8,7 +8,6 @@ pub mod errors;
 pub mod flags;
 pub mod keys;
 pub mod notes;
-pub mod registry;
 pub mod table;
 
 pub use ctx::{Ctx, Propagation};

@@ -12,7 +12,6 @@ use serde_json::Value as Json;
 
 use super::flags::CommandFlags;
 use super::keys::KeySpec;
-use super::registry;
 use super::Handler;
 
 /// Redis 7.0.15's COMMAND INFO/DOCS facts for every command (no descriptive text).
@@ -167,9 +166,10 @@ pub struct CommandTable {
 }
 
 impl CommandTable {
-    /// Builds the table from the embedded facts and the registered handlers.
-    pub fn new() -> Self {
-        let handlers: HashMap<&'static str, Handler> = registry::all().collect();
+    /// Builds the table from the embedded facts and `handlers` (lowercase full command name,
+    /// handler): only commands with a handler are in the table.
+    pub fn new(handlers: impl IntoIterator<Item = (&'static str, Handler)>) -> Self {
+        let handlers: HashMap<&'static str, Handler> = handlers.into_iter().collect();
         let mut facts: Json = serde_json::from_str(FACTS).unwrap_or(Json::Null);
         merge_extra_facts(&mut facts);
         let mut commands = HashMap::default();
@@ -240,12 +240,6 @@ fn get_lowercase<'m>(map: &'m HashMap<Vec<u8>, Command>, name: &[u8]) -> Option<
     map.get(&*lower)
 }
 
-impl Default for CommandTable {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Command {
     /// Looks up a subcommand by name, case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
@@ -259,7 +253,7 @@ mod tests {
 
     #[test]
     fn table_has_registered_commands_with_redis_facts() {
-        let t = CommandTable::new();
+        let t = CommandTable::new(crate::handlers::all());
         let get = t.get(b"GeT").expect("get registered");
         assert_eq!(get.arity, 2);
         assert!(get.flags.has(CommandFlags::READONLY));
@@ -269,7 +263,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_map_back_to_full_names() {
-        let t = CommandTable::new();
+        let t = CommandTable::new(crate::handlers::all());
         let mut seen = std::collections::HashSet::new();
         for c in t.iter() {
             assert_ne!(c.id, 0);
@@ -286,7 +280,7 @@ mod tests {
 
     #[test]
     fn resolve_finds_subcommands_and_spells_redis_errors() {
-        let t = CommandTable::new();
+        let t = CommandTable::new(crate::handlers::all());
         let args =
             |a: &[&[u8]]| -> Vec<Bytes> { a.iter().map(|s| Bytes::copy_from_slice(s)).collect() };
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Small pure helpers shared by the engine's modules.
 
 pub mod c_str;
+pub mod digest;
 pub mod glob;
 pub mod num;
 pub mod os_error;

@@ -1,5 +1,7 @@
-//! Generic key commands (Redis's db.c, expire.c and object.c), one file per concern.
+//! Generic key and database commands (Redis's db.c, expire.c and object.c), one file per
+//! concern.
 
+mod db;
 mod del_exists;
 mod expire;
 mod object;
@@ -14,6 +16,11 @@ use crate::command::{Ctx, Handler};
 
 /// The generic key commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
+    ("select", db::select),
+    ("swapdb", db::swapdb),
+    ("dbsize", db::dbsize),
+    ("flushdb", db::flushdb),
+    ("flushall", db::flushall),
     ("del", del_exists::del),
     ("unlink", del_exists::unlink),
     ("exists", del_exists::exists),

@@ -3,9 +3,8 @@
 
 use super::packed::{self, Packed};
 use super::table::{Pair, Table};
-use crate::admin::digest::{mix_digest, xor_digest, Digest};
-use crate::command::Ctx;
 use crate::sync::Mutex;
+use crate::util::digest::{mix_digest, xor_digest, Digest};
 
 /// Redis refuses to grow a listpack past 1 GiB (lpSafeToAdd) and converts instead.
 const PACKED_SAFETY_SIZE: usize = 1 << 30;
@@ -21,14 +20,12 @@ pub struct Limits<'a> {
 }
 
 impl<'a> Limits<'a> {
-    /// The current thresholds.
-    pub fn read(ctx: &Ctx<'a>) -> Limits<'a> {
-        let server = ctx.server;
-        let config = server.config.read();
+    /// Thresholds `entries` and `value`, seeding new tables' hashers from `rng`.
+    pub fn new(entries: usize, value: usize, rng: &'a Mutex<fastrand::Rng>) -> Limits<'a> {
         Limits {
-            entries: config.hash_max_listpack_entries,
-            value: config.hash_max_listpack_value,
-            rng: Some(&server.rng),
+            entries,
+            value,
+            rng: Some(rng),
         }
     }
 

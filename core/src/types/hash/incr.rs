@@ -1,6 +1,6 @@
 //! The counters: HINCRBY and HINCRBYFLOAT.
 
-use super::hash_value::{Hash, Limits};
+use super::hash_value::Hash;
 use crate::command::{errors, Ctx};
 use crate::keyspace::{Slot, Value};
 use crate::types::string::long_double::{LongDouble, Parsed};
@@ -12,7 +12,7 @@ fn update<T>(
     ctx: &mut Ctx,
     next: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, T), &'static str>,
 ) -> Option<T> {
-    let limits = Limits::read(ctx);
+    let limits = super::limits(ctx);
     let (key, field) = (ctx.arg(1), ctx.arg(2));
     let mut db = ctx.lock();
     let result = match db.slot(key) {

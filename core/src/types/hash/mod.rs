@@ -38,6 +38,17 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("hscan", scan::hscan),
 ];
 
+/// The listpack conversion thresholds for this command, read once from the configuration.
+fn limits<'a>(ctx: &crate::command::Ctx<'a>) -> hash_value::Limits<'a> {
+    let server = ctx.server;
+    let config = server.config.read();
+    hash_value::Limits::new(
+        config.hash_max_listpack_entries,
+        config.hash_max_listpack_value,
+        &server.rng,
+    )
+}
+
 /// A hash looked up for reading.
 enum Found<'d> {
     /// The key does not exist.

@@ -30,7 +30,7 @@ fn set_pairs(ctx: &mut Ctx) -> Option<usize> {
         ctx.arity_error();
         return None;
     }
-    let limits = Limits::read(ctx);
+    let limits = super::limits(ctx);
     let key = ctx.arg(1);
     let pairs = &ctx.args[2..];
     let mut db = ctx.lock();
@@ -64,7 +64,7 @@ fn write_pairs(h: &mut Hash, pairs: &[Bytes], limits: &Limits) -> usize {
 
 /// HSETNX key field value
 pub fn hsetnx(ctx: &mut Ctx) {
-    let limits = Limits::read(ctx);
+    let limits = super::limits(ctx);
     let (key, field, value) = (ctx.arg(1), ctx.arg(2), ctx.arg(3));
     let mut db = ctx.lock();
     match db.slot(key) {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::chunk::{Chunk, Fill};
 use super::entry::{Elem, Encoded, Needle};
-use crate::admin::digest::{mix_digest, Digest};
+use crate::util::digest::{mix_digest, Digest};
 
 /// Which end of a list (LEFT = head, RIGHT = tail).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

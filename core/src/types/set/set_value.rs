@@ -3,8 +3,8 @@
 
 use super::intset::IntSet;
 use super::table::Table;
-use crate::admin::digest::{xor_digest, Digest};
 use crate::resp::ReplyWriter;
+use crate::util::digest::{xor_digest, Digest};
 use crate::util::num::parse_i64;
 use crate::util::small_bytes::SmallBytes;
 

@@ -1,6 +1,6 @@
 //! Tests of the string commands.
 //!
-//! Most cases live in `cases/*.txt`, a script format that `cases/replay.py` can also run against a
+//! Most cases live in `cases/*.txt`, a script format that `core/tools/replay_string_cases.py` can also run against a
 //! real redis-server, so every expectation here has been checked against Redis 7.0.15:
 //!
 //! ```text

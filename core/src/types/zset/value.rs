@@ -3,9 +3,9 @@
 
 use super::order::{Item, Order};
 use super::packed::Packed;
-use crate::admin::digest::{mix_digest, xor_digest, Digest};
 use crate::keyspace::table::{KeyTable, Keyed};
 use crate::keyspace::KeyHasher;
+use crate::util::digest::{mix_digest, xor_digest, Digest};
 use crate::util::small_bytes::SmallBytes;
 
 /// zset-max-listpack-entries / -value, read once per command.

@@ -1,14 +1,13 @@
-//! The client registry: what CLIENT LIST/INFO/KILL see of every connected session.
+//! `ClientHandle`: the parts of a session other sessions may read or act on (CLIENT LIST,
+//! INFO, KILL, UNBLOCK, wake-ups).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::sync::Mutex;
 use bytes::Bytes;
-use parking_lot::Mutex;
 
-use crate::command::{Command, CommandTable};
-use crate::session::{ClientInfo, Waker};
+use super::{ClientInfo, WaitState, Waiter, Waker};
 use crate::sync::AtomicBool;
 
 /// The parts of a session other sessions may read or act on.
@@ -27,8 +26,7 @@ pub struct ClientHandle {
     pub name: Mutex<Option<Bytes>>,
     /// CLIENT SETINFO lib-name / lib-ver.
     pub lib: Mutex<(Option<Bytes>, Option<Bytes>)>,
-    /// Id of the last command run ([`crate::command::Command::id`]; 0 = none, shown as
-    /// "NULL"). Set with [`ClientHandle::set_last_cmd`], read with [`ClientHandle::last_cmd_name`].
+    /// Id of the last command run (the command table's id; 0 = none, shown as "NULL").
     last_cmd_id: AtomicUsize,
     /// Commands queued in an open MULTI (CLIENT LIST `multi=`, flag `x`); -1 outside MULTI.
     pub multi: std::sync::atomic::AtomicIsize,
@@ -47,7 +45,7 @@ pub struct ClientHandle {
     /// Wakes the session's transport.
     pub waker: Arc<dyn Waker>,
     /// The blocking command the client waits in (CLIENT UNBLOCK, CLIENT LIST flag `b`).
-    pub blocked: Mutex<Option<Arc<crate::blocking::Waiter>>>,
+    pub blocked: Mutex<Option<Arc<Waiter>>>,
 }
 
 impl ClientHandle {
@@ -74,12 +72,12 @@ impl ClientHandle {
         }
     }
 
-    /// Records `cmd` (a command or subcommand of this server's table) as the client's last
+    /// Records the command with table id `id` (a command or subcommand) as the client's last
     /// command, as CLIENT LIST/INFO show it in `cmd=`. One relaxed atomic store: cheap enough
     /// for every command.
     #[inline]
-    pub fn set_last_cmd(&self, cmd: &Command) {
-        self.last_cmd_id.store(cmd.id, Ordering::Relaxed);
+    pub fn set_last_cmd(&self, id: usize) {
+        self.last_cmd_id.store(id, Ordering::Relaxed);
     }
 
     /// Records that the client's last command was not a known command (CLIENT LIST shows
@@ -89,9 +87,9 @@ impl ClientHandle {
         self.last_cmd_id.store(0, Ordering::Relaxed);
     }
 
-    /// The full name of the client's last command (`get`, `client|list`), "NULL" if none.
-    pub fn last_cmd_name<'t>(&self, table: &'t CommandTable) -> std::borrow::Cow<'t, str> {
-        std::borrow::Cow::Borrowed(table.name_of(self.last_cmd_id.load(Ordering::Relaxed)))
+    /// The table id of the client's last command (0 = none; `CommandTable::name_of` names it).
+    pub fn last_cmd_id(&self) -> usize {
+        self.last_cmd_id.load(Ordering::Relaxed)
     }
 
     /// Whether the client waits in a blocking command (CLIENT LIST flag `b`).
@@ -99,14 +97,14 @@ impl ClientHandle {
         self.blocked
             .lock()
             .as_ref()
-            .is_some_and(|w| matches!(*w.lock(), crate::blocking::WaitState::Blocked))
+            .is_some_and(|w| matches!(*w.lock(), WaitState::Blocked))
     }
 
     /// Forgets `waiter` as the client's blocking command, once it is settled or gone. A
     /// `Waiter` holds its client's handle, so leaving it here would be a reference cycle that
     /// keeps both alive forever. Only `waiter` itself is cleared: by the time a settler gets
     /// here the session may already have delivered the reply and blocked again.
-    pub fn clear_blocked(&self, waiter: &Arc<crate::blocking::Waiter>) {
+    pub fn clear_blocked(&self, waiter: &Arc<Waiter>) {
         let mut blocked = self.blocked.lock();
         let ours = blocked.as_ref().is_some_and(|w| Arc::ptr_eq(w, waiter));
         let cleared = if ours { blocked.take() } else { None };
@@ -119,89 +117,5 @@ impl ClientHandle {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Relaxed);
         self.waker.wake();
-    }
-}
-
-/// Every connected client, by id.
-#[derive(Default)]
-pub struct ClientRegistry {
-    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
-    next_id: AtomicU64,
-}
-
-impl ClientRegistry {
-    /// The next client id (ids start at 1 and never repeat).
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Registers a connected client.
-    pub fn insert(&self, handle: Arc<ClientHandle>) {
-        self.clients.lock().insert(handle.id, handle);
-    }
-
-    /// Removes a disconnected client.
-    pub fn remove(&self, id: u64) {
-        self.clients.lock().remove(&id);
-    }
-
-    /// Number of connected clients.
-    pub fn len(&self) -> usize {
-        self.clients.lock().len()
-    }
-
-    /// Whether no client is connected.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// A snapshot of every client, in id order.
-    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
-        self.clients.lock().values().cloned().collect()
-    }
-
-    /// The client with `id`.
-    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
-        self.clients.lock().get(&id).cloned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::NoopWaker;
-    use crate::testkit::{server, TestClient};
-
-    #[test]
-    fn last_cmd_is_a_command_id_named_by_the_table() {
-        let srv = server();
-        let h = ClientHandle::new(1, ClientInfo::Internal, 0, Arc::new(NoopWaker));
-        assert_eq!(h.last_cmd_name(&srv.commands), "NULL");
-        let get = srv.commands.get(b"get").expect("get");
-        h.set_last_cmd(get);
-        assert_eq!(h.last_cmd_name(&srv.commands), "get");
-        let list = srv
-            .commands
-            .get(b"client")
-            .and_then(|c| c.subcommand(b"list"))
-            .expect("client|list");
-        h.set_last_cmd(list);
-        assert_eq!(h.last_cmd_name(&srv.commands), "client|list");
-        h.clear_last_cmd();
-        assert_eq!(h.last_cmd_name(&srv.commands), "NULL");
-    }
-
-    #[test]
-    fn client_list_shows_the_last_command() {
-        let srv = server();
-        let mut c1 = TestClient::new(&srv);
-        let mut c2 = TestClient::new(&srv);
-        let id = c1.session.id().to_string();
-        assert_eq!(c1.cmd(&["SET", "k", "v"]), "+OK\r\n");
-        let line = c2.cmd(&["CLIENT", "LIST", "ID", &id]);
-        assert!(line.contains(" cmd=set "), "{line}");
-        c1.cmd(&["CONFIG", "GET", "hz"]);
-        let line = c2.cmd(&["CLIENT", "LIST", "ID", &id]);
-        assert!(line.contains(" cmd=config|get "), "{line}");
     }
 }

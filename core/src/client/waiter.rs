@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::admin::clients::ClientHandle;
+use super::ClientHandle;
 use crate::resp::ReplyWriter;
 use crate::sync::{Mutex, MutexGuard};
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Replays the string-command case scripts against a real redis-server, so every expectation the
-unit tests hold lode to is first checked against Redis (format: see ../tests.rs).
+unit tests hold lode to is first checked against Redis (format: see core/src/types/string/tests.rs).
 
     redis-server --port 16391 --bind 127.0.0.1 --save '' &
-    python3 replay.py 16391 *.txt
+    python3 core/tools/replay_string_cases.py 16391 core/src/types/string/cases/*.txt
 
 Destructive: runs FLUSHALL before every section. Exits non-zero on any mismatch.
 """

@@ -1,6 +1,8 @@
-//! The handler lists of every module that implements commands, gathered in one place.
+//! The handler lists of every module that implements commands, gathered in one place. It sits
+//! above the command layer (which only knows the `Handler` type), so the command table never
+//! imports the modules whose handlers it runs.
 
-use super::Handler;
+use crate::command::Handler;
 
 /// Every (lowercase full command name, handler) pair lode implements.
 pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {

@@ -1,0 +1,27 @@
+//! How a client is connected, and how core wakes its transport.
+
+use std::net::SocketAddr;
+
+/// Called by the core when another session made this one ready; the transport then polls it.
+pub trait Waker: Send + Sync {
+    /// Schedules the session to be polled.
+    fn wake(&self);
+}
+
+/// A waker that does nothing (tests, simulations that poll every session anyway).
+pub struct NoopWaker;
+
+impl Waker for NoopWaker {
+    fn wake(&self) {}
+}
+
+/// How the client is connected.
+#[derive(Clone, Debug)]
+pub enum ClientInfo {
+    /// A TCP connection: peer and local address.
+    Tcp { peer: SocketAddr, local: SocketAddr },
+    /// A Unix-socket connection to the socket at `path`.
+    Unix { path: String },
+    /// An in-process client (tests, simulation).
+    Internal,
+}

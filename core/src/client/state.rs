@@ -1,0 +1,93 @@
+//! `ClientState`: the per-connection state a command may change (database, transaction,
+//! watched keys, reply mode, blocking), which the call boundary hands to handlers.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{ClientHandle, Waiter};
+use crate::keyspace::{WatchRegistry, Watched};
+
+/// An open transaction: the commands queued since MULTI.
+#[derive(Default)]
+pub struct Multi {
+    /// Queued commands, arguments included.
+    pub queue: Vec<Vec<Bytes>>,
+    /// A command was rejected while queueing: EXEC must fail with EXECABORT.
+    pub aborted: bool,
+}
+
+/// Per-connection state a command may change.
+pub struct ClientState {
+    /// Selected database.
+    pub db: usize,
+    /// Close once the pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// The registry entry other sessions see.
+    pub handle: Arc<ClientHandle>,
+    /// The open transaction (MULTI), if any.
+    pub multi: Option<Multi>,
+    /// The keys this client WATCHes.
+    pub watched: Watched,
+    /// CLIENT REPLY mode.
+    pub reply: ReplyMode,
+    /// EXEC is running this client's queued commands.
+    pub in_exec: bool,
+    /// The blocking command this client waits in, if any: no further input is executed
+    /// until it is settled.
+    pub blocked: Option<Arc<Waiter>>,
+    /// This state runs a blocked client's command on its behalf: a command that finds no data
+    /// must write nothing (the client stays blocked) rather than block again.
+    pub serving_blocked: bool,
+}
+
+/// What CLIENT REPLY asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    On,
+    /// Replies are discarded (CLIENT REPLY OFF).
+    Off,
+    /// CLIENT REPLY SKIP just ran: its own reply is discarded, and the next command's too.
+    SkipArmed,
+    /// The next command's reply is discarded.
+    SkipNext,
+}
+
+impl ClientState {
+    /// A state for `dispatch::execute`, used by whichever session serves
+    /// `waiter` when a key it waits on becomes ready.
+    pub fn serving(waiter: &Waiter) -> Self {
+        ClientState {
+            db: waiter.db,
+            close_after_reply: false,
+            no_evict: false,
+            no_touch: waiter.no_touch,
+            handle: waiter.client.clone(),
+            multi: None,
+            watched: Watched::default(),
+            reply: ReplyMode::On,
+            in_exec: false,
+            blocked: None,
+            serving_blocked: true,
+        }
+    }
+
+    /// Whether a blocking command may block now: not inside MULTI/EXEC (where it answers as
+    /// if its timeout had passed) and not when serving a blocked client.
+    pub fn may_block(&self) -> bool {
+        !self.in_exec && self.multi.is_none() && !self.serving_blocked
+    }
+
+    /// Ends any transaction and forgets watched keys (RESET, disconnect).
+    pub fn reset_transaction(&mut self, watches: &WatchRegistry) {
+        self.multi = None;
+        self.handle.multi.store(-1, Ordering::Relaxed);
+        watches.clear(&mut self.watched);
+    }
+}
