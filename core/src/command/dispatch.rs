@@ -126,7 +126,8 @@ pub fn execute(
     let Some(handler) = cmd.handler else { return };
     let db = state.db;
     let mut locks = lock_for(server, cmd, args);
-    let (failed, modified, propagation) = {
+    let reply_at = out.buf.len();
+    let (failed, mut modified, propagation) = {
         let view = locks.as_mut().map(|l| l.view(db, now.ms()));
         let mut ctx = Ctx::new(server, cmd, args, out, state, now);
         ctx.set_prelocked(view);
@@ -142,6 +143,10 @@ pub fn execute(
     if !state.serving_blocked {
         cmd.calls.fetch_add(1, Ordering::Relaxed);
         Stats::add(&server.stats.total_commands_processed, 1);
+    }
+    if cmd.flags.has(CommandFlags::UNCHANGED_ON_ZERO) && out.buf.get(reply_at..) == Some(b":0\r\n")
+    {
+        modified = Some(smallvec::SmallVec::new());
     }
     #[cfg(loom)]
     if RECORD_AFTER_UNLOCK.with(|c| c.get()) {

@@ -56,6 +56,10 @@ impl CommandFlags {
     /// lode's own: needs the server exclusively — no other command may run meanwhile, on any
     /// thread (EXEC, whose queued commands must not interleave with anything).
     pub const EXCLUSIVE: Self = Self(1 << 22);
+    /// lode's own: a write whose integer reply 0 means it changed nothing (SADD, SREM, HDEL,
+    /// LPUSHX on a missing key...): then it is not propagated and touches no watched key, as
+    /// Redis, which propagates only what made the dataset dirty.
+    pub const UNCHANGED_ON_ZERO: Self = Self(1 << 23);
 
     /// The flag Redis names `name` in COMMAND INFO, if it is one.
     pub fn from_redis_name(name: &str) -> Option<Self> {
@@ -96,6 +100,9 @@ impl CommandFlags {
         if LODE_RUNS_IN_MULTI.contains(&name) {
             f = f | Self::RUNS_IN_MULTI;
         }
+        if LODE_UNCHANGED_ON_ZERO.contains(&name) {
+            f = f | Self::UNCHANGED_ON_ZERO;
+        }
         if name == "exec" {
             f = f | Self::EXCLUSIVE;
         }
@@ -127,6 +134,33 @@ const LODE_WHOLE_KEYSPACE: &[&str] = &[
     // BY and GET patterns name keys that no key spec finds.
     "sort",
     "sort_ro",
+];
+
+/// Write commands whose reply `:0` means nothing changed. (Not HSET, ZADD or the *STORE
+/// commands: their 0 can be an update or a deletion.)
+const LODE_UNCHANGED_ON_ZERO: &[&str] = &[
+    "del",
+    "unlink",
+    "sadd",
+    "srem",
+    "smove",
+    "hdel",
+    "hsetnx",
+    "zrem",
+    "zremrangebyscore",
+    "zremrangebyrank",
+    "zremrangebylex",
+    "lrem",
+    "lpushx",
+    "rpushx",
+    "setnx",
+    "msetnx",
+    "renamenx",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "persist",
 ];
 
 /// Commands that execute immediately inside MULTI instead of being queued.

@@ -72,9 +72,15 @@ fn no_op_writes_and_failures_propagate_nothing() {
     c.cmd(&["SET", "nokey", "w", "XX"]);
     c.cmd(&["DEL", "nokey"]);
     c.cmd(&["PERSIST", "k"]);
+    c.cmd(&["SADD", "s", "m"]);
+    c.cmd(&["SADD", "s", "m"]);
+    c.cmd(&["SREM", "s", "x"]);
+    c.cmd(&["HDEL", "h", "f"]);
+    c.cmd(&["LPUSHX", "l", "v"]);
+    c.cmd(&["ZREM", "z", "m"]);
     c.cmd(&["INCR", "k"]);
     c.cmd(&["GET", "k"]);
-    assert_eq!(streamed(&srv, &mut r), ["SELECT 0", "SET k v"]);
+    assert_eq!(streamed(&srv, &mut r), ["SELECT 0", "SET k v", "SADD s m"]);
 }
 
 #[test]
