@@ -15,7 +15,9 @@ pub mod config;
 pub mod connection;
 #[cfg(not(loom))]
 pub mod cron;
+pub mod effects;
 pub mod handlers;
+pub mod host;
 pub mod keyspace;
 pub mod propagate;
 pub mod resp;

@@ -63,6 +63,7 @@ impl Session {
                 reply: ReplyMode::On,
                 in_exec: false,
                 blocked: None,
+                awaiting: None,
                 serving_blocked: false,
             },
             closed: false,
@@ -78,8 +79,10 @@ impl Session {
     /// Executes every complete command in `buf`, consuming it; a partial frame stays in `buf`.
     pub fn handle_input(&mut self, now: Now, buf: &mut BytesMut) {
         self.deliver_settled();
-        if self.state.blocked.is_some() {
-            // Input waits in `buf` until the blocking command is settled, as in Redis.
+        self.deliver_effect();
+        if self.state.blocked.is_some() || self.state.awaiting.is_some() {
+            // Input waits in `buf` until the blocking command is settled (or the effect done),
+            // as in Redis.
             self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
             return;
         }
@@ -100,6 +103,7 @@ impl Session {
         while !self.is_closing()
             && self.out.buf.len() < OUTPUT_PAUSE_BYTES
             && self.state.blocked.is_none()
+            && self.state.awaiting.is_none()
         {
             match self.decoder.decode(buf, &limits, &mut self.args) {
                 Ok(true) if self.state.multi.is_some() && self.needs_exclusive() => {
@@ -204,9 +208,37 @@ impl Session {
         *self.state.handle.blocked.lock() = None;
     }
 
+    /// Writes the reply of a command whose effect has completed; the client reads on.
+    fn deliver_effect(&mut self) {
+        let Some(outcome) = self
+            .state
+            .awaiting
+            .as_ref()
+            .and_then(|a| a.completion.take())
+        else {
+            return;
+        };
+        let Some(awaiting) = self.state.awaiting.take() else {
+            return;
+        };
+        let server = &*self.server;
+        if let Some(msg) = crate::command::ctx::finish_effect(
+            server,
+            &mut self.state,
+            &mut self.out,
+            awaiting.then,
+            outcome,
+        ) {
+            server.stats.record_error(msg.as_bytes());
+        }
+    }
+
     /// When the transport must call `handle_timeout` (a blocking command's timeout, or the
     /// idle `timeout`, which does not apply to blocked clients), if ever.
     pub fn poll_timeout(&self) -> Option<Now> {
+        if self.state.awaiting.is_some() {
+            return None;
+        }
         if let Some(waiter) = &self.state.blocked {
             return (waiter.deadline_ms > 0).then(|| Now::from_ms(waiter.deadline_ms));
         }
@@ -216,6 +248,9 @@ impl Session {
 
     /// Time has passed: closes an idle client whose `timeout` expired.
     pub fn handle_timeout(&mut self, now: Now) {
+        if self.state.awaiting.is_some() {
+            return self.deliver_effect();
+        }
         if let Some(waiter) = self.state.blocked.clone() {
             if waiter.deadline_ms > 0 && now.ms() >= waiter.deadline_ms {
                 crate::blocking::settle(&self.server, &waiter, waiter.timeout_reply());

@@ -188,7 +188,8 @@ impl Host for LodeHost {
     }
 
     fn sleep(&self, duration: std::time::Duration) {
-        // DEBUG SLEEP stalls the worker running it, as it stalls Redis's only thread.
+        // Called by the effect runner, which holds the exec gate exclusively meanwhile: every
+        // command stalls, as Redis's only thread sleeps.
         std::thread::sleep(duration);
     }
 }

@@ -3,6 +3,7 @@
 mod bridge;
 mod cli;
 mod conf;
+mod effects;
 mod host;
 mod listen;
 mod log;
@@ -180,6 +181,13 @@ fn run(prog: &str, args: RunArgs) {
         Box::new(LodeHost(shared.clone())),
         now(),
     ));
+    if let Err(e) = effects::start(&server) {
+        // Without the runner effects run inline on the worker that asked: still correct.
+        log::line(
+            LogLevel::Warning,
+            &format!("Could not start the effect runner thread: {}", strerror(&e)),
+        );
+    }
 
     let pidfile = if !boot.pidfile.is_empty() {
         Some(boot.pidfile.clone())

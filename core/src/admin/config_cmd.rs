@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use super::util::{allowed, help};
 use crate::command::{Command, Ctx, Handler};
 use crate::config::{lookup, Param};
-use crate::keyspace::AccessPolicy;
+use crate::effects::{AfterEffect, Effect};
 
 /// The CONFIG subcommands.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -77,20 +77,19 @@ fn set(ctx: &mut Ctx) {
         }
     }
     new.apply_config_set(&old);
-    let names: Vec<&str> = chosen.iter().map(|(p, _, _)| p.name).collect();
-    if let Err(e) = ctx.server.host.config_changed(&names, &new) {
-        let first = chosen.first().map_or("", |(_, r, _)| *r);
-        return set_failed(ctx, first, &e);
-    }
-    let policy = AccessPolicy::of(&new);
-    ctx.server
-        .keyspace
-        .lazy_expire_unlink
-        .store(new.lazyfree_lazy_expire, Ordering::Relaxed);
-    *ctx.server.config.write() = new;
-    // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
-    ctx.server.keyspace.access_policy.set(policy);
-    ctx.out.ok();
+    let names: Vec<&'static str> = chosen.iter().map(|(p, _, _)| p.name).collect();
+    let first = chosen.first().map_or("", |(_, r, _)| *r).to_string();
+    // The host applies what it owns (rebinding listeners...) off the worker threads; the new
+    // configuration is installed only once it did.
+    let effect = Effect::ApplyConfig {
+        names,
+        config: Box::new(new.clone()),
+    };
+    let then = AfterEffect::InstallConfig {
+        config: Box::new(new),
+        first,
+    };
+    ctx.request_effect(effect, then);
 }
 
 fn reset_command_stats(cmd: &Command) {
@@ -121,10 +120,7 @@ fn resetstat(ctx: &mut Ctx) {
 
 fn rewrite(ctx: &mut Ctx) {
     let lines = ctx.server.config.read().rewrite_lines();
-    match ctx.server.host.rewrite_config(&lines) {
-        Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.error(&e),
-    }
+    ctx.request_effect(Effect::RewriteConfig(lines), AfterEffect::ReplyOk);
 }
 
 /// The CONFIG subcommands, in lode's own words.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::digest::{dataset_digest, object_digest};
 use super::util::{allowed, help, subcommand_syntax_error};
 use crate::command::{errors, Ctx, Handler};
+use crate::effects::{AfterEffect, Completion, Effect};
 use crate::keyspace::{Entry, Value};
 use crate::util::sha1::hex;
 
@@ -29,13 +30,17 @@ fn debug(ctx: &mut Ctx) {
         ("help", 2) => help(ctx, HELP),
         ("log", 3) => {
             let msg = format!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));
-            ctx.server.host.log(&msg);
+            // Nobody waits for a log line.
+            let done = std::sync::Arc::new(Completion::new(None));
+            let server = ctx.server;
+            server.effects.submit(&*server.host, Effect::Log(msg), done);
             ctx.out.ok();
         }
         ("sleep", 3) => {
             let secs = c_atof(ctx.arg(2));
             if secs > 0.0 && secs.is_finite() {
-                ctx.server.host.sleep(Duration::from_secs_f64(secs));
+                let sleep = Effect::Sleep(Duration::from_secs_f64(secs));
+                return ctx.request_effect(sleep, AfterEffect::ReplyOk);
             }
             ctx.out.ok();
         }

@@ -2,6 +2,7 @@
 //! keyspace, `keyspace::commands::db`).
 
 use crate::command::{Ctx, Handler};
+use crate::effects::{AfterEffect, Effect};
 use crate::server::ShutdownOptions;
 
 /// The server commands lode implements.
@@ -40,12 +41,13 @@ fn shutdown(ctx: &mut Ctx) {
     if (opts.abort && any_flag) || (opts.save && opts.nosave) {
         return ctx.syntax_error();
     }
-    match ctx.server.host.shutdown(&opts) {
-        // ABORT answers +OK; a shutdown that goes ahead answers nothing: the server exits.
-        Ok(()) if opts.abort => ctx.out.ok(),
-        Ok(()) => ctx.client.close_after_reply = true,
-        Err(e) => ctx.error(&e),
-    }
+    // ABORT answers +OK; a shutdown that goes ahead answers nothing: the server exits.
+    let then = if opts.abort {
+        AfterEffect::ReplyOk
+    } else {
+        AfterEffect::Close
+    };
+    ctx.request_effect(Effect::Shutdown(opts), then);
 }
 
 /// FUNCTION FLUSH [ASYNC|SYNC]: there are no functions until scripting lands, so this only

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{ClientHandle, Waiter};
+use crate::effects::Awaiting;
 use crate::keyspace::{WatchRegistry, Watched};
 
 /// An open transaction: the commands queued since MULTI.
@@ -41,6 +42,9 @@ pub struct ClientState {
     /// The blocking command this client waits in, if any: no further input is executed
     /// until it is settled.
     pub blocked: Option<Arc<Waiter>>,
+    /// The effect (CONFIG REWRITE, SHUTDOWN...) this client waits for, if any: like a blocked
+    /// client, no further input is executed until it completes.
+    pub awaiting: Option<Awaiting>,
     /// This state runs a blocked client's command on its behalf: a command that finds no data
     /// must write nothing (the client stays blocked) rather than block again.
     pub serving_blocked: bool,
@@ -74,6 +78,7 @@ impl ClientState {
             reply: ReplyMode::On,
             in_exec: false,
             blocked: None,
+            awaiting: None,
             serving_blocked: true,
         }
     }
@@ -82,6 +87,12 @@ impl ClientState {
     /// if its timeout had passed) and not when serving a blocked client.
     pub fn may_block(&self) -> bool {
         !self.in_exec && self.multi.is_none() && !self.serving_blocked
+    }
+
+    /// Whether a command may leave its reply to a later completion (an effect): not inside
+    /// EXEC, whose replies are written in one go, nor when serving a blocked client.
+    pub fn may_wait(&self) -> bool {
+        !self.in_exec && !self.serving_blocked
     }
 
     /// Ends any transaction and forgets watched keys (RESET, disconnect).

@@ -10,6 +10,7 @@ use super::table::Command;
 use crate::blocking::Waiter;
 use crate::client::ClientState;
 use crate::clock::Now;
+use crate::effects::{AfterEffect, Awaiting, Completion, Effect};
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -165,6 +166,33 @@ impl<'a> Ctx<'a> {
         self.client.blocked = Some(waiter);
     }
 
+    /// Asks the host for `effect`; the reply follows from its outcome as `then` says. The client
+    /// waits (reading no more input) until the host's runner completes it; inside EXEC, or
+    /// without a runner, it is carried out at once and the reply written now.
+    pub fn request_effect(&mut self, effect: Effect, then: AfterEffect) {
+        let server = self.server;
+        if !self.client.may_wait() {
+            let outcome = effect.perform(&*server.host);
+            return self.finish_effect(then, outcome);
+        }
+        let handle = self.client.handle.clone();
+        let completion = Arc::new(Completion::new(Some(Box::new(move || handle.waker.wake()))));
+        server
+            .effects
+            .submit(&*server.host, effect, completion.clone());
+        match completion.take() {
+            Some(outcome) => self.finish_effect(then, outcome),
+            None => self.client.awaiting = Some(Awaiting { completion, then }),
+        }
+    }
+
+    fn finish_effect(&mut self, then: AfterEffect, outcome: Result<(), String>) {
+        if let Some(msg) = finish_effect(self.server, self.client, self.out, then, outcome) {
+            self.failed = true;
+            self.server.stats.record_error(msg.as_bytes());
+        }
+    }
+
     /// Argument `i` (0 = command name).
     pub fn arg(&self, i: usize) -> &'a [u8] {
         &self.args[i]
@@ -210,4 +238,35 @@ impl<'a> Ctx<'a> {
         }
         v
     }
+}
+
+/// Writes the reply of a command whose effect completed with `outcome`, as `then` says (the
+/// session calls it when a waited-for effect completes). Returns the error line it replied, if
+/// any, for the caller's statistics.
+pub fn finish_effect(
+    server: &Server,
+    client: &mut ClientState,
+    out: &mut ReplyWriter,
+    then: AfterEffect,
+    outcome: Result<(), String>,
+) -> Option<String> {
+    match (then, outcome) {
+        (AfterEffect::ReplyOk, Ok(())) => out.ok(),
+        (AfterEffect::Close, Ok(())) => client.close_after_reply = true,
+        (AfterEffect::InstallConfig { config, .. }, Ok(())) => {
+            server.install_config(*config);
+            out.ok();
+        }
+        (AfterEffect::InstallConfig { first, .. }, Err(e)) => {
+            let msg =
+                format!("ERR CONFIG SET failed (possibly related to argument '{first}') - {e}");
+            out.error(&msg);
+            return Some(msg);
+        }
+        (_, Err(e)) => {
+            out.error(&e);
+            return Some(e);
+        }
+    }
+    None
 }

@@ -1,0 +1,125 @@
+//! `Host`: what core asks of the program hosting it. All I/O lives on the host side; the calls
+//! that do I/O are made by the host's effect runner (`effects`), never by a worker inside a
+//! command, except the cheap reads INFO needs (memory, CPU, process facts).
+
+use crate::config::Config;
+
+/// What the core asks of the program hosting it (all I/O lives on the host side). Every method
+/// has a default so a host implements only what it supports; the defaults are what a host
+/// without that capability should answer.
+pub trait Host: Send + Sync {
+    /// SHUTDOWN with its options: save (or not) as `opts` says, then stop, or with
+    /// `opts.abort` cancel a shutdown in progress. On success the host stops the server and
+    /// the client sees its connection close (no reply); on failure the returned text
+    /// (a full error line such as "ERR Errors trying to SHUTDOWN. Check logs.") is the reply.
+    /// The default refuses (a host that cannot stop the server).
+    fn shutdown(&self, opts: &ShutdownOptions) -> Result<(), String> {
+        if opts.abort {
+            return Err("ERR No shutdown in progress.".into());
+        }
+        Err("ERR shutdown is not supported by this host".into())
+    }
+    /// Persists the configuration (CONFIG REWRITE). `lines` holds one redis.conf directive
+    /// per parameter whose value differs from its default (`save` as one line per point).
+    /// The host rewrites its config file: it replaces the lines of the parameters in `lines`,
+    /// drops lines of other known parameters (`config::params::is_known`), keeps comments
+    /// and anything else. The error is the full reply line; without a config file Redis says
+    /// "ERR The server is running without a config file".
+    fn rewrite_config(&self, _lines: &[String]) -> Result<(), String> {
+        Err("ERR The server is running without a config file".into())
+    }
+    /// Writes a line to the server log at warning level (DEBUG LOG and friends).
+    fn log(&self, _message: &str) {}
+    /// Called after CONFIG SET changed `names` (canonical parameter names) to the values in
+    /// `config`, before they take effect: the host applies what it owns (rebinding `port` and
+    /// `bind`, `dir`, `maxclients`, log settings...). An error cancels the whole CONFIG SET,
+    /// which then replies "ERR CONFIG SET failed (possibly related to argument '<first
+    /// name>') - <error>"; like Redis, the host should leave things as they were on error.
+    fn config_changed(&self, _names: &[&str], _config: &Config) -> Result<(), String> {
+        Ok(())
+    }
+    /// Memory figures for INFO memory (jemalloc stats and RSS in the binary); zeros if unknown.
+    fn memory(&self) -> MemoryInfo {
+        MemoryInfo::default()
+    }
+    /// CPU time used so far, for INFO cpu (getrusage in the binary); zeros if unknown.
+    fn cpu(&self) -> CpuInfo {
+        CpuInfo::default()
+    }
+    /// Facts about the process for INFO server (pid, executable, config file, OS).
+    fn process(&self) -> ProcessInfo {
+        ProcessInfo::default()
+    }
+    /// Blocks the calling worker thread for `duration` (DEBUG SLEEP): the core can't sleep,
+    /// and Redis's DEBUG SLEEP stalls its only thread. The default returns at once.
+    fn sleep(&self, _duration: std::time::Duration) {}
+}
+
+/// SHUTDOWN's options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownOptions {
+    /// SAVE: save an RDB snapshot even if no save points are configured.
+    pub save: bool,
+    /// NOSAVE: don't save even if save points are configured.
+    pub nosave: bool,
+    /// NOW: don't wait for lagging replicas.
+    pub now: bool,
+    /// FORCE: shut down even if saving fails.
+    pub force: bool,
+    /// ABORT: cancel a shutdown in progress instead.
+    pub abort: bool,
+}
+
+/// Memory figures reported by INFO memory, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryInfo {
+    /// Bytes allocated by the process (used_memory).
+    pub used: u64,
+    /// Resident set size (used_memory_rss).
+    pub rss: u64,
+    /// Highest `used` seen (used_memory_peak); 0 lets the core track it.
+    pub peak: u64,
+    /// Bytes allocated right after startup (used_memory_startup).
+    pub startup: u64,
+    /// Allocator statistics: allocated, active and resident bytes.
+    pub allocator_allocated: u64,
+    /// See `allocator_allocated`.
+    pub allocator_active: u64,
+    /// See `allocator_allocated`.
+    pub allocator_resident: u64,
+    /// Physical memory of the machine (total_system_memory).
+    pub total_system: u64,
+    /// Allocator name and version, e.g. "jemalloc-5.3.0" (mem_allocator).
+    pub allocator_name: &'static str,
+}
+
+/// CPU time reported by INFO cpu, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuInfo {
+    /// System CPU time of the process.
+    pub sys_us: u64,
+    /// User CPU time of the process.
+    pub user_us: u64,
+    /// System CPU time of waited-for children.
+    pub sys_children_us: u64,
+    /// User CPU time of waited-for children.
+    pub user_children_us: u64,
+}
+
+/// Process facts reported by INFO server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Process id.
+    pub pid: u32,
+    /// Absolute path of the executable.
+    pub executable: String,
+    /// Absolute path of the config file ("" if none).
+    pub config_file: String,
+    /// "sysname release machine" as uname reports them, e.g. "Linux 6.1.0 x86_64".
+    pub os: String,
+}
+
+/// A host that does nothing: unit tests and simulations.
+pub struct NullHost;
+
+impl Host for NullHost {}

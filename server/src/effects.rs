@@ -1,0 +1,58 @@
+//! The effect runner: the thread that carries out the I/O core asks for (CONFIG SET's rebinding,
+//! CONFIG REWRITE, SHUTDOWN, DEBUG SLEEP, DEBUG LOG) through the `Host`, so no worker thread
+//! serving clients ever blocks on it. The client that asked waits, as a blocked client does,
+//! and is woken with the outcome.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use lode_core::effects::Effect;
+use lode_core::Server;
+
+/// Starts the runner for `server` and installs it; effects requested before this ran inline.
+pub fn start(server: &Arc<Server>) -> std::io::Result<()> {
+    let signal = Arc::new((Mutex::new(false), Condvar::new()));
+    let worker = {
+        let server = server.clone();
+        let signal = signal.clone();
+        std::thread::Builder::new()
+            .name("lode-effects".into())
+            .spawn(move || run(&server, &signal))?
+    };
+    drop(worker);
+    server.effects.set_runner(Box::new(move || {
+        let (pending, cv) = &*signal;
+        if let Ok(mut p) = pending.lock() {
+            *p = true;
+            cv.notify_one();
+        }
+    }));
+    Ok(())
+}
+
+fn run(server: &Server, signal: &(Mutex<bool>, Condvar)) {
+    let (pending, cv) = signal;
+    loop {
+        {
+            let Ok(mut p) = pending.lock() else { return };
+            while !*p {
+                p = match cv.wait(p) {
+                    Ok(p) => p,
+                    Err(_) => return,
+                };
+            }
+            *p = false;
+        }
+        while let Some(req) = server.effects.pop() {
+            let outcome = match &req.effect {
+                // Redis's DEBUG SLEEP stalls its only thread: holding the exec gate exclusively
+                // stalls every command here alike.
+                Effect::Sleep(_) => {
+                    let _stalled = server.exec_gate.write();
+                    req.effect.perform(&*server.host)
+                }
+                other => other.perform(&*server.host),
+            };
+            req.completion.complete(outcome);
+        }
+    }
+}
