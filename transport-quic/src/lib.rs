@@ -10,7 +10,6 @@
 pub mod bridge;
 pub mod client;
 mod config;
-mod driver;
 mod error;
 mod server;
 mod tls;
@@ -18,19 +17,8 @@ mod worker;
 
 pub use config::{ClientAuth, ServerOptions};
 pub use error::QuicError;
+pub use lode_tokio_driver::now;
 pub use server::{start, Running};
-
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use lode_core::Now;
 
 /// The ALPN protocol token both ends must offer.
 pub const ALPN: &[u8] = b"lode-resp";
-
-/// The wall clock as the core wants it.
-pub fn now() -> Now {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Now(d.as_micros() as u64)
-}

@@ -1,5 +1,5 @@
 //! The QUIC server: endpoints on their own Tokio runtime, one task per connection accepting
-//! bidirectional streams, one driver task per stream (= per client session).
+//! bidirectional streams, one lode-tokio-driver task per stream (= per client session).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
+use lode_tokio_driver::{Driver, End, PeerEof};
 use quinn::crypto::rustls::QuicServerConfig;
 use quinn::{Endpoint, EndpointConfig, RecvStream, SendStream, VarInt};
 
-use crate::driver::{Driver, End};
 use crate::worker::Worker;
 use crate::{config, tls, QuicError, ServerOptions};
 
@@ -190,9 +190,12 @@ async fn serve_stream(
         let _ = recv.stop(STREAM_ABANDONED);
         return;
     }
-    let mut driver = Driver::new(server, recv, send, ClientInfo::Tcp { peer, local });
+    // A stream's FIN only ends the client's side: it still gets the replies to what it sent.
+    let stream = tokio::io::join(recv, send);
+    let info = ClientInfo::Tcp { peer, local };
+    let mut driver = Driver::new(server, stream, info, PeerEof::Drain);
     let end = (&mut driver).await;
-    let (mut recv, mut send) = driver.into_streams();
+    let (mut recv, mut send) = driver.into_stream().into_inner();
     match end {
         End::Finished => {
             let _ = send.finish();

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
+use lode_tokio_driver::{Driver, PeerEof};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::oneshot;
 
-use crate::connection::Connection;
 use crate::now;
 
 /// How the worker threads are organised.
@@ -352,7 +352,7 @@ impl Movable for tokio::net::UnixStream {
 /// accept ran on another one.
 fn serve_on<S: Movable>(target: &Handle, server: &Arc<Server>, stream: S, info: ClientInfo) {
     if same_runtime(target) {
-        tokio::spawn(Connection::new(server.clone(), stream, info));
+        tokio::spawn(driver(server.clone(), stream, info));
         return;
     }
     let Ok(std) = stream.into_std_stream() else {
@@ -361,9 +361,16 @@ fn serve_on<S: Movable>(target: &Handle, server: &Arc<Server>, stream: S, info: 
     let server = server.clone();
     target.spawn(async move {
         if let Ok(stream) = S::from_std_stream(std) {
-            Connection::new(server, stream, info).await;
+            driver(server, stream, info).await;
         }
     });
+}
+
+/// The I/O loop serving one socket. A socket's end of stream closes the client at once,
+/// unflushed replies dropped, as redis-server does; how the connection ended does not matter
+/// here, since dropping the socket is the only way to close it.
+fn driver<S: Movable>(server: Arc<Server>, stream: S, info: ClientInfo) -> Driver<S> {
+    Driver::new(server, stream, info, PeerEof::Close)
 }
 
 fn same_runtime(target: &Handle) -> bool {
