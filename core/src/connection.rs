@@ -30,8 +30,8 @@ const MIN_SPARE: usize = 4 * 1024;
 pub const SHRINK_ABOVE: usize = 256 * 1024;
 
 /// How long a closing connection may take to flush its last replies to a client that does
-/// not read them, in µs.
-const CLOSE_FLUSH_LIMIT: u64 = 10_000_000;
+/// not read them, in µs. Public so that the simulator can check that it is enforced.
+pub const CLOSE_FLUSH_LIMIT: u64 = 10_000_000;
 
 /// After the timer fired, it is not armed again sooner than this (µs): a session whose
 /// deadline did not move after `handle_timeout` must not make the task spin.
