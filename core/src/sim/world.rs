@@ -187,7 +187,11 @@ impl World<'_> {
                 // The socket's send buffer changes size (autotuning, a reader that speeds
                 // up or slows down): a slow reader's whole backlog may go out in one write.
                 let w = window(&mut self.rng);
-                self.note(format!("c{i}'s socket buffer becomes {w} bytes"));
+                let size = match w {
+                    usize::MAX => "unbounded".to_string(),
+                    w => format!("{w} bytes"),
+                };
+                self.note(format!("c{i}'s socket buffer becomes {size}"));
                 self.clients[i].conn.set_window(w);
                 Ok(())
             }
