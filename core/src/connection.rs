@@ -30,8 +30,8 @@ const MIN_SPARE: usize = 4 * 1024;
 pub const SHRINK_ABOVE: usize = 256 * 1024;
 
 /// How long a closing connection may take to flush its last replies to a client that does
-/// not read them, in µs.
-const CLOSE_FLUSH_LIMIT: u64 = 10_000_000;
+/// not read them, in µs. Public so that the simulator can check that it is enforced.
+pub const CLOSE_FLUSH_LIMIT: u64 = 10_000_000;
 
 /// After the timer fired, it is not armed again sooner than this (µs): a session whose
 /// deadline did not move after `handle_timeout` must not make the task spin.
@@ -94,6 +94,10 @@ pub struct Connection {
     /// The session stopped at the output limit with commands left in `input`: run them once
     /// the output has drained, even if no new bytes arrive.
     input_pending: bool,
+    /// `wants_input` refused a read for unread replies. Bytes that arrive meanwhile wake
+    /// nothing (the task is not reading), so once the replies drain below the threshold the
+    /// transport must be told to read again, even if nothing is left in `input` to resume.
+    input_paused: bool,
     /// Whether the backpressure notice was logged for this connection.
     throttled_logged: bool,
     /// Earliest instant (µs) the timer may be armed for after it fired.
@@ -114,6 +118,7 @@ impl Connection {
             closing: false,
             peer_finished: false,
             input_pending: false,
+            input_paused: false,
             throttled_logged: false,
             min_rearm: 0,
             armed: None,
@@ -137,7 +142,8 @@ impl Connection {
             return false;
         }
         let pending = self.session.pending_output().len();
-        if pending >= OUTPUT_PAUSE_BYTES {
+        self.input_paused = pending >= OUTPUT_PAUSE_BYTES;
+        if self.input_paused {
             if !self.throttled_logged {
                 self.throttled_logged = true;
                 tracing::debug!(
@@ -251,8 +257,11 @@ impl Connection {
         }
         let timer = self.sync_timer();
         // The output may have drained below the limit in one write: the paused commands must
-        // run now, since nothing else will wake the task once the output is all written.
-        let next = if timer.is_some() || self.resumable() {
+        // run, and the paused reading start again, now, since nothing else will wake the task
+        // once the output is all written.
+        let read_again =
+            self.input_paused && self.session.pending_output().len() < OUTPUT_PAUSE_BYTES;
+        let next = if timer.is_some() || self.resumable() || read_again {
             Next::Again
         } else {
             Next::Sleep
@@ -362,6 +371,31 @@ mod tests {
         assert_eq!(c.settle(Now(1_000_000), false).0, Next::Again);
         assert!(c.resume(Now(1_000_000)));
         assert!(!c.output().is_empty());
+    }
+
+    /// Found by the simulator: reading paused with nothing left in `input` (the last command
+    /// read filled the output), then one write drained everything. Bytes that reached the
+    /// socket during the pause wake nothing, so settle must ask for a round that reads.
+    #[test]
+    fn paused_reading_restarts_once_output_drains() {
+        let mut c = conn();
+        let value = vec![b'v'; 1 << 20];
+        feed(&mut c, &frame(&[b"SET".as_slice(), b"k", &value]));
+        let n = c.output().len();
+        c.consume_output(n);
+        let gets = OUTPUT_PAUSE_BYTES.div_ceil(value.len() + 12);
+        feed(&mut c, &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(gets));
+        assert!(
+            c.input_mut().is_empty(),
+            "the last GET read is the one that fills the output"
+        );
+        assert!(!c.wants_input());
+        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Sleep);
+        let n = c.output().len();
+        c.consume_output(n);
+        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Again);
+        assert!(c.wants_input());
+        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Sleep);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use lode_core::sim::{run_seed, SimOptions};
+use lode_core::sim::{run_seed, SimCounts, SimOptions};
 
 fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -31,14 +31,16 @@ fn run(land_on_expiry: bool) {
     };
     let start = std::time::Instant::now();
     let count = seeds.end - seeds.start;
+    let mut total = SimCounts::default();
     for seed in seeds {
         let mut log = Vec::new();
         let r = catch_unwind(AssertUnwindSafe(|| run_seed(seed, opts, &mut log)));
         let msg = match r {
-            Ok(Ok(())) => {
+            Ok(Ok(counts)) => {
                 if verbose {
                     println!("{}", log.join("\n"));
                 }
+                total.add(&counts);
                 continue;
             }
             Ok(Err(f)) => format!("step {}: {}", f.step, f.message),
@@ -66,6 +68,9 @@ fn run(land_on_expiry: bool) {
         "simulation: {count} seeds x {steps} steps in {:?}",
         start.elapsed()
     );
+    // What the runs went through on the connections: the paths exist in the simulation
+    // only if these are not all zero.
+    println!("simulation: {total:?}");
 }
 
 /// Found by seed 290 (500 steps): at exactly a key's expiry millisecond the read path keeps

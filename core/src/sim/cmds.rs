@@ -125,6 +125,43 @@ impl Cmd {
     pub fn frame(&self) -> Vec<u8> {
         crate::testkit::frame(&self.args())
     }
+
+    /// The command for the step log: arguments longer than 64 bytes are shown by length.
+    pub fn describe(&self) -> String {
+        let show = |a: String| {
+            if a.len() > 64 {
+                format!("<{} bytes>", a.len())
+            } else {
+                a
+            }
+        };
+        let args: Vec<String> = self.args().into_iter().map(show).collect();
+        args.join(" ")
+    }
+}
+
+/// Size of a flood's value: a 1 MiB reply, so that some 64 GETs of it reach the session's
+/// output pause threshold (`OUTPUT_PAUSE_BYTES`, 64 MiB).
+pub const FLOOD_VALUE: usize = 1 << 20;
+
+/// A pipeline whose replies outgrow the output pause threshold: SET of a 1 MiB value to a
+/// pool key, then enough GETs of it that a client which does not read them all at once
+/// has its input paused, and the GETs after the threshold wait in the input buffer until
+/// the replies drain (other clients may change the key in between: the model follows).
+pub fn flood(rng: &mut Rng) -> Vec<Cmd> {
+    let key = key(rng);
+    let fill = char::from(b'a' + rng.u8(0..26)).to_string();
+    let set = Cmd::Set {
+        key: key.clone(),
+        val: fill.repeat(FLOOD_VALUE + rng.usize(0..1000)),
+        cond: None,
+        ttl: None,
+        get: false,
+    };
+    let gets = crate::session::OUTPUT_PAUSE_BYTES / FLOOD_VALUE + rng.usize(1..=16);
+    std::iter::once(set)
+        .chain((0..gets).map(|_| Cmd::Get(key.clone())))
+        .collect()
 }
 
 fn key(rng: &mut Rng) -> String {

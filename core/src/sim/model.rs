@@ -11,7 +11,8 @@ use crate::resp::value::Value;
 /// One key's model state.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub val: Vec<u8>,
+    /// Shared, so that predicting a reply to a large value does not copy it.
+    pub val: Bytes,
     /// Absolute expiry, Unix ms; the key is alive while `now_ms <= expire_at` (as Redis).
     pub expire_at: Option<u64>,
 }
@@ -61,6 +62,35 @@ impl Expected {
     }
 }
 
+/// `v` for the step log: values longer than 64 bytes are shown by length and first bytes,
+/// so a simulation moving megabyte values does not format (or keep) them whole.
+pub fn brief_value(v: &Value) -> String {
+    match v {
+        Value::Bulk(b) if b.len() > 64 => {
+            format!(
+                "Bulk({} bytes: {:?}..)",
+                b.len(),
+                Bytes::copy_from_slice(&b[..16])
+            )
+        }
+        Value::Array(vs) => format!("Array([{}])", brief_list(vs.iter().map(brief_value))),
+        v => format!("{v:?}"),
+    }
+}
+
+/// `e` for the step log, shortened as [`brief_value`] does.
+pub fn brief(e: &Expected) -> String {
+    match e {
+        Expected::Exact(v) => format!("Exact({})", brief_value(v)),
+        Expected::Exec(es) => format!("Exec([{}])", brief_list(es.iter().map(brief))),
+        e => format!("{e:?}"),
+    }
+}
+
+fn brief_list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
 fn ok() -> Expected {
     Expected::Exact(Value::Simple(Bytes::from_static(b"OK")))
 }
@@ -70,8 +100,8 @@ fn int(n: i64) -> Expected {
 fn err(msg: &'static str) -> Expected {
     Expected::Exact(Value::Error(Bytes::from_static(msg.as_bytes())))
 }
-fn bulk(v: Option<&[u8]>) -> Value {
-    v.map_or(Value::NullBulk, |v| Value::Bulk(Bytes::copy_from_slice(v)))
+fn bulk(v: Option<&Bytes>) -> Value {
+    v.map_or(Value::NullBulk, |v| Value::Bulk(v.clone()))
 }
 
 /// Redis's `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits an i64.
@@ -100,7 +130,7 @@ impl Model {
             .filter(|e| e.alive(now_ms))
     }
 
-    fn put(&mut self, db: usize, key: &str, val: Vec<u8>, expire_at: Option<u64>) {
+    fn put(&mut self, db: usize, key: &str, val: Bytes, expire_at: Option<u64>) {
         self.keys
             .insert((db, key.as_bytes().to_vec()), Entry { val, expire_at });
     }
@@ -163,17 +193,17 @@ impl Model {
                         Some(SetTtl::KeepTtl) => old.as_ref().and_then(|e| e.expire_at),
                         None => None,
                     };
-                    self.put(d, key, val.as_bytes().to_vec(), exp);
+                    self.put(d, key, Bytes::copy_from_slice(val.as_bytes()), exp);
                 }
                 if *get {
-                    Expected::Exact(bulk(old.as_ref().map(|e| &e.val[..])))
+                    Expected::Exact(bulk(old.as_ref().map(|e| &e.val)))
                 } else if proceed {
                     ok()
                 } else {
                     Expected::Exact(Value::NullBulk)
                 }
             }
-            Cmd::Get(k) => Expected::Exact(bulk(self.live(d, k, now_ms).map(|e| &e.val[..]))),
+            Cmd::Get(k) => Expected::Exact(bulk(self.live(d, k, now_ms).map(|e| &e.val))),
             Cmd::Del(ks) => {
                 int(ks.iter().filter(|k| self.remove_live(d, k, now_ms)).count() as i64)
             }
@@ -185,12 +215,12 @@ impl Model {
             Cmd::IncrBy(k, n) => self.incr_by(d, k, *n, now_ms),
             Cmd::Append(k, suffix) => {
                 let (mut v, exp) = match self.live(d, k, now_ms) {
-                    Some(e) => (e.val.clone(), e.expire_at),
+                    Some(e) => (e.val.to_vec(), e.expire_at),
                     None => (Vec::new(), None),
                 };
                 v.extend_from_slice(suffix.as_bytes());
                 let n = v.len() as i64;
-                self.put(d, k, v, exp);
+                self.put(d, k, Bytes::from(v), exp);
                 int(n)
             }
             Cmd::Expire(k, secs) => self.expire(d, k, now_ms as i64 + secs * 1000, now_ms),
@@ -208,13 +238,13 @@ impl Model {
             Cmd::Pttl(k) => int(self.pttl(d, k, now_ms)),
             Cmd::MSet(kvs) => {
                 for (k, v) in kvs {
-                    self.put(d, k, v.as_bytes().to_vec(), None);
+                    self.put(d, k, Bytes::copy_from_slice(v.as_bytes()), None);
                 }
                 ok()
             }
             Cmd::MGet(ks) => Expected::Exact(Value::Array(
                 ks.iter()
-                    .map(|k| bulk(self.live(d, k, now_ms).map(|e| &e.val[..])))
+                    .map(|k| bulk(self.live(d, k, now_ms).map(|e| &e.val)))
                     .collect(),
             )),
             Cmd::Rename(a, b) => match self.live(d, a, now_ms).cloned() {
@@ -267,7 +297,7 @@ impl Model {
         match cur.checked_add(by) {
             None => err("ERR increment or decrement would overflow"),
             Some(n) => {
-                self.put(d, k, n.to_string().into_bytes(), exp);
+                self.put(d, k, Bytes::from(n.to_string()), exp);
                 int(n)
             }
         }
