@@ -86,11 +86,15 @@ impl Session {
             self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
             return;
         }
-        self.last_input = now;
-        self.state
-            .handle
-            .last_interaction_ms
-            .store(now.ms(), Ordering::Relaxed);
+        // Only input the client sent counts as interaction (a wake-up or a timer that polls
+        // the session does not), so the idle `timeout` runs from the client's last bytes.
+        if !buf.is_empty() {
+            self.last_input = now;
+            self.state
+                .handle
+                .last_interaction_ms
+                .store(now.ms(), Ordering::Relaxed);
+        }
         let limits = {
             let c = self.server.config.read();
             DecodeLimits {
