@@ -126,6 +126,16 @@ impl<'a> Locked<'a> {
     }
 
     fn position(&self, key: &[u8]) -> usize {
+        // One shard held (every single-key command): the key is in it, so no need to hash the
+        // key again, which would cost a CRC16 per access.
+        if self.guards.len() == 1 {
+            debug_assert_eq!(
+                self.guards[0].0,
+                self.ks.shard_of(key),
+                "key's shard was not locked by its command"
+            );
+            return 0;
+        }
         let want = self.ks.shard_of(key);
         if self.guards.len() == self.ks.shard_count() {
             return want;
@@ -210,17 +220,13 @@ impl<'a> Locked<'a> {
         let touch = self.touch;
         let access = self.write_access(key);
         let mut expired = 0;
-        if self
-            .shard_mut(key)
-            .peek(key)
-            .is_some_and(|e| e.is_expired(now))
-        {
-            // Deleted first, so its DEL is recorded before the write that follows.
-            let db = self.db;
-            self.shard_mut(key).remove(key);
+        let db = self.db;
+        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
+        if expired > 0 {
+            // The expired entry is deleted (or reused by the write); its DEL is recorded now,
+            // before the write's own record, which the boundary appends after the handler.
             ks.expired(db, key);
         }
-        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
         match slot {
             Slot::Live(mut live) => {
                 if touch {
