@@ -8,12 +8,12 @@
 //! same `Host` methods, so behaviour is identical and deterministic.
 
 use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::Config;
 use crate::host::{Host, ShutdownOptions};
-use crate::sync::{Arc, Mutex};
+use crate::sync::Mutex;
 
 /// What the host is asked to do.
 pub enum Effect {

@@ -105,12 +105,13 @@ fn lock_for<'s>(server: &'s Server, cmd: &Command, args: &[Bytes]) -> Option<Loc
     Some(server.keyspace.acquire(args, &idx))
 }
 
-/// Test-only switch for the loom models: record after releasing the locks, breaking the
-/// ordering rule on purpose to show the model catches it.
-/// (Loom runs a model's threads on the test's own thread, so a thread-local reaches them all
-/// without touching models that other tests run at the same time.)
+// Test-only switch for the loom models: record after releasing the locks, breaking the
+// ordering rule on purpose to show the model catches it. (Loom runs a model's threads on the
+// test's own thread, so a thread-local reaches them all without touching models that other
+// tests run at the same time.)
 #[cfg(loom)]
 thread_local! {
+    /// Set by `loom_propagation_order_broken_is_caught` only.
     pub static RECORD_AFTER_UNLOCK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
