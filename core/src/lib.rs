@@ -19,6 +19,7 @@ pub mod effects;
 pub mod handlers;
 pub mod host;
 pub mod keyspace;
+pub mod persist;
 pub mod propagate;
 pub mod resp;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod db;
 mod del_exists;
+mod dump;
 mod expire;
 mod object;
 mod rename_copy;
@@ -42,6 +43,8 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("expiretime", expire::expiretime),
     ("pexpiretime", expire::pexpiretime),
     ("persist", expire::persist),
+    ("dump", dump::dump),
+    ("restore", dump::restore),
     ("object|encoding", object::encoding),
     ("object|freq", object::freq),
     ("object|idletime", object::idletime),

@@ -29,8 +29,8 @@ impl<'a> Limits<'a> {
         }
     }
 
-    /// Fixed thresholds and a fixed hasher seed (unit tests).
-    #[cfg(test)]
+    /// Fixed thresholds and a fixed hasher seed (unit tests, and loading an RDB file, where no
+    /// server's generator is at hand).
     pub fn fixed(entries: usize, value: usize) -> Limits<'static> {
         Limits {
             entries,

@@ -13,7 +13,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use hash_value::Hash;
+pub use hash_value::{Hash, Limits};
 
 use crate::command::Handler;
 use crate::keyspace::{Locked, Value};

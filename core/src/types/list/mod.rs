@@ -32,6 +32,7 @@ mod range;
 mod tests;
 
 pub use chunk::Fill;
+pub use entry::Elem;
 pub use list_value::{End, List};
 pub(crate) use moves::move_element;
 pub(crate) use push_pop::{parse_mpop, pop_and_reply, PopShape};

@@ -34,12 +34,11 @@ mod tests;
 mod value;
 
 pub(crate) use pop::{parse_mpop, pop, End, PopOutcome, PopShape};
-pub use value::ZSet;
+pub use value::{Limits, ZSet};
 
 use crate::command::{Ctx, Handler};
 use crate::keyspace::{Entry, Value};
 use crate::resp::ReplyWriter;
-use value::Limits;
 
 /// The zset commands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
