@@ -60,6 +60,11 @@ pub fn check_replay(
         if NOT_REPLAYABLE.contains(&name.as_str()) {
             return Err(format!("the stream holds {name}, whose replay differs"));
         }
+        if name == "RESTORE" && relative_restore(&args) {
+            return Err(
+                "the stream holds RESTORE with a relative TTL, whose replay differs".into(),
+            );
+        }
     }
     session.handle_input(replay_at, &mut stream);
     if !stream.is_empty() {
@@ -83,6 +88,16 @@ pub fn check_replay(
 
 fn stream_len(chunks: &[Bytes]) -> usize {
     chunks.iter().map(Bytes::len).sum()
+}
+
+/// Whether `args` is a RESTORE whose TTL is relative (non-zero, no ABSTTL): the expiry would
+/// depend on when it is replayed, so RESTORE propagates the absolute form instead.
+fn relative_restore(args: &[Bytes]) -> bool {
+    let ttl = args.get(2).map_or(&b"0"[..], |a| &a[..]);
+    ttl != b"0"
+        && !args[4.min(args.len())..]
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(b"absttl"))
 }
 
 /// Commands that must never be propagated: relative times, random choices, blocking forms.

@@ -2,6 +2,7 @@
 //! replies were recorded from redis-server 7.0.15; the other files test what needs the fake
 //! clock or many keys (expiry, SCAN's guarantee, RANDOMKEY's spread).
 
+mod dump;
 mod expiry;
 mod redis_diff;
 mod scan;
