@@ -395,3 +395,27 @@ fn rdb_file_round_trip() {
     unchecked.extend_from_slice(&[0; 8]);
     assert!(rdb::load(&unchecked).is_ok());
 }
+
+/// An RDB file written by redis-server 7.0.15's SAVE, holding the keys of the DUMP vectors above
+/// (db 0) plus `SETEX ttlkey 1000 v` and `SADD other 1` in db 5.
+#[test]
+fn loads_redis_rdb_file() {
+    let file = unhex(include_str!("testdata/redis-7.0.rdb.hex"));
+    let loaded = rdb::load(&file).unwrap();
+    assert_eq!(loaded.len(), 16);
+    let find = |k: &[u8]| loaded.iter().find(|e| e.1 == k).unwrap();
+    assert_eq!(find(b"other").0, 5);
+    assert!(find(b"ttlkey").3 > 1_700_000_000_000);
+    assert_eq!(
+        contents(&find(b"l_small").2),
+        ["a", "1", "-5", "300", "hello", "70000", "-9000000000"]
+    );
+    assert_eq!(find(b"l_big").2.encoding(), "quicklist");
+    assert_eq!(find(b"set_int").2.encoding(), "intset");
+    assert_eq!(contents(&find(b"h_lp").2), ["f1=v1", "f2=123", "f3=-1"]);
+    assert_eq!(contents(&find(b"z_sl").2), ["c=-3", "a=1", "b=2.5"]);
+    assert_eq!(contents(&find(b"s_lzf").2), ["a".repeat(100)]);
+    let mut bad = file.clone();
+    bad[100] ^= 0x20;
+    assert!(rdb::load(&bad).is_err());
+}
