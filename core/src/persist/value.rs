@@ -239,6 +239,9 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
                     CONTAINER_PACKED
                 };
                 let body = r.string()?;
+                if body.is_empty() {
+                    return Err(Error("empty quicklist node"));
+                }
                 match container {
                     CONTAINER_PLAIN => l.push(End::Right, &body, limits.list_fill),
                     CONTAINER_PACKED if ty == types::LIST_QUICKLIST => {
@@ -283,7 +286,7 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
                 };
                 pairs.push((SmallBytes::new(&m), score));
             }
-            zset_from_pairs(pairs, limits)?
+            zset_from_pairs(pairs, limits.zset)?
         }
         types::ZSET_ZIPLIST | types::ZSET_LISTPACK => {
             let body = r.string()?;
@@ -303,7 +306,13 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
                 };
                 pairs.push((SmallBytes::new(&p[0].to_vec()), score));
             }
-            zset_from_pairs(pairs, limits)?
+            // A packed zset converts on its entry count only (not member length), as in
+            // Redis 7.0's loader.
+            let packed = zset::Limits {
+                entries: limits.zset.entries,
+                value: usize::MAX,
+            };
+            zset_from_pairs(pairs, packed)?
         }
         types::HASH => {
             let n = r.count(2)?;
@@ -313,9 +322,9 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
                 let v = r.string()?;
                 pairs.push((f, v));
             }
-            hash_from_pairs(pairs, limits)?
+            hash_from_pairs(pairs, &limits.hash)?
         }
-        types::HASH_ZIPMAP => hash_from_pairs(ziplist::decode_zipmap(&r.string()?)?, limits)?,
+        types::HASH_ZIPMAP => hash_from_pairs(ziplist::decode_zipmap(&r.string()?)?, &limits.hash)?,
         types::HASH_ZIPLIST | types::HASH_LISTPACK => {
             let body = r.string()?;
             let entries = if ty == types::HASH_LISTPACK {
@@ -330,7 +339,8 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
                 .chunks_exact(2)
                 .map(|p| (p[0].to_vec(), p[1].to_vec()))
                 .collect();
-            hash_from_pairs(pairs, limits)?
+            // Converts on the entry count only, as Redis 7.0's loader does for packed hashes.
+            hash_from_pairs(pairs, &limits.hash.with_value(usize::MAX))?
         }
         _ => return Err(Error("unsupported value type")),
     };
@@ -360,7 +370,7 @@ fn push_entries(l: &mut List, entries: &[Entry], fill: Fill) {
 }
 
 /// A sorted set from loaded pairs, refusing NaN scores and duplicate members.
-fn zset_from_pairs(pairs: Vec<(SmallBytes, f64)>, limits: &Limits) -> Result<Value> {
+fn zset_from_pairs(pairs: Vec<(SmallBytes, f64)>, limits: zset::Limits) -> Result<Value> {
     if pairs.iter().any(|p| p.1.is_nan()) {
         return Err(Error("NaN score"));
     }
@@ -368,15 +378,15 @@ fn zset_from_pairs(pairs: Vec<(SmallBytes, f64)>, limits: &Limits) -> Result<Val
     if !pairs.iter().all(|p| seen.insert(&p.0[..])) {
         return Err(Error("duplicate zset member"));
     }
-    let z = ZSet::from_pairs(pairs, limits.zset);
+    let z = ZSet::from_pairs(pairs, limits);
     Ok(Value::ZSet(Box::new(z)))
 }
 
 /// A hash from loaded pairs, refusing duplicate fields.
-fn hash_from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: &Limits) -> Result<Value> {
+fn hash_from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: &hash::Limits) -> Result<Value> {
     let mut h = Hash::default();
     for (f, v) in &pairs {
-        if !h.insert(f, v, &limits.hash) {
+        if !h.insert(f, v, limits) {
             return Err(Error("duplicate hash field"));
         }
     }

@@ -112,12 +112,8 @@ pub(super) fn restore(ctx: &mut Ctx) {
     };
     if when != 0 && when <= now as i64 {
         if deleted {
-            let del: &[u8] = if ctx.server.config.read().lazyfree_lazy_server_del {
-                b"UNLINK"
-            } else {
-                b"DEL"
-            };
-            ctx.propagate_as(cmd(&[del, key]));
+            // Redis 7.0.15 rewrites this to DEL whatever lazyfree-lazy-server-del says.
+            ctx.propagate_as(cmd(&[b"DEL", key]));
         } else {
             ctx.unchanged();
         }

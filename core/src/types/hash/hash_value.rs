@@ -29,6 +29,16 @@ impl<'a> Limits<'a> {
         }
     }
 
+    /// The same limits with another value-length threshold (loading a listpack hash from an
+    /// RDB payload converts on the entry count only, as Redis 7.0 does).
+    pub fn with_value(&self, value: usize) -> Limits<'a> {
+        Limits {
+            entries: self.entries,
+            value,
+            rng: self.rng,
+        }
+    }
+
     /// Fixed thresholds and a fixed hasher seed (unit tests, and loading an RDB file, where no
     /// server's generator is at hand).
     pub fn fixed(entries: usize, value: usize) -> Limits<'static> {
