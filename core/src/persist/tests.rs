@@ -419,3 +419,62 @@ fn loads_redis_rdb_file() {
     bad[100] ^= 0x20;
     assert!(rdb::load(&bad).is_err());
 }
+
+/// A DUMP payload of `ty` whose body is the string `container` (with a version 7 footer, as
+/// Redis 6.2 wrote ziplist-based types).
+fn old_payload(ty: u8, prefix: &[u8], containers: &[Vec<u8>]) -> Vec<u8> {
+    let mut p = vec![ty];
+    p.extend_from_slice(prefix);
+    for c in containers {
+        super::codec::put_string(&mut p, c, false);
+    }
+    p.extend_from_slice(&7u16.to_le_bytes());
+    let crc = super::crc64::crc64(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    assert!(dump::verify(&p));
+    p
+}
+
+#[test]
+fn ziplist_types_of_older_versions_load() {
+    use super::ziplist::build;
+    let limits = Limits::defaults();
+    // LIST_ZIPLIST: "a", 5.
+    let p = old_payload(10, &[], &[build(&[b"\x01a", b"\xf6"])]);
+    let v = dump::load(&p, &limits).unwrap();
+    assert_eq!(
+        (v.encoding(), contents(&v)),
+        ("quicklist", vec!["a".into(), "5".into()])
+    );
+    // LIST_QUICKLIST of two ziplist nodes: ["x", -2] ["y"].
+    let nodes = [build(&[b"\x01x", b"\xfe\xfe"]), build(&[b"\x01y"])];
+    let p = old_payload(14, &[2], &nodes);
+    let v = dump::load(&p, &limits).unwrap();
+    assert_eq!(contents(&v), ["x", "-2", "y"]);
+    // ZSET_ZIPLIST: m 1.5, n 2.
+    let p = old_payload(
+        12,
+        &[],
+        &[build(&[b"\x01m", b"\x031.5", b"\x01n", b"\xf3"])],
+    );
+    let v = dump::load(&p, &limits).unwrap();
+    assert_eq!(
+        (v.encoding(), contents(&v)),
+        ("listpack", vec!["m=1.5".into(), "n=2".into()])
+    );
+    // HASH_ZIPLIST: f -> v, g -> 300.
+    let p = old_payload(
+        13,
+        &[],
+        &[build(&[b"\x01f", b"\x01v", b"\x01g", b"\xc0\x2c\x01"])],
+    );
+    let v = dump::load(&p, &limits).unwrap();
+    assert_eq!(
+        (v.encoding(), contents(&v)),
+        ("listpack", vec!["f=v".into(), "g=300".into()])
+    );
+    // Odd pair counts and duplicates are refused.
+    assert!(dump::load(&old_payload(13, &[], &[build(&[b"\x01f"])]), &limits).is_err());
+    let dup = build(&[b"\x01f", b"\x01v", b"\x01f", b"\x01w"]);
+    assert!(dump::load(&old_payload(13, &[], &[dup]), &limits).is_err());
+}

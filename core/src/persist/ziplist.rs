@@ -175,6 +175,27 @@ pub fn decode_zipmap(zm: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     Ok(out)
 }
 
+/// A ziplist of `entries`, each given as its encoding and payload (the prev-length and the
+/// header are filled in), laid out per ziplist.c: test input for the loaders.
+#[cfg(test)]
+pub(crate) fn build(entries: &[&[u8]]) -> Vec<u8> {
+    let mut zl = vec![0u8; HEADER];
+    let mut prev = 0;
+    let mut last = HEADER;
+    for e in entries {
+        last = zl.len();
+        zl.push(prev as u8);
+        zl.extend_from_slice(e);
+        prev = e.len() + 1;
+    }
+    zl.push(0xFF);
+    let total = zl.len() as u32;
+    zl[0..4].copy_from_slice(&total.to_le_bytes());
+    zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
+    zl[8..10].copy_from_slice(&(entries.len() as u16).to_le_bytes());
+    zl
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,20 +210,7 @@ mod tests {
             &[0xC0, 0x2C, 0x01],
             &[0xF0, 0x70, 0x11, 0x01],
         ];
-        let mut zl = vec![0u8; HEADER];
-        let mut prev = 0;
-        let mut last = 0;
-        for e in entries {
-            last = zl.len();
-            zl.push(prev as u8);
-            zl.extend_from_slice(e);
-            prev = e.len() + 1;
-        }
-        zl.push(0xFF);
-        let total = zl.len() as u32;
-        zl[0..4].copy_from_slice(&total.to_le_bytes());
-        zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
-        zl[8..10].copy_from_slice(&(entries.len() as u16).to_le_bytes());
+        let zl = build(entries);
         let got: Vec<Vec<u8>> = decode(&zl)
             .unwrap()
             .into_iter()
