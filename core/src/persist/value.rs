@@ -72,13 +72,14 @@ pub struct Limits<'a> {
 }
 
 impl Limits<'static> {
-    /// Redis 7.0's defaults (with a fixed hash seed): for tests and loading without a server.
+    /// Redis 7.0's compiled-in defaults (config.c, not the sample redis.conf), with a fixed hash
+    /// seed: for tests and loading without a server.
     pub fn defaults() -> Self {
         Limits {
             compress: true,
             list_fill: Fill::from_config(-2),
             set_max_intset: 512,
-            hash: hash::Limits::fixed(128, 64),
+            hash: hash::Limits::fixed(512, 64),
             zset: zset::Limits {
                 entries: 128,
                 value: 64,

@@ -121,3 +121,29 @@ const NOT_REPLAYABLE: &[&str] = &[
     "BZPOPMAX",
     "BZMPOP",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::relative_restore;
+    use bytes::Bytes;
+
+    fn args(a: &[&'static str]) -> Vec<Bytes> {
+        a.iter().map(|s| Bytes::from_static(s.as_bytes())).collect()
+    }
+
+    #[test]
+    fn restore_with_a_relative_ttl_is_not_replayable() {
+        assert!(relative_restore(&args(&["RESTORE", "k", "100", "p"])));
+        assert!(relative_restore(&args(&[
+            "RESTORE", "k", "100", "p", "REPLACE"
+        ])));
+        assert!(!relative_restore(&args(&["RESTORE", "k", "0", "p"])));
+        assert!(!relative_restore(&args(&[
+            "RESTORE", "k", "100", "p", "absttl"
+        ])));
+        // A key or payload spelled ABSTTL is not the option.
+        assert!(relative_restore(&args(&[
+            "RESTORE", "absttl", "100", "ABSTTL"
+        ])));
+    }
+}
