@@ -20,7 +20,7 @@ pub fn encode(width: usize, values: impl ExactSizeIterator<Item = i64>) -> Vec<u
 
 /// Decodes and validates an intset (Redis's intsetValidateIntegrity with deep checks): a known
 /// width, a size that matches the length exactly, at least one element, strictly ascending.
-pub fn decode(buf: &[u8]) -> Result<Vec<i64>> {
+pub fn decode(buf: &[u8]) -> Result<(usize, Vec<i64>)> {
     let bad = Error("bad intset");
     if buf.len() < HEADER {
         return Err(bad);
@@ -43,7 +43,7 @@ pub fn decode(buf: &[u8]) -> Result<Vec<i64>> {
         }
         out.push(v);
     }
-    Ok(out)
+    Ok((width, out))
 }
 
 #[cfg(test)]
@@ -54,7 +54,7 @@ mod tests {
     fn redis_layout() {
         // The body of DUMP of `SADD s 1 2 -3 100000` from redis-server 7.0.
         let body = super::super::unhex("0400000004000000fdffffff0100000002000000a0860100");
-        assert_eq!(decode(&body).unwrap(), vec![-3, 1, 2, 100000]);
+        assert_eq!(decode(&body).unwrap(), (4, vec![-3, 1, 2, 100000]));
         assert_eq!(encode(4, [-3, 1, 2, 100000].into_iter()), body);
         assert!(decode(&body[..body.len() - 1]).is_err());
         let mut unsorted = body.clone();

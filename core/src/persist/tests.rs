@@ -110,6 +110,23 @@ fn redis_lists() {
 
 #[test]
 fn redis_sets() {
+    // An intset wider than its members need (SADD 1 9000000000 2, SREM 9000000000) keeps its
+    // width through a round trip, as in Redis.
+    let body = super::intset::encode(8, [1i64, 2].into_iter());
+    let mut p = vec![11u8];
+    super::codec::put_string(&mut p, &body, false);
+    p.extend_from_slice(&10u16.to_le_bytes());
+    let crc = super::crc64::crc64(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    let v = dump::load(&p, &Limits::defaults()).unwrap();
+    assert_eq!(v.encoding(), "intset");
+    let mut raw = Limits::defaults();
+    raw.compress = false;
+    assert_eq!(dump::create(&v, &raw), p);
+    // Past set-max-intset-entries it becomes a table.
+    let mut small = Limits::defaults();
+    small.set_max_intset = 1;
+    assert_eq!(dump::load(&p, &small).unwrap().encoding(), "hashtable");
     // SADD set_big64 5 9000000000. The 24-byte intset is stored raw by Redis: liblzf gives up
     // within its len - 4 output bound where lode's compressor fits, so lode's bytes differ.
     check_redis(

@@ -14,7 +14,7 @@ use super::{intset, ziplist, Error, Result};
 use crate::keyspace::value::Value;
 use crate::types::hash::{self, Hash};
 use crate::types::list::{End, Fill, List};
-use crate::types::set::{MemberRef, Set};
+use crate::types::set::{IntSet, MemberRef, Set};
 use crate::types::zset::{self, ZSet};
 use crate::util::num::parse_f64;
 use crate::util::small_bytes::SmallBytes;
@@ -268,11 +268,19 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
         }
         types::SET_INTSET => {
             let body = r.string()?;
-            let mut s = Set::new();
-            let mut buf = itoa::Buffer::new();
-            for v in intset::decode(&body)? {
-                s.add(buf.format(v).as_bytes(), limits.set_max_intset);
-            }
+            let (width, values) = intset::decode(&body)?;
+            // Kept as is (its width included) within set-max-intset-entries, else a table, as
+            // Redis 7.0's loader does.
+            let s = if values.len() <= limits.set_max_intset {
+                Set::Ints(IntSet::from_sorted(width, &values).ok_or(Error("bad intset"))?)
+            } else {
+                let mut s = Set::new();
+                let mut buf = itoa::Buffer::new();
+                for v in values {
+                    s.add(buf.format(v).as_bytes(), 0);
+                }
+                s
+            };
             Value::Set(Box::new(s))
         }
         types::ZSET | types::ZSET_2 => {

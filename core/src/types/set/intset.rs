@@ -109,6 +109,24 @@ impl IntSet {
         self.search(v).is_ok()
     }
 
+    /// A set of `values` (strictly ascending, each fitting `width`) stored at `width` bytes (2,
+    /// 4 or 8), which may be wider than they need: RESTORE keeps the width of the payload's
+    /// intset, as Redis does. None if the width or the order is wrong.
+    pub fn from_sorted(width: usize, values: &[i64]) -> Option<IntSet> {
+        if !matches!(width, 2 | 4 | 8)
+            || values.windows(2).any(|w| w[0] >= w[1])
+            || values.iter().any(|&v| width_of(v) > width)
+        {
+            return None;
+        }
+        let mut buf = vec![0u8; 1 + values.len() * width].into_boxed_slice();
+        buf[0] = width as u8;
+        for (i, &v) in values.iter().enumerate() {
+            write(&mut buf[1 + i * width..], width, v);
+        }
+        Some(IntSet { buf })
+    }
+
     /// Adds `v`; false if it was already present.
     pub fn insert(&mut self, v: i64) -> bool {
         let at = match self.search(v) {

@@ -10,6 +10,7 @@ mod scan;
 mod set_value;
 mod table;
 
+pub use intset::IntSet;
 pub use set_value::{MemberRef, Set};
 
 use crate::command::{Ctx, Handler};
