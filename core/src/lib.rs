@@ -19,7 +19,9 @@ pub mod effects;
 pub mod handlers;
 pub mod host;
 pub mod keyspace;
+pub mod persist;
 pub mod propagate;
+pub mod repl;
 pub mod resp;
 #[cfg(test)]
 mod robustness;
