@@ -15,6 +15,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::types::sort::COMMANDS,
         crate::keyspace::commands::COMMANDS,
         crate::tx::COMMANDS,
+        crate::repl::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

@@ -21,6 +21,7 @@ pub mod host;
 pub mod keyspace;
 pub mod persist;
 pub mod propagate;
+pub mod repl;
 pub mod resp;
 #[cfg(test)]
 mod robustness;

@@ -64,6 +64,7 @@ impl Session {
                 in_exec: false,
                 blocked: None,
                 awaiting: None,
+                observer: None,
                 serving_blocked: false,
             },
             closed: false,
@@ -80,6 +81,7 @@ impl Session {
     pub fn handle_input(&mut self, now: Now, buf: &mut BytesMut) {
         self.deliver_settled();
         self.deliver_effect();
+        self.pump_stream();
         if self.state.blocked.is_some() || self.state.awaiting.is_some() {
             // Input waits in `buf` until the blocking command is settled (or the effect done),
             // as in Redis.
@@ -110,15 +112,23 @@ impl Session {
             && self.state.awaiting.is_none()
         {
             match self.decoder.decode(buf, &limits, &mut self.args) {
-                Ok(true) if self.state.multi.is_some() && self.needs_exclusive() => {
-                    // EXEC needs the gate exclusively: no other command may interleave.
-                    drop(gate.take());
-                    let exclusive = server.exec_gate.write();
-                    self.execute(now);
-                    drop(exclusive);
-                    gate = Some(server.exec_gate.read());
+                Ok(true) => {
+                    // Resolved once, here: the flags decide the gate, the boundary runs it.
+                    let resolved = server.commands.resolve(&self.args);
+                    let exclusive = resolved
+                        .as_ref()
+                        .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE));
+                    if exclusive {
+                        // EXEC, SYNC: no other command may interleave, on any thread.
+                        drop(gate.take());
+                        let held = server.exec_gate.write();
+                        self.execute(now, resolved);
+                        drop(held);
+                        gate = Some(server.exec_gate.read());
+                    } else {
+                        self.execute(now, resolved);
+                    }
                 }
-                Ok(true) => self.execute(now),
                 Ok(false) => break,
                 Err(DecodeError::QueryBufferOverflow) => {
                     self.closed = true;
@@ -137,19 +147,18 @@ impl Session {
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
     }
 
-    /// Whether the decoded command must run with the exec gate held exclusively.
-    fn needs_exclusive(&self) -> bool {
-        self.server
-            .commands
-            .resolve(&self.args)
-            .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE))
-    }
-
-    fn execute(&mut self, now: Now) {
+    fn execute(&mut self, now: Now, resolved: Result<&crate::command::Command, Vec<u8>>) {
         let server = &*self.server;
         let before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
-        dispatch::call(server, &mut self.state, &mut self.out, &self.args, now);
+        dispatch::call_resolved(
+            server,
+            &mut self.state,
+            &mut self.out,
+            &self.args,
+            resolved,
+            now,
+        );
         crate::blocking::serve_ready(server, now);
         // CLIENT REPLY: the reply was produced (stats and side effects happen) but is not sent.
         match self.state.reply {
@@ -210,6 +219,21 @@ impl Session {
         }
         self.state.blocked = None;
         *self.state.handle.blocked.lock() = None;
+    }
+
+    /// A SYNC observer: copies what the propagation stream gained since the last pump into the
+    /// output. An observer too slow for the stream's retention is disconnected, as Redis drops
+    /// a replica beyond its output buffer limit.
+    fn pump_stream(&mut self) {
+        let Some(reader) = self.state.observer.as_mut() else {
+            return;
+        };
+        match self.server.keyspace.log.read(reader) {
+            Ok(chunks) => chunks
+                .iter()
+                .for_each(|c| self.out.buf.extend_from_slice(c)),
+            Err(_) => self.closed = true,
+        }
     }
 
     /// Writes the reply of a command whose effect has completed; the client reads on.
@@ -281,6 +305,9 @@ impl Drop for Session {
             // Waits for a service in progress on another thread, then leaves nothing behind.
             *waiter.lock() = WaitState::Gone;
             self.server.keyspace.blocking.remove(&waiter);
+        }
+        if let Some(reader) = self.state.observer.take() {
+            self.server.keyspace.log.unsubscribe(reader);
         }
         // The waiter holds the handle: left here (blocked, or settled but never delivered),
         // it would keep both alive after the client is gone.

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::{ClientHandle, Waiter};
 use crate::effects::Awaiting;
 use crate::keyspace::{WatchRegistry, Watched};
+use crate::propagate::LogReader;
 
 /// An open transaction: the commands queued since MULTI.
 #[derive(Default)]
@@ -45,6 +46,9 @@ pub struct ClientState {
     /// The effect (CONFIG REWRITE, SHUTDOWN...) this client waits for, if any: like a blocked
     /// client, no further input is executed until it completes.
     pub awaiting: Option<Awaiting>,
+    /// After SYNC or PSYNC: this client's place in the propagation stream, which the session
+    /// copies into its output as it grows.
+    pub observer: Option<LogReader>,
     /// This state runs a blocked client's command on its behalf: a command that finds no data
     /// must write nothing (the client stays blocked) rather than block again.
     pub serving_blocked: bool,
@@ -79,6 +83,7 @@ impl ClientState {
             in_exec: false,
             blocked: None,
             awaiting: None,
+            observer: None,
             serving_blocked: true,
         }
     }

@@ -26,7 +26,20 @@ pub fn call(
     args: &[Bytes],
     now: Now,
 ) {
-    let cmd = match server.commands.resolve(args) {
+    call_resolved(server, state, out, args, server.commands.resolve(args), now);
+}
+
+/// [`call`] for a command the caller already looked up (`resolved` is what
+/// `CommandTable::resolve` gave for `args`).
+pub fn call_resolved(
+    server: &Server,
+    state: &mut ClientState,
+    out: &mut ReplyWriter,
+    args: &[Bytes],
+    resolved: Result<&Command, Vec<u8>>,
+    now: Now,
+) {
+    let cmd = match resolved {
         Ok(cmd) => cmd,
         Err(msg) => {
             if state.multi.is_none() {

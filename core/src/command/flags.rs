@@ -54,7 +54,7 @@ impl CommandFlags {
     /// the exceptions of Redis's processCommand).
     pub const RUNS_IN_MULTI: Self = Self(1 << 21);
     /// lode's own: needs the server exclusively — no other command may run meanwhile, on any
-    /// thread (EXEC, whose queued commands must not interleave with anything).
+    /// thread (EXEC, SYNC, PSYNC).
     pub const EXCLUSIVE: Self = Self(1 << 22);
     /// lode's own: a write whose integer reply 0 means it changed nothing (SADD, SREM, HDEL,
     /// LPUSHX on a missing key...): then it is not propagated and touches no watched key, as
@@ -103,7 +103,7 @@ impl CommandFlags {
         if LODE_UNCHANGED_ON_ZERO.contains(&name) {
             f = f | Self::UNCHANGED_ON_ZERO;
         }
-        if name == "exec" {
+        if LODE_EXCLUSIVE.contains(&name) {
             f = f | Self::EXCLUSIVE;
         }
         f
@@ -162,6 +162,10 @@ const LODE_UNCHANGED_ON_ZERO: &[&str] = &[
     "pexpireat",
     "persist",
 ];
+
+/// Commands that need the server exclusively: EXEC (its queue must not interleave with
+/// anything), SYNC and PSYNC (the snapshot and the stream that follows it must meet exactly).
+const LODE_EXCLUSIVE: &[&str] = &["exec", "sync", "psync"];
 
 /// Commands that execute immediately inside MULTI instead of being queued.
 const LODE_RUNS_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];

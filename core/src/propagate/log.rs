@@ -28,6 +28,7 @@ pub struct Lagged;
 #[derive(Debug)]
 pub struct LogReader {
     next: u64,
+    id: u64,
 }
 
 impl LogReader {
@@ -37,12 +38,18 @@ impl LogReader {
     }
 }
 
+/// Called when a reader has something new to read (it wakes the reader's session).
+pub type ReaderWake = Box<dyn Fn() + Send + Sync>;
+
 #[derive(Default)]
 struct Retained {
     /// (offset of the chunk's first byte, encoded commands), oldest first.
     chunks: VecDeque<(u64, Bytes)>,
     bytes: usize,
     readers: usize,
+    /// Readers to wake after an append, by reader id.
+    wakes: Vec<(u64, ReaderWake)>,
+    next_id: u64,
 }
 
 /// The stream of propagated commands (see the module docs of `propagate`).
@@ -148,6 +155,9 @@ impl PropagationLog {
                 retained.bytes -= c.len();
             }
         }
+        for (_, wake) in &retained.wakes {
+            wake();
+        }
     }
 
     /// Starts gathering appends instead of writing them (EXEC, under the exclusive exec gate).
@@ -182,19 +192,31 @@ impl PropagationLog {
     /// SELECT). For a gap-free start, call it while no command executes (`Server`'s
     /// `subscribe_propagation` holds the exec gate exclusively).
     pub fn subscribe(&self) -> LogReader {
+        self.subscribe_waking(None)
+    }
+
+    /// Like [`PropagationLog::subscribe`], calling `wake` after every append from now on (a
+    /// session streaming the log to a replica or SYNC observer).
+    pub fn subscribe_waking(&self, wake: Option<ReaderWake>) -> LogReader {
         let mut retained = self.retained.lock();
         retained.readers += 1;
+        retained.next_id += 1;
+        let id = retained.next_id;
+        if let Some(wake) = wake {
+            retained.wakes.push((id, wake));
+        }
         self.retaining.store(true, Ordering::Release);
         self.last_db.store(NO_DB, Ordering::Relaxed);
         LogReader {
             next: self.offset.load(Ordering::Relaxed),
+            id,
         }
     }
 
     /// Unregisters a reader; with none left, nothing more is retained.
     pub fn unsubscribe(&self, reader: LogReader) {
-        let _ = reader;
         let mut retained = self.retained.lock();
+        retained.wakes.retain(|(id, _)| *id != reader.id);
         retained.readers = retained.readers.saturating_sub(1);
         if retained.readers == 0 {
             self.retaining.store(false, Ordering::Release);

@@ -16,7 +16,7 @@ mod log;
 mod tests;
 
 pub use encode::{encode_command, encoded_len};
-pub use log::{Lagged, LogReader, PropagationLog};
+pub use log::{Lagged, LogReader, PropagationLog, ReaderWake};
 
 use bytes::Bytes;
 

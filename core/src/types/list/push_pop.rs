@@ -190,10 +190,19 @@ pub fn lmpop(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     for key in &args[a.keys.clone()] {
         match pop_and_reply(&mut db, ctx.out, key, a.end, a.count, PopShape::KeyAndMany) {
-            Ok(true) => return,
+            Ok(true) => {
+                // Propagated as the pop it was on the key it found, as Redis 7 does.
+                let pop: &[u8] = match a.end {
+                    End::Left => b"LPOP",
+                    End::Right => b"RPOP",
+                };
+                let count = crate::propagate::int(a.count as i64);
+                return ctx.propagate_as(crate::propagate::cmd(&[pop, key, &count]));
+            }
             Ok(false) => {}
             Err(WrongType) => return ctx.wrong_type(),
         }
     }
+    ctx.unchanged();
     ctx.out.null_array();
 }

@@ -162,6 +162,7 @@ pub fn getdel(ctx: &mut Ctx) {
         Slot::Live(mut live) => {
             if reply_string(ctx.out, &live.entry().value) {
                 live.remove();
+                ctx.propagate_as(cmd(&[b"DEL", key]));
             } else {
                 ctx.wrong_type();
             }

@@ -172,10 +172,19 @@ pub fn zmpop(ctx: &mut Ctx) {
             args.count,
             PopShape::KeyNested,
         ) {
-            PopOutcome::Popped => return,
+            PopOutcome::Popped => {
+                // Propagated as the pop it was on the key it found, as Redis 7 does.
+                let pop: &[u8] = match args.end {
+                    End::Min => b"ZPOPMIN",
+                    End::Max => b"ZPOPMAX",
+                };
+                let count = crate::propagate::int(args.count as i64);
+                return ctx.propagate_as(crate::propagate::cmd(&[pop, key, &count]));
+            }
             PopOutcome::Missing => {}
             PopOutcome::WrongType => return ctx.wrong_type(),
         }
     }
+    ctx.unchanged();
     ctx.out.null_array();
 }
