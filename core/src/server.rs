@@ -103,6 +103,28 @@ impl Server {
         self.keyspace.access_policy.set(policy);
     }
 
+    /// The encoding limits RDB values are written and read with, from the configuration
+    /// (`rdbcompression`, the listpack and intset thresholds).
+    pub fn rdb_limits(&self) -> crate::persist::value::Limits<'_> {
+        use crate::persist::value::Limits;
+        use crate::types::{hash, list::Fill, zset};
+        let c = self.config.read();
+        Limits {
+            compress: c.rdbcompression,
+            list_fill: Fill::from_config(c.list_max_listpack_size),
+            set_max_intset: c.set_max_intset_entries,
+            hash: hash::Limits::new(
+                c.hash_max_listpack_entries,
+                c.hash_max_listpack_value,
+                &self.rng,
+            ),
+            zset: zset::Limits {
+                entries: c.zset_max_listpack_entries,
+                value: c.zset_max_listpack_value,
+            },
+        }
+    }
+
     /// The `hz` config: how often the transport should call `tick`.
     pub fn hz(&self) -> u32 {
         self.config.read().hz.clamp(1, 500)

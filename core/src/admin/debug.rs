@@ -52,6 +52,7 @@ fn debug(ctx: &mut Ctx) {
             ctx.out.ok();
         }
         ("object", 3) => object(ctx),
+        ("reload", _) => reload(ctx),
         ("digest", 2) => {
             let d = dataset_digest(&ctx.server.keyspace, ctx.now.ms());
             ctx.out.simple(hex(&d).as_bytes());
@@ -180,6 +181,57 @@ fn object(ctx: &mut Ctx) {
         Some(l) => ctx.out.simple(l.as_bytes()),
         None => ctx.error(errors::NO_SUCH_KEY),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: the dataset goes through an RDB snapshot and back,
+/// as Redis saves dump.rdb, empties the keyspace and loads the file. lode makes the round trip
+/// in memory (there is no SAVE to write the file yet), so NOSAVE, which loads the file on disk
+/// without saving first, has nothing to load and fails as Redis does without a file. DEBUG is
+/// EXCLUSIVE: no command runs between the snapshot and the load.
+fn reload(ctx: &mut Ctx) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for a in &ctx.args[2..] {
+        if a.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else if a.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if a.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            return ctx
+                .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    if !save {
+        return ctx.error("ERR Error trying to load the RDB dump, check server logs.");
+    }
+    let ks = &ctx.server.keyspace;
+    let now = ctx.now.ms();
+    let rdb = crate::persist::rdb::snapshot(ks, now, &[]);
+    let loaded = match crate::persist::rdb::load_with(&rdb, &ctx.server.rdb_limits()) {
+        Ok(l) => l,
+        Err(e) => {
+            let msg = format!("ERR Error trying to load the RDB dump: {e}");
+            return ctx.error(&msg);
+        }
+    };
+    if flush {
+        let mut all = ks.lock_all(0, now);
+        for shard in all.all_dbs_mut() {
+            for db in shard.dbs.iter_mut() {
+                db.clear();
+            }
+        }
+    }
+    for (db, key, value, expire_at) in loaded {
+        let mut locked = ks.lock_one(db, &key, now);
+        if !merge && !flush && locked.contains(&key) {
+            // Loading over a key that exists is an error in Redis unless MERGE allows it.
+            continue;
+        }
+        locked.put(&key, value, expire_at);
+    }
+    ctx.out.ok();
 }
 
 fn digest_value(ctx: &mut Ctx) {

@@ -354,6 +354,16 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// The number of elements of the list or sorted set at `key` (0 for anything else): what a
+    /// pop with a count really takes, for its propagated form.
+    pub fn collection_len(&mut self, key: &[u8]) -> usize {
+        match self.get(key).map(|e| &e.value) {
+            Some(Value::List(l)) => l.len(),
+            Some(Value::ZSet(z)) => z.len(),
+            _ => 0,
+        }
+    }
+
     /// Deletes `key`, returning its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.get(key)?;

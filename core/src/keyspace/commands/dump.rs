@@ -8,26 +8,10 @@ use crate::keyspace::access::lru_clock;
 use crate::keyspace::db::Entry;
 use crate::persist::{dump, value::Limits};
 use crate::propagate::{cmd, int};
-use crate::types::{hash, list::Fill, zset};
 
 /// The value encoding thresholds of the current configuration.
 fn limits<'a>(ctx: &Ctx<'a>) -> Limits<'a> {
-    let server = ctx.server;
-    let c = server.config.read();
-    Limits {
-        compress: c.rdbcompression,
-        list_fill: Fill::from_config(c.list_max_listpack_size),
-        set_max_intset: c.set_max_intset_entries,
-        hash: hash::Limits::new(
-            c.hash_max_listpack_entries,
-            c.hash_max_listpack_value,
-            &server.rng,
-        ),
-        zset: zset::Limits {
-            entries: c.zset_max_listpack_entries,
-            value: c.zset_max_listpack_value,
-        },
-    }
+    ctx.server.rdb_limits()
 }
 
 /// DUMP key: the serialised value, or nil for a missing key.

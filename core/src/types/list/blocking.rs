@@ -26,7 +26,7 @@ fn bpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    if let Some(key) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyAndOne, deadline) {
+    if let Some((key, _)) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyAndOne, deadline) {
         // Served: propagated as the pop it was, never as a command that could block.
         ctx.propagate_as(cmd(&[end_pop(end), &key]));
     }
@@ -57,8 +57,10 @@ pub(super) fn blmpop(ctx: &mut Ctx) {
         return;
     };
     let (end, count) = (spec.end, spec.count);
-    if let Some(key) = first_with_data(ctx, spec.keys, end, count, PopShape::KeyAndMany, deadline) {
-        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(count as i64)]));
+    if let Some((key, popped)) =
+        first_with_data(ctx, spec.keys, end, count, PopShape::KeyAndMany, deadline)
+    {
+        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(popped as i64)]));
     }
 }
 
@@ -70,18 +72,27 @@ fn first_with_data(
     count: usize,
     shape: PopShape,
     deadline: u64,
-) -> Option<bytes::Bytes> {
-    first_key_or_block(
+) -> Option<(bytes::Bytes, usize)> {
+    // How many elements the pop took: min(count, length), what its propagated form says.
+    let mut popped = 0;
+    let key = first_key_or_block(
         ctx,
         keys,
         deadline,
         TimeoutReply::NullArray,
-        |db, out, key| match pop_and_reply(db, out, key, end, count, shape) {
-            Ok(true) => Tried::Served,
-            Ok(false) => Tried::Empty,
-            Err(_) => Tried::WrongType,
+        |db, out, key| {
+            let len = db.collection_len(key);
+            match pop_and_reply(db, out, key, end, count, shape) {
+                Ok(true) => {
+                    popped = count.min(len);
+                    Tried::Served
+                }
+                Ok(false) => Tried::Empty,
+                Err(_) => Tried::WrongType,
+            }
         },
-    )
+    );
+    key.map(|k| (k, popped))
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.

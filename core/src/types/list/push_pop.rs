@@ -189,6 +189,7 @@ pub fn lmpop(ctx: &mut Ctx) {
     let args = ctx.args;
     let mut db = ctx.lock();
     for key in &args[a.keys.clone()] {
+        let len = db.collection_len(key);
         match pop_and_reply(&mut db, ctx.out, key, a.end, a.count, PopShape::KeyAndMany) {
             Ok(true) => {
                 // Propagated as the pop it was on the key it found, as Redis 7 does.
@@ -196,7 +197,7 @@ pub fn lmpop(ctx: &mut Ctx) {
                     End::Left => b"LPOP",
                     End::Right => b"RPOP",
                 };
-                let count = crate::propagate::int(a.count as i64);
+                let count = crate::propagate::int(a.count.min(len) as i64);
                 return ctx.propagate_as(crate::propagate::cmd(&[pop, key, &count]));
             }
             Ok(false) => {}

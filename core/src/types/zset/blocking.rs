@@ -21,7 +21,7 @@ fn bzpop(ctx: &mut Ctx, end: End) {
     let Some(deadline) = parse_timeout(ctx, last) else {
         return;
     };
-    if let Some(key) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyFlat, deadline) {
+    if let Some((key, _)) = first_with_data(ctx, 1..last, end, 1, PopShape::KeyFlat, deadline) {
         // Served: propagated as the pop it was, never as a command that could block.
         ctx.propagate_as(cmd(&[end_pop(end), &key]));
     }
@@ -44,8 +44,10 @@ pub fn bzmpop(ctx: &mut Ctx) {
         return;
     };
     let (end, count) = (spec.end, spec.count);
-    if let Some(key) = first_with_data(ctx, spec.keys, end, count, PopShape::KeyNested, deadline) {
-        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(count as i64)]));
+    if let Some((key, popped)) =
+        first_with_data(ctx, spec.keys, end, count, PopShape::KeyNested, deadline)
+    {
+        ctx.propagate_as(cmd(&[end_pop(end), &key, &int(popped as i64)]));
     }
 }
 
@@ -57,16 +59,25 @@ fn first_with_data(
     count: usize,
     shape: PopShape,
     deadline: u64,
-) -> Option<bytes::Bytes> {
-    first_key_or_block(
+) -> Option<(bytes::Bytes, usize)> {
+    // How many elements the pop took: min(count, length), what its propagated form says.
+    let mut popped = 0;
+    let key = first_key_or_block(
         ctx,
         keys,
         deadline,
         TimeoutReply::NullArray,
-        |db, out, key| match pop(db, out, key, end, count, shape) {
-            PopOutcome::Popped => Tried::Served,
-            PopOutcome::Missing => Tried::Empty,
-            PopOutcome::WrongType => Tried::WrongType,
+        |db, out, key| {
+            let len = db.collection_len(key);
+            match pop(db, out, key, end, count, shape) {
+                PopOutcome::Popped => {
+                    popped = count.min(len);
+                    Tried::Served
+                }
+                PopOutcome::Missing => Tried::Empty,
+                PopOutcome::WrongType => Tried::WrongType,
+            }
         },
-    )
+    );
+    key.map(|k| (k, popped))
 }

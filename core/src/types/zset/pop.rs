@@ -164,6 +164,7 @@ pub fn zmpop(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     for i in args.keys {
         let key = ctx.arg(i);
+        let len = db.collection_len(key);
         match pop(
             &mut db,
             ctx.out,
@@ -178,7 +179,7 @@ pub fn zmpop(ctx: &mut Ctx) {
                     End::Min => b"ZPOPMIN",
                     End::Max => b"ZPOPMAX",
                 };
-                let count = crate::propagate::int(args.count as i64);
+                let count = crate::propagate::int(args.count.min(len) as i64);
                 return ctx.propagate_as(crate::propagate::cmd(&[pop, key, &count]));
             }
             PopOutcome::Missing => {}
