@@ -68,9 +68,8 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
         }
     }
     if compress && s.len() > 20 {
-        let c = lzf::compress(s);
         // Redis gives liblzf an output buffer of len - 4 bytes and stores raw if it overflows.
-        if c.len() <= s.len() - 4 {
+        if let Some(c) = lzf::compress(s, s.len() - 4) {
             out.push(0xC0 | ENC_LZF);
             put_len(out, c.len() as u64);
             put_len(out, s.len() as u64);

@@ -1,6 +1,10 @@
-//! LZF, the compression RDB strings may use (Redis vendors liblzf). Decompression is exact.
-//! Compression only has to produce valid LZF, not liblzf's exact bytes: Redis decompresses
-//! whatever it is given, and its own output depends on liblzf's hash table details.
+//! LZF, the compression RDB strings may use (Redis vendors liblzf 3.6). Decompression is
+//! exact. Compression follows liblzf's algorithm as Redis builds it (VERY_FAST, a 2^16-slot
+//! table of the last position of each 3-byte hash, position 0 never a reference, the same
+//! output bounds), so lode's payloads match Redis's byte for byte in the usual case. Not
+//! always: liblzf leaves its table uninitialised, so Redis can pick up a match through a stale
+//! slot that a clean table does not have; Redis loads any valid LZF, so this only shows when
+//! comparing bytes.
 //!
 //! Hand-written rather than the `lzf` crate: the format is small (two kinds of tokens), a
 //! pure-Rust version keeps core free of C build steps and lets decompression be bounded and
@@ -17,8 +21,8 @@ const MAX_LITERAL: usize = 32;
 const MAX_OFFSET: usize = 8192;
 /// Longest match one reference encodes: (7 + 255) + 2.
 const MAX_MATCH: usize = 264;
-/// log2 of the match-finder's table size.
-const HASH_LOG: u32 = 14;
+/// log2 of the match-finder's table size (liblzf's HLOG as Redis builds it).
+const HASH_LOG: u32 = 16;
 
 /// Decompresses `input`, which must produce exactly `out_len` bytes. None if the input is
 /// malformed, references bytes before the start, or produces more or fewer bytes.
@@ -61,58 +65,135 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     (out.len() == out_len).then_some(out)
 }
 
-/// Compresses `input` into valid LZF (greedy, one-entry hash table of 3-byte prefixes).
-pub fn compress(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len() + input.len() / MAX_LITERAL + 1);
-    // Positions + 1, so 0 means "none".
+/// Compresses `input` as liblzf does into at most `out_len` bytes; None when it does not fit
+/// (liblzf's "return 0", after which Redis stores the string raw) or `input` is empty.
+pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    if n == 0 || out_len == 0 {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(out_len + 1);
+    // Positions (0 = empty: position 0 is never a reference, as in liblzf).
     let mut table = vec![0usize; 1 << HASH_LOG];
-    let mut lit_start = 0;
-    let mut i = 0;
-    while i + 2 < input.len() {
-        let h = hash(&input[i..i + 3]);
-        let cand = table[h];
-        table[h] = i + 1;
-        if cand != 0 {
-            let c = cand - 1;
-            if i - c <= MAX_OFFSET && input[c..c + 3] == input[i..i + 3] {
-                let max = MAX_MATCH.min(input.len() - i);
-                let mut len = 3;
-                while len < max && input[c + len] == input[i + len] {
-                    len += 1;
-                }
-                literals(&mut out, &input[lit_start..i]);
-                let off = i - c - 1;
-                let l = len - 2;
-                if l < 7 {
-                    out.push((l << 5 | off >> 8) as u8);
-                } else {
-                    out.push((7 << 5 | off >> 8) as u8);
-                    out.push((l - 7) as u8);
-                }
-                out.push(off as u8);
-                i += len;
-                lit_start = i;
-                continue;
+    // `run` is the index of the current literal run's control byte, `lit` its length so far.
+    let mut run = 0;
+    out.push(0);
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    // Only used once three bytes are left, so a shorter input needs no hash.
+    let mut h = if n >= 2 { first(input, 0) } else { 0 };
+    while ip + 2 < n {
+        h = next(h, input, ip);
+        let slot = index(h);
+        let r = table[slot];
+        table[slot] = ip;
+        if r > 0 && ip - r - 1 < MAX_OFFSET && input[r..r + 3] == input[ip..ip + 3] {
+            let off = ip - r - 1;
+            // The output bounds liblzf checks before a reference.
+            if out.len() + 4 >= out_len && out.len() - usize::from(lit == 0) + 4 >= out_len {
+                return None;
+            }
+            let maxlen = (n - ip - 2).min(MAX_MATCH);
+            let len = match_len(input, r, ip, maxlen);
+            // Close the literal run, or take back its unused control byte.
+            if lit == 0 {
+                out.pop();
+            } else {
+                out[run] = (lit - 1) as u8;
+            }
+            let l = len - 2;
+            if l < 7 {
+                out.push(((off >> 8) + (l << 5)) as u8);
+            } else {
+                out.push(((off >> 8) + (7 << 5)) as u8);
+                out.push((l - 7) as u8);
+            }
+            out.push(off as u8);
+            run = out.len();
+            out.push(0);
+            lit = 0;
+            ip += len;
+            if ip + 2 >= n {
+                break;
+            }
+            // Hash the two positions before the new one (VERY_FAST).
+            let p = ip - 2;
+            h = next(first(input, p), input, p);
+            table[index(h)] = p;
+            h = next(h, input, p + 1);
+            table[index(h)] = p + 1;
+        } else {
+            if out.len() >= out_len {
+                return None;
+            }
+            out.push(input[ip]);
+            ip += 1;
+            lit += 1;
+            if lit == MAX_LITERAL {
+                out[run] = (lit - 1) as u8;
+                run = out.len();
+                out.push(0);
+                lit = 0;
             }
         }
-        i += 1;
     }
-    literals(&mut out, &input[lit_start..]);
-    out
+    if out.len() + 3 > out_len {
+        return None;
+    }
+    while ip < n {
+        out.push(input[ip]);
+        ip += 1;
+        lit += 1;
+        if lit == MAX_LITERAL {
+            out[run] = (lit - 1) as u8;
+            run = out.len();
+            out.push(0);
+            lit = 0;
+        }
+    }
+    if lit == 0 {
+        out.pop();
+    } else {
+        out[run] = (lit - 1) as u8;
+    }
+    // liblzf writes at most 3 bytes past its last check, so it can overrun `out_len` by a
+    // little and still report success; Redis then stores what it got. Mirror that.
+    Some(out)
 }
 
-/// Bucket of a 3-byte prefix.
-fn hash(b: &[u8]) -> usize {
-    let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-    (v.wrapping_mul(2654435761) >> (32 - HASH_LOG)) as usize
+/// liblzf's match length for a 3-byte match of `r` at `ip`: it compares 16 bytes unbounded
+/// when more than 16 may match, then steps until `maxlen`; never less than 3.
+fn match_len(input: &[u8], r: usize, ip: usize, maxlen: usize) -> usize {
+    let mut len = 2;
+    if maxlen > 16 {
+        for _ in 0..16 {
+            len += 1;
+            if input[r + len] != input[ip + len] {
+                return len;
+            }
+        }
+    }
+    loop {
+        len += 1;
+        if !(len < maxlen && input[r + len] == input[ip + len]) {
+            return len;
+        }
+    }
 }
 
-/// Emits `lit` as literal runs of at most 32 bytes.
-fn literals(out: &mut Vec<u8>, lit: &[u8]) {
-    for run in lit.chunks(MAX_LITERAL) {
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
-    }
+/// liblzf's FRST: the first two bytes at `p`.
+fn first(input: &[u8], p: usize) -> u32 {
+    u32::from(input[p]) << 8 | u32::from(input[p + 1])
+}
+
+/// liblzf's NEXT: shifts in the third byte at `p`.
+fn next(h: u32, input: &[u8], p: usize) -> u32 {
+    h << 8 | u32::from(input[p + 2])
+}
+
+/// liblzf's IDX under VERY_FAST, for a 2^16-slot table.
+fn index(h: u32) -> usize {
+    ((h >> (24 - HASH_LOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_LOG) - 1)) as usize
 }
 
 #[cfg(test)]
@@ -132,16 +213,27 @@ mod tests {
     }
 
     #[test]
+    fn compresses_as_redis() {
+        let body = [0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01, 0x61, 0x61];
+        assert_eq!(compress(&[b'a'; 100], 96).as_deref(), Some(&body[..]));
+    }
+
+    #[test]
     fn round_trips() {
         let mut rng = fastrand::Rng::with_seed(7);
         for n in [0, 1, 2, 3, 31, 32, 33, 100, 1000, 70000] {
             let text: Vec<u8> = (0..n).map(|i| b"abcab"[(i * 7 + i / 13) % 5]).collect();
             let noise: Vec<u8> = (0..n).map(|_| rng.u8(..)).collect();
             for input in [text, noise, vec![0u8; n]] {
-                let c = compress(&input);
-                assert_eq!(decompress(&c, input.len()).as_deref(), Some(&input[..]));
+                // Unbounded, then within Redis's len - 4 bound when it fits.
+                if let Some(c) = compress(&input, input.len() * 2 + 16) {
+                    assert_eq!(decompress(&c, input.len()).as_deref(), Some(&input[..]));
+                }
+                if let Some(c) = compress(&input, input.len().saturating_sub(4)) {
+                    assert_eq!(decompress(&c, input.len()).as_deref(), Some(&input[..]));
+                }
             }
         }
-        assert!(compress(&[b'x'; 1000]).len() < 20);
+        assert!(compress(&[b'x'; 1000], 996).unwrap().len() < 20);
     }
 }
