@@ -495,3 +495,19 @@ fn ziplist_types_of_older_versions_load() {
     let dup = build(&[b"\x01f", b"\x01v", b"\x01f", b"\x01w"]);
     assert!(dump::load(&old_payload(13, &[], &[dup]), &limits).is_err());
 }
+
+/// Scores inside a zset listpack, as Redis 7.0.15 writes them (checked against redis-server:
+/// DUMP of 60 random listpack zsets, integers up to 2^60, fractions and exponents, matched
+/// lode's byte for byte).
+#[test]
+fn listpack_score_text() {
+    use super::codec::score_text;
+    assert_eq!(score_text(-0.0), "0");
+    assert_eq!(score_text(2.5), "2.5");
+    assert_eq!(score_text(1e100), "1e+100");
+    assert_eq!(score_text(f64::INFINITY), "inf");
+    assert_eq!(score_text(f64::NEG_INFINITY), "-inf");
+    assert_eq!(score_text(2f64.powi(60)), "1152921504606846976");
+    assert_eq!(score_text(-(2f64.powi(62))), "-4611686018427387904");
+    assert_eq!(score_text(2f64.powi(63)), "9.2233720368547758e+18");
+}

@@ -186,14 +186,19 @@ impl<I: Iterator<Item = i64>> Iterator for ExactLen<I> {
 impl<I: Iterator<Item = i64>> ExactSizeIterator for ExactLen<I> {}
 
 /// A list as LIST_QUICKLIST_2: node count, then per node its container and a listpack. Nodes
-/// are cut where a quicklist under `list-max-listpack-size` would cut them.
+/// are cut where Redis's quicklist cuts a list built by pushes at its tail under
+/// `list-max-listpack-size` (a list edited in the middle may be cut differently in Redis; the
+/// payload loads the same either way).
 fn encode_list(out: &mut Vec<u8>, l: &List, limits: &Limits) {
     let fill = limits.list_fill;
     let mut nodes: Vec<Vec<u8>> = Vec::new();
     let mut b = listpack::Builder::new();
     for e in l.iter() {
-        let size = e.with_bytes(|s| s.len()) + 11;
-        if b.count() > 0 && (b.count() >= fill.count || b.size() + size > fill.bytes) {
+        // Redis's _quicklistNodeAllowInsert for a push: the node's listpack bytes plus the
+        // element's length plus an 8-byte overestimate must stay within the size limit (and,
+        // for a count limit, within 8 KiB and under the count).
+        let estimate = b.size() + e.with_bytes(|s| s.len()) + 8;
+        if b.count() > 0 && !(estimate <= fill.bytes && b.count() < fill.count) {
             nodes.push(std::mem::take(&mut b).finish());
         }
         match e {
