@@ -11,7 +11,6 @@ use crate::client::ClientHandle;
 use crate::clock::Now;
 use crate::command::dispatch;
 use crate::command::CommandFlags;
-use crate::keyspace::Watched;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -52,21 +51,7 @@ impl Session {
             decoder: RequestDecoder::new(),
             args: Vec::with_capacity(8),
             out: ReplyWriter::new(),
-            state: ClientState {
-                db: 0,
-                close_after_reply: false,
-                no_evict: false,
-                no_touch: false,
-                handle,
-                multi: None,
-                watched: Watched::default(),
-                reply: ReplyMode::On,
-                in_exec: false,
-                blocked: None,
-                awaiting: None,
-                observer: None,
-                serving_blocked: false,
-            },
+            state: ClientState::new(handle),
             closed: false,
             last_input: now,
         }

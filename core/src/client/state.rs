@@ -68,15 +68,14 @@ pub enum ReplyMode {
 }
 
 impl ClientState {
-    /// A state for `dispatch::execute`, used by whichever session serves
-    /// `waiter` when a key it waits on becomes ready.
-    pub fn serving(waiter: &Waiter) -> Self {
+    /// The state of a freshly connected client registered as `handle`.
+    pub fn new(handle: Arc<ClientHandle>) -> Self {
         ClientState {
-            db: waiter.db,
+            db: 0,
             close_after_reply: false,
             no_evict: false,
-            no_touch: waiter.no_touch,
-            handle: waiter.client.clone(),
+            no_touch: false,
+            handle,
             multi: None,
             watched: Watched::default(),
             reply: ReplyMode::On,
@@ -84,7 +83,18 @@ impl ClientState {
             blocked: None,
             awaiting: None,
             observer: None,
+            serving_blocked: false,
+        }
+    }
+
+    /// A state for `dispatch::execute`, used by whichever session serves
+    /// `waiter` when a key it waits on becomes ready.
+    pub fn serving(waiter: &Waiter) -> Self {
+        ClientState {
+            db: waiter.db,
+            no_touch: waiter.no_touch,
             serving_blocked: true,
+            ..ClientState::new(waiter.client.clone())
         }
     }
 
