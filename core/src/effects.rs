@@ -8,11 +8,14 @@
 //! same `Host` methods, so behaviour is identical and deterministic.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::host::{Host, ShutdownOptions};
+use crate::host::ShutdownOptions;
+use crate::persistence::SaveJob;
+use crate::server::Server;
 use crate::sync::Mutex;
 
 /// What the host is asked to do.
@@ -34,21 +37,43 @@ pub enum Effect {
     Sleep(Duration),
     /// Write a line to the server log (DEBUG LOG); nobody waits for it.
     Log(String),
+    /// Write an RDB file from a snapshot begun by SAVE, BGSAVE or the save points. A runner
+    /// writes a background save on a thread of its own, so other effects are not held up.
+    Save(Box<SaveJob>),
 }
 
 impl Effect {
-    /// Carries the effect out through `host` (the runner's job; inline when there is none).
-    pub fn perform(&self, host: &dyn Host) -> Result<(), String> {
+    /// Carries the effect out through `server`'s host (the runner's job; inline when there
+    /// is none).
+    pub fn perform(self, server: &Server) -> Result<(), String> {
+        let host = &*server.host;
         match self {
-            Effect::ApplyConfig { names, config } => host.config_changed(names, config),
-            Effect::RewriteConfig(lines) => host.rewrite_config(lines),
-            Effect::Shutdown(opts) => host.shutdown(opts),
+            Effect::ApplyConfig { names, config } => host.config_changed(&names, &config),
+            Effect::RewriteConfig(lines) => host.rewrite_config(&lines),
+            Effect::Shutdown(opts) => {
+                if !opts.abort {
+                    let now = crate::clock::Now(server.last_now.load(Ordering::Relaxed));
+                    if let Err(e) =
+                        crate::persistence::shutdown_save(server, now, opts.save, opts.nosave)
+                    {
+                        if !opts.force {
+                            host.log(&format!("Error trying to save the DB, can't exit: {e}"));
+                            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+                        }
+                    }
+                }
+                host.shutdown(&opts)
+            }
+            // Redis answers a failed SAVE with a bare "-ERR"; the log says why.
+            Effect::Save(job) => {
+                crate::persistence::run_save(server, *job).map_err(|_| "ERR".into())
+            }
             Effect::Sleep(d) => {
-                host.sleep(*d);
+                host.sleep(d);
                 Ok(())
             }
             Effect::Log(line) => {
-                host.log(line);
+                host.log(&line);
                 Ok(())
             }
         }
@@ -134,8 +159,8 @@ impl EffectQueue {
         let _ = self.runner.set(notify);
     }
 
-    /// Hands `effect` to the runner, or carries it out at once through `host` when there is none.
-    pub fn submit(&self, host: &dyn Host, effect: Effect, completion: Arc<Completion>) {
+    /// Hands `effect` to the runner, or carries it out at once when there is none.
+    pub fn submit(&self, server: &Server, effect: Effect, completion: Arc<Completion>) {
         match self.runner.get() {
             Some(notify) => {
                 self.queue
@@ -143,7 +168,7 @@ impl EffectQueue {
                     .push_back(EffectRequest { effect, completion });
                 notify();
             }
-            None => completion.complete(effect.perform(host)),
+            None => completion.complete(effect.perform(server)),
         }
     }
 
@@ -182,7 +207,7 @@ mod tests {
         assert!(srv.effects.pop().is_none());
         assert_eq!(c.poll(), "");
         // The host's outcome decides the reply; then the pipeline runs on.
-        let outcome = req.effect.perform(&crate::server::NullHost);
+        let outcome = req.effect.perform(&srv);
         assert!(outcome.is_err());
         req.completion.complete(outcome);
         assert_eq!(c.poll(), "-ERR No shutdown in progress.\r\n+PONG\r\n");

@@ -16,6 +16,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::keyspace::commands::COMMANDS,
         crate::tx::COMMANDS,
         crate::repl::COMMANDS,
+        crate::persistence::commands::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

@@ -53,6 +53,25 @@ pub trait Host: Send + Sync {
     /// Blocks the calling worker thread for `duration` (DEBUG SLEEP): the core can't sleep,
     /// and Redis's DEBUG SLEEP stalls its only thread. The default returns at once.
     fn sleep(&self, _duration: std::time::Duration) {}
+    /// Starts writing the file `path` (relative to the working directory, Redis's `dir`) so
+    /// that it appears under that name only once complete: a temp file, fsynced and renamed
+    /// over `path` on commit, as Redis saves dump.rdb. Errors are strerror texts. The default:
+    /// a host without files.
+    fn create_file(&self, _path: &str) -> Result<Box<dyn FileSink>, String> {
+        Err("No such file or directory".into())
+    }
+    /// The contents of the file `path`, or None if there is none.
+    fn read_file(&self, _path: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+}
+
+/// A file being written by [`Host::create_file`].
+pub trait FileSink: Send {
+    /// Appends `bytes`.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String>;
+    /// Makes the file durable and gives it its final name.
+    fn commit(self: Box<Self>) -> Result<(), String>;
 }
 
 /// SHUTDOWN's options.

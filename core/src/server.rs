@@ -47,6 +47,8 @@ pub struct Server {
     pub cronloops: AtomicU64,
     /// Latest time seen, in Unix microseconds (for work that has no `now` of its own).
     pub last_now: AtomicU64,
+    /// Where saving and the AOF stand.
+    pub persist: crate::persist::status::PersistStatus,
 }
 
 impl Server {
@@ -56,6 +58,9 @@ impl Server {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
             .collect();
+        let persist = crate::persist::status::PersistStatus::default();
+        // Redis counts the server's start as the last save until one happens.
+        persist.lastsave.store(now.secs(), Ordering::Relaxed);
         let keyspace = Keyspace::new(config.databases, DEFAULT_SHARDS, rng.u64(..));
         keyspace.access_policy.set(AccessPolicy::of(&config));
         keyspace
@@ -76,6 +81,7 @@ impl Server {
             active_expire_enabled: AtomicBool::new(true),
             cronloops: AtomicU64::new(0),
             last_now: AtomicU64::new(now.micros()),
+            persist,
         }
     }
 
@@ -89,6 +95,7 @@ impl Server {
             let mut rng = self.rng.lock().fork();
             self.keyspace.active_expire(now.ms(), &mut rng);
         }
+        crate::persistence::cron(self, now);
     }
 
     /// Installs `config` as the live configuration (CONFIG SET, once the host applied what it

@@ -7,8 +7,10 @@ use bytes::BytesMut;
 
 use crate::clock::Now;
 use crate::config::Config;
-use crate::server::{NullHost, Server};
+use crate::host::{FileSink, Host};
+use crate::server::Server;
 use crate::session::{ClientInfo, NoopWaker, Session};
+use crate::sync::Mutex;
 
 /// The fake clock's starting point (2023-11-14, Unix milliseconds).
 pub const EPOCH_MS: u64 = 1_700_000_000_000;
@@ -23,9 +25,55 @@ pub fn server_with(config: Config) -> Arc<Server> {
     Arc::new(Server::new(
         config,
         1,
-        Box::new(NullHost),
+        Box::new(MemHost::default()),
         Now::from_ms(EPOCH_MS),
     ))
+}
+
+/// A host whose files live in memory: SAVE, BGSAVE and DEBUG RELOAD work in unit tests, the
+/// simulator and the fuzz targets without touching the disk.
+#[derive(Default)]
+pub struct MemHost {
+    files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+}
+
+impl MemHost {
+    /// The file `path`, if one was committed.
+    pub fn file(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.lock().get(path).cloned()
+    }
+}
+
+impl Host for MemHost {
+    fn create_file(&self, path: &str) -> Result<Box<dyn FileSink>, String> {
+        Ok(Box::new(MemFile {
+            files: self.files.clone(),
+            path: path.to_string(),
+            bytes: Vec::new(),
+        }))
+    }
+
+    fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.file(path))
+    }
+}
+
+struct MemFile {
+    files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    path: String,
+    bytes: Vec<u8>,
+}
+
+impl FileSink for MemFile {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), String> {
+        self.files.lock().insert(self.path, self.bytes);
+        Ok(())
+    }
 }
 
 /// Encodes one command as a RESP multibulk frame.

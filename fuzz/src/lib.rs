@@ -714,7 +714,7 @@ pub fn server(shards: Option<usize>) -> Arc<Server> {
     let mut srv = Server::new(
         cfg.clone(),
         1,
-        Box::new(lode_core::server::NullHost),
+        Box::new(lode_core::testkit::MemHost::default()),
         lode_core::Now::from_ms(EPOCH_MS),
     );
     if let Some(n) = shards {

@@ -1,5 +1,5 @@
 //! The effect runner: the thread that carries out the I/O core asks for (CONFIG SET's rebinding,
-//! CONFIG REWRITE, SHUTDOWN, DEBUG SLEEP, DEBUG LOG) through the `Host`, so no worker thread
+//! CONFIG REWRITE, SHUTDOWN, DEBUG SLEEP, DEBUG LOG, saves) through the `Host`, so no worker thread
 //! serving clients ever blocks on it. The client that asked waits, as a blocked client does,
 //! and is woken with the outcome.
 
@@ -16,7 +16,7 @@ pub fn start(server: &Arc<Server>) -> std::io::Result<()> {
         let signal = signal.clone();
         std::thread::Builder::new()
             .name("lode-effects".into())
-            .spawn(move || run(&server, &signal))?
+            .spawn(move || run(server, &signal))?
     };
     drop(worker);
     server.effects.set_runner(Box::new(move || {
@@ -29,7 +29,7 @@ pub fn start(server: &Arc<Server>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run(server: &Server, signal: &(Mutex<bool>, Condvar)) {
+fn run(server: Arc<Server>, signal: &(Mutex<bool>, Condvar)) {
     let (pending, cv) = signal;
     loop {
         {
@@ -43,14 +43,32 @@ fn run(server: &Server, signal: &(Mutex<bool>, Condvar)) {
             *p = false;
         }
         while let Some(req) = server.effects.pop() {
-            let outcome = match &req.effect {
+            let outcome = match req.effect {
                 // Redis's DEBUG SLEEP stalls its only thread: holding the exec gate exclusively
                 // stalls every command here alike.
-                Effect::Sleep(_) => {
+                e @ Effect::Sleep(_) => {
                     let _stalled = server.exec_gate.write();
-                    req.effect.perform(&*server.host)
+                    e.perform(&server)
                 }
-                other => other.perform(&*server.host),
+                // A background save takes as long as the dataset is large: on a thread of its
+                // own, so CONFIG SET, SHUTDOWN and friends are not held up behind it.
+                Effect::Save(job) if job.background => {
+                    let server = server.clone();
+                    let completion = req.completion;
+                    let spawned = std::thread::Builder::new()
+                        .name("lode-bgsave".into())
+                        .spawn(move || {
+                            completion.complete(Effect::Save(job).perform(&server));
+                        });
+                    if let Err(e) = spawned {
+                        crate::log::line(
+                            crate::log::LogLevel::Warning,
+                            &format!("Can't save in background: {e}"),
+                        );
+                    }
+                    continue;
+                }
+                other => other.perform(&server),
             };
             req.completion.complete(outcome);
         }

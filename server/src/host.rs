@@ -5,13 +5,13 @@
 //! a system call in `sys`. A new `Host` method gets a field here if it needs state, and a
 //! short impl below.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, OnceLock};
 
 use lode_core::config::Config;
+use lode_core::host::FileSink;
 use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo, ShutdownOptions};
 use lode_core::util::os_error::strerror;
 use parking_lot::Mutex;
@@ -102,7 +102,7 @@ impl Host for LodeHost {
             Err(e) => return Err(format!("ERR Rewriting config file: {}", strerror(&e))),
         };
         let text = merge_config(&old, lines);
-        write_atomically(path, &text).map_err(|e| {
+        crate::files::write_atomically(path, text.as_bytes()).map_err(|e| {
             log::line(
                 LogLevel::Warning,
                 &format!("CONFIG REWRITE failed: {}", strerror(&e)),
@@ -115,6 +115,16 @@ impl Host for LodeHost {
 
     fn log(&self, message: &str) {
         log::line(LogLevel::Warning, message);
+    }
+
+    fn create_file(&self, path: &str) -> Result<Box<dyn FileSink>, String> {
+        crate::files::AtomicFile::create(Path::new(path))
+            .map(|f| Box::new(f) as Box<dyn FileSink>)
+            .map_err(|e| strerror(&e))
+    }
+
+    fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        crate::files::read_optional(Path::new(path)).map_err(|e| strerror(&e))
     }
 
     fn config_changed(&self, names: &[&str], config: &Config) -> Result<(), String> {
@@ -251,37 +261,6 @@ pub fn merge_config(old: &[u8], lines: &[String]) -> String {
     let mut text = out.join("\n");
     text.push('\n');
     text
-}
-
-/// Replaces the file atomically: a temp file in the same directory, fsynced, renamed over
-/// the old one, so a crash leaves either the old or the new file, never half of one.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            // Keep the original file's permissions (it may hold a password).
-            f.set_permissions(meta.permissions())?;
-        }
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

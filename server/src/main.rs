@@ -4,6 +4,7 @@ mod bridge;
 mod cli;
 mod conf;
 mod effects;
+mod files;
 mod host;
 mod listen;
 mod log;
@@ -181,6 +182,7 @@ fn run(prog: &str, args: RunArgs) {
         Box::new(LodeHost(shared.clone())),
         now(),
     ));
+    load_data(&server);
     if let Err(e) = effects::start(&server) {
         // Without the runner effects run inline on the worker that asked: still correct.
         log::line(
@@ -261,7 +263,6 @@ fn run(prog: &str, args: RunArgs) {
             }
         },
     );
-    drop(server);
     shared
         .startup_allocated
         .store(sys::allocated(), std::sync::atomic::Ordering::Relaxed);
@@ -274,9 +275,27 @@ fn run(prog: &str, args: RunArgs) {
     }
     spawn_signal_thread(signals, tx);
 
-    // Only the first request counts; later ones arrive while we are already exiting.
-    let _reason = rx.recv();
-    log::line(LogLevel::Warning, "User requested shutdown...");
+    // A signal's shutdown saves here (SHUTDOWN saved before asking); if that fails the server
+    // keeps running, as Redis does.
+    while let Ok(reason) = rx.recv() {
+        if let host::Shutdown::Signal(_) = reason {
+            log::line(LogLevel::Warning, "User requested shutdown...");
+            if let Err(e) = lode_core::persistence::shutdown_save(&server, now(), false, false) {
+                log::line(
+                    LogLevel::Warning,
+                    &format!("Error trying to save the DB: {e}"),
+                );
+                log::line(
+                    LogLevel::Warning,
+                    "Errors trying to shut down the server. Check the logs for more information.",
+                );
+                continue;
+            }
+        } else {
+            log::line(LogLevel::Warning, "User requested shutdown...");
+        }
+        break;
+    }
     if let Some(q) = quic {
         q.shutdown();
     }
@@ -296,6 +315,40 @@ fn run(prog: &str, args: RunArgs) {
     }
     log::line(LogLevel::Warning, "lode is now ready to exit, bye bye...");
     std::process::exit(0);
+}
+
+/// Loads the dataset before any client connects: the RDB file `dbfilename` in `dir`. A file
+/// that cannot be loaded stops the server with status 1, never half-loaded.
+fn load_data(server: &Server) {
+    let started = std::time::Instant::now();
+    match lode_core::persistence::load_rdb_file(server, now()) {
+        Ok(false) => {}
+        Ok(true) => {
+            let p = &server.persist;
+            log::line(
+                LogLevel::Notice,
+                &format!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                    p.loaded_keys.load(std::sync::atomic::Ordering::Relaxed),
+                    p.loaded_expired.load(std::sync::atomic::Ordering::Relaxed)
+                ),
+            );
+            log::line(
+                LogLevel::Notice,
+                &format!(
+                    "DB loaded from disk: {:.3} seconds",
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+        }
+        Err(e) => {
+            log::line(
+                LogLevel::Warning,
+                &format!("Fatal error loading the DB: {e}. Exiting."),
+            );
+            std::process::exit(1);
+        }
+    }
 }
 
 /// The startup banner shown with `always-show-logo yes`; the Redis test suite finds the

@@ -33,7 +33,7 @@ fn debug(ctx: &mut Ctx) {
             // Nobody waits for a log line.
             let done = std::sync::Arc::new(Completion::new(None));
             let server = ctx.server;
-            server.effects.submit(&*server.host, Effect::Log(msg), done);
+            server.effects.submit(server, Effect::Log(msg), done);
             ctx.out.ok();
         }
         ("sleep", 3) => {
@@ -183,11 +183,10 @@ fn object(ctx: &mut Ctx) {
     }
 }
 
-/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: the dataset goes through an RDB snapshot and back,
-/// as Redis saves dump.rdb, empties the keyspace and loads the file. lode makes the round trip
-/// in memory (there is no SAVE to write the file yet), so NOSAVE, which loads the file on disk
-/// without saving first, has nothing to load and fails as Redis does without a file. DEBUG is
-/// EXCLUSIVE: no command runs between the snapshot and the load.
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves `dbfilename` (unless NOSAVE), empties the
+/// keyspace (unless NOFLUSH) and loads the file, as Redis does. DEBUG is EXCLUSIVE: nothing
+/// runs between the snapshot and the load. The file I/O happens on this worker, as Redis's
+/// DEBUG RELOAD stalls its one thread: a debugging command, not a serving path.
 fn reload(ctx: &mut Ctx) {
     let (mut merge, mut flush, mut save) = (false, true, true);
     for a in &ctx.args[2..] {
@@ -202,35 +201,24 @@ fn reload(ctx: &mut Ctx) {
                 .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
         }
     }
-    if !save {
-        return ctx.error("ERR Error trying to load the RDB dump, check server logs.");
-    }
-    let ks = &ctx.server.keyspace;
-    let now = ctx.now.ms();
-    let rdb = crate::persist::rdb::snapshot(ks, now, &[]);
-    let loaded = match crate::persist::rdb::load_with(&rdb, &ctx.server.rdb_limits()) {
-        Ok(l) => l,
-        Err(e) => {
-            let msg = format!("ERR Error trying to load the RDB dump: {e}");
-            return ctx.error(&msg);
+    let server = ctx.server;
+    let path = server.config.read().dbfilename.clone();
+    let bytes = if save {
+        match crate::persistence::save_to_bytes(server, ctx.now) {
+            Ok(b) => b,
+            Err(_) => return ctx.error("ERR"),
+        }
+    } else {
+        match server.host.read_file(&path) {
+            Ok(Some(b)) => b,
+            _ => return ctx.error("ERR Error trying to load the RDB dump"),
         }
     };
-    if flush {
-        let mut all = ks.lock_all(0, now);
-        for shard in all.all_dbs_mut() {
-            for db in shard.dbs.iter_mut() {
-                db.clear();
-            }
-        }
+    if let Err(e) = crate::persistence::install_rdb(server, &bytes, ctx.now, flush, merge) {
+        server.host.log(&format!("Error loading the RDB dump: {e}"));
+        return ctx.error("ERR Error trying to load the RDB dump");
     }
-    for (db, key, value, expire_at) in loaded {
-        let mut locked = ks.lock_one(db, &key, now);
-        if !merge && !flush && locked.contains(&key) {
-            // Loading over a key that exists is an error in Redis unless MERGE allows it.
-            continue;
-        }
-        locked.put(&key, value, expire_at);
-    }
+    server.host.log("DB reloaded by DEBUG RELOAD");
     ctx.out.ok();
 }
 

@@ -115,7 +115,7 @@ pub fn render(server: &Server, args: &[&[u8]], now_us: u64) -> String {
         section(&mut out, memory_section(server));
     }
     if on("persistence") {
-        section(&mut out, persistence_section(server));
+        section(&mut out, persistence_section(server, now_us));
     }
     if on("stats") {
         section(&mut out, stats_section(server));
@@ -345,8 +345,29 @@ fn memory_section(server: &Server) -> String {
     )
 }
 
-fn persistence_section(server: &Server) -> String {
+fn persistence_section(server: &Server, now_us: u64) -> String {
+    use crate::persist::status::Running;
+    let p = &server.persist;
     let aof = server.config.read().appendonly;
+    let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let running = p.running();
+    let now_ms = now_us / 1000;
+    let since = |started: u64| -> i64 {
+        if started == 0 {
+            -1
+        } else {
+            (now_ms.saturating_sub(started) / 1000) as i64
+        }
+    };
+    let started = ld(&p.save_started_ms);
+    let saving = running == Running::RdbSave;
+    let rewriting = running == Running::AofRewrite;
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    let dirty = server
+        .keyspace
+        .log
+        .changes()
+        .saturating_sub(ld(&p.changes_at_save));
     let mut s = format!(
         "# Persistence\r\n\
          loading:0\r\n\
@@ -356,42 +377,58 @@ fn persistence_section(server: &Server) -> String {
          current_cow_size_age:0\r\n\
          current_fork_perc:0.00\r\n\
          current_save_keys_processed:0\r\n\
-         current_save_keys_total:0\r\n\
-         rdb_changes_since_last_save:{}\r\n\
-         rdb_bgsave_in_progress:0\r\n\
+         current_save_keys_total:{}\r\n\
+         rdb_changes_since_last_save:{dirty}\r\n\
+         rdb_bgsave_in_progress:{}\r\n\
          rdb_last_save_time:{}\r\n\
-         rdb_last_bgsave_status:ok\r\n\
-         rdb_last_bgsave_time_sec:-1\r\n\
-         rdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\n\
+         rdb_last_bgsave_status:{}\r\n\
+         rdb_last_bgsave_time_sec:{}\r\n\
+         rdb_current_bgsave_time_sec:{}\r\n\
+         rdb_saves:{}\r\n\
          rdb_last_cow_size:0\r\n\
-         rdb_last_load_keys_expired:0\r\n\
-         rdb_last_load_keys_loaded:0\r\n\
+         rdb_last_load_keys_expired:{}\r\n\
+         rdb_last_load_keys_loaded:{}\r\n\
          aof_enabled:{}\r\n\
-         aof_rewrite_in_progress:0\r\n\
-         aof_rewrite_scheduled:0\r\n\
-         aof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\n\
-         aof_last_bgrewrite_status:ok\r\n\
-         aof_rewrites:0\r\n\
+         aof_rewrite_in_progress:{}\r\n\
+         aof_rewrite_scheduled:{}\r\n\
+         aof_last_rewrite_time_sec:{}\r\n\
+         aof_current_rewrite_time_sec:{}\r\n\
+         aof_last_bgrewrite_status:{}\r\n\
+         aof_rewrites:{}\r\n\
          aof_rewrites_consecutive_failures:0\r\n\
-         aof_last_write_status:ok\r\n\
+         aof_last_write_status:{}\r\n\
          aof_last_cow_size:0\r\n\
          module_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
-        // Nothing is saved yet: every change since start is unsaved.
-        server.keyspace.log.changes(),
-        server.started_at.secs(),
+        if saving { ld(&p.save_keys_total) } else { 0 },
+        saving as u8,
+        ld(&p.lastsave),
+        status(p.last_save_ok.load(Ordering::Relaxed)),
+        p.last_save_secs.load(Ordering::Relaxed),
+        if saving { since(started) } else { -1 },
+        ld(&p.saves),
+        ld(&p.loaded_expired),
+        ld(&p.loaded_keys),
         aof as u8,
+        rewriting as u8,
+        p.rewrite_scheduled.load(Ordering::Relaxed) as u8,
+        p.aof_last_rewrite_secs.load(Ordering::Relaxed),
+        if rewriting { since(started) } else { -1 },
+        status(p.aof_rewrite_ok.load(Ordering::Relaxed)),
+        ld(&p.aof_rewrites),
+        status(p.aof_write_ok.load(Ordering::Relaxed)),
     );
     if aof {
-        s.push_str(
-            "aof_current_size:0\r\n\
-             aof_base_size:0\r\n\
+        let _ = write!(
+            s,
+            "aof_current_size:{}\r\n\
+             aof_base_size:{}\r\n\
              aof_pending_rewrite:0\r\n\
              aof_buffer_length:0\r\n\
              aof_pending_bio_fsync:0\r\n\
              aof_delayed_fsync:0\r\n",
+            ld(&p.aof_current_size),
+            ld(&p.aof_base_size),
         );
     }
     s

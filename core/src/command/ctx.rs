@@ -172,14 +172,12 @@ impl<'a> Ctx<'a> {
     pub fn request_effect(&mut self, effect: Effect, then: AfterEffect) {
         let server = self.server;
         if !self.client.may_wait() {
-            let outcome = effect.perform(&*server.host);
+            let outcome = effect.perform(server);
             return self.finish_effect(then, outcome);
         }
         let handle = self.client.handle.clone();
         let completion = Arc::new(Completion::new(Some(Box::new(move || handle.waker.wake()))));
-        server
-            .effects
-            .submit(&*server.host, effect, completion.clone());
+        server.effects.submit(server, effect, completion.clone());
         match completion.take() {
             Some(outcome) => self.finish_effect(then, outcome),
             None => self.client.awaiting = Some(Awaiting { completion, then }),

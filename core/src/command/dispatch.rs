@@ -62,6 +62,20 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return;
     }
+    if server.persist.may_refuse_writes()
+        && (cmd.flags.has(CommandFlags::WRITE) || cmd.name == "ping")
+    {
+        let refused = {
+            let c = server.config.read();
+            server
+                .persist
+                .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
+        };
+        if let Some(msg) = refused {
+            reject(server, state, out, cmd, &msg);
+            return;
+        }
+    }
     if let Some(multi) = state.multi.as_mut() {
         if cmd.flags.has(CommandFlags::NO_MULTI) {
             reject(

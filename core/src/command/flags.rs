@@ -165,8 +165,17 @@ const LODE_UNCHANGED_ON_ZERO: &[&str] = &[
 
 /// Commands that need the server exclusively: EXEC (its queue must not interleave with
 /// anything), SYNC and PSYNC (the snapshot and the stream that follows it must meet exactly),
-/// DEBUG (RELOAD's snapshot and load must not interleave with writes).
-const LODE_EXCLUSIVE: &[&str] = &["exec", "sync", "psync", "debug"];
+/// DEBUG (RELOAD's snapshot and load must not interleave with writes), SAVE, BGSAVE and
+/// BGREWRITEAOF (the snapshot they begin must be one instant).
+const LODE_EXCLUSIVE: &[&str] = &[
+    "exec",
+    "sync",
+    "psync",
+    "debug",
+    "save",
+    "bgsave",
+    "bgrewriteaof",
+];
 
 /// Commands that execute immediately inside MULTI instead of being queued.
 const LODE_RUNS_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];

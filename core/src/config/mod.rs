@@ -151,6 +151,12 @@ pub struct Config {
     pub rdbcompression: bool,
     /// `rdbchecksum`.
     pub rdbchecksum: bool,
+    /// `stop-writes-on-bgsave-error`.
+    pub stop_writes_on_bgsave_error: bool,
+    /// `aof-load-truncated`.
+    pub aof_load_truncated: bool,
+    /// `aof-timestamp-enabled`.
+    pub aof_timestamp_enabled: bool,
     /// `requirepass` (empty = none).
     pub requirepass: String,
     /// `daemonize`.
@@ -260,6 +266,9 @@ impl Default for Config {
             appenddirname: String::new(),
             rdbcompression: false,
             rdbchecksum: false,
+            stop_writes_on_bgsave_error: false,
+            aof_load_truncated: false,
+            aof_timestamp_enabled: false,
             requirepass: String::new(),
             daemonize: false,
             pidfile: String::new(),

@@ -66,7 +66,7 @@ impl Keyspace {
             let s = (start + step) % n;
             let mut db = 0;
             while db < self.databases {
-                let mut shard = self.shards[s].lock();
+                let mut shard = self.guard(s);
                 let mut rounds = 0;
                 while db < shard.dbs.len() && rounds < ROUNDS_PER_LOCK {
                     if left == 0 {

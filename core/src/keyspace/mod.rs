@@ -13,6 +13,7 @@ pub mod value;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -59,6 +60,18 @@ pub struct Keyspace {
     pub watches: WatchRegistry,
     /// `lazyfree-lazy-expire`: expired keys are propagated as UNLINK rather than DEL.
     pub lazy_expire_unlink: AtomicBool,
+    /// Whether `observer` is set: checked on every shard lock, so kept apart as one flag.
+    observing: AtomicBool,
+    /// Shown each shard as it is locked, before the locker changes anything (a snapshot in
+    /// progress copies the shards it has not serialised yet).
+    observer: Mutex<Option<Arc<dyn ShardObserver>>>,
+}
+
+/// Something that must see a shard's contents before anyone changes them: a point-in-time
+/// snapshot taken while the server keeps serving (`persist::snapshot`).
+pub trait ShardObserver: Send + Sync {
+    /// Shard `index` has just been locked, as `shard`; nothing has changed it yet.
+    fn locked(&self, index: usize, shard: &Shard);
 }
 
 impl Keyspace {
@@ -87,7 +100,42 @@ impl Keyspace {
             log: PropagationLog::default(),
             watches: WatchRegistry::default(),
             lazy_expire_unlink: AtomicBool::new(false),
+            observing: AtomicBool::new(false),
+            observer: Mutex::new(None),
         }
+    }
+
+    /// Locks shard `i`, first showing it to the observer if there is one. Every lock of a
+    /// shard goes through here.
+    #[inline]
+    pub(crate) fn guard(&self, i: usize) -> MutexGuard<'_, Shard> {
+        let g = self.shards[i].lock();
+        if self.observing.load(Ordering::Acquire) {
+            self.show(i, &g);
+        }
+        g
+    }
+
+    #[cold]
+    fn show(&self, i: usize, shard: &Shard) {
+        let observer = self.observer.lock().clone();
+        if let Some(o) = observer {
+            o.locked(i, shard);
+        }
+    }
+
+    /// Installs `observer` (None removes it). For a point-in-time snapshot, call while no
+    /// command runs (the exec gate held exclusively), so every command's shards are shown to
+    /// it either all before or all after its change.
+    pub fn set_observer(&self, observer: Option<Arc<dyn ShardObserver>>) {
+        let on = observer.is_some();
+        *self.observer.lock() = observer;
+        self.observing.store(on, Ordering::Release);
+    }
+
+    /// Whether an observer is installed (a snapshot is in progress).
+    pub fn observed(&self) -> bool {
+        self.observing.load(Ordering::Acquire)
     }
 
     /// Number of databases (the `databases` config).
@@ -112,10 +160,7 @@ impl Keyspace {
             keys.iter().map(|k| self.shard_of(k.as_ref())).collect();
         idx.sort_unstable();
         idx.dedup();
-        let guards = idx
-            .into_iter()
-            .map(|i| (i, self.shards[i].lock()))
-            .collect();
+        let guards = idx.into_iter().map(|i| (i, self.guard(i))).collect();
         Locked::new(self, db, now_ms, guards)
     }
 
@@ -125,7 +170,7 @@ impl Keyspace {
         if let [i] = idx {
             let s = self.shard_of(&args[*i]);
             let mut guards = smallvec::SmallVec::new();
-            guards.push((s, self.shards[s].lock()));
+            guards.push((s, self.guard(s)));
             return LockSet::new(self, guards);
         }
         let mut shards: smallvec::SmallVec<[usize; 4]> = if idx.is_empty() {
@@ -135,10 +180,8 @@ impl Keyspace {
         };
         shards.sort_unstable();
         shards.dedup();
-        let guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); 2]> = shards
-            .into_iter()
-            .map(|i| (i, self.shards[i].lock()))
-            .collect();
+        let guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); 2]> =
+            shards.into_iter().map(|i| (i, self.guard(i))).collect();
         LockSet::new(self, guards)
     }
 
@@ -162,7 +205,7 @@ impl Keyspace {
     pub fn lock_one<'a>(&'a self, db: usize, key: &[u8], now_ms: u64) -> Locked<'a> {
         let i = self.shard_of(key);
         let mut guards = smallvec::SmallVec::new();
-        guards.push((i, self.shards[i].lock()));
+        guards.push((i, self.guard(i)));
         Locked::new(self, db, now_ms, guards)
     }
 
@@ -172,7 +215,7 @@ impl Keyspace {
             .shards
             .iter()
             .enumerate()
-            .map(|(i, s)| (i, s.lock()))
+            .map(|(i, _)| (i, self.guard(i)))
             .collect();
         Locked::new(self, db, now_ms, guards)
     }
@@ -180,13 +223,21 @@ impl Keyspace {
     /// Locks one shard by index (incremental work such as SCAN and active expiry).
     pub fn lock_shard(&self, db: usize, shard: usize, now_ms: u64) -> Locked<'_> {
         let mut guards = smallvec::SmallVec::new();
-        guards.push((shard, self.shards[shard].lock()));
+        guards.push((shard, self.guard(shard)));
         Locked::new(self, db, now_ms, guards)
     }
 
     /// Number of keys in `db` (expired keys not yet reclaimed included, as in Redis's DBSIZE).
     pub fn db_size(&self, db: usize) -> usize {
         self.shards.iter().map(|s| s.lock().dbs[db].len()).sum()
+    }
+
+    /// Keys in every database (expired keys not yet reclaimed included).
+    pub fn key_count(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().dbs.iter().map(|d| d.len()).sum::<usize>())
+            .sum()
     }
 
     /// (keys, keys with a TTL) of `db`, for INFO keyspace.

@@ -65,7 +65,7 @@ impl Keyspace {
         let mut visited = 0usize;
         let mut stats = ScanStats::default();
         let next = loop {
-            let mut guard = self.shards[shard].lock();
+            let mut guard = self.guard(shard);
             let table = &mut guard.dbs[db];
             let len = table.len() as u64;
             let mut pos = if upper == 0 { len } else { upper.min(len) };

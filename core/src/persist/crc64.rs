@@ -6,11 +6,37 @@
 use crc::{Crc, CRC_64_REDIS};
 
 /// The table-driven CRC engine, built at compile time.
-const REDIS: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
+static REDIS: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
 
 /// The CRC-64 of `bytes` as Redis's `crc64(0, bytes, len)` computes it.
 pub fn crc64(bytes: &[u8]) -> u64 {
     REDIS.checksum(bytes)
+}
+
+/// A CRC-64 computed piece by piece (a file written in chunks).
+pub struct Digest(crc::Digest<'static, u64>);
+
+impl Digest {
+    /// The digest of nothing yet.
+    pub fn new() -> Self {
+        Digest(REDIS.digest())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The CRC-64 of everything added.
+    pub fn finish(self) -> u64 {
+        self.0.finalize()
+    }
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[cfg(test)]
@@ -20,5 +46,9 @@ mod tests {
     #[test]
     fn redis_test_vector() {
         assert_eq!(crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
+        let mut d = Digest::new();
+        d.update(b"1234");
+        d.update(b"56789");
+        assert_eq!(d.finish(), 0xe9c6d914c4b8d9ca);
     }
 }

@@ -11,7 +11,8 @@
 //! - [`ziplist`]: the older container, read only (payloads of Redis < 7.0);
 //! - [`value`]: one value's type byte and body, both directions;
 //! - [`dump`]: DUMP payloads (value + RDB version + CRC64);
-//! - [`rdb`]: whole RDB files (snapshot and load).
+//! - [`snapshot`]: whole RDB files written from a point-in-time snapshot, without fork;
+//! - [`rdb`]: whole RDB files loaded.
 
 pub mod codec;
 pub mod crc64;
@@ -20,6 +21,8 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod rdb;
+pub mod snapshot;
+pub mod status;
 pub mod value;
 pub mod ziplist;
 

@@ -356,7 +356,9 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
             // Converts on the entry count only, as Redis 7.0's loader does for packed hashes.
             hash_from_pairs(pairs, &limits.hash.with_value(usize::MAX))?
         }
-        _ => return Err(Error("unsupported value type")),
+        6 | 7 => return Err(Error("module values (RDB type 6/7) are not supported")),
+        15 | 19 | 21 => return Err(Error("streams (RDB type 15/19/21) are not supported yet")),
+        _ => return Err(Error("unknown RDB value type")),
     };
     let empty = match &v {
         Value::List(l) => l.is_empty(),

@@ -11,8 +11,9 @@ use crate::clock::Now;
 use crate::config::Config;
 use crate::propagate::LogReader;
 use crate::resp::decoder::{DecodeLimits, RequestDecoder};
-use crate::server::{NullHost, Server};
+use crate::server::Server;
 use crate::session::{ClientInfo, NoopWaker, Session};
+use crate::testkit::MemHost;
 
 /// Replays everything `reader` has not read from `source`'s stream onto a fresh server whose
 /// clock stands at `replay_at` (the run's start, so no propagated expiry time has passed there
@@ -30,7 +31,7 @@ pub fn check_replay(
     let replica = Arc::new(Server::new(
         Config::default(),
         0,
-        Box::new(NullHost),
+        Box::new(MemHost::default()),
         replay_at,
     ));
     let mut session = Session::new(

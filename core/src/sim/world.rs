@@ -15,7 +15,8 @@ use super::cmds::{flood, generate};
 use super::model::Model;
 use crate::clock::Now;
 use crate::config::Config;
-use crate::server::{NullHost, Server};
+use crate::server::Server;
+use crate::testkit::MemHost;
 use crate::testkit::EPOCH_MS;
 
 /// Clients per world.
@@ -108,7 +109,7 @@ pub fn run_seed(seed: u64, opts: SimOptions, log: &mut Vec<String>) -> Result<Si
         timeout,
         ..Config::default()
     };
-    let server = Arc::new(Server::new(config, seed, Box::new(NullHost), now));
+    let server = Arc::new(Server::new(config, seed, Box::new(MemHost::default()), now));
     let checker = Checker::new(&server, now);
     let clients = (0..CLIENTS)
         .map(|_| SimClient::connect(&server, now, window(&mut rng)))

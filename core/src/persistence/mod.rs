@@ -1,0 +1,276 @@
+//! Persistence as the server runs it: when snapshots begin (SAVE, BGSAVE, save points,
+//! shutdown), how a save job is carried out through the host's files, and how a loaded file
+//! enters the keyspace. The encodings are `persist`'s; the file I/O is the host's
+//! ([`crate::host::Host::create_file`]), run by the effect runner or a save thread, never by a
+//! worker serving clients.
+
+pub mod commands;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::clock::Now;
+use crate::effects::{Completion, Effect};
+use crate::persist::rdb::{self, LoadError};
+use crate::persist::snapshot::Snapshot;
+use crate::persist::status::Running;
+use crate::server::Server;
+
+/// A save failed after a failure less than this long ago is not retried by the save points.
+const SAVE_RETRY_DELAY_MS: u64 = 5_000;
+
+/// Redis's reply when another snapshot holds the slot.
+pub const ANOTHER_CHILD: &str = "ERR Another child process is active (AOF?): can't BGSAVE right \
+                                 now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever \
+                                 possible.";
+
+/// An RDB save begun and not yet written.
+pub struct SaveJob {
+    snapshot: Arc<Snapshot>,
+    path: String,
+    checksum: bool,
+    aux: Vec<(&'static str, String)>,
+    /// BGSAVE (logged as a background save).
+    pub background: bool,
+}
+
+/// Begins an RDB save of the dataset as it is now. Call with the exec gate held exclusively
+/// (SAVE and BGSAVE are EXCLUSIVE commands; the cron and shutdown take the gate): the snapshot
+/// is then one instant. Err: the reply when another save or rewrite is running.
+pub fn begin_save(server: &Server, now: Now, background: bool) -> Result<SaveJob, &'static str> {
+    let status = &server.persist;
+    match status.running() {
+        Running::RdbSave => return Err("ERR Background save already in progress"),
+        Running::AofRewrite => return Err(ANOTHER_CHILD),
+        Running::Nothing => {}
+    }
+    if !status.start(Running::RdbSave, now.ms(), server.keyspace.log.changes()) {
+        return Err("ERR Background save already in progress");
+    }
+    let c = server.config.read();
+    let snapshot = Snapshot::begin(&server.keyspace, now.ms(), c.rdbcompression);
+    status
+        .save_keys_total
+        .store(server.keyspace.key_count() as u64, Ordering::Relaxed);
+    Ok(SaveJob {
+        snapshot,
+        path: c.dbfilename.clone(),
+        checksum: c.rdbchecksum,
+        aux: aux_fields(server, now),
+        background,
+    })
+}
+
+/// The AUX fields Redis 7.0 writes at the head of an RDB file.
+pub fn aux_fields(server: &Server, now: Now) -> Vec<(&'static str, String)> {
+    vec![
+        ("redis-ver", crate::admin::hello::REDIS_VERSION.to_string()),
+        ("redis-bits", usize::BITS.to_string()),
+        ("ctime", now.secs().to_string()),
+        ("used-mem", server.host.memory().used.to_string()),
+        ("aof-base", "0".to_string()),
+    ]
+}
+
+/// Writes the job's file through the host, then records and logs the outcome. Runs on the
+/// effect runner or a save thread.
+pub fn run_save(server: &Server, job: SaveJob) -> Result<(), String> {
+    let ks = &server.keyspace;
+    let written = (|| {
+        let mut sink = server.host.create_file(&job.path)?;
+        job.snapshot
+            .write(ks, &job.aux, job.checksum, |b| sink.write(b))?;
+        sink.commit()
+    })();
+    // The snapshot stops observing even when the host failed before writing anything.
+    job.snapshot.finish(ks);
+    let now_ms = server.last_now.load(Ordering::Relaxed) / 1000;
+    server.persist.save_done(written.is_ok(), now_ms);
+    match (&written, job.background) {
+        (Ok(()), true) => server.host.log("Background saving terminated with success"),
+        (Ok(()), false) => server.host.log("DB saved on disk"),
+        (Err(e), _) => {
+            let what = if job.background {
+                "Background saving error"
+            } else {
+                "Error saving DB on disk"
+            };
+            server.host.log(&format!("{what}: {e}"));
+        }
+    }
+    written
+}
+
+/// Saves `dbfilename` at once, on the calling thread, which holds the exec gate exclusively
+/// (DEBUG RELOAD), and returns the file's bytes so they can be loaded without reading the file
+/// back. A background save in progress is left undisturbed.
+pub fn save_to_bytes(server: &Server, now: Now) -> Result<Vec<u8>, String> {
+    let ks = &server.keyspace;
+    let (path, checksum, compress) = {
+        let c = server.config.read();
+        (c.dbfilename.clone(), c.rdbchecksum, c.rdbcompression)
+    };
+    let changes = ks.log.changes();
+    let mut bytes = Vec::new();
+    let r: Result<u64, std::convert::Infallible> = Snapshot::at_once(ks, now.ms(), compress).write(
+        ks,
+        &aux_fields(server, now),
+        checksum,
+        |b| {
+            bytes.extend_from_slice(b);
+            Ok(())
+        },
+    );
+    let _ = r;
+    let mut sink = server.host.create_file(&path)?;
+    sink.write(&bytes)?;
+    sink.commit()?;
+    server.persist.saved_at_once(now.ms(), changes);
+    Ok(bytes)
+}
+
+/// Takes the exec gate exclusively and begins a save (the cron's and shutdown's way in; a
+/// command's handler already holds the gate).
+pub fn begin_save_gated(
+    server: &Server,
+    now: Now,
+    background: bool,
+) -> Result<SaveJob, &'static str> {
+    let _gate = server.exec_gate.write();
+    begin_save(server, now, background)
+}
+
+/// Starts a background save: the host's effect runner writes it on a thread of its own.
+pub fn start_background_save(server: &Server, job: SaveJob) {
+    server.host.log("Background saving started");
+    server.effects.submit(
+        server,
+        Effect::Save(Box::new(job)),
+        Arc::new(Completion::new(None)),
+    );
+}
+
+/// The cron's part (every tick): a scheduled BGSAVE whose slot came free, and the save points
+/// (`save <seconds> <changes>`): a background save once enough changes are older than the
+/// last save, not retried sooner than 5 s after a failure.
+pub fn cron(server: &Server, now: Now) {
+    let status = &server.persist;
+    if status.running() != Running::Nothing {
+        return;
+    }
+    let due = status.bgsave_scheduled.load(Ordering::Relaxed) || {
+        let points = server.config.read().save.clone();
+        let dirty = server
+            .keyspace
+            .log
+            .changes()
+            .saturating_sub(status.changes_at_save.load(Ordering::Relaxed));
+        let since_save = now
+            .secs()
+            .saturating_sub(status.lastsave.load(Ordering::Relaxed));
+        let retry_ok = status.last_save_ok.load(Ordering::Relaxed)
+            || now
+                .ms()
+                .saturating_sub(status.last_try_ms.load(Ordering::Relaxed))
+                > SAVE_RETRY_DELAY_MS;
+        retry_ok
+            && points
+                .iter()
+                .any(|&(secs, changes)| dirty >= changes && since_save > secs)
+    };
+    if !due {
+        return;
+    }
+    if let Ok(job) = begin_save_gated(server, now, true) {
+        status.bgsave_scheduled.store(false, Ordering::Relaxed);
+        start_background_save(server, job);
+    }
+}
+
+/// The save a shutdown makes: when SHUTDOWN SAVE asks, or save points exist and NOSAVE was not
+/// given. A save in progress is waited for first. Err: why it failed (logged).
+pub fn shutdown_save(server: &Server, now: Now, save: bool, nosave: bool) -> Result<(), String> {
+    let wanted = save || (!nosave && !server.config.read().save.is_empty());
+    if !wanted {
+        return Ok(());
+    }
+    server
+        .host
+        .log("Saving the final RDB snapshot before exiting.");
+    loop {
+        match begin_save_gated(server, now, false) {
+            Ok(job) => return run_save(server, job),
+            // Another save or rewrite runs: wait for it, as Redis waits for its child.
+            Err(_) => server.host.sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Loads an RDB file into the keyspace: keys already expired at `now` are dropped (and
+/// counted), as a primary loads. `flush` empties the keyspace first; without it a key that
+/// exists is kept unless `merge` lets the file's replace it (DEBUG RELOAD's options).
+pub fn install_rdb(
+    server: &Server,
+    bytes: &[u8],
+    now: Now,
+    flush: bool,
+    merge: bool,
+) -> Result<(), LoadError> {
+    let ks = &server.keyspace;
+    let now_ms = now.ms();
+    if flush {
+        let mut all = ks.lock_all(0, now_ms);
+        for shard in all.all_dbs_mut() {
+            for db in shard.dbs.iter_mut() {
+                db.clear();
+            }
+        }
+    }
+    let databases = ks.databases();
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    let limits = server.rdb_limits();
+    rdb::load_each(bytes, &limits, |(db, key, value, expire_at)| {
+        if db >= databases {
+            return Err(format!(
+                "FATAL: Data file was created with a Redis server configured to handle more \
+                 than {databases} databases. Exiting"
+            ));
+        }
+        if expire_at != 0 && expire_at <= now_ms {
+            expired += 1;
+            return Ok(());
+        }
+        let mut locked = ks.lock_one(db, &key, now_ms);
+        if !merge && !flush && locked.contains(&key) {
+            return Ok(());
+        }
+        locked.put(&key, value, expire_at);
+        loaded += 1;
+        Ok(())
+    })?;
+    server.persist.loaded_keys.store(loaded, Ordering::Relaxed);
+    server
+        .persist
+        .loaded_expired
+        .store(expired, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The startup load of `dbfilename` (when the AOF is off): Ok(false) when there is no file.
+/// The file counts as the last save: LASTSAVE and the save points start from it.
+pub fn load_rdb_file(server: &Server, now: Now) -> Result<bool, String> {
+    let path = server.config.read().dbfilename.clone();
+    let Some(bytes) = server.host.read_file(&path)? else {
+        return Ok(false);
+    };
+    install_rdb(server, &bytes, now, false, false).map_err(|e| {
+        format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({e})")
+    })?;
+    let status = &server.persist;
+    status.lastsave.store(now.secs(), Ordering::Relaxed);
+    let changes = server.keyspace.log.changes();
+    status.changes_at_save.store(changes, Ordering::Relaxed);
+    Ok(true)
+}
