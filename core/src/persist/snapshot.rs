@@ -113,8 +113,11 @@ impl Snapshot {
                 self.handed_bytes.fetch_sub(c.len(), Ordering::Relaxed);
                 return Some(c);
             }
-            if !self.done[i].load(Ordering::Acquire) {
+            if self.installed {
                 // Locking shows the shard to this snapshot, which serialises it if nobody has.
+                // Locked even when done: a writer serialising it right now holds the lock, and
+                // hands the chunk over before releasing it, so once we have the lock, the
+                // shard's chunk is in `handed` or already taken.
                 drop(ks.guard(i));
             }
         }

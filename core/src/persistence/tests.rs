@@ -129,3 +129,34 @@ fn a_failed_save_refuses_writes_with_misconf() {
     c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
     assert_eq!(c.cmd(&["SET", "a", "1"]), "+OK\r\n");
 }
+
+#[test]
+fn a_background_save_holds_every_key() {
+    let srv = server_with(crate::config::Config {
+        enable_debug_command: "yes".into(),
+        ..Default::default()
+    });
+    let mut c = TestClient::new(&srv);
+    c.cmd(&["DEBUG", "POPULATE", "20000"]);
+    for _ in 0..20 {
+        // Another thread locks shards meanwhile, as the expiry cycle and commands do, so some
+        // shards are serialised by it while the saver walks: none may be missed.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let locker = {
+            let (srv, stop) = (srv.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let n = srv.keyspace.shard_count();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    drop(srv.keyspace.lock_shard(0, n - 1 - i % n, EPOCH_MS));
+                    i += 1;
+                }
+            })
+        };
+        let snap = Snapshot::begin(&srv.keyspace, EPOCH_MS, true);
+        let file = snap.to_bytes(&srv.keyspace, &[]);
+        stop.store(true, Ordering::Relaxed);
+        locker.join().unwrap();
+        assert_eq!(rdb::load(&file).unwrap().len(), 20000);
+    }
+}
