@@ -244,7 +244,10 @@ impl Connection {
     /// timer goes. `sending`: a write is still in flight (its bytes already left `output`).
     pub fn settle(&mut self, now: Now, sending: bool) -> (Next, Option<TimerChange>) {
         if self.session.is_closing() || self.closing || self.peer_finished {
-            if self.session.pending_output().is_empty() && !sending {
+            if self.session.pending_output().is_empty()
+                && !sending
+                && !self.session.has_held_output()
+            {
                 return (Next::Done, None);
             }
             if !self.closing {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::host::ShutdownOptions;
+use crate::persistence::aof::RewriteJob;
 use crate::persistence::SaveJob;
 use crate::server::Server;
 use crate::sync::Mutex;
@@ -40,6 +41,9 @@ pub enum Effect {
     /// Write an RDB file from a snapshot begun by SAVE, BGSAVE or the save points. A runner
     /// writes a background save on a thread of its own, so other effects are not held up.
     Save(Box<SaveJob>),
+    /// Write an AOF rewrite's base from its snapshot and swap it in (BGREWRITEAOF); run on a
+    /// thread of its own, as a background save.
+    RewriteAof(Box<RewriteJob>),
 }
 
 impl Effect {
@@ -68,6 +72,7 @@ impl Effect {
             Effect::Save(job) => {
                 crate::persistence::run_save(server, *job).map_err(|_| "ERR".into())
             }
+            Effect::RewriteAof(job) => crate::persistence::aof::run_rewrite(server, *job),
             Effect::Sleep(d) => {
                 host.sleep(d);
                 Ok(())

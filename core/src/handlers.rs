@@ -17,6 +17,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::tx::COMMANDS,
         crate::repl::COMMANDS,
         crate::persistence::commands::COMMANDS,
+        crate::persistence::aof::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

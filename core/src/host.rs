@@ -60,6 +60,16 @@ pub trait Host: Send + Sync {
     fn create_file(&self, _path: &str) -> Result<Box<dyn FileSink>, String> {
         Err("No such file or directory".into())
     }
+    /// Writes an AOF rewrite's base from `job.snapshot` and makes it the AOF's base, the
+    /// incremental files from `job.offset` on following it (BGREWRITEAOF). Runs on a thread of
+    /// its own; core records the outcome. The default: a host without an AOF.
+    fn rewrite_aof(
+        &self,
+        _server: &crate::server::Server,
+        _job: crate::persistence::aof::RewriteJob,
+    ) -> Result<(), String> {
+        Err("this host keeps no append-only file".into())
+    }
     /// The contents of the file `path`, or None if there is none.
     fn read_file(&self, _path: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(None)

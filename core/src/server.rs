@@ -49,6 +49,8 @@ pub struct Server {
     pub last_now: AtomicU64,
     /// Where saving and the AOF stand.
     pub persist: crate::persist::status::PersistStatus,
+    /// Replies held for the AOF's fsync (`appendfsync always`).
+    pub durability: crate::persistence::durable::Durability,
 }
 
 impl Server {
@@ -82,6 +84,7 @@ impl Server {
             cronloops: AtomicU64::new(0),
             last_now: AtomicU64::new(now.micros()),
             persist,
+            durability: Default::default(),
         }
     }
 

@@ -33,6 +33,9 @@ pub struct Session {
     state: ClientState,
     closed: bool,
     last_input: Now,
+    /// Replies from this offset of `out` on wait until the AOF is durable up to the stream
+    /// offset given (`appendfsync always`; see `persistence::durable`).
+    held: Option<(usize, u64)>,
 }
 
 impl Session {
@@ -54,6 +57,7 @@ impl Session {
             state: ClientState::new(handle),
             closed: false,
             last_input: now,
+            held: None,
         }
     }
 
@@ -64,6 +68,39 @@ impl Session {
 
     /// Executes every complete command in `buf`, consuming it; a partial frame stays in `buf`.
     pub fn handle_input(&mut self, now: Now, buf: &mut BytesMut) {
+        let produced_from = self.out.buf.len();
+        self.run_input(now, buf);
+        self.hold_for_durability(produced_from);
+    }
+
+    /// With `appendfsync always`: the replies produced since `from` wait until the stream is
+    /// durable up to where it is now, which covers every write they could have observed.
+    fn hold_for_durability(&mut self, from: usize) {
+        let durability = &self.server.durability;
+        if !durability.holding() || self.out.buf.len() == from {
+            return;
+        }
+        let need = self.server.keyspace.log.offset();
+        if durability.wait_for(need, &self.state.handle.waker) {
+            let start = self.held.map_or(from, |(start, _)| start);
+            self.held = Some((start, need));
+        }
+    }
+
+    /// How many bytes of `out` may be written now.
+    fn releasable(&self) -> usize {
+        match self.held {
+            Some((start, need)) if !self.server.durability.released(need) => start,
+            _ => self.out.buf.len(),
+        }
+    }
+
+    /// Whether replies are waiting for the AOF's fsync.
+    pub fn has_held_output(&self) -> bool {
+        self.releasable() < self.out.buf.len()
+    }
+
+    fn run_input(&mut self, now: Now, buf: &mut BytesMut) {
         self.deliver_settled();
         self.deliver_effect();
         self.pump_stream();
@@ -162,15 +199,22 @@ impl Session {
         }
     }
 
-    /// Replies waiting to be written.
+    /// Replies that may be written now (not those waiting for the AOF's fsync).
     pub fn pending_output(&self) -> &[u8] {
-        &self.out.buf
+        &self.out.buf[..self.releasable()]
     }
 
     /// Marks `n` bytes of pending output as written.
     pub fn consume_output(&mut self, n: usize) {
         Stats::add(&self.server.stats.total_net_output_bytes, n as u64);
-        self.out.buf.advance(n.min(self.out.buf.len()));
+        let n = n.min(self.releasable());
+        self.held = match self.held {
+            Some((start, need)) if !self.server.durability.released(need) => {
+                Some((start - n, need))
+            }
+            _ => None,
+        };
+        self.out.buf.advance(n);
         if self.out.buf.is_empty() {
             self.out.buf.clear();
         }

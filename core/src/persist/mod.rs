@@ -12,8 +12,11 @@
 //! - [`value`]: one value's type byte and body, both directions;
 //! - [`dump`]: DUMP payloads (value + RDB version + CRC64);
 //! - [`snapshot`]: whole RDB files written from a point-in-time snapshot, without fork;
-//! - [`rdb`]: whole RDB files loaded.
+//! - [`rdb`]: whole RDB files loaded;
+//! - [`aof`]: the multi-part AOF's manifest and command stream;
+//! - [`status`]: where saving and the AOF stand.
 
+pub mod aof;
 pub mod codec;
 pub mod crc64;
 pub mod dump;

@@ -63,11 +63,12 @@ impl std::fmt::Display for LoadError {
 
 /// Parses an RDB file, handing each key to `each` as it is read, so a large file is never
 /// held twice (as bytes and as a list of values). An error from `each` stops the load.
+/// Returns the offset just past the file (an AOF with an RDB preamble continues there).
 pub fn load_each(
     bytes: &[u8],
     limits: &Limits,
     mut each: impl FnMut(Loaded) -> std::result::Result<(), String>,
-) -> std::result::Result<(), LoadError> {
+) -> std::result::Result<usize, LoadError> {
     let mut r = Reader::new(bytes);
     let fail = |r: &Reader, e: Error| LoadError {
         offset: r.position(),
@@ -113,7 +114,7 @@ pub fn load_each(
             });
         }
     }
-    Ok(())
+    Ok(r.position())
 }
 
 /// Reads one opcode and what follows it; a key read is left in `key`. False at EOF.

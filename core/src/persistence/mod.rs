@@ -4,7 +4,9 @@
 //! ([`crate::host::Host::create_file`]), run by the effect runner or a save thread, never by a
 //! worker serving clients.
 
+pub mod aof;
 pub mod commands;
+pub mod durable;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
@@ -156,6 +158,7 @@ pub fn start_background_save(server: &Server, job: SaveJob) {
 /// (`save <seconds> <changes>`): a background save once enough changes are older than the
 /// last save, not retried sooner than 5 s after a failure.
 pub fn cron(server: &Server, now: Now) {
+    aof::cron(server, now);
     let status = &server.persist;
     if status.running() != Running::Nothing {
         return;
@@ -217,7 +220,7 @@ pub fn install_rdb(
     now: Now,
     flush: bool,
     merge: bool,
-) -> Result<(), LoadError> {
+) -> Result<usize, LoadError> {
     let ks = &server.keyspace;
     let now_ms = now.ms();
     if flush {
@@ -231,7 +234,7 @@ pub fn install_rdb(
     let databases = ks.databases();
     let (mut loaded, mut expired) = (0u64, 0u64);
     let limits = server.rdb_limits();
-    rdb::load_each(bytes, &limits, |(db, key, value, expire_at)| {
+    let end = rdb::load_each(bytes, &limits, |(db, key, value, expire_at)| {
         if db >= databases {
             return Err(format!(
                 "FATAL: Data file was created with a Redis server configured to handle more \
@@ -255,7 +258,7 @@ pub fn install_rdb(
         .persist
         .loaded_expired
         .store(expired, Ordering::Relaxed);
-    Ok(())
+    Ok(end)
 }
 
 /// The startup load of `dbfilename` (when the AOF is off): Ok(false) when there is no file.

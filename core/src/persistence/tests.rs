@@ -160,3 +160,31 @@ fn a_background_save_holds_every_key() {
         assert_eq!(rdb::load(&file).unwrap().len(), 20000);
     }
 }
+
+#[test]
+fn with_appendfsync_always_replies_wait_for_the_fsync_of_what_they_saw() {
+    let srv = server();
+    let log = &srv.keyspace.log;
+    let _aof = log.subscribe();
+    srv.durability.set_holding(true, log.offset());
+    let mut writer = TestClient::new(&srv);
+    let mut reader = TestClient::new(&srv);
+    assert_eq!(
+        reader.cmd(&["GET", "k"]),
+        "$-1\r\n",
+        "nothing unsynced to see"
+    );
+    assert_eq!(writer.cmd(&["SET", "k", "v"]), "", "held until durable");
+    // A read that saw the unsynced write is held too.
+    assert_eq!(reader.cmd(&["GET", "k"]), "");
+    srv.durability.advance(log.offset() - 1);
+    assert_eq!(writer.poll(), "");
+    srv.durability.advance(log.offset());
+    assert_eq!(writer.poll(), "+OK\r\n");
+    assert_eq!(reader.poll(), "$1\r\nv\r\n");
+    // Later replies queue behind held ones, in order.
+    writer.cmd(&["INCR", "n"]);
+    assert_eq!(writer.cmd(&["PING"]), "");
+    srv.durability.set_holding(false, 0);
+    assert_eq!(writer.poll(), ":1\r\n+PONG\r\n");
+}

@@ -183,6 +183,11 @@ impl PropagationLog {
         self.changes.load(Ordering::Relaxed)
     }
 
+    /// Makes the next append start with SELECT (a new AOF file begins there).
+    pub fn force_select(&self) {
+        self.last_db.store(NO_DB, Ordering::Relaxed);
+    }
+
     /// Sets how many bytes are retained for readers.
     pub fn set_retention(&self, bytes: usize) {
         self.retention.store(bytes.max(1), Ordering::Relaxed);
