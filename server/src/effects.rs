@@ -50,16 +50,14 @@ fn run(server: Arc<Server>, signal: &(Mutex<bool>, Condvar)) {
                     let _stalled = server.exec_gate.write();
                     e.perform(&server)
                 }
-                // A background save takes as long as the dataset is large: on a thread of its
-                // own, so CONFIG SET, SHUTDOWN and friends are not held up behind it.
-                Effect::Save(job) if job.background => {
+                // A background save or an AOF rewrite takes as long as the dataset is large: on
+                // a thread of its own, so CONFIG SET, SHUTDOWN and friends are not held up.
+                e @ (Effect::Save(_) | Effect::RewriteAof(_)) if runs_long(&e) => {
                     let server = server.clone();
                     let completion = req.completion;
                     let spawned = std::thread::Builder::new()
                         .name("lode-bgsave".into())
-                        .spawn(move || {
-                            completion.complete(Effect::Save(job).perform(&server));
-                        });
+                        .spawn(move || completion.complete(e.perform(&server)));
                     if let Err(e) = spawned {
                         crate::log::line(
                             crate::log::LogLevel::Warning,
@@ -72,5 +70,15 @@ fn run(server: Arc<Server>, signal: &(Mutex<bool>, Condvar)) {
             };
             req.completion.complete(outcome);
         }
+    }
+}
+
+/// Whether an effect runs on a thread of its own (a BGSAVE or a rewrite, not SAVE, whose
+/// client waits for it anyway).
+fn runs_long(e: &Effect) -> bool {
+    match e {
+        Effect::Save(job) => job.background,
+        Effect::RewriteAof(_) => true,
+        _ => false,
     }
 }

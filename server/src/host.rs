@@ -44,6 +44,11 @@ pub struct HostShared {
     pub startup_allocated: AtomicU64,
     /// `uname` text, read once.
     pub os: String,
+    /// The running AOF writer (`appendonly yes`).
+    pub aof: Mutex<Option<Arc<crate::aof::Aof>>>,
+    /// The server, once created (for what the host starts on its behalf, such as the AOF
+    /// writer when `appendonly` is turned on).
+    pub server: OnceLock<std::sync::Weak<lode_core::Server>>,
 }
 
 impl HostShared {
@@ -60,6 +65,8 @@ impl HostShared {
             listen: Mutex::new(listen),
             startup_allocated: AtomicU64::new(0),
             os: sys::os_name(),
+            aof: Mutex::new(None),
+            server: OnceLock::new(),
         }
     }
 }
@@ -67,6 +74,34 @@ impl HostShared {
 /// The host the core talks to.
 #[derive(Clone)]
 pub struct LodeHost(pub Arc<HostShared>);
+
+impl LodeHost {
+    /// CONFIG SET appendonly: starts the AOF with a rewrite of the dataset, or stops it after
+    /// writing out and fsyncing what it has.
+    fn switch_aof(&self, on: bool) -> Result<(), String> {
+        let Some(server) = self.0.server.get().and_then(|w| w.upgrade()) else {
+            return Err("the server is not running".into());
+        };
+        let mut slot = self.0.aof.lock();
+        match (on, slot.is_some()) {
+            (true, false) => {
+                let (dir, prefix) = {
+                    let c = server.config.read();
+                    (c.appenddirname.clone(), c.appendfilename.clone())
+                };
+                let files = crate::aof::files::AofFiles::open(&dir, &prefix)?.0;
+                *slot = Some(crate::aof::Aof::start(&server, files, true)?);
+            }
+            (false, true) => {
+                if let Some(aof) = slot.take() {
+                    aof.stop(&server);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
 
 /// The listener settings in `config`.
 pub fn listen_config(config: &Config) -> ListenConfig {
@@ -123,6 +158,15 @@ impl Host for LodeHost {
             .map_err(|e| strerror(&e))
     }
 
+    fn rewrite_aof(
+        &self,
+        server: &lode_core::Server,
+        job: lode_core::persistence::aof::RewriteJob,
+    ) -> Result<(), String> {
+        let aof = self.0.aof.lock().clone();
+        crate::aof::rewrite(server, aof.as_deref(), job)
+    }
+
     fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         crate::files::read_optional(Path::new(path)).map_err(|e| strerror(&e))
     }
@@ -169,6 +213,12 @@ impl Host for LodeHost {
                         "Failed to bind to specified addresses.".into()
                     });
                 }
+            }
+        }
+        if has("appendonly") {
+            if let Err(e) = self.switch_aof(config.appendonly) {
+                undo_dir();
+                return Err(e);
             }
         }
         if has("loglevel") {

@@ -1,5 +1,6 @@
 //! lode-server: starts lode with redis-server's command line and configuration syntax.
 
+mod aof;
 mod bridge;
 mod cli;
 mod conf;
@@ -182,7 +183,8 @@ fn run(prog: &str, args: RunArgs) {
         Box::new(LodeHost(shared.clone())),
         now(),
     ));
-    load_data(&server);
+    let _ = shared.server.set(Arc::downgrade(&server));
+    load_data(&server, &shared);
     if let Err(e) = effects::start(&server) {
         // Without the runner effects run inline on the worker that asked: still correct.
         log::line(
@@ -300,6 +302,9 @@ fn run(prog: &str, args: RunArgs) {
         q.shutdown();
     }
     running.shutdown();
+    if let Some(a) = shared.aof.lock().take() {
+        a.stop(&server);
+    }
     if let Some(p) = &unix_path {
         log::line(LogLevel::Notice, "Removing the unix socket file.");
         if let Err(e) = std::fs::remove_file(p) {
@@ -317,9 +322,22 @@ fn run(prog: &str, args: RunArgs) {
     std::process::exit(0);
 }
 
-/// Loads the dataset before any client connects: the RDB file `dbfilename` in `dir`. A file
-/// that cannot be loaded stops the server with status 1, never half-loaded.
-fn load_data(server: &Server) {
+/// Loads the dataset before any client connects: the AOF when `appendonly` is on (and starts
+/// its writer), else the RDB file `dbfilename` in `dir`. A file that cannot be loaded stops
+/// the server with status 1, never half-loaded.
+fn load_data(server: &Arc<Server>, shared: &HostShared) {
+    if server.config.read().appendonly {
+        let started =
+            aof::load::load(server, now()).and_then(|files| aof::Aof::start(server, files, false));
+        match started {
+            Ok(a) => *shared.aof.lock() = Some(a),
+            Err(e) => {
+                log::line(LogLevel::Warning, &e);
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let started = std::time::Instant::now();
     match lode_core::persistence::load_rdb_file(server, now()) {
         Ok(false) => {}

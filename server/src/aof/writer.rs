@@ -1,0 +1,328 @@
+//! The AOF writer: a thread that follows the propagation stream into the current incremental
+//! file and fsyncs it as `appendfsync` says. With `always` it is woken by every append and
+//! fsyncs whatever accumulated since its last fsync in one go (group commit), then releases
+//! the replies waiting for it; with `everysec` it writes every few milliseconds and fsyncs
+//! once a second; with `no` it leaves flushing to the kernel.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use lode_core::config::AppendFsync;
+use lode_core::propagate::LogReader;
+use lode_core::util::os_error::strerror;
+use lode_core::Server;
+
+use super::files::AofFiles;
+use crate::log::{self, LogLevel};
+
+/// How long the writer sleeps between rounds when nothing wakes it (`everysec` and `no`).
+const LAZY_ROUND: Duration = Duration::from_millis(10);
+
+/// Bytes the propagation stream retains for a writer that falls behind (a slow disk).
+pub const RETENTION: usize = 1 << 30;
+
+/// Requests to the writer thread.
+#[derive(Default)]
+pub struct Inbox {
+    /// The stream has new data (set by the append wake-up).
+    pub data: bool,
+    /// Flush, fsync and exit.
+    pub stop: bool,
+    /// Start a new incremental file at this stream offset; the reply is its sequence number.
+    pub rotate: Option<(u64, Sender<Result<u64, String>>)>,
+}
+
+/// What the writer thread and its handle share.
+pub struct Shared {
+    /// Requests, and the condition the writer waits on.
+    pub inbox: Mutex<Inbox>,
+    /// Signalled when the inbox changes.
+    pub cv: Condvar,
+    /// Whether every append wakes the writer (`appendfsync always`).
+    pub eager: AtomicBool,
+    /// The AOF directory.
+    pub files: Mutex<AofFiles>,
+    /// A rewrite replaced files: the sizes must be measured again.
+    pub resized: AtomicBool,
+}
+
+impl Shared {
+    /// Wakes the writer (from the stream's append path: cheap unless `eager`).
+    pub fn data_arrived(&self) {
+        if !self.eager.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut inbox) = self.inbox.lock() {
+            inbox.data = true;
+        }
+        self.cv.notify_one();
+    }
+}
+
+/// The writer thread's own state.
+pub struct Writer {
+    /// The server whose stream is followed.
+    pub server: Arc<Server>,
+    /// Shared with the handle.
+    pub shared: Arc<Shared>,
+    /// Position in the stream.
+    pub reader: LogReader,
+    /// The incremental file being appended to, and its path.
+    pub file: File,
+    /// See `file`.
+    pub path: PathBuf,
+    /// Stream offset the current file starts at, if it was created empty there (a file
+    /// continued from before a restart holds older commands too).
+    pub file_start: Option<u64>,
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+struct Round {
+    /// Read from the stream, not yet written.
+    pending: Vec<u8>,
+    /// Stream offset of `pending[0]`.
+    pending_from: u64,
+    /// Stream offset written and fsynced.
+    synced: u64,
+    last_fsync: Instant,
+    base_size: u64,
+    current_size: u64,
+}
+
+impl Writer {
+    /// Runs until asked to stop.
+    pub fn run(mut self) {
+        let start = self.reader.offset();
+        let (base_size, current_size) = self
+            .shared
+            .files
+            .lock()
+            .map(|f| f.sizes())
+            .unwrap_or((0, 0));
+        let mut r = Round {
+            pending: Vec::new(),
+            pending_from: start,
+            synced: start,
+            last_fsync: Instant::now(),
+            base_size,
+            current_size,
+        };
+        let server = self.server.clone();
+        let status = &server.persist;
+        status.aof_base_size.store(base_size, Ordering::Relaxed);
+        let mut rotate: Option<(u64, Sender<Result<u64, String>>)> = None;
+        loop {
+            let policy = self.server.config.read().appendfsync;
+            let always = policy == AppendFsync::Always;
+            self.shared.eager.store(always, Ordering::Relaxed);
+            self.server.durability.set_holding(always, r.synced);
+            let stop = {
+                let Ok(mut inbox) = self.shared.inbox.lock() else {
+                    return;
+                };
+                if !inbox.data && !inbox.stop && inbox.rotate.is_none() && rotate.is_none() {
+                    let wait = if always {
+                        Duration::from_secs(1)
+                    } else {
+                        LAZY_ROUND
+                    };
+                    inbox = match self.shared.cv.wait_timeout(inbox, wait) {
+                        Ok((g, _)) => g,
+                        Err(_) => return,
+                    };
+                }
+                inbox.data = false;
+                if let Some(r) = inbox.rotate.take() {
+                    rotate = Some(r);
+                }
+                inbox.stop
+            };
+            self.read(&mut r);
+            if let Some((at, reply)) = rotate.take() {
+                match self.try_rotate(&mut r, at, always) {
+                    Some(outcome) => {
+                        let _ = reply.send(outcome);
+                    }
+                    None => rotate = Some((at, reply)),
+                }
+            }
+            self.write(&mut r, always);
+            let due = match policy {
+                AppendFsync::Always => true,
+                AppendFsync::Everysec => r.last_fsync.elapsed() >= Duration::from_secs(1),
+                AppendFsync::No => false,
+            };
+            if (due || stop) && r.synced < r.pending_from {
+                self.fsync(&mut r, always);
+            }
+            if self.shared.resized.swap(false, Ordering::Relaxed) {
+                if let Ok(f) = self.shared.files.lock() {
+                    (r.base_size, r.current_size) = f.sizes();
+                }
+            }
+            status
+                .aof_current_size
+                .store(r.current_size, Ordering::Relaxed);
+            self.check_auto_rewrite(&r);
+            if stop && r.pending.is_empty() {
+                break;
+            }
+        }
+        self.server.keyspace.log.unsubscribe(self.reader);
+    }
+
+    fn read(&mut self, r: &mut Round) {
+        let log = &self.server.keyspace.log;
+        match log.read(&mut self.reader) {
+            Ok(chunks) => chunks.iter().for_each(|c| r.pending.extend_from_slice(c)),
+            Err(_) => {
+                // Fell beyond the stream's retention: what was dropped is only in memory, so a
+                // rewrite captures the dataset afresh; the stream continues from its head.
+                log::line(
+                    LogLevel::Warning,
+                    "The AOF writer fell too far behind the write stream: rewriting the AOF",
+                );
+                let fresh = log.subscribe();
+                let old = std::mem::replace(&mut self.reader, fresh);
+                log.unsubscribe(old);
+                r.pending_from = self.reader.offset() - r.pending.len() as u64;
+                self.server
+                    .persist
+                    .rewrite_scheduled
+                    .store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Starts a new incremental file at stream offset `at`, once everything before it is in
+    /// the current file. None: not reached yet.
+    fn try_rotate(&mut self, r: &mut Round, at: u64, always: bool) -> Option<Result<u64, String>> {
+        if self.file_start.is_some_and(|start| at <= start) {
+            // Nothing was written to this file before `at`: it already starts there.
+            return Some(Ok(self.seq));
+        }
+        let end = r.pending_from + r.pending.len() as u64;
+        if end < at {
+            return None;
+        }
+        let head = (at - r.pending_from) as usize;
+        let tail = r.pending.split_off(head);
+        self.write(r, always);
+        if !r.pending.is_empty() {
+            // The write failed: keep everything and try again next round.
+            r.pending.extend_from_slice(&tail);
+            return None;
+        }
+        self.fsync(r, always);
+        let opened = self
+            .shared
+            .files
+            .lock()
+            .map_err(|_| "poisoned".to_string())
+            .and_then(|mut f| {
+                let (file, path) = f.new_incr()?;
+                let seq = f.manifest.incrs.last().map_or(0, |i| i.seq);
+                Ok((file, path, seq))
+            });
+        r.pending = tail;
+        match opened {
+            Ok((file, path, seq)) => {
+                self.file = file;
+                self.path = path;
+                self.file_start = Some(at);
+                self.seq = seq;
+                Some(Ok(seq))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn write(&mut self, r: &mut Round, always: bool) {
+        if r.pending.is_empty() {
+            return;
+        }
+        let before = self.file.metadata().map(|m| m.len()).ok();
+        match self.file.write_all(&r.pending) {
+            Ok(()) => {
+                r.current_size += r.pending.len() as u64;
+                r.pending_from += r.pending.len() as u64;
+                r.pending.clear();
+                if !self.server.persist.aof_write_ok.load(Ordering::Relaxed) {
+                    log::line(
+                        LogLevel::Warning,
+                        "AOF write error looks solved. Redis can write again.",
+                    );
+                    self.server.persist.aof_failed(None);
+                }
+            }
+            Err(e) => {
+                // Cut a partial write off, keep the data and retry next round, as Redis does.
+                if let Some(len) = before {
+                    let _ = self.file.set_len(len);
+                }
+                self.failed(&e, always);
+            }
+        }
+    }
+
+    fn fsync(&mut self, r: &mut Round, always: bool) {
+        match self.file.sync_data() {
+            Ok(()) => {
+                r.synced = r.pending_from;
+                r.last_fsync = Instant::now();
+                self.server.durability.advance(r.synced);
+            }
+            Err(e) => self.failed(&e, always),
+        }
+    }
+
+    fn failed(&self, e: &std::io::Error, always: bool) {
+        let msg = strerror(e);
+        log::line(
+            LogLevel::Warning,
+            &format!("Error writing to the AOF file: {msg}"),
+        );
+        if always {
+            // Replies are waiting on this fsync: with `always`, Redis cannot keep its promise
+            // and exits rather than serve writes it may lose.
+            log::line(
+                LogLevel::Warning,
+                "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...",
+            );
+            std::process::exit(1);
+        }
+        self.server.persist.aof_failed(Some(msg));
+    }
+
+    /// `auto-aof-rewrite-percentage` / `-min-size`: schedules a rewrite once the AOF grew that
+    /// much over its base (the cron starts it when no other snapshot runs).
+    fn check_auto_rewrite(&self, r: &Round) {
+        let (percent, min) = {
+            let c = self.server.config.read();
+            (
+                c.get("auto-aof-rewrite-percentage")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0),
+                c.get("auto-aof-rewrite-min-size")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX),
+            )
+        };
+        let base = r.base_size.max(1);
+        if percent > 0
+            && r.current_size > min
+            && (r.current_size.saturating_sub(base)) * 100 / base >= percent
+        {
+            let status = &self.server.persist;
+            if status.running() == lode_core::persist::status::Running::Nothing {
+                status.rewrite_scheduled.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
