@@ -70,6 +70,15 @@ pub trait Host: Send + Sync {
     ) -> Result<(), String> {
         Err("this host keeps no append-only file".into())
     }
+    /// Writes out and fsyncs everything the propagation stream holds for the AOF (DEBUG
+    /// LOADAOF, with the exec gate held so nothing more arrives). Without an AOF: nothing.
+    fn flush_aof(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Loads the AOF on disk into `server`'s (emptied) dataset (DEBUG LOADAOF).
+    fn load_aof(&self, _server: &crate::server::Server) -> Result<(), String> {
+        Err("this host keeps no append-only file".into())
+    }
     /// The contents of the file `path`, or None if there is none.
     fn read_file(&self, _path: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(None)

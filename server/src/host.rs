@@ -167,6 +167,17 @@ impl Host for LodeHost {
         crate::aof::rewrite(server, aof.as_deref(), job)
     }
 
+    fn flush_aof(&self) -> Result<(), String> {
+        match self.0.aof.lock().clone() {
+            Some(aof) => aof.flush(),
+            None => Ok(()),
+        }
+    }
+
+    fn load_aof(&self, server: &lode_core::Server) -> Result<(), String> {
+        crate::aof::load::load(server, lode_transport_tokio::now()).map(|_| ())
+    }
+
     fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         crate::files::read_optional(Path::new(path)).map_err(|e| strerror(&e))
     }

@@ -184,7 +184,6 @@ fn run(prog: &str, args: RunArgs) {
         now(),
     ));
     let _ = shared.server.set(Arc::downgrade(&server));
-    load_data(&server, &shared);
     if let Err(e) = effects::start(&server) {
         // Without the runner effects run inline on the worker that asked: still correct.
         log::line(
@@ -219,6 +218,9 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
+    // After the banner, as Redis: its " PID: " line is how supervisors (and Redis's test suite)
+    // learn the server started, even when loading then fails.
+    load_data(&server, &shared);
     let quic = match transport::quic_options(&config_snapshot, boot.io_threads) {
         Ok(q) => q,
         Err(e) => {

@@ -53,6 +53,15 @@ fn debug(ctx: &mut Ctx) {
         }
         ("object", 3) => object(ctx),
         ("reload", _) => reload(ctx),
+        ("loadaof", 2) => loadaof(ctx),
+        ("aof-flush-sleep", 3) => {
+            let us = c_atoi(ctx.arg(2)).max(0) as u64;
+            ctx.server
+                .persist
+                .aof_flush_sleep_us
+                .store(us, Ordering::Relaxed);
+            ctx.out.ok();
+        }
         ("digest", 2) => {
             let d = dataset_digest(&ctx.server.keyspace, ctx.now.ms());
             ctx.out.simple(hex(&d).as_bytes());
@@ -220,6 +229,24 @@ fn reload(ctx: &mut Ctx) {
     }
     server.host.log("DB reloaded by DEBUG RELOAD");
     ctx.out.ok();
+}
+
+/// DEBUG LOADAOF: the AOF is written out and fsynced, the dataset emptied and the AOF loaded
+/// back from disk. DEBUG is EXCLUSIVE, so nothing runs meanwhile. Redis exits when the AOF
+/// cannot be loaded back; lode replies the error instead and leaves what was loaded.
+fn loadaof(ctx: &mut Ctx) {
+    let server = ctx.server;
+    if let Err(e) = server.host.flush_aof() {
+        return ctx.error(&format!("ERR {e}"));
+    }
+    server.keyspace.clear_all(ctx.now.ms());
+    match server.host.load_aof(server) {
+        Ok(()) => {
+            server.host.log("Append Only File loaded by DEBUG LOADAOF");
+            ctx.out.ok();
+        }
+        Err(e) => ctx.error(&format!("ERR {e}")),
+    }
 }
 
 fn digest_value(ctx: &mut Ctx) {

@@ -232,6 +232,16 @@ impl Keyspace {
         self.shards.iter().map(|s| s.lock().dbs[db].len()).sum()
     }
 
+    /// Empties every database, recording nothing (loading replaces the dataset).
+    pub fn clear_all(&self, now_ms: u64) {
+        let mut all = self.lock_all(0, now_ms);
+        for shard in all.all_dbs_mut() {
+            for db in shard.dbs.iter_mut() {
+                db.clear();
+            }
+        }
+    }
+
     /// Keys in every database (expired keys not yet reclaimed included).
     pub fn key_count(&self) -> usize {
         self.shards

@@ -70,6 +70,8 @@ pub struct PersistStatus {
     pub aof_base_size: AtomicU64,
     /// Propagation stream offset written and fsynced to the AOF.
     pub aof_durable: AtomicU64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds the AOF writer sleeps before each write.
+    pub aof_flush_sleep_us: AtomicU64,
 }
 
 impl Default for PersistStatus {
@@ -98,6 +100,7 @@ impl Default for PersistStatus {
             aof_current_size: AtomicU64::new(0),
             aof_base_size: AtomicU64::new(0),
             aof_durable: AtomicU64::new(0),
+            aof_flush_sleep_us: AtomicU64::new(0),
         }
     }
 }

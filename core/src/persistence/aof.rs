@@ -40,6 +40,8 @@ pub enum ReplayError {
     BadFormat(usize),
     /// The RDB preamble is damaged.
     Rdb(String),
+    /// A command lode does not know.
+    UnknownCommand(String),
 }
 
 impl std::fmt::Display for ReplayError {
@@ -48,6 +50,7 @@ impl std::fmt::Display for ReplayError {
             ReplayError::UnexpectedEnd => f.write_str("Unexpected end of file"),
             ReplayError::BadFormat(at) => write!(f, "Bad file format at offset {at}"),
             ReplayError::Rdb(e) => write!(f, "Bad RDB preamble: {e}"),
+            ReplayError::UnknownCommand(name) => write!(f, "Unknown command '{name}'"),
         }
     }
 }
@@ -55,15 +58,33 @@ impl std::fmt::Display for ReplayError {
 /// Applies one AOF file (a base, with or without an RDB preamble, or an incremental file) to
 /// the dataset, executing its commands as Redis's fake AOF client does. `may_truncate`: a torn
 /// tail is tolerated (`aof-load-truncated yes` and this is the last file).
+///
+/// As in Redis, nothing expires while loading (a PEXPIREAT in the past followed by an RPUSH
+/// must leave one expired list, not a new one), so the commands run at time zero; and
+/// nothing is propagated, since the file already holds it.
 pub fn replay(
     server: &Server,
     bytes: &[u8],
     now: Now,
     may_truncate: bool,
 ) -> Result<Replayed, ReplayError> {
+    let log = &server.keyspace.log;
+    log.set_muted(true);
+    let result = replay_muted(server, bytes, now, may_truncate);
+    log.set_muted(false);
+    result
+}
+
+fn replay_muted(
+    server: &Server,
+    bytes: &[u8],
+    now: Now,
+    may_truncate: bool,
+) -> Result<Replayed, ReplayError> {
+    let loading = Now(0);
     let mut at = 0;
     if bytes.starts_with(b"REDIS") {
-        at = super::install_rdb(server, bytes, now, false, true)
+        at = super::install_rdb(server, bytes, loading, false, true)
             .map_err(|e| ReplayError::Rdb(e.to_string()))?;
     }
     let handle = Arc::new(ClientHandle::new(
@@ -82,11 +103,15 @@ pub fn replay(
     loop {
         match parse_command(bytes, at) {
             Parsed::Command(args, next) => {
+                if server.commands.resolve(&args).is_err() {
+                    let name = String::from_utf8_lossy(&args[0]).into_owned();
+                    return Err(ReplayError::UnknownCommand(name));
+                }
                 let opens = args[0].eq_ignore_ascii_case(b"multi");
                 if opens {
                     before_multi = at;
                 }
-                dispatch::call(server, &mut client, &mut out, &args, now);
+                dispatch::call(server, &mut client, &mut out, &args, loading);
                 out.buf.clear();
                 done.commands += 1;
                 at = next;

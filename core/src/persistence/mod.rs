@@ -224,12 +224,7 @@ pub fn install_rdb(
     let ks = &server.keyspace;
     let now_ms = now.ms();
     if flush {
-        let mut all = ks.lock_all(0, now_ms);
-        for shard in all.all_dbs_mut() {
-            for db in shard.dbs.iter_mut() {
-                db.clear();
-            }
-        }
+        ks.clear_all(now_ms);
     }
     let databases = ks.databases();
     let (mut loaded, mut expired) = (0u64, 0u64);

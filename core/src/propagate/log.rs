@@ -63,6 +63,8 @@ pub struct PropagationLog {
     /// While EXEC runs (holding the exec gate exclusively, so nothing else appends): its
     /// commands' ops, lazy expiry's included, gathered to be appended as one unit.
     capturing: AtomicBool,
+    /// Appends are dropped: the dataset is being loaded from what the stream already wrote.
+    muted: AtomicBool,
     captured: Mutex<Vec<Op>>,
 }
 
@@ -76,6 +78,7 @@ impl Default for PropagationLog {
             retention: AtomicUsize::new(DEFAULT_RETENTION),
             retained: Mutex::new(Retained::default()),
             capturing: AtomicBool::new(false),
+            muted: AtomicBool::new(false),
             captured: Mutex::new(Vec::new()),
         }
     }
@@ -85,6 +88,9 @@ impl PropagationLog {
     /// Appends one command. Call with the shard locks of its keys held. Allocates nothing
     /// while no reader is registered: this is every write command's path.
     pub fn append_one(&self, db: usize, args: &[Bytes]) {
+        if self.muted.load(Ordering::Relaxed) {
+            return;
+        }
         if self.capturing.load(Ordering::Acquire) || self.retaining.load(Ordering::Acquire) {
             return self.append(&[(db, args.to_vec())], false);
         }
@@ -100,7 +106,7 @@ impl PropagationLog {
     /// MULTI … EXEC, as Redis 7.0 propagates EXEC. Call with the shard locks of every key the
     /// ops change held (or the exec gate exclusively).
     pub fn append(&self, ops: &[Op], transaction: bool) {
-        if ops.is_empty() {
+        if ops.is_empty() || self.muted.load(Ordering::Relaxed) {
             return;
         }
         if self.capturing.load(Ordering::Acquire) {
@@ -181,6 +187,12 @@ impl PropagationLog {
     /// Commands appended so far (the dirty counter behind `rdb_changes_since_last_save`).
     pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::Relaxed)
+    }
+
+    /// Drops appends (true) or records them again: replaying an AOF re-executes what the stream
+    /// already wrote, which must not be written again nor counted as changes.
+    pub fn set_muted(&self, muted: bool) {
+        self.muted.store(muted, Ordering::Relaxed);
     }
 
     /// Makes the next append start with SELECT (a new AOF file begins there).

@@ -62,6 +62,12 @@ pub fn load(server: &Server, now: Now) -> Result<AofFiles, String> {
                     f.name
                 ));
             }
+            Err(ReplayError::UnknownCommand(name)) => {
+                return Err(format!(
+                    "Unknown command '{name}' reading the append only file {}",
+                    f.name
+                ));
+            }
             Err(e) => {
                 return Err(format!(
                     "Bad file format reading the append only file {}: {e}. Make a backup of \

@@ -105,6 +105,20 @@ impl Aof {
         rx.recv().map_err(|_| "AOF writer gone".to_string())?
     }
 
+    /// Writes out and fsyncs everything appended so far (call with the exec gate held, so
+    /// nothing more arrives meanwhile).
+    pub fn flush(&self) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        self.shared
+            .inbox
+            .lock()
+            .map_err(|_| "AOF writer gone")?
+            .flush
+            .push(tx);
+        self.shared.cv.notify_one();
+        rx.recv().map_err(|_| "AOF writer gone".to_string())?
+    }
+
     /// Writes out and fsyncs what the stream holds, then stops the writer.
     pub fn stop(&self, server: &Server) {
         if let Ok(mut inbox) = self.shared.inbox.lock() {

@@ -35,6 +35,8 @@ pub struct Inbox {
     pub stop: bool,
     /// Start a new incremental file at this stream offset; the reply is its sequence number.
     pub rotate: Option<(u64, Sender<Result<u64, String>>)>,
+    /// Write out and fsync everything, then reply (DEBUG LOADAOF).
+    pub flush: Vec<Sender<Result<(), String>>>,
 }
 
 /// What the writer thread and its handle share.
@@ -93,6 +95,8 @@ struct Round {
     last_fsync: Instant,
     base_size: u64,
     current_size: u64,
+    /// The second of the last `#TS:` annotation written (`aof-timestamp-enabled`).
+    last_ts: u64,
 }
 
 impl Writer {
@@ -112,11 +116,13 @@ impl Writer {
             last_fsync: Instant::now(),
             base_size,
             current_size,
+            last_ts: 0,
         };
         let server = self.server.clone();
         let status = &server.persist;
         status.aof_base_size.store(base_size, Ordering::Relaxed);
         let mut rotate: Option<(u64, Sender<Result<u64, String>>)> = None;
+        let mut flushes: Vec<Sender<Result<(), String>>>;
         loop {
             let policy = self.server.config.read().appendfsync;
             let always = policy == AppendFsync::Always;
@@ -126,7 +132,12 @@ impl Writer {
                 let Ok(mut inbox) = self.shared.inbox.lock() else {
                     return;
                 };
-                if !inbox.data && !inbox.stop && inbox.rotate.is_none() && rotate.is_none() {
+                if !inbox.data
+                    && !inbox.stop
+                    && inbox.rotate.is_none()
+                    && inbox.flush.is_empty()
+                    && rotate.is_none()
+                {
                     let wait = if always {
                         Duration::from_secs(1)
                     } else {
@@ -141,6 +152,7 @@ impl Writer {
                 if let Some(r) = inbox.rotate.take() {
                     rotate = Some(r);
                 }
+                flushes = std::mem::take(&mut inbox.flush);
                 inbox.stop
             };
             self.read(&mut r);
@@ -158,8 +170,17 @@ impl Writer {
                 AppendFsync::Everysec => r.last_fsync.elapsed() >= Duration::from_secs(1),
                 AppendFsync::No => false,
             };
-            if (due || stop) && r.synced < r.pending_from {
+            let flushing = !flushes.is_empty();
+            if (due || stop || flushing) && r.synced < r.pending_from {
                 self.fsync(&mut r, always);
+            }
+            for f in flushes.drain(..) {
+                let outcome = if r.pending.is_empty() && r.synced == r.pending_from {
+                    Ok(())
+                } else {
+                    Err("Error writing to the AOF file".to_string())
+                };
+                let _ = f.send(outcome);
             }
             if self.shared.resized.swap(false, Ordering::Relaxed) {
                 if let Ok(f) = self.shared.files.lock() {
@@ -235,6 +256,7 @@ impl Writer {
             Ok((file, path, seq)) => {
                 self.file = file;
                 self.path = path;
+                r.last_ts = 0;
                 self.file_start = Some(at);
                 self.seq = seq;
                 Some(Ok(seq))
@@ -247,9 +269,40 @@ impl Writer {
         if r.pending.is_empty() {
             return;
         }
+        let nap = self
+            .server
+            .persist
+            .aof_flush_sleep_us
+            .load(Ordering::Relaxed);
+        if nap > 0 {
+            // DEBUG AOF-FLUSH-SLEEP: widens the window between a write and its reply.
+            std::thread::sleep(Duration::from_micros(nap));
+        }
         let before = self.file.metadata().map(|m| m.len()).ok();
-        match self.file.write_all(&r.pending) {
+        // `aof-timestamp-enabled`: a `#TS:<unix secs>` line whenever the second changed, as
+        // Redis annotates its AOF (redis-check-aof can truncate an AOF at one).
+        let annotation = if self.server.config.read().aof_timestamp_enabled {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            (secs != r.last_ts).then(|| (secs, format!("#TS:{secs}\r\n").into_bytes()))
+        } else {
+            None
+        };
+        let written = match &annotation {
+            Some((_, a)) => {
+                let mut buf = a.clone();
+                buf.extend_from_slice(&r.pending);
+                self.file.write_all(&buf)
+            }
+            None => self.file.write_all(&r.pending),
+        };
+        match written {
             Ok(()) => {
+                if let Some((secs, a)) = annotation {
+                    r.current_size += a.len() as u64;
+                    r.last_ts = secs;
+                }
                 r.current_size += r.pending.len() as u64;
                 r.pending_from += r.pending.len() as u64;
                 r.pending.clear();
