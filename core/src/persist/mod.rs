@@ -14,6 +14,7 @@
 //! - [`snapshot`]: whole RDB files written from a point-in-time snapshot, without fork;
 //! - [`rdb`]: whole RDB files loaded;
 //! - [`aof`]: the multi-part AOF's manifest and command stream;
+//! - [`rewrite`]: an AOF base in command form;
 //! - [`status`]: where saving and the AOF stand.
 
 pub mod aof;
@@ -24,6 +25,7 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod rdb;
+pub mod rewrite;
 pub mod snapshot;
 pub mod status;
 pub mod value;

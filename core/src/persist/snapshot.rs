@@ -28,10 +28,20 @@ pub(super) const OP_EXPIRETIME_MS: u8 = 252;
 pub(super) const OP_SELECTDB: u8 = 254;
 pub(super) const OP_EOF: u8 = 255;
 
+/// What a snapshot is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// An RDB file.
+    Rdb,
+    /// AOF commands that rebuild the dataset (an AOF base with `aof-use-rdb-preamble no`).
+    Aof,
+}
+
 /// A point-in-time snapshot being serialised (see the module docs).
 pub struct Snapshot {
     now_ms: u64,
     compress: bool,
+    format: Format,
     /// Per shard: serialised already, by the saver or by a writer that got there first.
     done: Box<[AtomicBool]>,
     /// Chunks writers serialised, waiting for the saver.
@@ -51,7 +61,14 @@ impl Snapshot {
     /// exec gate held exclusively. `compress`: `rdbcompression`. Only one snapshot runs at a
     /// time; the caller ends it with [`Snapshot::finish`].
     pub fn begin(ks: &Keyspace, now_ms: u64, compress: bool) -> Arc<Snapshot> {
-        let snap = Arc::new(Self::new(ks, now_ms, compress, true));
+        Self::begin_as(ks, now_ms, compress, Format::Rdb)
+    }
+
+    /// [`Snapshot::begin`] for a file of `format`.
+    pub fn begin_as(ks: &Keyspace, now_ms: u64, compress: bool, format: Format) -> Arc<Snapshot> {
+        let mut snap = Self::new(ks, now_ms, compress, true);
+        snap.format = format;
+        let snap = Arc::new(snap);
         ks.set_observer(Some(snap.clone()));
         snap
     }
@@ -72,6 +89,7 @@ impl Snapshot {
         Snapshot {
             now_ms,
             compress,
+            format: Format::Rdb,
             done: (0..ks.shard_count())
                 .map(|_| AtomicBool::new(false))
                 .collect(),
@@ -147,15 +165,24 @@ impl Snapshot {
             len += bytes.len() as u64;
             emit(bytes)
         };
+        let rdb = self.format == Format::Rdb;
         let result = (|| {
-            put(&header(aux))?;
+            if rdb {
+                put(&header(aux))?;
+            }
             while let Some(chunk) = self.next_chunk(ks) {
                 put(&chunk)?;
             }
-            put(&[OP_EOF])
+            if rdb {
+                put(&[OP_EOF])?;
+            }
+            Ok(())
         })();
         self.finish(ks);
         result?;
+        if !rdb {
+            return Ok(len);
+        }
         let sum = if checksum { crc.finish() } else { 0 };
         emit(&sum.to_le_bytes())?;
         Ok(len + 8)
@@ -173,6 +200,9 @@ impl Snapshot {
     }
 
     fn serialise(&self, shard: &Shard) -> Vec<u8> {
+        if self.format == Format::Aof {
+            return self.serialise_commands(shard);
+        }
         let limits = Limits {
             compress: self.compress,
             ..Limits::defaults()
@@ -206,6 +236,29 @@ impl Snapshot {
         }
         self.keys.fetch_add(keys, Ordering::Relaxed);
         out
+    }
+}
+
+impl Snapshot {
+    fn serialise_commands(&self, shard: &Shard) -> Vec<u8> {
+        let mut out = bytes::BytesMut::new();
+        let mut keys = 0;
+        for (db, table) in shard.dbs.iter().enumerate() {
+            let mut selected = false;
+            for (key, entry) in table.iter() {
+                if entry.is_expired(self.now_ms) {
+                    continue;
+                }
+                if !selected {
+                    super::rewrite::select(&mut out, db);
+                    selected = true;
+                }
+                super::rewrite::key(&mut out, key, entry);
+                keys += 1;
+            }
+        }
+        self.keys.fetch_add(keys, Ordering::Relaxed);
+        out.to_vec()
     }
 }
 

@@ -11,7 +11,7 @@ use crate::clock::Now;
 use crate::command::{dispatch, Ctx, Handler};
 use crate::effects::{Completion, Effect};
 use crate::persist::aof::{parse_command, Parsed};
-use crate::persist::snapshot::Snapshot;
+use crate::persist::snapshot::{Format, Snapshot};
 use crate::persist::status::Running;
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -154,6 +154,8 @@ pub struct RewriteJob {
     pub aux: Vec<(&'static str, String)>,
     /// `rdbchecksum`.
     pub checksum: bool,
+    /// Whether the base is an RDB file (`aof-use-rdb-preamble`), else AOF commands.
+    pub rdb: bool,
 }
 
 /// Begins an AOF rewrite: call with the exec gate held exclusively. The next propagated
@@ -173,19 +175,21 @@ pub fn begin_rewrite(server: &Server, now: Now) -> Result<RewriteJob, &'static s
     let ks = &server.keyspace;
     ks.log.force_select();
     let offset = ks.log.offset();
-    let (compress, checksum) = {
+    let (compress, checksum, rdb) = {
         let c = server.config.read();
-        (c.rdbcompression, c.rdbchecksum)
+        (c.rdbcompression, c.rdbchecksum, c.aof_use_rdb_preamble)
     };
+    let format = if rdb { Format::Rdb } else { Format::Aof };
     let mut aux = super::aux_fields(server, now);
     if let Some(a) = aux.iter_mut().find(|(k, _)| *k == "aof-base") {
         a.1 = "1".into();
     }
     Ok(RewriteJob {
-        snapshot: Snapshot::begin(ks, now.ms(), compress),
+        snapshot: Snapshot::begin_as(ks, now.ms(), compress, format),
         offset,
         aux,
         checksum,
+        rdb,
     })
 }
 

@@ -188,3 +188,41 @@ fn with_appendfsync_always_replies_wait_for_the_fsync_of_what_they_saw() {
     srv.durability.set_holding(false, 0);
     assert_eq!(writer.poll(), ":1\r\n+PONG\r\n");
 }
+
+#[test]
+fn an_aof_base_in_command_form_rebuilds_the_dataset() {
+    use crate::persist::snapshot::Format;
+    let debug = || crate::config::Config {
+        enable_debug_command: "yes".into(),
+        ..Default::default()
+    };
+    let srv = server_with(debug());
+    let mut c = TestClient::new(&srv);
+    c.cmd(&["SET", "s", "text"]);
+    c.cmd(&["SET", "n", "42"]);
+    let many: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+    let mut rpush = vec!["RPUSH", "l"];
+    rpush.extend(many.iter().map(String::as_str));
+    c.cmd(&rpush);
+    c.cmd(&["SADD", "ints", "1", "2", "3"]);
+    c.cmd(&["SADD", "strs", "a", "b"]);
+    c.cmd(&["ZADD", "z", "1.5", "a", "-inf", "b", "3", "c"]);
+    c.cmd(&["HSET", "h", "f", "v", "g", "w"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["SET", "ttl", "x", "PX", "100000"]);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    let ks = &srv.keyspace;
+    let snap = Snapshot::begin_as(ks, EPOCH_MS, true, Format::Aof);
+    let mut file = Vec::new();
+    let r: Result<u64, ()> = snap.write(ks, &[], true, |b| {
+        file.extend_from_slice(b);
+        Ok(())
+    });
+    assert_eq!(r, Ok(file.len() as u64));
+    assert!(file.starts_with(b"*2\r\n$6\r\nSELECT\r\n"));
+    let copy = server_with(debug());
+    let done = super::aof::replay(&copy, &file, crate::Now::from_ms(EPOCH_MS), false).unwrap();
+    assert!(!done.truncated);
+    let mut c2 = TestClient::new(&copy);
+    assert_eq!(c2.cmd(&["DEBUG", "DIGEST"]), digest);
+}

@@ -92,11 +92,12 @@ impl AofFiles {
         Ok(Some((file, path)))
     }
 
-    /// Installs a rewrite's base written to `temp`: it becomes the base, the incremental files
+    /// Installs a rewrite's base written to `temp` (an RDB file if `rdb`, else commands): it
+    /// becomes the base, the incremental files
     /// numbered below `keep_from` become history and are deleted once the manifest is safe.
-    pub fn install_base(&mut self, temp: &Path, keep_from: u64) -> Result<(), String> {
+    pub fn install_base(&mut self, temp: &Path, keep_from: u64, rdb: bool) -> Result<(), String> {
         let before = self.manifest.clone();
-        let (name, old) = self.manifest.rewritten(&self.prefix, true, keep_from);
+        let (name, old) = self.manifest.rewritten(&self.prefix, rdb, keep_from);
         let path = self.path(&name);
         if let Err(e) = std::fs::rename(temp, &path) {
             self.manifest = before;

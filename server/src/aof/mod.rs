@@ -166,6 +166,12 @@ pub fn rewrite(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<()
     let written = (|| -> std::io::Result<()> {
         let f = std::fs::File::create(&temp)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        if !job.rdb && server.config.read().aof_timestamp_enabled {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            out.write_all(format!("#TS:{secs}\r\n").as_bytes())?;
+        }
         job.snapshot
             .write(&server.keyspace, &job.aux, job.checksum, |b| {
                 out.write_all(b)
@@ -176,7 +182,7 @@ pub fn rewrite(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<()
         let _ = std::fs::remove_file(&temp);
         return Err(strerror(&e));
     }
-    files.install_base(&temp, keep_from)?;
+    files.install_base(&temp, keep_from, job.rdb)?;
     let (base, total) = files.sizes();
     server.persist.aof_base_size.store(base, Ordering::Relaxed);
     server
