@@ -5,6 +5,9 @@
 
 use bytes::Bytes;
 
+/// Longest manifest line Redis reads.
+const MANIFEST_MAX_LINE: usize = 1024;
+
 /// What a file listed in the manifest is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -54,57 +57,77 @@ impl Manifest {
         format!("{appendfilename}.manifest")
     }
 
-    /// Parses a manifest as Redis 7.0 writes it; Err names what is wrong, as Redis's loader
-    /// does ("Invalid AOF manifest file format", ...).
+    /// Parses a manifest as Redis 7.0's loader does: `#` lines are comments, any other line
+    /// must hold at least `file`, `seq` and `type` pairs. Err: Redis's report of what is wrong
+    /// and where.
     pub fn parse(text: &[u8]) -> Result<Manifest, String> {
         if text.is_empty() {
             return Err("Found an empty AOF manifest".into());
         }
-        let text = std::str::from_utf8(text).map_err(|_| "Invalid AOF manifest file format")?;
         let mut m = Manifest::default();
         let mut last_incr = 0;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
+        for (i, raw) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+            let fail = |what: &str| {
+                let line = String::from_utf8_lossy(raw).trim().to_string();
+                format!(
+                    "*** FATAL AOF MANIFEST FILE ERROR *** Reading the manifest file, at line \
+                     {}: >>> '{line}': {what}",
+                    i + 1
+                )
+            };
+            if raw.first() == Some(&b'#') {
                 continue;
             }
-            let words = split_words(line).ok_or("Invalid AOF manifest file format")?;
-            if words.len() % 2 != 0 {
-                return Err("Invalid AOF manifest file format".into());
+            if raw.len() > MANIFEST_MAX_LINE
+                || !raw.ends_with(b"\n") && raw.len() == MANIFEST_MAX_LINE
+            {
+                return Err(fail("The AOF manifest file contains too long line"));
             }
-            let (mut name, mut seq, mut kind) = (None, None, None);
+            let line = std::str::from_utf8(raw)
+                .map_err(|_| fail("Invalid AOF manifest file format"))?
+                .trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+            let words = split_words(line)
+                .filter(|w| w.len() >= 6 && w.len() % 2 == 0)
+                .ok_or_else(|| fail("Invalid AOF manifest file format"))?;
+            let (mut name, mut seq, mut kind) = (None, 0u64, None);
             for pair in words.chunks(2) {
                 match pair[0].to_ascii_lowercase().as_str() {
-                    "file" => name = Some(pair[1].clone()),
-                    "seq" => seq = pair[1].parse::<u64>().ok(),
-                    "type" => {
-                        kind = match pair[1].as_str() {
-                            "b" => Some(FileKind::Base),
-                            "i" => Some(FileKind::Incr),
-                            "h" => Some(FileKind::History),
-                            _ => return Err("Unknown AOF file type".into()),
+                    "file" => {
+                        if pair[1].contains('/') {
+                            return Err(fail("File can't be a path, just a filename"));
                         }
+                        name = Some(pair[1].clone());
                     }
+                    // atoll: a number's leading digits, anything else 0.
+                    "seq" => {
+                        let digits: String =
+                            pair[1].chars().take_while(char::is_ascii_digit).collect();
+                        seq = digits.parse().unwrap_or(0);
+                    }
+                    "type" => kind = pair[1].chars().next(),
                     _ => {}
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err("Invalid AOF manifest file format".into());
+            let (Some(name), true, Some(kind)) = (name, seq != 0, kind) else {
+                return Err(fail("Invalid AOF manifest file format"));
             };
-            if name.contains('/') {
-                return Err("File can't be a path, just a filename".into());
-            }
+            let kind = match kind {
+                'b' => FileKind::Base,
+                'i' => FileKind::Incr,
+                'h' => FileKind::History,
+                _ => return Err(fail("Unknown AOF file type")),
+            };
             let f = AofFile { name, seq, kind };
             match kind {
                 FileKind::Base => {
                     if m.base.is_some() {
-                        return Err("Found duplicate base file information".into());
+                        return Err(fail("Found duplicate base file information"));
                     }
                     m.base = Some(f);
                 }
                 FileKind::Incr => {
                     if f.seq <= last_incr {
-                        return Err("Found a non-monotonic sequence number".into());
+                        return Err(fail("Found a non-monotonic sequence number"));
                     }
                     last_incr = f.seq;
                     m.incrs.push(f);
@@ -325,6 +348,19 @@ mod tests {
         assert!(Manifest::parse(b"").is_err());
         assert!(Manifest::parse(b"file a seq 2 type i\nfile b seq 1 type i\n").is_err());
         assert!(Manifest::parse(b"file x/y seq 1 type b\n").is_err());
+        assert!(
+            Manifest::parse(b"file a seq 1 type b\n\n").is_err(),
+            "blank line"
+        );
+        assert!(
+            Manifest::parse(b"file a seq 1\n").is_err(),
+            "line too short"
+        );
+        assert!(Manifest::parse(b"file a seq 1 type b x\n").is_err(), "odd");
+        assert!(
+            Manifest::parse(b"file a seq 1 type z\n").is_err(),
+            "unknown type"
+        );
         let quoted = Manifest::parse(b"file \"a b\" seq 1 type b\n").unwrap();
         assert_eq!(quoted.base.unwrap().name, "a b");
     }

@@ -134,6 +134,18 @@ impl AofFiles {
         (base, base + incr)
     }
 
+    /// An upgrade interrupted between writing the manifest and moving the old file in: the
+    /// manifest's base is the legacy name, missing from the directory but still beside it.
+    pub fn finish_upgrade(&mut self, legacy: &Path) -> Result<(), String> {
+        let Some(base) = &self.manifest.base else {
+            return Ok(());
+        };
+        if base.name != self.prefix || self.path(&base.name).exists() || !legacy.is_file() {
+            return Ok(());
+        }
+        std::fs::rename(legacy, self.path(&base.name)).map_err(|e| strerror(&e))
+    }
+
     /// A legacy single-file AOF (`appendfilename` in the working directory, Redis < 7) becomes
     /// the base of a new AOF directory, as Redis 7 upgrades one.
     pub fn adopt_legacy(&mut self, legacy: &Path) -> Result<(), String> {

@@ -24,7 +24,9 @@ pub fn load(server: &Server, now: Now) -> Result<AofFiles, String> {
         )
     };
     let (mut files, exists) = AofFiles::open(&dir, &prefix)?;
-    if !exists {
+    if exists {
+        files.finish_upgrade(Path::new(&prefix))?;
+    } else {
         let legacy = Path::new(&prefix);
         if !legacy.is_file() {
             log::line(

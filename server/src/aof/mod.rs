@@ -49,7 +49,7 @@ impl Aof {
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Inbox::default()),
             cv: Condvar::new(),
-            eager: AtomicBool::new(false),
+            idle: AtomicBool::new(false),
             files: Mutex::new(files),
             resized: AtomicBool::new(false),
         });

@@ -20,8 +20,8 @@ use lode_core::Server;
 use super::files::AofFiles;
 use crate::log::{self, LogLevel};
 
-/// How long the writer sleeps between rounds when nothing wakes it (`everysec` and `no`).
-const LAZY_ROUND: Duration = Duration::from_millis(10);
+/// How long the writer sleeps when nothing wakes it, so `everysec` fsyncs on time.
+const IDLE_ROUND: Duration = Duration::from_millis(100);
 
 /// Bytes the propagation stream retains for a writer that falls behind (a slow disk).
 pub const RETENTION: usize = 1 << 30;
@@ -45,8 +45,8 @@ pub struct Shared {
     pub inbox: Mutex<Inbox>,
     /// Signalled when the inbox changes.
     pub cv: Condvar,
-    /// Whether every append wakes the writer (`appendfsync always`).
-    pub eager: AtomicBool,
+    /// Whether the writer is waiting for data (an append then wakes it).
+    pub idle: AtomicBool,
     /// The AOF directory.
     pub files: Mutex<AofFiles>,
     /// A rewrite replaced files: the sizes must be measured again.
@@ -54,9 +54,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Wakes the writer (from the stream's append path: cheap unless `eager`).
+    /// Wakes the writer (from the stream's append path, so nothing when it is busy anyway:
+    /// it reads again before it waits).
     pub fn data_arrived(&self) {
-        if !self.eager.load(Ordering::Relaxed) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if !self.idle.swap(false, Ordering::SeqCst) {
             return;
         }
         if let Ok(mut inbox) = self.inbox.lock() {
@@ -126,28 +128,34 @@ impl Writer {
         loop {
             let policy = self.server.config.read().appendfsync;
             let always = policy == AppendFsync::Always;
-            self.shared.eager.store(always, Ordering::Relaxed);
-            self.server.durability.set_holding(always, r.synced);
+            // Replies wait for the write (every policy, as Redis writes its AOF buffer before
+            // replying), and with `always` for the fsync too.
+            self.server
+                .durability
+                .set_holding(true, if always { r.synced } else { r.pending_from });
             let stop = {
                 let Ok(mut inbox) = self.shared.inbox.lock() else {
                     return;
                 };
+                self.shared.idle.store(true, Ordering::SeqCst);
+                std::sync::atomic::fence(Ordering::SeqCst);
+                // An append between the last read and `idle` going up saw it down and did not
+                // wake us: look at the stream once more before sleeping.
+                let log = &self.server.keyspace.log;
                 if !inbox.data
                     && !inbox.stop
                     && inbox.rotate.is_none()
                     && inbox.flush.is_empty()
                     && rotate.is_none()
+                    && log.offset() == self.reader.offset()
                 {
-                    let wait = if always {
-                        Duration::from_secs(1)
-                    } else {
-                        LAZY_ROUND
-                    };
-                    inbox = match self.shared.cv.wait_timeout(inbox, wait) {
+                    // Bounded: a wake-up lost to a race costs one round, never a hang.
+                    inbox = match self.shared.cv.wait_timeout(inbox, IDLE_ROUND) {
                         Ok((g, _)) => g,
                         Err(_) => return,
                     };
                 }
+                self.shared.idle.store(false, Ordering::Release);
                 inbox.data = false;
                 if let Some(r) = inbox.rotate.take() {
                     rotate = Some(r);
@@ -306,6 +314,9 @@ impl Writer {
                 r.current_size += r.pending.len() as u64;
                 r.pending_from += r.pending.len() as u64;
                 r.pending.clear();
+                if !always {
+                    self.server.durability.advance(r.pending_from);
+                }
                 if !self.server.persist.aof_write_ok.load(Ordering::Relaxed) {
                     log::line(
                         LogLevel::Warning,
