@@ -40,7 +40,6 @@ impl Aof {
         log.set_retention(RETENTION);
         let fresh = afresh || (files.manifest.base.is_none() && files.manifest.incrs.is_empty());
         let existing = if fresh { None } else { files.last_incr()? };
-        let continued = existing.is_some();
         let (file, path) = match existing {
             Some(f) => f,
             None => files.new_incr()?,
@@ -66,15 +65,12 @@ impl Aof {
             let reader = log.subscribe_waking(Some(Box::new(move || wake.data_arrived())));
             (reader, job)
         };
-        let offset = reader.offset();
         let writer = Writer {
             server: server.clone(),
             shared: shared.clone(),
             reader,
             file,
             path,
-            file_start: (!continued).then_some(offset),
-            seq,
         };
         let thread = std::thread::Builder::new()
             .name("lode-aof".into())
@@ -86,9 +82,9 @@ impl Aof {
         });
         server.persist.aof_on.store(true, Ordering::Relaxed);
         if let Some(job) = job {
-            // Only this AOF is running yet: the rewrite installs its base (and the incremental
-            // file it opened) as the whole AOF.
-            run_rewrite_with(server, Some(&aof), job)?;
+            // The incremental file just opened starts at the snapshot's instant: the base
+            // written from it and that file make the whole AOF.
+            run_rewrite_with(server, &aof.shared.files, Some(seq), job)?;
         }
         Ok(aof)
     }
@@ -138,27 +134,32 @@ impl Aof {
 /// base is written from the snapshot to a temp file in the AOF directory and fsynced; then it
 /// replaces the old base and the incremental files before the new one in the manifest.
 pub fn rewrite(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<(), String> {
-    let keep_from = match aof {
-        Some(a) => a.rotate(job.offset)?,
-        // No AOF running (appendonly no): the base alone makes the AOF.
-        None => u64::MAX,
-    };
-    let (dir, prefix) = {
-        let c = server.config.read();
-        (c.appenddirname.clone(), c.appendfilename.clone())
-    };
-    let mut own_files;
-    let mut guard;
-    let files: &mut AofFiles = match aof {
+    match aof {
         Some(a) => {
-            guard = a.shared.files.lock().map_err(|_| "poisoned")?;
-            &mut guard
+            let keep_from = a.rotate(job.offset)?;
+            let result = write_base(server, &mut *a.shared.files.lock().map_err(|_| "poisoned")?, keep_from, job);
+            a.shared.resized.store(true, Ordering::Relaxed);
+            result
         }
+        // No AOF running (appendonly no): the base alone makes the AOF.
         None => {
-            own_files = AofFiles::open(&dir, &prefix)?.0;
-            &mut own_files
+            let (dir, prefix) = {
+                let c = server.config.read();
+                (c.appenddirname.clone(), c.appendfilename.clone())
+            };
+            let mut files = AofFiles::open(&dir, &prefix)?.0;
+            write_base(server, &mut files, u64::MAX, job)
         }
-    };
+    }
+}
+
+/// Writes the rewrite's base and installs it, keeping the incremental files from `keep_from`.
+fn write_base(
+    server: &Server,
+    files: &mut AofFiles,
+    keep_from: u64,
+    job: RewriteJob,
+) -> Result<(), String> {
     std::fs::create_dir_all(&files.dir).map_err(|e| strerror(&e))?;
     let temp = files
         .dir
@@ -189,18 +190,22 @@ pub fn rewrite(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<()
         .persist
         .aof_current_size
         .store(total, Ordering::Relaxed);
-    if let Some(a) = aof {
-        a.shared.resized.store(true, Ordering::Relaxed);
-    }
     Ok(())
 }
 
-/// Runs a rewrite begun by the caller and records its outcome in core's status.
-fn run_rewrite_with(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<(), String> {
-    // Core's `run_rewrite` goes through the host, which finds the AOF through its handle; this
-    // AOF is not registered there yet, so the same work is done here directly.
+/// Runs a fresh AOF's first rewrite (its incremental file `keep_from` already starts at the
+/// snapshot's instant) and records the outcome in core's status.
+fn run_rewrite_with(
+    server: &Server,
+    files: &Mutex<AofFiles>,
+    keep_from: Option<u64>,
+    job: RewriteJob,
+) -> Result<(), String> {
     let snapshot = job.snapshot.clone();
-    let outcome = rewrite(server, aof, job);
+    let outcome = files
+        .lock()
+        .map_err(|_| "poisoned".to_string())
+        .and_then(|mut f| write_base(server, &mut f, keep_from.unwrap_or(u64::MAX), job));
     snapshot.finish(&server.keyspace);
     let now_ms = server.last_now.load(Ordering::Relaxed) / 1000;
     server.persist.rewrite_done(outcome.is_ok(), now_ms);

@@ -80,11 +80,6 @@ pub struct Writer {
     pub file: File,
     /// See `file`.
     pub path: PathBuf,
-    /// Stream offset the current file starts at, if it was created empty there (a file
-    /// continued from before a restart holds older commands too).
-    pub file_start: Option<u64>,
-    /// Its sequence number.
-    pub seq: u64,
 }
 
 struct Round {
@@ -232,10 +227,6 @@ impl Writer {
     /// Starts a new incremental file at stream offset `at`, once everything before it is in
     /// the current file. None: not reached yet.
     fn try_rotate(&mut self, r: &mut Round, at: u64, always: bool) -> Option<Result<u64, String>> {
-        if self.file_start.is_some_and(|start| at <= start) {
-            // Nothing was written to this file before `at`: it already starts there.
-            return Some(Ok(self.seq));
-        }
         let end = r.pending_from + r.pending.len() as u64;
         if end < at {
             return None;
@@ -265,8 +256,6 @@ impl Writer {
                 self.file = file;
                 self.path = path;
                 r.last_ts = 0;
-                self.file_start = Some(at);
-                self.seq = seq;
                 Some(Ok(seq))
             }
             Err(e) => Some(Err(e)),
