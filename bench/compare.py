@@ -61,15 +61,16 @@ def pinned(argv, cpu):
 
 
 class Server:
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, extra=(), dir=None):
+        """`extra`: options after the defaults (they win); `dir`: an existing data dir."""
         self.name = name
         self.port = free_port()
         self.bench_port = self.port  # where redis-benchmark connects (a bridge's port for QUIC)
         self.bridge = None
-        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.dir = dir or tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.proc = subprocess.Popen(
             pinned(argv, 0) + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--dir", self.dir],
+                    "--appendonly", "no", "--dir", self.dir] + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(self.port)
 

@@ -47,11 +47,19 @@ pub fn load(server: &Server, now: Now) -> Result<AofFiles, String> {
         let last = i + 1 == order.len();
         let path = files.path(&f.name);
         let bytes = std::fs::read(&path).map_err(|e| {
-            format!(
-                "Can't open the append-only file {}: {}",
-                f.name,
-                strerror(&e)
-            )
+            if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "The append log file {} doesn't exist: {}",
+                    f.name,
+                    strerror(&e)
+                )
+            } else {
+                format!(
+                    "Fatal error: can't open the append log file {} for reading: {}",
+                    f.name,
+                    strerror(&e)
+                )
+            }
         })?;
         let done = match replay(server, &bytes, now, truncate_ok && last) {
             Ok(d) => d,

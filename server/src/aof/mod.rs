@@ -137,7 +137,12 @@ pub fn rewrite(server: &Server, aof: Option<&Aof>, job: RewriteJob) -> Result<()
     match aof {
         Some(a) => {
             let keep_from = a.rotate(job.offset)?;
-            let result = write_base(server, &mut *a.shared.files.lock().map_err(|_| "poisoned")?, keep_from, job);
+            let result = write_base(
+                server,
+                &mut *a.shared.files.lock().map_err(|_| "poisoned")?,
+                keep_from,
+                job,
+            );
             a.shared.resized.store(true, Ordering::Relaxed);
             result
         }

@@ -94,6 +94,10 @@ struct Round {
     current_size: u64,
     /// The second of the last `#TS:` annotation written (`aof-timestamp-enabled`).
     last_ts: u64,
+    /// write(2) and fsync calls made, for the log line at stop (group commit's effect).
+    writes: u64,
+    /// See `writes`.
+    fsyncs: u64,
 }
 
 impl Writer {
@@ -114,6 +118,8 @@ impl Writer {
             base_size,
             current_size,
             last_ts: 0,
+            writes: 0,
+            fsyncs: 0,
         };
         let server = self.server.clone();
         let status = &server.persist;
@@ -198,6 +204,10 @@ impl Writer {
                 break;
             }
         }
+        log::line(
+            LogLevel::Notice,
+            &format!("AOF writer: {} writes, {} fsyncs", r.writes, r.fsyncs),
+        );
         self.server.keyspace.log.unsubscribe(self.reader);
     }
 
@@ -296,6 +306,7 @@ impl Writer {
         };
         match written {
             Ok(()) => {
+                r.writes += 1;
                 if let Some((secs, a)) = annotation {
                     r.current_size += a.len() as u64;
                     r.last_ts = secs;
@@ -327,6 +338,7 @@ impl Writer {
     fn fsync(&mut self, r: &mut Round, always: bool) {
         match self.file.sync_data() {
             Ok(()) => {
+                r.fsyncs += 1;
                 r.synced = r.pending_from;
                 r.last_fsync = Instant::now();
                 self.server.durability.advance(r.synced);
