@@ -72,9 +72,64 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     if n == 0 || out_len == 0 {
         return None;
     }
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        let table = &mut *t;
+        table.begin();
+        compress_with(input, out_len, table)
+    })
+}
+
+/// The match finder's hash table, kept per thread: clearing (or allocating) 2^16 slots for
+/// every string would cost more than compressing a short one, and a snapshot compresses
+/// millions. Each call bumps a generation; a slot written by an earlier call reads as empty,
+/// so results are exactly those of a fresh table, as liblzf's.
+struct Table {
+    generation: u32,
+    slots: Vec<u64>,
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Table> = const {
+        std::cell::RefCell::new(Table { generation: 0, slots: Vec::new() })
+    };
+}
+
+impl Table {
+    fn begin(&mut self) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; 1 << HASH_LOG];
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.fill(0);
+            self.generation = 1;
+        }
+    }
+}
+
+impl Table {
+    /// The position stored at `slot` by this call (0 = empty: position 0 is never a
+    /// reference, as in liblzf).
+    #[inline]
+    fn get(&self, slot: usize) -> usize {
+        let v = self.slots[slot];
+        if (v >> 32) as u32 == self.generation {
+            (v & 0xffff_ffff) as usize
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, slot: usize, pos: usize) {
+        self.slots[slot] = (u64::from(self.generation) << 32) | pos as u64;
+    }
+}
+
+fn compress_with(input: &[u8], out_len: usize, table: &mut Table) -> Option<Vec<u8>> {
+    let n = input.len();
     let mut out: Vec<u8> = Vec::with_capacity(out_len + 1);
-    // Positions (0 = empty: position 0 is never a reference, as in liblzf).
-    let mut table = vec![0usize; 1 << HASH_LOG];
     // `run` is the index of the current literal run's control byte, `lit` its length so far.
     let mut run = 0;
     out.push(0);
@@ -85,8 +140,8 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     while ip + 2 < n {
         h = next(h, input, ip);
         let slot = index(h);
-        let r = table[slot];
-        table[slot] = ip;
+        let r = table.get(slot);
+        table.set(slot, ip);
         if r > 0 && ip - r - 1 < MAX_OFFSET && input[r..r + 3] == input[ip..ip + 3] {
             let off = ip - r - 1;
             // The output bounds liblzf checks before a reference.
@@ -119,9 +174,9 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             // Hash the two positions before the new one (VERY_FAST).
             let p = ip - 2;
             h = next(first(input, p), input, p);
-            table[index(h)] = p;
+            table.set(index(h), p);
             h = next(h, input, p + 1);
-            table[index(h)] = p + 1;
+            table.set(index(h), p + 1);
         } else {
             if out.len() >= out_len {
                 return None;

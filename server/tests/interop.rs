@@ -1,0 +1,205 @@
+//! Files moving between lode and redis-server 7.0 (skipped when redis-server is not installed):
+//! a dump.rdb and an appendonlydir written by either loads in the other with the same dataset
+//! (DEBUG DIGEST equal), for every type in each of its encodings.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
+
+fn redis_server() -> Option<PathBuf> {
+    let out = Command::new("sh")
+        .args(["-c", "command -v redis-server"])
+        .output()
+        .ok()?;
+    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// A server process (lode or redis-server) in `dir`, killed by its pid on drop.
+struct Proc {
+    child: Child,
+    port: u16,
+}
+
+impl Proc {
+    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
+        let port = free_port();
+        let mut args = vec![
+            "--port".to_string(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--save".into(),
+            "".into(),
+            "--enable-debug-command".into(),
+            "yes".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let p = Proc { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "{} did not start", bin.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Redis answers PING while still loading: wait for the load to end.
+        while p.cli(&["INFO", "persistence"]).contains("loading:1") {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Stops the server the way that makes it write its files (SHUTDOWN SAVE or NOSAVE).
+    fn shutdown(mut self, how: &str) {
+        let _ = self.cli(&["SHUTDOWN", how]);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every type in each of its encodings, in two databases, some keys with a TTL.
+fn fill(p: &Proc) {
+    let many = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>();
+    let mut cmds: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "int".into(), "12345".into()],
+        vec!["SET".into(), "str".into(), "hello".into()],
+        vec!["SET".into(), "raw".into(), "x".repeat(500)],
+        vec![
+            "SET".into(),
+            "ttl".into(),
+            "v".into(),
+            "EX".into(),
+            "5000".into(),
+        ],
+        vec!["RPUSH".into(), "small-list".into(), "a".into(), "1".into()],
+        vec![
+            "SADD".into(),
+            "intset".into(),
+            "1".into(),
+            "2".into(),
+            "-3".into(),
+        ],
+        vec!["SADD".into(), "strset".into(), "a".into(), "b".into()],
+        vec!["HSET".into(), "small-hash".into(), "f".into(), "v".into()],
+        vec![
+            "ZADD".into(),
+            "small-zset".into(),
+            "1.5".into(),
+            "a".into(),
+            "-2".into(),
+            "b".into(),
+        ],
+    ];
+    let mut big_list = vec!["RPUSH".to_string(), "big-list".into()];
+    big_list.extend(many(3000, &|i| format!("element-{i}")));
+    cmds.push(big_list);
+    let mut big_set = vec!["SADD".to_string(), "big-set".into()];
+    big_set.extend(many(1000, &|i| format!("m{i}")));
+    cmds.push(big_set);
+    let mut big_hash = vec!["HSET".to_string(), "big-hash".into()];
+    big_hash.extend(many(2000, &|i| format!("f{}", i / 2)));
+    cmds.push(big_hash);
+    let mut big_zset = vec!["ZADD".to_string(), "big-zset".into()];
+    big_zset.extend(many(600, &|i| {
+        if i % 2 == 0 {
+            format!("{}.25", i)
+        } else {
+            format!("m{i}")
+        }
+    }));
+    cmds.push(big_zset);
+    for c in &cmds {
+        let args: Vec<&str> = c.iter().map(String::as_str).collect();
+        let r = p.cli(&args);
+        assert!(!r.starts_with("ERR"), "{args:?}: {r}");
+    }
+    assert_eq!(p.cli(&["-n", "7", "SET", "in-db-7", "x"]), "OK");
+    assert_eq!(p.cli(&["DEBUG", "POPULATE", "2000"]), "OK");
+}
+
+fn round_trip(from: &Path, to: &Path, extra: &[&str]) {
+    let dir = temp_dir();
+    let a = Proc::start(from, &dir, extra);
+    fill(&a);
+    if extra.contains(&"--appendonly") {
+        // A base holding the data, then an incremental file after it.
+        a.cli(&["BGREWRITEAOF"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !a
+            .cli(&["INFO", "persistence"])
+            .contains("aof_rewrite_in_progress:0")
+            || a.cli(&["INFO", "persistence"])
+                .contains("aof_rewrite_scheduled:1")
+        {
+            assert!(Instant::now() < deadline, "rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(a.cli(&["RPUSH", "after-rewrite", "1", "2"]), "2");
+    }
+    let digest = a.cli(&["DEBUG", "DIGEST"]);
+    assert_eq!(digest.len(), 40);
+    a.shutdown("SAVE");
+    let b = Proc::start(to, &dir, extra);
+    assert_eq!(
+        b.cli(&["DEBUG", "DIGEST"]),
+        digest,
+        "{} -> {} with {extra:?}",
+        from.display(),
+        to.display()
+    );
+    b.shutdown("NOSAVE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dump_rdb_moves_both_ways() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let lode = PathBuf::from(BIN);
+    round_trip(&lode, &redis, &[]);
+    round_trip(&redis, &lode, &[]);
+}
+
+#[test]
+fn appendonlydir_moves_both_ways() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let lode = PathBuf::from(BIN);
+    for preamble in ["yes", "no"] {
+        let extra = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+        round_trip(&lode, &redis, &extra);
+        round_trip(&redis, &lode, &extra);
+    }
+}
