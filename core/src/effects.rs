@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::host::ShutdownOptions;
+use crate::keyspace::commands::migrate::{MigrateDone, MigrateRequest};
 use crate::persistence::aof::RewriteJob;
 use crate::persistence::SaveJob;
 use crate::server::Server;
@@ -44,6 +45,8 @@ pub enum Effect {
     /// Write an AOF rewrite's base from its snapshot and swap it in (BGREWRITEAOF); run on a
     /// thread of its own, as a background save.
     RewriteAof(Box<RewriteJob>),
+    /// Send keys to another server (MIGRATE).
+    Migrate(Box<MigrateRequest>),
 }
 
 impl Effect {
@@ -73,6 +76,7 @@ impl Effect {
                 crate::persistence::run_save(server, *job).map_err(|_| "ERR".into())
             }
             Effect::RewriteAof(job) => crate::persistence::aof::run_rewrite(server, *job),
+            Effect::Migrate(req) => host.migrate(&req),
             Effect::Sleep(d) => {
                 host.sleep(d);
                 Ok(())
@@ -131,6 +135,8 @@ pub enum AfterEffect {
         /// The first parameter named, as the client typed it.
         first: String,
     },
+    /// MIGRATE: delete what the target acknowledged (unless COPY), then +OK or the error.
+    Migrate(Box<MigrateDone>),
 }
 
 /// A client waiting for an effect.

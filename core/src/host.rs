@@ -70,6 +70,16 @@ pub trait Host: Send + Sync {
     ) -> Result<(), String> {
         Err("this host keeps no append-only file".into())
     }
+    /// MIGRATE's transfer: connect to the target, send AUTH, SELECT and a RESTORE per key,
+    /// and mark in `req.acked` each key the target answered +OK. Err: the reply, as Redis words
+    /// it ("IOERR error or timeout connecting to the client", "ERR Target instance replied
+    /// with error: ..."). The default: a host without network access.
+    fn migrate(
+        &self,
+        _req: &crate::keyspace::commands::migrate::MigrateRequest,
+    ) -> Result<(), String> {
+        Err("IOERR error or timeout connecting to the client".into())
+    }
     /// Writes out and fsyncs everything the propagation stream holds for the AOF (DEBUG
     /// LOADAOF, with the exec gate held so nothing more arrives). Without an AOF: nothing.
     fn flush_aof(&self) -> Result<(), String> {

@@ -167,6 +167,13 @@ impl Host for LodeHost {
         crate::aof::rewrite(server, aof.as_deref(), job)
     }
 
+    fn migrate(
+        &self,
+        req: &lode_core::keyspace::commands::migrate::MigrateRequest,
+    ) -> Result<(), String> {
+        crate::migrate::migrate(req)
+    }
+
     fn flush_aof(&self) -> Result<(), String> {
         match self.0.aof.lock().clone() {
             Some(aof) => aof.flush(),

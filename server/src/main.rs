@@ -9,6 +9,7 @@ mod files;
 mod host;
 mod listen;
 mod log;
+mod migrate;
 mod sys;
 mod transport;
 

@@ -255,6 +255,9 @@ pub fn finish_effect(
             server.install_config(*config);
             out.ok();
         }
+        (AfterEffect::Migrate(done), outcome) => {
+            return crate::keyspace::commands::migrate::finish(server, client, out, *done, outcome)
+        }
         (AfterEffect::InstallConfig { first, .. }, Err(e)) => {
             let msg =
                 format!("ERR CONFIG SET failed (possibly related to argument '{first}') - {e}");

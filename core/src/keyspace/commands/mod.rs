@@ -5,6 +5,7 @@ mod db;
 mod del_exists;
 mod dump;
 mod expire;
+pub mod migrate;
 mod object;
 mod rename_copy;
 mod scan;
@@ -45,6 +46,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("persist", expire::persist),
     ("dump", dump::dump),
     ("restore", dump::restore),
+    ("migrate", migrate::migrate),
     ("object|encoding", object::encoding),
     ("object|freq", object::freq),
     ("object|idletime", object::idletime),

@@ -1,0 +1,186 @@
+//! MIGRATE (Redis's cluster.c): keys sent to another server as RESTORE commands and, unless
+//! COPY, deleted here once the target acknowledged them. The handler serialises the keys under
+//! their locks; the network part is the host's (an effect); the deletion runs when the effect
+//! completes, propagated as DEL of the keys the target took.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::client::ClientState;
+use crate::command::{errors, Ctx};
+use crate::effects::{AfterEffect, Effect};
+use crate::persist::dump;
+use crate::resp::ReplyWriter;
+use crate::server::Server;
+use crate::sync::Mutex;
+
+/// What the host sends: to `host:port`, AUTH if given, SELECT `db`, then per key RESTORE key
+/// ttl payload [REPLACE]; `acked[i]` is set when the target answered key `i` with +OK.
+pub struct MigrateRequest {
+    /// Target host.
+    pub host: String,
+    /// Target port.
+    pub port: u16,
+    /// Target database.
+    pub db: i64,
+    /// Connect, write and read timeout.
+    pub timeout_ms: u64,
+    /// AUTH [username] password.
+    pub auth: Option<(Option<Bytes>, Bytes)>,
+    /// RESTORE ... REPLACE.
+    pub replace: bool,
+    /// (key, TTL in ms or 0, DUMP payload).
+    pub items: Vec<(Bytes, i64, Vec<u8>)>,
+    /// Which keys the target acknowledged.
+    pub acked: Arc<Mutex<Vec<bool>>>,
+}
+
+/// What the client's connection does once the host is done.
+pub struct MigrateDone {
+    db: usize,
+    copy: bool,
+    keys: Vec<Bytes>,
+    payloads: Vec<Vec<u8>>,
+    acked: Arc<Mutex<Vec<bool>>>,
+}
+
+/// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password |
+/// AUTH2 username password] [KEYS key ...].
+pub(super) fn migrate(ctx: &mut Ctx) {
+    let (mut copy, mut replace) = (false, false);
+    let mut auth = None;
+    let (mut first_key, mut num_keys) = (3, 1);
+    let mut j = 6;
+    while j < ctx.args.len() {
+        let more = ctx.args.len() - 1 - j;
+        let opt = ctx.arg(j);
+        if opt.eq_ignore_ascii_case(b"copy") {
+            copy = true;
+        } else if opt.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if opt.eq_ignore_ascii_case(b"auth") && more >= 1 {
+            auth = Some((None, ctx.args[j + 1].clone()));
+            j += 1;
+        } else if opt.eq_ignore_ascii_case(b"auth2") && more >= 2 {
+            auth = Some((Some(ctx.args[j + 1].clone()), ctx.args[j + 2].clone()));
+            j += 2;
+        } else if opt.eq_ignore_ascii_case(b"keys") {
+            if !ctx.arg(3).is_empty() {
+                return ctx.error(
+                    "ERR When using MIGRATE KEYS option, the key argument must be set to the \
+                     empty string",
+                );
+            }
+            first_key = j + 1;
+            num_keys = ctx.args.len() - j - 1;
+            break;
+        } else {
+            return ctx.error(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    let Some(timeout) = ctx.int_arg(5) else {
+        return;
+    };
+    let Some(db) = ctx.int_arg(4) else { return };
+    let timeout_ms = if timeout <= 0 { 1000 } else { timeout as u64 };
+    let port = std::str::from_utf8(ctx.arg(2))
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok());
+    let host = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+    let limits = ctx.server.rdb_limits();
+    let now = ctx.now.ms();
+    let keys: Vec<Bytes> = ctx.args[first_key..first_key + num_keys].to_vec();
+    let mut items = Vec::new();
+    {
+        let mut view = ctx.lock();
+        for k in &keys {
+            let Some(e) = view.get_read(k) else { continue };
+            // A key about to expire goes with at least 1 ms left, as Redis sends it.
+            let ttl = if e.expire_at == 0 {
+                0
+            } else {
+                (e.expire_at as i64 - now as i64).max(1)
+            };
+            items.push((k.clone(), ttl, dump::create(&e.value, &limits)));
+        }
+    }
+    ctx.propagate_nothing();
+    if items.is_empty() {
+        return ctx.out.simple(b"NOKEY");
+    }
+    let Some(port) = port else {
+        return ctx.error("IOERR error or timeout connecting to the client");
+    };
+    let acked = Arc::new(Mutex::new(vec![false; items.len()]));
+    let done = MigrateDone {
+        db: ctx.client.db,
+        copy,
+        keys: items.iter().map(|(k, _, _)| k.clone()).collect(),
+        payloads: items.iter().map(|(_, _, p)| p.clone()).collect(),
+        acked: acked.clone(),
+    };
+    let request = MigrateRequest {
+        host,
+        port,
+        db,
+        timeout_ms,
+        auth,
+        replace,
+        items,
+        acked,
+    };
+    ctx.request_effect(
+        Effect::Migrate(Box::new(request)),
+        AfterEffect::Migrate(Box::new(done)),
+    );
+}
+
+/// The host is done: the keys the target acknowledged are deleted here (unless COPY) and
+/// propagated as one DEL; the reply is +OK or the error. A key changed while the transfer was
+/// in flight is left alone: what the target holds is its old value.
+pub fn finish(
+    server: &Server,
+    _client: &mut ClientState,
+    out: &mut ReplyWriter,
+    done: MigrateDone,
+    outcome: Result<(), String>,
+) -> Option<String> {
+    if !done.copy {
+        let acked = done.acked.lock().clone();
+        let gone: Vec<usize> = (0..done.keys.len()).filter(|&i| acked[i]).collect();
+        if !gone.is_empty() {
+            let now = server.last_now.load(Ordering::Relaxed) / 1000;
+            let ks = &server.keyspace;
+            let limits = server.rdb_limits();
+            let mut view = ks.lock(done.db, &done.keys, now);
+            let mut del = vec![Bytes::from_static(b"DEL")];
+            for i in gone {
+                let key = &done.keys[i];
+                let unchanged = view
+                    .get_read_no_touch(key)
+                    .is_some_and(|e| dump::create(&e.value, &limits) == done.payloads[i]);
+                if unchanged {
+                    view.remove(key);
+                    ks.watches.touch(done.db, key, false);
+                    del.push(key.clone());
+                }
+            }
+            if del.len() > 1 {
+                ks.log.append_one(done.db, &del);
+            }
+        }
+    }
+    match outcome {
+        Ok(()) => {
+            out.ok();
+            None
+        }
+        Err(e) => {
+            out.error(&e);
+            Some(e)
+        }
+    }
+}
