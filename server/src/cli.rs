@@ -21,6 +21,8 @@ pub enum Cli {
     Run(RunArgs),
     /// `--quic-bridge ...`: run a TCP/Unix-to-QUIC bridge instead (the arguments after it).
     Bridge(Vec<String>),
+    /// `--check-rdb FILE`: check an RDB file, as redis-check-rdb does, and exit.
+    CheckRdb(std::path::PathBuf),
 }
 
 /// How to build the configuration.
@@ -69,6 +71,12 @@ pub fn parse(argv: &[Vec<u8>]) -> Cli {
         b"--help" | b"-h" => return Cli::Help,
         b"--test-memory" => return Cli::TestMemory,
         b"--check-system" => return Cli::CheckSystem,
+        b"--check-rdb" => {
+            return match argv.get(1) {
+                Some(f) => Cli::CheckRdb(String::from_utf8_lossy(f).into_owned().into()),
+                None => Cli::Help,
+            };
+        }
         b"--quic-bridge" => {
             let rest = argv[1..].iter();
             return Cli::Bridge(

@@ -445,3 +445,45 @@ fn shutdown_command_exits_zero() {
     assert!(!server.sock.exists());
     assert!(server.logs().contains("User requested shutdown..."));
 }
+
+#[test]
+fn save_then_check_rdb_and_restart_with_the_data() {
+    let server = Server::start(&["--save", ""]);
+    let mut t = tcp(&server);
+    assert_eq!(
+        request(&mut t, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n", 5),
+        b"+OK\r\n"
+    );
+    assert_eq!(request(&mut t, b"SAVE\r\n", 5), b"+OK\r\n");
+    let file = server.dir.join("dump.rdb");
+    let ok = run(&["--check-rdb", &file.display().to_string()], &server.dir);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("[info] 1 keys read"));
+    let bytes = std::fs::read(&file).expect("dump.rdb");
+    let torn = server.dir.join("torn.rdb");
+    std::fs::write(&torn, &bytes[..bytes.len() - 3]).expect("write");
+    let bad = run(&["--check-rdb", &torn.display().to_string()], &server.dir);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("RDB ERROR DETECTED"));
+    // The same directory after a restart holds the key.
+    let dir = server.crash();
+    let port = free_port();
+    let sock = dir.join("again.sock");
+    let args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--unixsocket",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([sock.display().to_string()])
+    .collect();
+    let again = Server::spawn(dir, port, sock, &args);
+    let mut t = tcp(&again);
+    assert_eq!(
+        request(&mut t, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 11),
+        b"$5\r\nhello\r\n"
+    );
+}

@@ -40,6 +40,9 @@ pub struct ClientState {
     pub reply: ReplyMode,
     /// EXEC is running this client's queued commands.
     pub in_exec: bool,
+    /// A client that must never wait (the AOF loader's, as Redis's CLIENT_DENY_BLOCKING):
+    /// blocking commands answer as if their timeout had passed, effects run inline.
+    pub deny_blocking: bool,
     /// The blocking command this client waits in, if any: no further input is executed
     /// until it is settled.
     pub blocked: Option<Arc<Waiter>>,
@@ -80,6 +83,7 @@ impl ClientState {
             watched: Watched::default(),
             reply: ReplyMode::On,
             in_exec: false,
+            deny_blocking: false,
             blocked: None,
             awaiting: None,
             observer: None,
@@ -101,13 +105,13 @@ impl ClientState {
     /// Whether a blocking command may block now: not inside MULTI/EXEC (where it answers as
     /// if its timeout had passed) and not when serving a blocked client.
     pub fn may_block(&self) -> bool {
-        !self.in_exec && self.multi.is_none() && !self.serving_blocked
+        !self.in_exec && self.multi.is_none() && !self.serving_blocked && !self.deny_blocking
     }
 
     /// Whether a command may leave its reply to a later completion (an effect): not inside
     /// EXEC, whose replies are written in one go, nor when serving a blocked client.
     pub fn may_wait(&self) -> bool {
-        !self.in_exec && !self.serving_blocked
+        !self.in_exec && !self.serving_blocked && !self.deny_blocking
     }
 
     /// Ends any transaction and forgets watched keys (RESET, disconnect).

@@ -94,6 +94,7 @@ fn replay_muted(
         Arc::new(NoopWaker),
     ));
     let mut client = ClientState::new(handle);
+    client.deny_blocking = true;
     let mut out = ReplyWriter::new();
     let mut done = Replayed {
         valid_len: at,
@@ -119,7 +120,11 @@ fn replay_muted(
                     done.valid_len = at;
                 }
             }
-            Parsed::End if client.multi.is_none() => break,
+            Parsed::End if client.multi.is_none() => {
+                // Annotations after the last command are whole too.
+                done.valid_len = bytes.len();
+                break;
+            }
             // A MULTI never closed counts as a torn tail: its commands were never applied.
             Parsed::End | Parsed::Truncated => {
                 if !may_truncate {
