@@ -277,7 +277,7 @@ pub fn parse_command(buf: &[u8], mut at: usize) -> Parsed {
     let Some((argc, mut pos)) = read_number(buf, at + 1) else {
         return truncated_or_bad(buf, at);
     };
-    if argc < 1 || argc > 1 << 20 {
+    if !(1..=1 << 20).contains(&argc) {
         return Parsed::Malformed(at);
     }
     let mut args = Vec::with_capacity(argc as usize);

@@ -89,9 +89,10 @@ fn save_lastsave_and_debug_reload_go_through_the_hosts_files() {
 
 #[test]
 fn save_points_start_a_background_save() {
-    let mut config = crate::config::Config::default();
-    config.save = vec![(10, 2)];
-    let srv = server_with(config);
+    let srv = server_with(crate::config::Config {
+        save: vec![(10, 2)],
+        ..Default::default()
+    });
     let mut c = TestClient::new(&srv);
     c.cmd(&["SET", "a", "1"]);
     c.advance_ms(11_000);
