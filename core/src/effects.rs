@@ -47,6 +47,15 @@ pub enum Effect {
     RewriteAof(Box<RewriteJob>),
     /// Send keys to another server (MIGRATE).
     Migrate(Box<MigrateRequest>),
+    /// Write a whole RDB file made in memory and count it as a save (FLUSHALL's empty one).
+    WriteRdb {
+        /// `dbfilename`.
+        path: String,
+        /// The file.
+        bytes: Vec<u8>,
+        /// The change counter the file reflects.
+        changes: u64,
+    },
 }
 
 impl Effect {
@@ -77,6 +86,11 @@ impl Effect {
             }
             Effect::RewriteAof(job) => crate::persistence::aof::run_rewrite(server, *job),
             Effect::Migrate(req) => host.migrate(&req),
+            Effect::WriteRdb {
+                path,
+                bytes,
+                changes,
+            } => crate::persistence::write_rdb(server, &path, &bytes, changes),
             Effect::Sleep(d) => {
                 host.sleep(d);
                 Ok(())

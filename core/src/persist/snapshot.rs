@@ -26,7 +26,7 @@ use crate::sync::Mutex;
 pub(super) const OP_AUX: u8 = 250;
 pub(super) const OP_EXPIRETIME_MS: u8 = 252;
 pub(super) const OP_SELECTDB: u8 = 254;
-pub(super) const OP_EOF: u8 = 255;
+pub const OP_EOF: u8 = 255;
 
 /// What a snapshot is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -72,6 +72,9 @@ pub struct PersistStatus {
     pub aof_durable: AtomicU64,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds the AOF writer sleeps before each write.
     pub aof_flush_sleep_us: AtomicU64,
+    /// The running RDB save must not replace the file (FLUSHALL saved the empty dataset since
+    /// it began, as Redis kills its save child).
+    pub abandon_save: AtomicBool,
 }
 
 impl Default for PersistStatus {
@@ -101,6 +104,7 @@ impl Default for PersistStatus {
             aof_base_size: AtomicU64::new(0),
             aof_durable: AtomicU64::new(0),
             aof_flush_sleep_us: AtomicU64::new(0),
+            abandon_save: AtomicBool::new(false),
         }
     }
 }
@@ -151,6 +155,14 @@ impl PersistStatus {
             let at = self.changes_at_begin.load(Ordering::Relaxed);
             self.changes_at_save.store(at, Ordering::Relaxed);
         }
+        self.running.store(IDLE, Ordering::Release);
+    }
+
+    /// An RDB save was abandoned (FLUSHALL saved since it began): the slot is free, nothing
+    /// else changes, and it is not a failure.
+    pub fn save_abandoned(&self) {
+        self.save_started_ms.store(0, Ordering::Relaxed);
+        self.last_save_ok.store(true, Ordering::Relaxed);
         self.running.store(IDLE, Ordering::Release);
     }
 

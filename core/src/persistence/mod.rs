@@ -28,6 +28,9 @@ pub const ANOTHER_CHILD: &str = "ERR Another child process is active (AOF?): can
                                  now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever \
                                  possible.";
 
+/// Why a save did not replace the file (FLUSHALL saved a newer one meanwhile).
+const ABANDONED: &str = "abandoned";
+
 /// An RDB save begun and not yet written.
 pub struct SaveJob {
     snapshot: Arc<Snapshot>,
@@ -84,10 +87,21 @@ pub fn run_save(server: &Server, job: SaveJob) -> Result<(), String> {
         let mut sink = server.host.create_file(&job.path)?;
         job.snapshot
             .write(ks, &job.aux, job.checksum, |b| sink.write(b))?;
+        if server.persist.abandon_save.swap(false, Ordering::Relaxed) {
+            // Dropped uncommitted: the temp file goes, the newer file stays.
+            return Err(ABANDONED.to_string());
+        }
         sink.commit()
     })();
     // The snapshot stops observing even when the host failed before writing anything.
     job.snapshot.finish(ks);
+    if matches!(&written, Err(e) if e == ABANDONED) {
+        server.persist.save_abandoned();
+        server
+            .host
+            .log("Background saving terminated: FLUSHALL saved the dataset meanwhile");
+        return Ok(());
+    }
     let now_ms = server.last_now.load(Ordering::Relaxed) / 1000;
     server.persist.save_done(written.is_ok(), now_ms);
     match (&written, job.background) {
@@ -131,6 +145,59 @@ pub fn save_to_bytes(server: &Server, now: Now) -> Result<Vec<u8>, String> {
     sink.commit()?;
     server.persist.saved_at_once(now.ms(), changes);
     Ok(bytes)
+}
+
+/// FLUSHALL with save points configured saves the now empty dataset, as Redis does, so a
+/// restart cannot bring the flushed keys back; a save in progress is abandoned (it holds the
+/// old data). Call from FLUSHALL's handler, which holds every shard: the file is written by the
+/// effect runner, and the reply waits for it.
+pub fn save_after_flushall(ctx: &mut crate::command::Ctx) {
+    let server = ctx.server;
+    let (path, checksum) = {
+        let c = server.config.read();
+        if c.save.is_empty() {
+            return ctx.out.ok();
+        }
+        (c.dbfilename.clone(), c.rdbchecksum)
+    };
+    if server.persist.running() == Running::RdbSave {
+        server.persist.abandon_save.store(true, Ordering::Relaxed);
+    }
+    let mut bytes = crate::persist::snapshot::header(&aux_fields(server, ctx.now));
+    bytes.push(crate::persist::snapshot::OP_EOF);
+    let crc = if checksum {
+        crate::persist::crc64::crc64(&bytes)
+    } else {
+        0
+    };
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    // FLUSHALL itself is recorded once this returns: the count after it is the saved state.
+    let changes = server.keyspace.log.changes() + 1;
+    let effect = Effect::WriteRdb {
+        path,
+        bytes,
+        changes,
+    };
+    ctx.request_effect(effect, crate::effects::AfterEffect::ReplyOk);
+}
+
+/// Writes a whole RDB file made in memory (FLUSHALL's empty one) and records it as a save.
+/// FLUSHALL answers +OK whatever happens, as Redis's does; a failure is logged.
+pub fn write_rdb(server: &Server, path: &str, bytes: &[u8], changes: u64) -> Result<(), String> {
+    let written = (|| {
+        let mut sink = server.host.create_file(path)?;
+        sink.write(bytes)?;
+        sink.commit()
+    })();
+    match written {
+        Ok(()) => {
+            let now_ms = server.last_now.load(Ordering::Relaxed) / 1000;
+            server.persist.saved_at_once(now_ms, changes);
+            server.host.log("DB saved on disk");
+        }
+        Err(e) => server.host.log(&format!("Error saving DB on disk: {e}")),
+    }
+    Ok(())
 }
 
 /// Takes the exec gate exclusively and begins a save (the cron's and shutdown's way in; a

@@ -227,3 +227,28 @@ fn an_aof_base_in_command_form_rebuilds_the_dataset() {
     let mut c2 = TestClient::new(&copy);
     assert_eq!(c2.cmd(&["DEBUG", "DIGEST"]), digest);
 }
+
+#[test]
+fn flushall_with_save_points_saves_the_empty_dataset() {
+    let srv = server_with(crate::config::Config {
+        enable_debug_command: "yes".into(),
+        ..Default::default()
+    });
+    let mut c = TestClient::new(&srv);
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+    c.cmd(&["SET", "k2", "v"]);
+    assert_eq!(c.cmd(&["FLUSHALL"]), "+OK\r\n");
+    assert!(c
+        .cmd(&["INFO", "persistence"])
+        .contains("rdb_changes_since_last_save:0\r\n"));
+    // What a restart would load: nothing.
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
+    c.cmd(&["CONFIG", "SET", "save", ""]);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["FLUSHALL"]);
+    assert!(!c
+        .cmd(&["INFO", "persistence"])
+        .contains("rdb_changes_since_last_save:0\r\n"));
+}

@@ -136,7 +136,8 @@ pub(super) fn flushall(ctx: &mut Ctx) {
             db.clear();
         }
     }
-    ctx.out.ok();
+    drop(locked);
+    crate::persistence::save_after_flushall(ctx);
 }
 
 #[cfg(test)]
