@@ -23,7 +23,6 @@ pub enum Running {
 }
 
 /// Saving and AOF state (see the module docs).
-#[derive(Debug)]
 pub struct PersistStatus {
     running: AtomicU8,
     /// Unix seconds of the last successful save (LASTSAVE, `rdb_last_save_time`).
