@@ -80,6 +80,10 @@ pub trait Host: Send + Sync {
     ) -> Result<(), String> {
         Err("IOERR error or timeout connecting to the client".into())
     }
+    /// Connections MIGRATE keeps open to its targets (INFO `migrate_cached_sockets`).
+    fn migrate_cached_sockets(&self) -> u64 {
+        0
+    }
     /// Writes out and fsyncs everything the propagation stream holds for the AOF (DEBUG
     /// LOADAOF, with the exec gate held so nothing more arrives). Without an AOF: nothing.
     fn flush_aof(&self) -> Result<(), String> {

@@ -174,6 +174,10 @@ impl Host for LodeHost {
         crate::migrate::migrate(req)
     }
 
+    fn migrate_cached_sockets(&self) -> u64 {
+        crate::migrate::cached_sockets()
+    }
+
     fn flush_aof(&self) -> Result<(), String> {
         match self.0.aof.lock().clone() {
             Some(aof) => aof.flush(),

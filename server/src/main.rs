@@ -289,7 +289,7 @@ fn run(prog: &str, args: RunArgs) {
             if let Err(e) = lode_core::persistence::shutdown_save(&server, now(), false, false) {
                 log::line(
                     LogLevel::Warning,
-                    &format!("Error trying to save the DB: {e}"),
+                    &format!("Error trying to save the DB, can't exit: {e}"),
                 );
                 log::line(
                     LogLevel::Warning,

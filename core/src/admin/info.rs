@@ -470,7 +470,7 @@ fn stats_section(server: &Server) -> String {
          pubsubshard_channels:0\r\n\
          latest_fork_usec:0\r\n\
          total_forks:0\r\n\
-         migrate_cached_sockets:0\r\n\
+         migrate_cached_sockets:{}\r\n\
          slave_expires_tracked_keys:0\r\n\
          active_defrag_hits:0\r\n\
          active_defrag_misses:0\r\n\
@@ -498,6 +498,7 @@ fn stats_section(server: &Server) -> String {
         ks.expired_keys.load(Ordering::Relaxed),
         ks.keyspace_hits.load(Ordering::Relaxed),
         ks.keyspace_misses.load(Ordering::Relaxed),
+        server.host.migrate_cached_sockets(),
         g(&st.unexpected_error_replies),
         g(&st.total_error_replies),
     )
