@@ -75,6 +75,19 @@ impl Conn {
     }
 }
 
+/// INFO persistence, whole.
+fn info_persistence(c: &mut Conn) -> String {
+    let mut req = String::from("*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n");
+    c.out.write_all(req.as_bytes()).expect("write INFO");
+    req.clear();
+    let mut head = String::new();
+    c.inp.read_line(&mut head).expect("INFO header");
+    let n: usize = head.trim_end()[1..].parse().expect("bulk length");
+    let mut body = vec![0u8; n + 2];
+    std::io::Read::read_exact(&mut c.inp, &mut body).expect("INFO body");
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// One writer's stream: for seq = 1, 2, ... the five commands below, in order; `acked` is the
 /// last seq all five of which were acknowledged.
 fn write_stream(port: u16, w: usize, stop: &AtomicBool, acked: &AtomicU64) {
@@ -153,7 +166,36 @@ fn kill_rounds(policy: &str) {
         if rng.bool() {
             let mut c = Conn::open(port).expect("connect");
             let _ = c.call(&["BGREWRITEAOF"]);
-            std::thread::sleep(Duration::from_millis(rng.u64(0..50)));
+            if rng.bool() {
+                // Let the rewrite finish under the write load: it must succeed, and the
+                // writers must keep being acknowledged after it.
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                loop {
+                    let info = info_persistence(&mut c);
+                    if info.contains("aof_rewrite_in_progress:0")
+                        && info.contains("aof_rewrite_scheduled:0")
+                    {
+                        assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
+                        break;
+                    }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "rewrite stuck: {info}"
+                    );
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                let before: u64 = acked.iter().map(|a| a.load(Ordering::Relaxed)).sum();
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while acked.iter().map(|a| a.load(Ordering::Relaxed)).sum::<u64>() == before {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "writes stalled after a rewrite"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(rng.u64(0..50)));
+            }
         }
         let dir = server.crash();
         stop.store(true, Ordering::Relaxed);

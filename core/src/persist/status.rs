@@ -71,6 +71,11 @@ pub struct PersistStatus {
     pub aof_durable: AtomicU64,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds the AOF writer sleeps before each write.
     pub aof_flush_sleep_us: AtomicU64,
+    /// Stream offset where the running AOF rewrite's snapshot was taken, for the AOF writer to
+    /// start a new incremental file at exactly that point (u64::MAX: none). Set while no
+    /// command runs, so the writer, which checks it after each read of the stream, sees it
+    /// before it can write anything past that offset.
+    pub rewrite_at: AtomicU64,
     /// The running RDB save must not replace the file (FLUSHALL saved the empty dataset since
     /// it began, as Redis kills its save child).
     pub abandon_save: AtomicBool,
@@ -104,6 +109,7 @@ impl Default for PersistStatus {
             aof_durable: AtomicU64::new(0),
             aof_flush_sleep_us: AtomicU64::new(0),
             abandon_save: AtomicBool::new(false),
+            rewrite_at: AtomicU64::new(u64::MAX),
         }
     }
 }

@@ -180,6 +180,7 @@ pub fn begin_rewrite(server: &Server, now: Now) -> Result<RewriteJob, &'static s
     let ks = &server.keyspace;
     ks.log.force_select();
     let offset = ks.log.offset();
+    status.rewrite_at.store(offset, Ordering::Release);
     let (compress, checksum, rdb) = {
         let c = server.config.read();
         (c.rdbcompression, c.rdbchecksum, c.aof_use_rdb_preamble)

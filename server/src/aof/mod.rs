@@ -63,6 +63,8 @@ impl Aof {
             };
             let wake = shared.clone();
             let reader = log.subscribe_waking(Some(Box::new(move || wake.data_arrived())));
+            // This writer's first file starts at this instant already: no rotation is due.
+            server.persist.rewrite_at.store(u64::MAX, Ordering::Release);
             (reader, job)
         };
         let writer = Writer {

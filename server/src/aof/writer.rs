@@ -33,7 +33,8 @@ pub struct Inbox {
     pub data: bool,
     /// Flush, fsync and exit.
     pub stop: bool,
-    /// Start a new incremental file at this stream offset; the reply is its sequence number.
+    /// The sequence number of the incremental file that starts at this stream offset (a
+    /// rewrite's), once it exists.
     pub rotate: Option<(u64, Sender<Result<u64, String>>)>,
     /// Write out and fsync everything, then reply (DEBUG LOADAOF).
     pub flush: Vec<Sender<Result<(), String>>>,
@@ -125,6 +126,8 @@ impl Writer {
         let status = &server.persist;
         status.aof_base_size.store(base_size, Ordering::Relaxed);
         let mut rotate: Option<(u64, Sender<Result<u64, String>>)> = None;
+        // The last rotation made: its stream offset and outcome (the new file's sequence).
+        let mut rotated: Option<(u64, Result<u64, String>)> = None;
         let mut flushes: Vec<Sender<Result<(), String>>>;
         loop {
             let policy = self.server.config.read().appendfsync;
@@ -165,12 +168,32 @@ impl Writer {
                 inbox.stop
             };
             self.read(&mut r);
+            // A rewrite began: the new incremental file starts exactly where its snapshot was
+            // taken. Checked after the read, so nothing past that point is written before.
+            let due = status.rewrite_at.load(Ordering::Acquire);
+            if due != u64::MAX {
+                if let Some(outcome) = self.try_rotate(&mut r, due, always) {
+                    let _ = status.rewrite_at.compare_exchange(
+                        due,
+                        u64::MAX,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    rotated = Some((due, outcome));
+                }
+            }
+            // The rewrite asks for the file that starts at its offset once it needs it.
             if let Some((at, reply)) = rotate.take() {
-                match self.try_rotate(&mut r, at, always) {
-                    Some(outcome) => {
-                        let _ = reply.send(outcome);
+                match &rotated {
+                    Some((done_at, outcome)) if *done_at == at => {
+                        let _ = reply.send(outcome.clone());
                     }
-                    None => rotate = Some((at, reply)),
+                    _ if status.rewrite_at.load(Ordering::Acquire) == at => {
+                        rotate = Some((at, reply));
+                    }
+                    _ => {
+                        let _ = reply.send(Err("no rotation pending at that offset".into()));
+                    }
                 }
             }
             self.write(&mut r, always);
@@ -237,6 +260,11 @@ impl Writer {
     /// Starts a new incremental file at stream offset `at`, once everything before it is in
     /// the current file. None: not reached yet.
     fn try_rotate(&mut self, r: &mut Round, at: u64, always: bool) -> Option<Result<u64, String>> {
+        if at < r.pending_from {
+            // Already written past the snapshot's instant: a new file from here would miss
+            // what lies between. Cannot happen while the offset is set under the exec gate.
+            return Some(Err("the AOF was written past the rewrite's offset".into()));
+        }
         let end = r.pending_from + r.pending.len() as u64;
         if end < at {
             return None;
