@@ -76,7 +76,18 @@ impl Aof {
         };
         let thread = std::thread::Builder::new()
             .name("lode-aof".into())
-            .spawn(move || writer.run())
+            .spawn(move || {
+                // Replies wait for this thread: if it died, they would wait forever, and the
+                // AOF's promise could not be kept. Like Redis on an AOF it cannot write, exit.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer.run())).is_err()
+                {
+                    crate::log::line(
+                        crate::log::LogLevel::Warning,
+                        "The AOF writer failed: exiting to keep the AOF's promise.",
+                    );
+                    std::process::exit(1);
+                }
+            })
             .map_err(|e| strerror(&e))?;
         let aof = Arc::new(Aof {
             shared,
