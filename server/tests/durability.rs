@@ -202,21 +202,8 @@ fn kill_rounds(policy: &str) {
         for w in writers {
             w.join().expect("writer");
         }
-        let sock = dir.join("lode.sock");
-        let args: Vec<String> = [
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--unixsocket",
-            &sock.display().to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(args.iter().map(|s| s.to_string()))
-        .collect();
-        let restarted = Server::spawn(dir, port, sock, &args);
-        let mut c = Conn::open(port).expect("connect after restart");
+        let restarted = Server::restart(dir, &args);
+        let mut c = Conn::open(restarted.port).expect("connect after restart");
         for (w, a) in acked.iter().enumerate() {
             check(&mut c, w, a.load(Ordering::Relaxed));
         }

@@ -466,21 +466,7 @@ fn save_then_check_rdb_and_restart_with_the_data() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("RDB ERROR DETECTED"));
     // The same directory after a restart holds the key.
-    let dir = server.crash();
-    let port = free_port();
-    let sock = dir.join("again.sock");
-    let args: Vec<String> = [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--unixsocket",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([sock.display().to_string()])
-    .collect();
-    let again = Server::spawn(dir, port, sock, &args);
+    let again = Server::restart(server.crash(), &[]);
     let mut t = tcp(&again);
     assert_eq!(
         request(&mut t, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 11),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::codec::{put_len, put_string};
 use super::value::{self, Limits};
 use super::RDB_VERSION;
-use crate::keyspace::{Keyspace, Shard, ShardObserver};
+use crate::keyspace::{Entry, Keyspace, Shard, ShardObserver};
 use crate::sync::Mutex;
 
 /// Opcodes (rdb.h) the writer emits.
@@ -209,18 +209,13 @@ impl Snapshot {
         };
         let mut out = Vec::new();
         let mut value_buf = Vec::new();
-        let mut keys = 0;
-        for (db, table) in shard.dbs.iter().enumerate() {
-            let mut selected = false;
-            for (key, entry) in table.iter() {
-                if entry.is_expired(self.now_ms) {
-                    continue;
-                }
-                if !selected {
-                    out.push(OP_SELECTDB);
-                    put_len(&mut out, db as u64);
-                    selected = true;
-                }
+        self.walk(
+            shard,
+            |out: &mut Vec<u8>, db| {
+                out.push(OP_SELECTDB);
+                put_len(out, db as u64);
+            },
+            |out, key, entry| {
                 if entry.expire_at != 0 {
                     out.push(OP_EXPIRETIME_MS);
                     out.extend_from_slice(&entry.expire_at.to_le_bytes());
@@ -229,36 +224,50 @@ impl Snapshot {
                 value_buf.clear();
                 value::encode(&mut value_buf, &entry.value, &limits);
                 out.push(value_buf[0]);
-                put_string(&mut out, key, limits.compress);
+                put_string(out, key, limits.compress);
                 out.extend_from_slice(&value_buf[1..]);
-                keys += 1;
-            }
-        }
-        self.keys.fetch_add(keys, Ordering::Relaxed);
+            },
+            &mut out,
+        );
         out
     }
-}
 
-impl Snapshot {
     fn serialise_commands(&self, shard: &Shard) -> Vec<u8> {
         let mut out = bytes::BytesMut::new();
+        self.walk(
+            shard,
+            super::rewrite::select,
+            super::rewrite::key,
+            &mut out,
+        );
+        out.to_vec()
+    }
+
+    /// Every key of `shard` not expired at the snapshot's instant, database by database:
+    /// `select` once before a database's first key, `key` per key.
+    fn walk<O>(
+        &self,
+        shard: &Shard,
+        mut select: impl FnMut(&mut O, usize),
+        mut key: impl FnMut(&mut O, &[u8], &Entry),
+        out: &mut O,
+    ) {
         let mut keys = 0;
         for (db, table) in shard.dbs.iter().enumerate() {
             let mut selected = false;
-            for (key, entry) in table.iter() {
+            for (k, entry) in table.iter() {
                 if entry.is_expired(self.now_ms) {
                     continue;
                 }
                 if !selected {
-                    super::rewrite::select(&mut out, db);
+                    select(out, db);
                     selected = true;
                 }
-                super::rewrite::key(&mut out, key, entry);
+                key(out, k, entry);
                 keys += 1;
             }
         }
         self.keys.fetch_add(keys, Ordering::Relaxed);
-        out.to_vec()
     }
 }
 

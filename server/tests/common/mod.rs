@@ -146,6 +146,22 @@ impl Server {
 }
 
 impl Server {
+    /// Starts the binary again in `dir` (a crashed server's) on a fresh port, with `extra`.
+    pub fn restart(dir: PathBuf, extra: &[&str]) -> Server {
+        let port = free_port();
+        let sock = dir.join("lode.sock");
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--unixsocket".into(),
+            sock.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(dir, port, sock, &args)
+    }
+
     /// SIGKILLs the server and waits for it, keeping its directory (a restart follows).
     pub fn crash(mut self) -> PathBuf {
         if let Some(mut c) = self.child.take() {
