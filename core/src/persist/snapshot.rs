@@ -234,12 +234,7 @@ impl Snapshot {
 
     fn serialise_commands(&self, shard: &Shard) -> Vec<u8> {
         let mut out = bytes::BytesMut::new();
-        self.walk(
-            shard,
-            super::rewrite::select,
-            super::rewrite::key,
-            &mut out,
-        );
+        self.walk(shard, super::rewrite::select, super::rewrite::key, &mut out);
         out.to_vec()
     }
 

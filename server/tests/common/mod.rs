@@ -36,19 +36,7 @@ pub struct Server {
 impl Server {
     /// Starts the binary with `--port P --bind 127.0.0.1 --unixsocket S` plus `extra`.
     pub fn start(extra: &[&str]) -> Server {
-        let dir = temp_dir();
-        let port = free_port();
-        let sock = dir.join("lode.sock");
-        let mut args: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--unixsocket".into(),
-            sock.display().to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(dir, port, sock, &args)
+        Self::restart(temp_dir(), extra)
     }
 
     pub fn spawn(dir: PathBuf, port: u16, sock: PathBuf, args: &[String]) -> Server {
@@ -146,7 +134,8 @@ impl Server {
 }
 
 impl Server {
-    /// Starts the binary again in `dir` (a crashed server's) on a fresh port, with `extra`.
+    /// Starts the binary in `dir` (a fresh one, or a crashed server's) on a free port, with
+    /// `--port P --bind 127.0.0.1 --unixsocket S` plus `extra`.
     pub fn restart(dir: PathBuf, extra: &[&str]) -> Server {
         let port = free_port();
         let sock = dir.join("lode.sock");
