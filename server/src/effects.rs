@@ -52,11 +52,13 @@ fn run(server: Arc<Server>, signal: &(Mutex<bool>, Condvar)) {
                 }
                 // A background save or an AOF rewrite takes as long as the dataset is large: on
                 // a thread of its own, so CONFIG SET, SHUTDOWN and friends are not held up.
-                e @ (Effect::Save(_) | Effect::RewriteAof(_)) if runs_long(&e) => {
+                e @ (Effect::Save(_) | Effect::RewriteAof(_) | Effect::Migrate(_))
+                    if runs_long(&e) =>
+                {
                     let server = server.clone();
                     let completion = req.completion;
                     let spawned = std::thread::Builder::new()
-                        .name("lode-bgsave".into())
+                        .name("lode-effect".into())
                         .spawn(move || completion.complete(e.perform(&server)));
                     if let Err(e) = spawned {
                         crate::log::line(
@@ -73,12 +75,14 @@ fn run(server: Arc<Server>, signal: &(Mutex<bool>, Condvar)) {
     }
 }
 
-/// Whether an effect runs on a thread of its own (a BGSAVE or a rewrite, not SAVE, whose
-/// client waits for it anyway).
+/// Whether an effect runs on a thread of its own (a BGSAVE, a rewrite, a MIGRATE; not SAVE,
+/// whose client waits for it anyway).
 fn runs_long(e: &Effect) -> bool {
     match e {
         Effect::Save(job) => job.background,
         Effect::RewriteAof(_) => true,
+        // Bounded only by the client's timeout, which may be long: never hold the runner.
+        Effect::Migrate(_) => true,
         _ => false,
     }
 }
