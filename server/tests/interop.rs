@@ -203,3 +203,64 @@ fn appendonlydir_moves_both_ways() {
         round_trip(&redis, &lode, &extra);
     }
 }
+
+#[test]
+fn migrate_moves_keys_both_ways() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let lode = PathBuf::from(BIN);
+    for (from, to) in [(&lode, &redis), (&redis, &lode)] {
+        let (da, db) = (temp_dir(), temp_dir());
+        let a = Proc::start(from, &da, &[]);
+        let b = Proc::start(to, &db, &[]);
+        assert_eq!(a.cli(&["RPUSH", "l", "x", "y", "z"]), "3");
+        assert_eq!(a.cli(&["HSET", "h", "f", "v"]), "1");
+        assert_eq!(a.cli(&["SET", "s", "v", "PX", "100000"]), "OK");
+        let digest = |p: &Proc, key: &str| p.cli(&["DEBUG", "DIGEST-VALUE", key]);
+        let before: Vec<String> = ["l", "h", "s"].iter().map(|k| digest(&a, k)).collect();
+        let port = b.port.to_string();
+        assert_eq!(
+            a.cli(&["MIGRATE", "127.0.0.1", &port, "l", "0", "5000"]),
+            "OK"
+        );
+        assert_eq!(
+            a.cli(&[
+                "MIGRATE",
+                "127.0.0.1",
+                &port,
+                "",
+                "3",
+                "5000",
+                "COPY",
+                "KEYS",
+                "h",
+                "s",
+                "gone"
+            ]),
+            "OK"
+        );
+        assert_eq!(
+            a.cli(&["EXISTS", "l", "h", "s"]),
+            "2",
+            "l moved, h and s copied"
+        );
+        assert_eq!(digest(&b, "l"), before[0]);
+        assert_eq!(b.cli(&["-n", "3", "DEBUG", "DIGEST-VALUE", "h"]), before[1]);
+        assert_eq!(b.cli(&["-n", "3", "DEBUG", "DIGEST-VALUE", "s"]), before[2]);
+        let ttl: i64 = b.cli(&["-n", "3", "PTTL", "s"]).parse().unwrap_or(-1);
+        assert!(ttl > 90_000 && ttl <= 100_000, "{ttl}");
+        assert_eq!(
+            a.cli(&["MIGRATE", "127.0.0.1", &port, "h", "3", "5000"]),
+            "ERR Target instance replied with error: BUSYKEY Target key name already exists."
+        );
+        assert_eq!(
+            a.cli(&["MIGRATE", "127.0.0.1", &port, "nothere", "0", "5000"]),
+            "NOKEY"
+        );
+        drop((a, b));
+        let _ = std::fs::remove_dir_all(&da);
+        let _ = std::fs::remove_dir_all(&db);
+    }
+}
