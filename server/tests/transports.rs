@@ -1,7 +1,6 @@
 //! The binary's transport choices: io_uring selection and CONFIG SET port under it, QUIC's
 //! start-up errors, and the bridge's argument errors.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -20,24 +19,8 @@ fn uring_engine_serves_and_rebinds() {
     let new_port = free_port();
     let set = format!("CONFIG SET port {new_port}\r\n");
     assert_eq!(request(&mut t, set.as_bytes(), 5), b"+OK\r\n");
-    // The old listener is gone, the new one serves, the existing client stays. (Another test
-    // may already have taken the freed port: then whoever answers there is not this server.)
-    if let Ok(mut other) = TcpStream::connect(server.addr()) {
-        other
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut buf = vec![0u8; 4096];
-        let n = other
-            .write(b"INFO server\r\n")
-            .and_then(|_| other.read(&mut buf))
-            .unwrap_or(0);
-        let text = String::from_utf8_lossy(&buf[..n]);
-        let ours = format!("process_id:{}\r\n", server.pid());
-        assert!(
-            !text.contains(&ours),
-            "the old port still reaches this server"
-        );
-    }
+    // The old listener is gone, the new one serves, the existing client stays.
+    assert_port_left(&server);
     let mut fresh = TcpStream::connect(("127.0.0.1", new_port)).expect("connect new port");
     fresh
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -190,3 +190,25 @@ pub fn tcp(server: &Server) -> TcpStream {
         .expect("timeout");
     s
 }
+
+/// `server` no longer listens on its recorded port (after CONFIG SET port). Another test may
+/// already have taken the freed port: then whoever answers there must not be this server.
+pub fn assert_port_left(server: &Server) {
+    let Ok(mut other) = TcpStream::connect(server.addr()) else {
+        return;
+    };
+    other
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = vec![0u8; 4096];
+    let n = other
+        .write(b"INFO server\r\n")
+        .and_then(|_| other.read(&mut buf))
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let ours = format!("process_id:{}\r\n", server.pid());
+    assert!(
+        !text.contains(&ours),
+        "the old port still reaches this server"
+    );
+}
