@@ -184,6 +184,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Hands `effect` to the host and leaves the client waiting for it, even if it completes
+    /// at once: `then` runs in the session after this command, so it may lock keys this command
+    /// holds now (MIGRATE's deletions). Only for a client that may wait (`may_wait`).
+    pub fn await_effect(&mut self, effect: Effect, then: AfterEffect) {
+        let server = self.server;
+        let handle = self.client.handle.clone();
+        let completion = Arc::new(Completion::new(Some(Box::new(move || handle.waker.wake()))));
+        server.effects.submit(server, effect, completion.clone());
+        self.client.awaiting = Some(Awaiting { completion, then });
+    }
+
     fn finish_effect(&mut self, then: AfterEffect, outcome: Result<(), String>) {
         if let Some(msg) = finish_effect(self.server, self.client, self.out, then, outcome) {
             self.failed = true;

@@ -90,33 +90,35 @@ pub(super) fn migrate(ctx: &mut Ctx) {
         .ok()
         .and_then(|p| p.parse::<u16>().ok());
     let host = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-    let limits = ctx.server.rdb_limits();
+    let server = ctx.server;
+    let limits = server.rdb_limits();
     let now = ctx.now.ms();
+    let (db_index, may_wait) = (ctx.client.db, ctx.client.may_wait());
     let keys: Vec<Bytes> = ctx.args[first_key..first_key + num_keys].to_vec();
-    let mut items = Vec::new();
-    {
-        let mut view = ctx.lock();
-        for k in &keys {
-            let Some(e) = view.get_read(k) else { continue };
-            // A key about to expire goes with at least 1 ms left, as Redis sends it.
-            let ttl = if e.expire_at == 0 {
-                0
-            } else {
-                (e.expire_at as i64 - now as i64).max(1)
-            };
-            items.push((k.clone(), ttl, dump::create(&e.value, &limits)));
-        }
-    }
     ctx.propagate_nothing();
+    let mut view = ctx.lock();
+    let mut items = Vec::new();
+    for k in &keys {
+        let Some(e) = view.get_read(k) else { continue };
+        // A key about to expire goes with at least 1 ms left, as Redis sends it.
+        let ttl = if e.expire_at == 0 {
+            0
+        } else {
+            (e.expire_at as i64 - now as i64).max(1)
+        };
+        items.push((k.clone(), ttl, dump::create(&e.value, &limits)));
+    }
     if items.is_empty() {
+        drop(view);
         return ctx.out.simple(b"NOKEY");
     }
     let Some(port) = port else {
+        drop(view);
         return ctx.error("IOERR error or timeout connecting to the client");
     };
     let acked = Arc::new(Mutex::new(vec![false; items.len()]));
     let done = MigrateDone {
-        db: ctx.client.db,
+        db: db_index,
         copy,
         keys: items.iter().map(|(k, _, _)| k.clone()).collect(),
         payloads: items.iter().map(|(_, _, p)| p.clone()).collect(),
@@ -132,10 +134,51 @@ pub(super) fn migrate(ctx: &mut Ctx) {
         items,
         acked,
     };
-    ctx.request_effect(
-        Effect::Migrate(Box::new(request)),
-        AfterEffect::Migrate(Box::new(done)),
-    );
+    if may_wait {
+        // The deletion locks the keys this command holds: after it, in the session.
+        drop(view);
+        return ctx.await_effect(
+            Effect::Migrate(Box::new(request)),
+            AfterEffect::Migrate(Box::new(done)),
+        );
+    }
+    // Inside EXEC (the server stalled, as Redis's MIGRATE stalls it): at once, deleting
+    // under the locks this command holds.
+    let outcome = Effect::Migrate(Box::new(request)).perform(server);
+    delete_acked(server, &mut view, &done);
+    drop(view);
+    match outcome {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.error(&e),
+    }
+}
+
+/// Deletes, through `view`, the keys the target acknowledged (unless COPY) whose value is still
+/// the one sent, and records them as one DEL.
+fn delete_acked(server: &Server, view: &mut crate::keyspace::Locked<'_>, done: &MigrateDone) {
+    if done.copy {
+        return;
+    }
+    let acked = done.acked.lock().clone();
+    let ks = &server.keyspace;
+    let limits = server.rdb_limits();
+    let mut del = vec![Bytes::from_static(b"DEL")];
+    for (i, key) in done.keys.iter().enumerate() {
+        if !acked.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let unchanged = view
+            .get_read_no_touch(key)
+            .is_some_and(|e| dump::create(&e.value, &limits) == done.payloads[i]);
+        if unchanged {
+            view.remove(key);
+            ks.watches.touch(done.db, key, false);
+            del.push(key.clone());
+        }
+    }
+    if del.len() > 1 {
+        ks.log.append_one(done.db, &del);
+    }
 }
 
 /// The host is done: the keys the target acknowledged are deleted here (unless COPY) and
@@ -149,29 +192,9 @@ pub fn finish(
     outcome: Result<(), String>,
 ) -> Option<String> {
     if !done.copy {
-        let acked = done.acked.lock().clone();
-        let gone: Vec<usize> = (0..done.keys.len()).filter(|&i| acked[i]).collect();
-        if !gone.is_empty() {
-            let now = server.last_now.load(Ordering::Relaxed) / 1000;
-            let ks = &server.keyspace;
-            let limits = server.rdb_limits();
-            let mut view = ks.lock(done.db, &done.keys, now);
-            let mut del = vec![Bytes::from_static(b"DEL")];
-            for i in gone {
-                let key = &done.keys[i];
-                let unchanged = view
-                    .get_read_no_touch(key)
-                    .is_some_and(|e| dump::create(&e.value, &limits) == done.payloads[i]);
-                if unchanged {
-                    view.remove(key);
-                    ks.watches.touch(done.db, key, false);
-                    del.push(key.clone());
-                }
-            }
-            if del.len() > 1 {
-                ks.log.append_one(done.db, &del);
-            }
-        }
+        let now = server.last_now.load(Ordering::Relaxed) / 1000;
+        let mut view = server.keyspace.lock(done.db, &done.keys, now);
+        delete_acked(server, &mut view, &done);
     }
     match outcome {
         Ok(()) => {
@@ -182,5 +205,45 @@ pub fn finish(
             out.error(&e);
             Some(e)
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::testkit::{TestClient, EPOCH_MS};
+
+    /// A host whose target stores everything MIGRATE sends.
+    struct Accepting;
+    impl crate::host::Host for Accepting {
+        fn migrate(&self, req: &super::MigrateRequest) -> Result<(), String> {
+            req.acked.lock().iter_mut().for_each(|a| *a = true);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn acknowledged_keys_go_both_at_once_inside_exec_and_after_the_command() {
+        let srv = Arc::new(crate::server::Server::new(
+            crate::config::Config::default(),
+            1,
+            Box::new(Accepting),
+            crate::Now::from_ms(EPOCH_MS),
+        ));
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SET", "b", "2"]);
+        c.cmd(&["SET", "kept", "3"]);
+        // Without a runner the effect completes at once; the deletion still waits for the
+        // command to release its locks.
+        let first = c.cmd(&["MIGRATE", "h", "1", "a", "0", "10"]);
+        assert_eq!(first + &c.poll(), "+OK\r\n");
+        c.cmd(&["MULTI"]);
+        c.cmd(&["MIGRATE", "h", "1", "", "0", "10", "KEYS", "b", "none"]);
+        c.cmd(&["MIGRATE", "h", "1", "kept", "0", "10", "COPY"]);
+        assert_eq!(c.cmd(&["EXEC"]), "*2\r\n+OK\r\n+OK\r\n");
+        assert_eq!(c.cmd(&["EXISTS", "a", "b", "kept"]), ":1\r\n");
+        assert_eq!(c.cmd(&["MIGRATE", "h", "1", "a", "0", "10"]), "+NOKEY\r\n");
     }
 }
