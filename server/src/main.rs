@@ -366,7 +366,11 @@ fn load_data(server: &Arc<Server>, shared: &HostShared) {
         Err(e) => {
             log::line(
                 LogLevel::Warning,
-                &format!("Fatal error loading the DB: {e}. Exiting."),
+                &format!("Fatal error loading the DB: {e}."),
+            );
+            log::line(
+                LogLevel::Warning,
+                "Terminating server after rdb file reading failure.",
             );
             std::process::exit(1);
         }

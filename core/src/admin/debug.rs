@@ -54,6 +54,14 @@ fn debug(ctx: &mut Ctx) {
         ("object", 3) => object(ctx),
         ("reload", _) => reload(ctx),
         ("loadaof", 2) => loadaof(ctx),
+        ("set-skip-checksum-validation", 3) => {
+            let skip = c_atoi(ctx.arg(2)) != 0;
+            ctx.server
+                .persist
+                .skip_checksum
+                .store(skip, Ordering::Relaxed);
+            ctx.out.ok();
+        }
         ("aof-flush-sleep", 3) => {
             let us = c_atoi(ctx.arg(2)).max(0) as u64;
             ctx.server

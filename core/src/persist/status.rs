@@ -76,6 +76,8 @@ pub struct PersistStatus {
     /// command runs, so the writer, which checks it after each read of the stream, sees it
     /// before it can write anything past that offset.
     pub rewrite_at: AtomicU64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE does not check payload checksums.
+    pub skip_checksum: AtomicBool,
     /// The running RDB save must not replace the file (FLUSHALL saved the empty dataset since
     /// it began, as Redis kills its save child).
     pub abandon_save: AtomicBool,
@@ -110,6 +112,7 @@ impl Default for PersistStatus {
             aof_flush_sleep_us: AtomicU64::new(0),
             abandon_save: AtomicBool::new(false),
             rewrite_at: AtomicU64::new(u64::MAX),
+            skip_checksum: AtomicBool::new(false),
         }
     }
 }

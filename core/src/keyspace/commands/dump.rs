@@ -80,13 +80,26 @@ pub(super) fn restore(ctx: &mut Ctx) {
         return;
     }
     let payload = ctx.arg(3);
-    if !dump::verify(payload) {
+    let skip = ctx
+        .server
+        .persist
+        .skip_checksum
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if !dump::verify_with(payload, !skip) {
         ctx.error("ERR DUMP payload version or checksum are wrong");
         return;
     }
-    let Ok(value) = dump::load(payload, &limits) else {
-        ctx.error("ERR Bad data format");
-        return;
+    let value = match dump::load(payload, &limits) {
+        Ok(v) => v,
+        Err(e) => {
+            // Redis logs where its integrity check tripped; operators grep for it.
+            ctx.server.host.log(&format!(
+                "Internal error in RDB reading offset 0, function at rdb.c:0 -> DUMP payload \
+                 integrity check failed: {e}"
+            ));
+            ctx.error("ERR Bad data format");
+            return;
+        }
     };
     let deleted = replace && db.remove(key).is_some();
     let when = if ttl != 0 && !absttl {
