@@ -47,6 +47,8 @@ struct Retained {
     chunks: VecDeque<(u64, Bytes)>,
     bytes: usize,
     readers: usize,
+    /// Each reader's next offset, by reader id: chunks every reader has read are dropped.
+    positions: Vec<(u64, u64)>,
     /// Readers to wake after an append, by reader id.
     wakes: Vec<(u64, ReaderWake)>,
     next_id: u64,
@@ -219,6 +221,8 @@ impl PropagationLog {
         retained.readers += 1;
         retained.next_id += 1;
         let id = retained.next_id;
+        let at = self.offset.load(Ordering::Relaxed);
+        retained.positions.push((id, at));
         if let Some(wake) = wake {
             retained.wakes.push((id, wake));
         }
@@ -234,6 +238,7 @@ impl PropagationLog {
     pub fn unsubscribe(&self, reader: LogReader) {
         let mut retained = self.retained.lock();
         retained.wakes.retain(|(id, _)| *id != reader.id);
+        retained.positions.retain(|(id, _)| *id != reader.id);
         retained.readers = retained.readers.saturating_sub(1);
         if retained.readers == 0 {
             self.retaining.store(false, Ordering::Release);
@@ -244,7 +249,7 @@ impl PropagationLog {
 
     /// Everything appended since `reader` last read, in order.
     pub fn read(&self, reader: &mut LogReader) -> Result<Vec<Bytes>, Lagged> {
-        let retained = self.retained.lock();
+        let mut retained = self.retained.lock();
         let mut out = Vec::new();
         let Some(&(first, _)) = retained.chunks.front() else {
             return Ok(out);
@@ -252,13 +257,30 @@ impl PropagationLog {
         if reader.next < first {
             return Err(Lagged);
         }
-        for (start, chunk) in &retained.chunks {
+        // Chunks are in offset order: skip those already read without walking them.
+        let from = retained
+            .chunks
+            .partition_point(|(start, c)| start + c.len() as u64 <= reader.next);
+        for (start, chunk) in retained.chunks.range(from..) {
             let end = start + chunk.len() as u64;
-            if end <= reader.next {
-                continue;
-            }
             out.push(chunk.slice((reader.next.saturating_sub(*start)) as usize..));
             reader.next = end;
+        }
+        // Drop what every reader has now read: retention only holds back for the slowest.
+        let id = reader.id;
+        if let Some(p) = retained.positions.iter_mut().find(|(r, _)| *r == id) {
+            p.1 = reader.next;
+        }
+        let slowest = retained.positions.iter().map(|(_, at)| *at).min();
+        if let Some(slowest) = slowest {
+            while let Some((start, c)) = retained.chunks.front() {
+                if start + c.len() as u64 > slowest {
+                    break;
+                }
+                let n = c.len();
+                retained.chunks.pop_front();
+                retained.bytes -= n;
+            }
         }
         Ok(out)
     }
@@ -307,6 +329,32 @@ mod tests {
         assert_eq!(r.offset(), log.offset());
         assert_eq!(log.changes(), 5);
         log.unsubscribe(r);
+    }
+
+    #[test]
+    fn chunks_every_reader_has_read_are_dropped() {
+        let log = PropagationLog::default();
+        let mut a = log.subscribe();
+        let mut b = log.subscribe();
+        for i in 0..100 {
+            log.append_one(0, &args(&["SET", "k", &i.to_string()]));
+        }
+        let held = log.retained.lock().bytes;
+        assert!(held > 0);
+        assert_eq!(text(log.read(&mut a).unwrap()).matches("SET").count(), 100);
+        assert_eq!(log.retained.lock().bytes, held, "b has not read them yet");
+        log.append_one(0, &args(&["SET", "k", "last"]));
+        assert_eq!(text(log.read(&mut b).unwrap()).matches("SET").count(), 101);
+        let after_b = log.retained.lock().bytes;
+        assert!(
+            after_b > 0 && after_b < held,
+            "only what a has not read is left"
+        );
+        assert_eq!(text(log.read(&mut a).unwrap()).matches("SET").count(), 1);
+        assert_eq!(log.retained.lock().bytes, 0);
+        assert_eq!(log.retained.lock().chunks.len(), 0);
+        log.unsubscribe(a);
+        log.unsubscribe(b);
     }
 
     #[test]
