@@ -127,6 +127,20 @@ impl Table {
     }
 }
 
+/// Appends one literal byte to the run whose control byte is at `run`, closing the run and
+/// opening the next once it holds MAX_LITERAL bytes.
+#[inline]
+fn push_literal(out: &mut Vec<u8>, run: &mut usize, lit: &mut usize, b: u8) {
+    out.push(b);
+    *lit += 1;
+    if *lit == MAX_LITERAL {
+        out[*run] = (*lit - 1) as u8;
+        *run = out.len();
+        out.push(0);
+        *lit = 0;
+    }
+}
+
 fn compress_with(input: &[u8], out_len: usize, table: &mut Table) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out: Vec<u8> = Vec::with_capacity(out_len + 1);
@@ -181,30 +195,16 @@ fn compress_with(input: &[u8], out_len: usize, table: &mut Table) -> Option<Vec<
             if out.len() >= out_len {
                 return None;
             }
-            out.push(input[ip]);
+            push_literal(&mut out, &mut run, &mut lit, input[ip]);
             ip += 1;
-            lit += 1;
-            if lit == MAX_LITERAL {
-                out[run] = (lit - 1) as u8;
-                run = out.len();
-                out.push(0);
-                lit = 0;
-            }
         }
     }
     if out.len() + 3 > out_len {
         return None;
     }
     while ip < n {
-        out.push(input[ip]);
+        push_literal(&mut out, &mut run, &mut lit, input[ip]);
         ip += 1;
-        lit += 1;
-        if lit == MAX_LITERAL {
-            out[run] = (lit - 1) as u8;
-            run = out.len();
-            out.push(0);
-            lit = 0;
-        }
     }
     if lit == 0 {
         out.pop();

@@ -190,8 +190,13 @@ impl Snapshot {
 
     /// The whole file in memory (SYNC observers, DEBUG RELOAD, tests).
     pub fn to_bytes(&self, ks: &Keyspace, aux: &[(&str, String)]) -> Vec<u8> {
+        self.to_bytes_with(ks, aux, true)
+    }
+
+    /// [`Snapshot::to_bytes`] with or without the checksum (`rdbchecksum`).
+    pub fn to_bytes_with(&self, ks: &Keyspace, aux: &[(&str, String)], checksum: bool) -> Vec<u8> {
         let mut out = Vec::new();
-        let r: Result<u64, std::convert::Infallible> = self.write(ks, aux, true, |b| {
+        let r: Result<u64, std::convert::Infallible> = self.write(ks, aux, checksum, |b| {
             out.extend_from_slice(b);
             Ok(())
         });

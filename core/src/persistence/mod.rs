@@ -129,17 +129,11 @@ pub fn save_to_bytes(server: &Server, now: Now) -> Result<Vec<u8>, String> {
         (c.dbfilename.clone(), c.rdbchecksum, c.rdbcompression)
     };
     let changes = ks.log.changes();
-    let mut bytes = Vec::new();
-    let r: Result<u64, std::convert::Infallible> = Snapshot::at_once(ks, now.ms(), compress).write(
+    let bytes = Snapshot::at_once(ks, now.ms(), compress).to_bytes_with(
         ks,
         &aux_fields(server, now),
         checksum,
-        |b| {
-            bytes.extend_from_slice(b);
-            Ok(())
-        },
     );
-    let _ = r;
     let mut sink = server.host.create_file(&path)?;
     sink.write(&bytes)?;
     sink.commit()?;
