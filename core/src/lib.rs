@@ -22,6 +22,7 @@ pub mod keyspace;
 pub mod persist;
 pub mod persistence;
 pub mod propagate;
+pub mod pubsub;
 pub mod repl;
 pub mod resp;
 #[cfg(test)]

@@ -51,6 +51,8 @@ pub struct Server {
     pub persist: crate::persist::status::PersistStatus,
     /// Replies held for the AOF's fsync (`appendfsync always`).
     pub durability: crate::persistence::durable::Durability,
+    /// Channel and pattern subscriptions (PUBLISH's fan-out, keyspace notifications).
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl Server {
@@ -85,6 +87,7 @@ impl Server {
             last_now: AtomicU64::new(now.micros()),
             persist,
             durability: Default::default(),
+            pubsub: Default::default(),
         }
     }
 
