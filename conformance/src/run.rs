@@ -448,13 +448,13 @@ mod tests {
     #[test]
     fn blocks_needing_missing_features_are_skipped_not_passed() {
         let text = "=== a\n@needs streams\n> RPUSH l x\n:1\n\
-                    === b\n@needs pubsub streams\n> PUBLISH c m\n:0\n\
+                    === b\n@needs hll streams\n> PFADD h a\n:0\n\
                     === c\n@needs streams\n> LLEN l\n:0\n\
                     === d\n@needs transactions\n> MULTI\n+OK\n";
         let file = parse_file("t.case", text).unwrap();
         let lode = cfg(ServerKind::Lode);
         assert!(lode.missing(&file.blocks[3]).is_empty());
-        assert_eq!(lode.missing(&file.blocks[1]), ["pubsub", "streams"]);
+        assert_eq!(lode.missing(&file.blocks[1]), ["hll", "streams"]);
         assert!(cfg(ServerKind::Redis).missing(&file.blocks[1]).is_empty());
 
         let only_unsupported = CaseFile {
@@ -467,7 +467,7 @@ mod tests {
         let counts = res.unsupported_counts();
         assert_eq!(
             show_counts(&counts),
-            "needs pubsub+streams ×1, needs streams ×2"
+            "needs hll+streams ×1, needs streams ×2"
         );
     }
 }

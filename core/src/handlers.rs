@@ -18,6 +18,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::repl::COMMANDS,
         crate::persistence::commands::COMMANDS,
         crate::persistence::aof::COMMANDS,
+        crate::pubsub::commands::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

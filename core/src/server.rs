@@ -70,6 +70,8 @@ impl Server {
         keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        let pubsub = crate::pubsub::PubSub::default();
+        pubsub.set_limit(&config.client_output_buffer_limit[2]);
         Server {
             keyspace,
             commands: CommandTable::new(crate::handlers::all()),
@@ -87,7 +89,7 @@ impl Server {
             last_now: AtomicU64::new(now.micros()),
             persist,
             durability: Default::default(),
-            pubsub: Default::default(),
+            pubsub,
         }
     }
 
@@ -111,6 +113,7 @@ impl Server {
         self.keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
         *self.config.write() = config;
         // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
         self.keyspace.access_policy.set(policy);

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::blocking::WaitState;
-use crate::client::ClientHandle;
+use crate::client::{ClientHandle, OutputLimit};
 use crate::clock::Now;
 use crate::command::dispatch;
 use crate::command::CommandFlags;
+use crate::config::ObufLimit;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -36,6 +37,8 @@ pub struct Session {
     /// Replies from this offset of `out` on wait until the AOF is durable up to the stream
     /// offset given (`appendfsync always`; see `persistence::durable`).
     held: Option<(usize, u64)>,
+    /// Where the client stands against `client-output-buffer-limit`.
+    output_limit: OutputLimit,
 }
 
 impl Session {
@@ -58,6 +61,7 @@ impl Session {
             closed: false,
             last_input: now,
             held: None,
+            output_limit: OutputLimit::default(),
         }
     }
 
@@ -101,13 +105,20 @@ impl Session {
     }
 
     fn run_input(&mut self, now: Now, buf: &mut BytesMut) {
+        if self.state.handle.over_limit.load(Ordering::Relaxed) {
+            return self.close_over_limit();
+        }
         self.deliver_settled();
         self.deliver_effect();
         self.pump_stream();
+        self.state.handle.mailbox.drain_into(&mut self.out.buf);
+        let limit = self.server.config.read().client_output_buffer_limit
+            [self.state.handle.class() as usize];
         if self.state.blocked.is_some() || self.state.awaiting.is_some() {
             // Input waits in `buf` until the blocking command is settled (or the effect done),
             // as in Redis.
             self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+            self.check_output_limit(&limit, now);
             return;
         }
         // Only input the client sent counts as interaction (a wake-up or a timer that polls
@@ -127,6 +138,7 @@ impl Session {
             }
         };
         let server = self.server.clone();
+        let threshold = OutputLimit::threshold(&limit);
         let mut gate = Some(server.exec_gate.read());
         while !self.is_closing()
             && self.out.buf.len() < OUTPUT_PAUSE_BYTES
@@ -150,6 +162,9 @@ impl Session {
                     } else {
                         self.execute(now, resolved);
                     }
+                    if self.out.buf.len() >= threshold {
+                        self.check_output_limit(&limit, now);
+                    }
                 }
                 Ok(false) => break,
                 Err(DecodeError::QueryBufferOverflow) => {
@@ -167,10 +182,43 @@ impl Session {
         }
         drop(gate);
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        self.check_output_limit(&limit, now);
+    }
+
+    /// Publishes the output's size to the handle (CLIENT LIST omem, the publishers' hard
+    /// limit check) and closes the client if it went over its limit.
+    fn check_output_limit(&mut self, limit: &ObufLimit, now: Now) {
+        let used = self.out.buf.len() + self.state.handle.mailbox.len();
+        self.state.handle.omem.store(used, Ordering::Relaxed);
+        if self.output_limit.exceeded(limit, used, now.ms()) {
+            self.close_over_limit();
+        }
+    }
+
+    /// Closes the client at once, dropping what it has not read, as Redis does with a client
+    /// over its output buffer limit.
+    fn close_over_limit(&mut self) {
+        if !self.closed {
+            let line = crate::admin::client_cmd::client_line(
+                &self.state.handle,
+                &self.server.commands,
+                self.server.last_now.load(Ordering::Relaxed) / 1000,
+            );
+            self.server.host.log(&format!(
+                "Client {line} scheduled to be closed ASAP for overcoming of output buffer limits."
+            ));
+        }
+        self.closed = true;
+        self.held = None;
+        self.out.buf.clear();
+        self.state.handle.mailbox.clear();
+        self.state.handle.omem.store(0, Ordering::Relaxed);
     }
 
     fn execute(&mut self, now: Now, resolved: Result<&crate::command::Command, Vec<u8>>) {
         let server = &*self.server;
+        // Messages that arrived before this command go out before its reply.
+        self.state.handle.mailbox.drain_into(&mut self.out.buf);
         let before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
         dispatch::call_resolved(
@@ -218,6 +266,11 @@ impl Session {
         if self.out.buf.is_empty() {
             self.out.buf.clear();
         }
+        let queued = self.state.handle.mailbox.len();
+        self.state
+            .handle
+            .omem
+            .store(self.out.buf.len() + queued, Ordering::Relaxed);
     }
 
     /// Whether the session will close once its pending output is written.
@@ -343,6 +396,8 @@ impl Drop for Session {
         let left = self.state.handle.blocked.lock().take();
         drop(left);
         self.server.keyspace.watches.clear(&mut self.state.watched);
+        crate::pubsub::commands::leave_all(&self.server, &mut self.state);
+        self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
     }
 }

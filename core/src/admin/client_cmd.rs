@@ -46,8 +46,7 @@ pub fn local_addr(info: &ClientInfo) -> String {
     }
 }
 
-/// Client types CLIENT LIST/KILL TYPE accept; lode's clients are all "normal" for now
-/// (no replicas, masters or pub/sub-only clients exist yet).
+/// Client types CLIENT LIST/KILL TYPE accept (lode has no "master" client yet).
 fn parse_type(name: &[u8]) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     match &lower[..] {
@@ -59,18 +58,23 @@ fn parse_type(name: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn client_type(_h: &ClientHandle) -> &'static str {
-    "normal"
+fn client_type(h: &ClientHandle) -> &'static str {
+    h.class().name()
 }
 
 /// One CLIENT LIST / CLIENT INFO line (without its newline), with Redis 7.0's fields in
 /// Redis 7.0's order. Where lode has no equivalent the value is a plausible constant: `fd`
-/// is -1 (the transport doesn't report descriptors), `sub`/`psub`/`ssub` 0 (pub/sub doesn't
-/// exist yet), `qbuf-free`, `argv-mem`, `multi-mem`,
-/// `obl`, `oll` 0, `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough
-/// estimate, `events=r`, `user=default`, `redir=-1`.
+/// is -1 (the transport doesn't report descriptors), `qbuf-free`, `argv-mem`, `multi-mem` 0,
+/// `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough estimate,
+/// `user=default`, `redir=-1`.
 pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> String {
     let mut flags = String::new();
+    if h.replica.load(Ordering::Relaxed) {
+        flags.push('S');
+    }
+    if h.is_subscriber() {
+        flags.push('P');
+    }
     let multi = h.multi.load(Ordering::Relaxed);
     if multi >= 0 {
         flags.push('x');
@@ -99,13 +103,19 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
     let age = now_ms.saturating_sub(h.created_ms) / 1000;
     let idle = now_ms.saturating_sub(h.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
     let qbuf = h.qbuf.load(Ordering::Relaxed);
-    let omem = h.omem.load(Ordering::Relaxed);
+    // Redis keeps the first 16 KiB of output in a static buffer (obl) and the rest in a list
+    // of 16 KiB blocks (oll, whose bytes are omem); the same split of lode's pending output.
+    let pending = h.omem.load(Ordering::Relaxed);
+    let obl = pending.min(16 * 1024);
+    let omem = pending - obl;
+    let oll = omem.div_ceil(16 * 1024);
+    let [sub, psub, ssub] = [0, 1, 2].map(|i| h.subscriptions[i].load(Ordering::Relaxed));
     let mut s = String::with_capacity(256);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-         ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 \
-         oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} \
+         ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl={} \
+         oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
         h.id,
         peer_addr(&h.info),
         local_addr(&h.info),
@@ -114,11 +124,17 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
         idle,
         flags,
         h.db.load(Ordering::Relaxed),
+        sub,
+        psub,
+        ssub,
         multi,
         qbuf,
+        obl,
+        oll,
         omem,
         // Session state, buffers and pending input/output, roughly as Redis accounts them.
-        20_000 + qbuf + omem,
+        20_000 + qbuf + pending,
+        if pending > 0 { "rw" } else { "r" },
         commands.name_of(h.last_cmd_id()),
         h.resp.load(Ordering::Relaxed),
     );

@@ -16,6 +16,13 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 // The RESP2 subscribed-client form ("*2 pong <msg>") belongs with pub/sub, which tracks
 // whether the client is subscribed.
 fn ping(ctx: &mut Ctx) {
+    // A RESP2 subscriber's replies are all arrays, so its PING gets one too.
+    if !ctx.out.resp3 && !ctx.client.subs.is_empty() && ctx.args.len() <= 2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(ctx.args.get(1).map_or(&b""[..], |a| &a[..]));
+        return;
+    }
     match ctx.args.len() {
         1 => ctx.out.simple(b"PONG"),
         2 => ctx.out.bulk(ctx.arg(1)),
@@ -37,6 +44,7 @@ fn quit(ctx: &mut Ctx) {
 /// reset by those modules when they exist.
 fn reset(ctx: &mut Ctx) {
     ctx.client.reset_transaction(&ctx.server.keyspace.watches);
+    crate::pubsub::commands::leave_all(ctx.server, ctx.client);
     ctx.client.reply = crate::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.no_evict = false;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::sync::Mutex;
 use bytes::Bytes;
 
-use super::{ClientInfo, WaitState, Waiter, Waker};
+use super::{ClientInfo, Mailbox, WaitState, Waiter, Waker};
 use crate::sync::AtomicBool;
 
 /// The parts of a session other sessions may read or act on.
@@ -46,6 +46,15 @@ pub struct ClientHandle {
     pub waker: Arc<dyn Waker>,
     /// The blocking command the client waits in (CLIENT UNBLOCK, CLIENT LIST flag `b`).
     pub blocked: Mutex<Option<Arc<Waiter>>>,
+    /// Messages other sessions pushed (PUBLISH, notifications, invalidations, MONITOR).
+    pub mailbox: Mailbox,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST sub/psub/ssub).
+    pub subscriptions: [AtomicUsize; 3],
+    /// The client went over its output buffer limit: it is closed without its pending
+    /// output, as Redis frees such a client.
+    pub over_limit: AtomicBool,
+    /// The client is a replica streaming the propagation log (after SYNC/PSYNC).
+    pub replica: AtomicBool,
 }
 
 impl ClientHandle {
@@ -69,6 +78,10 @@ impl ClientHandle {
             no_touch: false.into(),
             waker,
             blocked: Mutex::new(None),
+            mailbox: Mailbox::default(),
+            subscriptions: Default::default(),
+            over_limit: false.into(),
+            replica: false.into(),
         }
     }
 
@@ -111,6 +124,33 @@ impl ClientHandle {
         // The waiter is released after the lock.
         drop(blocked);
         drop(cleared);
+    }
+
+    /// Whether the client is subscribed to anything (Redis's CLIENT_PUBSUB flag).
+    pub fn is_subscriber(&self) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
+    /// The class whose output limits apply, also its CLIENT LIST/KILL type.
+    pub fn class(&self) -> super::ClientClass {
+        if self.replica.load(Ordering::Relaxed) {
+            super::ClientClass::Replica
+        } else if self.is_subscriber() {
+            super::ClientClass::Pubsub
+        } else {
+            super::ClientClass::Normal
+        }
+    }
+
+    /// Closes the client for going over its output buffer limit: what it has not read yet
+    /// is dropped, and its session closes at its next poll without flushing.
+    pub fn close_over_limit(&self) {
+        self.over_limit.store(true, Ordering::Relaxed);
+        self.killed.store(true, Ordering::Relaxed);
+        self.mailbox.clear();
+        self.waker.wake();
     }
 
     /// Asks the session to close at its next poll (CLIENT KILL) and wakes its transport.

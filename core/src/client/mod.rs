@@ -4,12 +4,16 @@
 
 mod handle;
 mod info;
+mod mailbox;
+mod obuf;
 mod registry;
 mod state;
 mod waiter;
 
 pub use handle::ClientHandle;
 pub use info::{ClientInfo, NoopWaker, Waker};
+pub use mailbox::Mailbox;
+pub use obuf::{ClientClass, OutputLimit};
 pub use registry::ClientRegistry;
 pub use state::{ClientState, Multi, ReplyMode};
 pub use waiter::{TimeoutReply, WaitState, Waiter};

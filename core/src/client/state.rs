@@ -55,6 +55,8 @@ pub struct ClientState {
     /// This state runs a blocked client's command on its behalf: a command that finds no data
     /// must write nothing (the client stays blocked) rather than block again.
     pub serving_blocked: bool,
+    /// Channels, patterns and shard channels the client is subscribed to.
+    pub subs: crate::pubsub::Subscriptions,
 }
 
 /// What CLIENT REPLY asked for.
@@ -88,6 +90,7 @@ impl ClientState {
             awaiting: None,
             observer: None,
             serving_blocked: false,
+            subs: Default::default(),
         }
     }
 

@@ -62,6 +62,15 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return;
     }
+    if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+             RESET are allowed in this context",
+            cmd.name
+        );
+        reject(server, state, out, cmd, &msg);
+        return;
+    }
     if server.persist.may_refuse_writes()
         && (cmd.flags.has(CommandFlags::WRITE) || cmd.name == "ping")
     {

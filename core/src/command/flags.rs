@@ -60,6 +60,9 @@ impl CommandFlags {
     /// LPUSHX on a missing key...): then it is not propagated and touches no watched key, as
     /// Redis, which propagates only what made the dataset dirty.
     pub const UNCHANGED_ON_ZERO: Self = Self(1 << 23);
+    /// lode's own: one of the few commands a RESP2 client may send while subscribed
+    /// ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
+    pub const SUBSCRIBED_CONTEXT: Self = Self(1 << 24);
 
     /// The flag Redis names `name` in COMMAND INFO, if it is one.
     pub fn from_redis_name(name: &str) -> Option<Self> {
@@ -105,6 +108,9 @@ impl CommandFlags {
         }
         if LODE_EXCLUSIVE.contains(&name) {
             f = f | Self::EXCLUSIVE;
+        }
+        if LODE_SUBSCRIBED_CONTEXT.contains(&name) {
+            f = f | Self::SUBSCRIBED_CONTEXT;
         }
         f
     }
@@ -175,6 +181,19 @@ const LODE_EXCLUSIVE: &[&str] = &[
     "save",
     "bgsave",
     "bgrewriteaof",
+];
+
+/// The commands a RESP2 client may send while subscribed (Redis's processCommand list).
+const LODE_SUBSCRIBED_CONTEXT: &[&str] = &[
+    "subscribe",
+    "ssubscribe",
+    "psubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "punsubscribe",
+    "ping",
+    "quit",
+    "reset",
 ];
 
 /// Commands that execute immediately inside MULTI instead of being queued.

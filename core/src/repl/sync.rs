@@ -43,6 +43,10 @@ fn full_resync(ctx: &mut Ctx, psync: bool) {
     ctx.out.raw(format!("${}\r\n", rdb.len()).as_bytes());
     ctx.out.raw(&rdb);
     ctx.client.observer = Some(reader);
+    ctx.client
+        .handle
+        .replica
+        .store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[cfg(all(test, not(loom)))]

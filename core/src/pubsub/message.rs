@@ -1,0 +1,64 @@
+//! The frames a publish delivers, encoded once per protocol for all subscribers.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::client::ClientHandle;
+use crate::sync::Ordering;
+
+/// One published message's frame in RESP2 (an array) and RESP3 (a push), each encoded the
+/// first time a subscriber speaking that protocol needs it.
+pub struct Frames<'a> {
+    parts: [&'a [u8]; 4],
+    count: usize,
+    resp2: Option<Bytes>,
+    resp3: Option<Bytes>,
+}
+
+impl<'a> Frames<'a> {
+    /// `kind channel message` ("message", "smessage").
+    pub fn message(kind: &'a [u8], channel: &'a [u8], message: &'a [u8]) -> Self {
+        Self::of([kind, channel, message, b""], 3)
+    }
+
+    /// `pmessage pattern channel message`.
+    pub fn pmessage(pattern: &'a [u8], channel: &'a [u8], message: &'a [u8]) -> Self {
+        Self::of([b"pmessage", pattern, channel, message], 4)
+    }
+
+    fn of(parts: [&'a [u8]; 4], count: usize) -> Self {
+        Frames {
+            parts,
+            count,
+            resp2: None,
+            resp3: None,
+        }
+    }
+
+    /// The frame for `client`'s protocol.
+    pub fn get(&mut self, client: &ClientHandle) -> &Bytes {
+        let resp3 = client.resp.load(Ordering::Relaxed) == 3;
+        let (slot, head) = if resp3 {
+            (&mut self.resp3, b'>')
+        } else {
+            (&mut self.resp2, b'*')
+        };
+        slot.get_or_insert_with(|| encode(head, &self.parts[..self.count]))
+    }
+}
+
+/// An aggregate of bulk strings with header byte `head`.
+pub fn encode(head: u8, parts: &[&[u8]]) -> Bytes {
+    let size: usize = parts.iter().map(|p| p.len() + 16).sum();
+    let mut buf = BytesMut::with_capacity(size + 8);
+    buf.put_u8(head);
+    buf.put_slice(itoa::Buffer::new().format(parts.len()).as_bytes());
+    buf.put_slice(b"\r\n");
+    for part in parts {
+        buf.put_u8(b'$');
+        buf.put_slice(itoa::Buffer::new().format(part.len()).as_bytes());
+        buf.put_slice(b"\r\n");
+        buf.put_slice(part);
+        buf.put_slice(b"\r\n");
+    }
+    buf.freeze()
+}
