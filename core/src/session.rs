@@ -219,8 +219,13 @@ impl Session {
         let server = &*self.server;
         // Messages that arrived before this command go out before its reply.
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
-        let before = self.out.buf.len();
+        let mut before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
+        // RESP3 (un)subscribe confirmations are pushes, which CLIENT REPLY OFF does not silence.
+        let pushes = self.out.resp3
+            && resolved
+                .as_ref()
+                .is_ok_and(|c| c.flags.has(CommandFlags::PUBSUB) && c.name.ends_with("subscribe"));
         dispatch::call_resolved(
             server,
             &mut self.state,
@@ -230,6 +235,9 @@ impl Session {
             now,
         );
         crate::blocking::serve_ready(server, now);
+        if pushes {
+            before = self.out.buf.len();
+        }
         // CLIENT REPLY: the reply was produced (stats and side effects happen) but is not sent.
         match self.state.reply {
             ReplyMode::On => {}
