@@ -19,6 +19,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::persistence::commands::COMMANDS,
         crate::persistence::aof::COMMANDS,
         crate::pubsub::commands::COMMANDS,
+        crate::tracking::commands::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

@@ -36,6 +36,7 @@ pub mod stats;
 pub mod sync;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod tracking;
 pub mod tx;
 pub mod types;
 pub mod util;

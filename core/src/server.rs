@@ -53,6 +53,8 @@ pub struct Server {
     pub durability: crate::persistence::durable::Durability,
     /// Channel and pattern subscriptions (PUBLISH's fan-out, keyspace notifications).
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: who may cache which keys.
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl Server {
@@ -90,6 +92,7 @@ impl Server {
             persist,
             durability: Default::default(),
             pubsub,
+            tracking: Default::default(),
         }
     }
 

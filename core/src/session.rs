@@ -182,6 +182,9 @@ impl Session {
         }
         drop(gate);
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        // What the batch's own commands sent this client (its invalidations) follows their
+        // replies.
+        self.state.handle.mailbox.drain_into(&mut self.out.buf);
         self.check_output_limit(&limit, now);
     }
 
@@ -222,6 +225,9 @@ impl Session {
         let mut before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
         // RESP3 (un)subscribe confirmations are pushes, which CLIENT REPLY OFF does not silence.
+        let resolved_is_client = resolved
+            .as_ref()
+            .is_ok_and(|c| c.name.starts_with("client|"));
         let pushes = self.out.resp3
             && resolved
                 .as_ref()
@@ -235,6 +241,8 @@ impl Session {
             now,
         );
         crate::blocking::serve_ready(server, now);
+        server.tracking.broadcast(&server.clients);
+        self.end_caching(resolved_is_client);
         if pushes {
             before = self.out.buf.len();
         }
@@ -252,6 +260,15 @@ impl Session {
                     self.state.reply = ReplyMode::On;
                 }
             }
+        }
+    }
+
+    /// CLIENT CACHING YES/NO applies to the next command (or transaction) only.
+    fn end_caching(&self, was_client: bool) {
+        use crate::tracking::TrackingFlags as T;
+        let tracking = &self.state.handle.tracking;
+        if self.state.multi.is_none() && !was_client && tracking.flags().has(T::CACHING) {
+            tracking.remove(T::CACHING);
         }
     }
 
@@ -405,6 +422,7 @@ impl Drop for Session {
         drop(left);
         self.server.keyspace.watches.clear(&mut self.state.watched);
         crate::pubsub::commands::leave_all(&self.server, &mut self.state);
+        crate::tracking::commands::disable(&self.server, &self.state.handle);
         self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
     }

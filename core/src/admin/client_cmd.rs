@@ -66,7 +66,7 @@ fn client_type(h: &ClientHandle) -> &'static str {
 /// Redis 7.0's order. Where lode has no equivalent the value is a plausible constant: `fd`
 /// is -1 (the transport doesn't report descriptors), `qbuf-free`, `argv-mem`, `multi-mem` 0,
 /// `rbs`/`rbp` Redis's initial 1024/0 reply buffer, `tot-mem` a rough estimate,
-/// `user=default`, `redir=-1`.
+/// `user=default`.
 pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> String {
     let mut flags = String::new();
     if h.replica.load(Ordering::Relaxed) {
@@ -81,6 +81,15 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
     }
     if h.is_blocked() {
         flags.push('b');
+    }
+    let tracking = h.tracking.flags();
+    {
+        use crate::tracking::TrackingFlags as T;
+        for (flag, c) in [(T::ON, 't'), (T::BROKEN_REDIR, 'R'), (T::BCAST, 'B')] {
+            if tracking.has(flag) {
+                flags.push(c);
+            }
+        }
     }
     if matches!(h.info, ClientInfo::Unix { .. }) {
         flags.push('U');
@@ -115,7 +124,7 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
         s,
         "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} \
          ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl={} \
-         oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+         oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
         h.id,
         peer_addr(&h.info),
         local_addr(&h.info),
@@ -136,6 +145,11 @@ pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> St
         20_000 + qbuf + pending,
         if pending > 0 { "rw" } else { "r" },
         commands.name_of(h.last_cmd_id()),
+        if tracking.has(crate::tracking::TrackingFlags::ON) {
+            h.tracking.redirect() as i64
+        } else {
+            -1
+        },
         h.resp.load(Ordering::Relaxed),
     );
     s

@@ -45,6 +45,7 @@ fn quit(ctx: &mut Ctx) {
 fn reset(ctx: &mut Ctx) {
     ctx.client.reset_transaction(&ctx.server.keyspace.watches);
     crate::pubsub::commands::leave_all(ctx.server, ctx.client);
+    crate::tracking::commands::disable(ctx.server, &ctx.client.handle);
     ctx.client.reply = crate::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.no_evict = false;

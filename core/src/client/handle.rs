@@ -55,6 +55,8 @@ pub struct ClientHandle {
     pub over_limit: AtomicBool,
     /// The client is a replica streaming the propagation log (after SYNC/PSYNC).
     pub replica: AtomicBool,
+    /// Client-side caching mode (CLIENT TRACKING).
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 impl ClientHandle {
@@ -82,6 +84,7 @@ impl ClientHandle {
             subscriptions: Default::default(),
             over_limit: false.into(),
             replica: false.into(),
+            tracking: Default::default(),
         }
     }
 

@@ -193,7 +193,20 @@ pub fn execute(
         // total_error_replies was counted by Ctx::error, per error reply.
         cmd.failed_calls.fetch_add(1, Ordering::Relaxed);
     } else {
-        record(server, cmd, args, db, modified, propagation, locks.as_ref());
+        let writer = state.handle.id;
+        record(
+            server,
+            cmd,
+            args,
+            db,
+            modified,
+            propagation,
+            locks.as_ref(),
+            writer,
+        );
+    }
+    if cmd.flags.has(CommandFlags::READONLY) {
+        remember_read(server, cmd, state, args);
     }
     // Only now may another command touch these keys.
     drop(locks);
@@ -210,6 +223,7 @@ fn record(
     modified: Option<smallvec::SmallVec<[usize; 2]>>,
     propagation: Propagation,
     locks: Option<&LockSet<'_>>,
+    writer: u64,
 ) {
     let no_op = modified.as_ref().is_some_and(|m| m.is_empty());
     let ks = &server.keyspace;
@@ -229,25 +243,56 @@ fn record(
         }
         Propagation::AsIs => return,
     }
-    if ks.watches.any() {
-        let present = |key: &[u8]| locks.is_some_and(|l| l.present(db, key));
-        match &modified {
-            Some(idx) => {
-                for &i in idx {
-                    if let Some(key) = args.get(i) {
-                        ks.watches.touch(db, key, present(key));
-                    }
-                }
-            }
-            None => {
-                let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-                for spec in cmd.key_specs.iter().filter(|s| s.writes) {
-                    spec.extract(args, &mut idx);
-                }
-                for i in idx {
-                    ks.watches.touch(db, &args[i], present(&args[i]));
-                }
+    let watching = ks.watches.any();
+    let tracking = server.tracking.active();
+    if !watching && !tracking {
+        return;
+    }
+    let present = |key: &[u8]| locks.is_some_and(|l| l.present(db, key));
+    let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    match &modified {
+        Some(touched) => idx.extend(touched.iter().copied()),
+        None => {
+            for spec in cmd.key_specs.iter().filter(|s| s.writes) {
+                spec.extract(args, &mut idx);
             }
         }
     }
+    for key in idx.iter().filter_map(|&i| args.get(i)) {
+        if watching {
+            ks.watches.touch(db, key, present(key));
+        }
+        if tracking {
+            server
+                .tracking
+                .invalidate(&server.clients, key, Some(writer));
+        }
+    }
+}
+
+/// A tracking client read keys: remember them for invalidation, under the read's shard locks
+/// (so a write of the same key either sees the registration or happened before the read).
+/// OPTIN clients are tracked only after CLIENT CACHING YES, OPTOUT ones unless CACHING NO.
+fn remember_read(server: &Server, cmd: &Command, state: &ClientState, args: &[Bytes]) {
+    use crate::tracking::TrackingFlags as T;
+    let flags = state.handle.tracking.flags();
+    if !flags.has(T::ON) || flags.has(T::BCAST) || cmd.flags.has(CommandFlags::PUBSUB) {
+        return;
+    }
+    let caching = flags.has(T::CACHING);
+    if (flags.has(T::OPTIN) && !caching) || (flags.has(T::OPTOUT) && caching) {
+        return;
+    }
+    let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    for spec in &cmd.key_specs {
+        spec.extract(args, &mut idx);
+    }
+    if idx.is_empty() {
+        return;
+    }
+    let keys: smallvec::SmallVec<[&[u8]; 8]> = idx.iter().map(|&i| &args[i][..]).collect();
+    let max = server.config.read().tracking_table_max_keys;
+    server
+        .tracking
+        .remember(&server.clients, state.handle.id, &keys, max);
 }

@@ -107,6 +107,8 @@ pub(super) fn flushdb(ctx: &mut Ctx) {
     for shard in locked.shards_mut() {
         shard.clear();
     }
+    // Caches are not per database: every tracking client drops everything, as in Redis.
+    ctx.server.tracking.invalidate_all(&ctx.server.clients);
     ctx.out.ok();
 }
 
@@ -136,6 +138,7 @@ pub(super) fn flushall(ctx: &mut Ctx) {
             db.clear();
         }
     }
+    ctx.server.tracking.invalidate_all(&ctx.server.clients);
     drop(locked);
     crate::persistence::save_after_flushall(ctx);
 }
