@@ -55,6 +55,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching: who may cache which keys.
     pub tracking: crate::tracking::Tracking,
+    /// Clients in MONITOR mode.
+    pub monitors: crate::client::Monitors,
 }
 
 impl Server {
@@ -93,6 +95,7 @@ impl Server {
             durability: Default::default(),
             pubsub,
             tracking: Default::default(),
+            monitors: Default::default(),
         }
     }
 

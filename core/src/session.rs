@@ -423,6 +423,7 @@ impl Drop for Session {
         self.server.keyspace.watches.clear(&mut self.state.watched);
         crate::pubsub::commands::leave_all(&self.server, &mut self.state);
         crate::tracking::commands::disable(&self.server, &self.state.handle);
+        self.server.monitors.remove(&self.state.handle);
         self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
     }

@@ -30,20 +30,12 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 
 /// The client's address as Redis prints it ("ip:port", "[ipv6]:port", "/path:0").
 pub fn peer_addr(info: &ClientInfo) -> String {
-    match info {
-        ClientInfo::Tcp { peer, .. } => peer.to_string(),
-        ClientInfo::Unix { path } => format!("{path}:0"),
-        ClientInfo::Internal => "?:0".into(),
-    }
+    info.peer_id()
 }
 
 /// The local address the client connected to, as Redis prints it.
 pub fn local_addr(info: &ClientInfo) -> String {
-    match info {
-        ClientInfo::Tcp { local, .. } => local.to_string(),
-        ClientInfo::Unix { path } => format!("{path}:0"),
-        ClientInfo::Internal => "?:0".into(),
-    }
+    info.local_id()
 }
 
 /// Client types CLIENT LIST/KILL TYPE accept (lode has no "master" client yet).
@@ -69,7 +61,9 @@ fn client_type(h: &ClientHandle) -> &'static str {
 /// `user=default`.
 pub fn client_line(h: &ClientHandle, commands: &CommandTable, now_ms: u64) -> String {
     let mut flags = String::new();
-    if h.replica.load(Ordering::Relaxed) {
+    if h.monitor.load(Ordering::Relaxed) {
+        flags.push('O');
+    } else if h.replica.load(Ordering::Relaxed) {
         flags.push('S');
     }
     if h.is_subscriber() {

@@ -46,6 +46,8 @@ fn reset(ctx: &mut Ctx) {
     ctx.client.reset_transaction(&ctx.server.keyspace.watches);
     crate::pubsub::commands::leave_all(ctx.server, ctx.client);
     crate::tracking::commands::disable(ctx.server, &ctx.client.handle);
+    ctx.server.monitors.remove(&ctx.client.handle);
+    ctx.client.handle.monitor.store(false, Ordering::Relaxed);
     ctx.client.reply = crate::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.no_evict = false;

@@ -10,7 +10,24 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("time", time),
     ("shutdown", shutdown),
     ("function|flush", function_flush),
+    ("monitor", monitor),
 ];
+
+/// MONITOR: from now on the client receives a line for every command the server runs.
+fn monitor(ctx: &mut Ctx) {
+    if ctx.client.deny_blocking && !ctx.client.in_exec {
+        return ctx.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    let h = &ctx.client.handle;
+    // A replica or a client already monitoring: ignored, as in Redis.
+    if h.replica.load(std::sync::atomic::Ordering::Relaxed)
+        || h.monitor.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        return;
+    }
+    ctx.server.monitors.add(h);
+    ctx.out.ok();
+}
 
 fn time(ctx: &mut Ctx) {
     let us = ctx.now.micros();

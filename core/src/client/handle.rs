@@ -55,6 +55,8 @@ pub struct ClientHandle {
     pub over_limit: AtomicBool,
     /// The client is a replica streaming the propagation log (after SYNC/PSYNC).
     pub replica: AtomicBool,
+    /// The client is in MONITOR mode.
+    pub monitor: AtomicBool,
     /// Client-side caching mode (CLIENT TRACKING).
     pub tracking: crate::tracking::ClientTracking,
 }
@@ -85,6 +87,7 @@ impl ClientHandle {
             over_limit: false.into(),
             replica: false.into(),
             tracking: Default::default(),
+            monitor: false.into(),
         }
     }
 

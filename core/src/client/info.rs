@@ -25,3 +25,23 @@ pub enum ClientInfo {
     /// An in-process client (tests, simulation).
     Internal,
 }
+
+impl ClientInfo {
+    /// The client's address as Redis prints it ("ip:port", "[ipv6]:port", "/path:0").
+    pub fn peer_id(&self) -> String {
+        match self {
+            ClientInfo::Tcp { peer, .. } => peer.to_string(),
+            ClientInfo::Unix { path } => format!("{path}:0"),
+            ClientInfo::Internal => "?:0".into(),
+        }
+    }
+
+    /// The local address the client connected to, as Redis prints it.
+    pub fn local_id(&self) -> String {
+        match self {
+            ClientInfo::Tcp { local, .. } => local.to_string(),
+            ClientInfo::Unix { path } => format!("{path}:0"),
+            ClientInfo::Internal => "?:0".into(),
+        }
+    }
+}

@@ -5,6 +5,7 @@
 mod handle;
 mod info;
 mod mailbox;
+mod monitors;
 mod obuf;
 mod registry;
 mod state;
@@ -13,6 +14,7 @@ mod waiter;
 pub use handle::ClientHandle;
 pub use info::{ClientInfo, NoopWaker, Waker};
 pub use mailbox::Mailbox;
+pub use monitors::Monitors;
 pub use obuf::{ClientClass, OutputLimit};
 pub use registry::ClientRegistry;
 pub use state::{ClientState, Multi, ReplyMode};

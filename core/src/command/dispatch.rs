@@ -210,6 +210,15 @@ pub fn execute(
     }
     // Only now may another command touch these keys.
     drop(locks);
+    if server.monitors.any()
+        && !state.serving_blocked
+        && !cmd.flags.has(CommandFlags::ADMIN)
+        && !cmd.flags.has(CommandFlags::SKIP_MONITOR)
+    {
+        server
+            .monitors
+            .feed(now.micros(), state.db, &state.handle.info, args);
+    }
 }
 
 /// Records what a successful command changed: its propagated form, and the watched keys it

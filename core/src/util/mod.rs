@@ -5,6 +5,7 @@ pub mod digest;
 pub mod glob;
 pub mod num;
 pub mod os_error;
+pub mod repr;
 pub mod sha1;
 pub mod slot;
 pub mod small_bytes;
