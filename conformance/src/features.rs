@@ -34,6 +34,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "sets",
     "lists",
     "zsets",
+    "notifications",
 ];
 
 /// Whether `name` is a known feature name.

@@ -70,6 +70,7 @@ impl Server {
         keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        keyspace.notify.set(config.notify_keyspace_events);
         Server {
             keyspace,
             commands: CommandTable::new(crate::handlers::all()),
@@ -99,7 +100,7 @@ impl Server {
             // Shared, as for a command: the cycle never interleaves with a running EXEC.
             let _gate = self.exec_gate.read();
             let mut rng = self.rng.lock().fork();
-            self.keyspace.active_expire(now.ms(), &mut rng);
+            self.keyspace.active_expire(now.ms(), &mut rng, Some(self));
         }
         crate::persistence::cron(self, now);
     }
@@ -111,6 +112,7 @@ impl Server {
         self.keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        self.keyspace.notify.set(config.notify_keyspace_events);
         *self.config.write() = config;
         // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
         self.keyspace.access_policy.set(policy);

@@ -8,8 +8,10 @@ use smallvec::SmallVec;
 pub use super::access::lru_clock;
 use super::access::AccessPolicy;
 use super::db::{DbShard, Entry, Slot};
+use super::events::KeyEvents;
 use super::value::Value;
 use super::{Keyspace, Shard};
+use crate::config::notify;
 use crate::util::small_bytes::SmallBytes;
 
 /// The shards a command holds, plus the database it works in and the current time.
@@ -23,6 +25,9 @@ pub struct Locked<'a> {
     pub touch: bool,
     /// How access times are kept (LRU clock or LFU counter), as configured when locked.
     pub policy: AccessPolicy,
+    /// Where the keyspace notifications this view causes go (expired, new, keymiss); none
+    /// for views no client works through (loading, digests).
+    events: Option<&'a dyn KeyEvents>,
     guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
 }
 
@@ -116,8 +121,22 @@ impl<'a> Locked<'a> {
             now_ms,
             touch: true,
             policy: ks.access_policy.get(),
+            events: None,
             guards,
         }
+    }
+
+    /// Reports the keyspace notifications this view causes to `events`.
+    pub fn set_events(&mut self, events: &'a dyn KeyEvents) {
+        self.events = Some(events);
+    }
+
+    /// Publishes the keyspace notification `event` of `class` about `key` of the current
+    /// database, if that class is on: for helpers that work through the view without the
+    /// command's `Ctx` (which has `Ctx::notify`).
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.ks.event(self.events, class, event, self.db, key);
     }
 
     /// The keyspace these locks belong to.
@@ -170,34 +189,46 @@ impl<'a> Locked<'a> {
     /// The live entry of `key`, reclaiming it first if it has expired.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let touch = self.touch;
-        self.lookup(key, touch, false)
+        self.lookup(key, touch, Read::Write)
     }
 
-    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
+    /// Like `get`, for read commands (Redis's lookupKeyRead): also counts a keyspace hit or
+    /// miss (INFO stats) and reports a miss as the `keymiss` notification.
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let touch = self.touch;
-        self.lookup(key, touch, true)
+        self.lookup(key, touch, Read::Notify)
     }
 
-    /// A read lookup that leaves the access time alone but counts a hit or miss, as Redis's
-    /// `LOOKUP_NOTOUCH` reads do (EXISTS, TYPE, TTL, OBJECT).
+    /// A read lookup that leaves the access time alone but counts a hit or miss (and reports
+    /// a miss), as Redis's `LOOKUP_NOTOUCH` reads do (EXISTS, TYPE, TTL).
     pub fn get_read_no_touch(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, false, true)
+        self.lookup(key, false, Read::Notify)
     }
 
-    /// The one lookup path: lazy expiry, then optionally the access time and the hit/miss stats.
-    fn lookup(&mut self, key: &[u8], touch: bool, stats: bool) -> Option<&mut Entry> {
+    /// OBJECT's lookup: no access time, a hit or miss counted, no `keymiss` notification
+    /// (Redis's `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`).
+    pub fn get_read_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, false, Read::Quiet)
+    }
+
+    /// The one lookup path: lazy expiry, then optionally the access time, the hit/miss stats
+    /// and the miss notification.
+    fn lookup(&mut self, key: &[u8], touch: bool, read: Read) -> Option<&mut Entry> {
         let now = self.now_ms;
         let ks = self.ks;
         let policy = self.policy;
         let db = self.db;
+        let events = self.events;
         let shard = self.shard_mut(key);
         let mut expired = 0;
         let found = shard.find(key, now, &mut expired);
         if expired > 0 {
-            ks.expired(db, key);
+            ks.expired(db, key, events);
         }
-        if stats {
+        if found.is_none() && read == Read::Notify {
+            ks.event(events, notify::KEY_MISS, "keymiss", db, key);
+        }
+        if read != Read::Write {
             let counter = if found.is_some() {
                 &ks.keyspace_hits
             } else {
@@ -221,12 +252,14 @@ impl<'a> Locked<'a> {
         let access = self.write_access(key);
         let mut expired = 0;
         let db = self.db;
+        let events = self.events;
         let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
         if expired > 0 {
             // The expired entry is deleted (or reused by the write); its DEL is recorded now,
             // before the write's own record, which the boundary appends after the handler.
-            ks.expired(db, key);
+            ks.expired(db, key, events);
         }
+        let events = events.filter(|_| ks.notify.wants(notify::NEW));
         match slot {
             Slot::Live(mut live) => {
                 if touch {
@@ -234,18 +267,26 @@ impl<'a> Locked<'a> {
                 }
                 Slot::Live(live)
             }
-            vacant => vacant,
+            Slot::Vacant(mut vacant) => {
+                if let Some(e) = events {
+                    vacant.report_to(e, db);
+                }
+                Slot::Vacant(vacant)
+            }
         }
     }
 
     /// Like `slot`, for commands that read the key the way Redis's lookupKeyRead does (SET GET,
     /// GETDEL, GETEX): also counts a keyspace hit or miss.
     pub fn slot_read(&mut self, key: &[u8]) -> Slot<'_> {
-        let ks = self.ks;
+        let (ks, events, db) = (self.ks, self.events, self.db);
         let slot = self.slot(key);
         let counter = match slot {
             Slot::Live(_) => &ks.keyspace_hits,
-            Slot::Vacant(_) => &ks.keyspace_misses,
+            Slot::Vacant(_) => {
+                ks.event(events, notify::KEY_MISS, "keymiss", db, key);
+                &ks.keyspace_misses
+            }
         };
         counter.fetch_add(1, Ordering::Relaxed);
         slot
@@ -265,7 +306,9 @@ impl<'a> Locked<'a> {
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let access = self.write_access(key);
         self.signal_if_blockable(key, &value);
-        self.shard_mut(key).put(key, value, expire_at, access);
+        if self.shard_mut(key).put(key, value, expire_at, access) {
+            self.notify(notify::NEW, "new", key);
+        }
     }
 
     /// The access field a write to `key` leaves on it: the time of a new object under LRU.
@@ -290,8 +333,12 @@ impl<'a> Locked<'a> {
     /// RENAME and MOVE carry an entry over unchanged.
     pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
         self.signal_if_blockable(key, &entry.value);
-        self.shard_mut(key)
+        let created = self
+            .shard_mut(key)
             .put(key, entry.value, entry.expire_at, entry.access);
+        if created {
+            self.notify(notify::NEW, "new", key);
+        }
     }
 
     /// A uniformly random live key among the locked shards of the current database; expired keys
@@ -301,6 +348,7 @@ impl<'a> Locked<'a> {
         let now = self.now_ms;
         let ks = self.ks;
         let db = self.db;
+        let events = self.events;
         let found = loop {
             let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
             if total == 0 {
@@ -329,7 +377,7 @@ impl<'a> Locked<'a> {
             let key = SmallBytes::new(key);
             if entry.is_expired(now) {
                 shard.remove(&key);
-                ks.expired(db, &key);
+                ks.expired(db, &key, events);
                 continue;
             }
             break Some(key);
@@ -364,6 +412,13 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Deletes `key` whether or not its TTL has passed, as Redis's dbDelete does where a
+    /// command deletes without looking the key up first (an empty *STORE result, RESTORE
+    /// REPLACE): an expired key then counts as deleted, not as expired. True if it was there.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.shard_mut(key).remove(key).is_some()
+    }
+
     /// Deletes `key`, returning its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.get(key)?;
@@ -377,4 +432,15 @@ impl<'a> Locked<'a> {
         }
         self.shard_mut(key).set_expire(key, expire_at)
     }
+}
+
+/// How a lookup reads a key, after Redis's lookup flags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A write's lookup: no statistics, no notification.
+    Write,
+    /// A read: counts a hit or miss and reports a miss (`keymiss`).
+    Notify,
+    /// A read that counts but does not report (`LOOKUP_NONOTIFY`).
+    Quiet,
 }

@@ -86,6 +86,24 @@ pub(crate) fn parse_end(arg: &[u8]) -> Option<End> {
     }
 }
 
+impl End {
+    /// The notification a push to this end publishes.
+    pub(crate) fn push_event(self) -> &'static str {
+        match self {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        }
+    }
+
+    /// The notification a pop from this end publishes.
+    pub(crate) fn pop_event(self) -> &'static str {
+        match self {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        }
+    }
+}
+
 /// Resolves a Redis index (negative counts from the tail) against a length.
 fn resolve_index(i: i64, len: usize) -> Option<usize> {
     let len = len as i64;
