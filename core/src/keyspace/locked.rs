@@ -259,7 +259,6 @@ impl<'a> Locked<'a> {
             // before the write's own record, which the boundary appends after the handler.
             ks.expired(db, key, events);
         }
-        let events = events.filter(|_| ks.notify.wants(notify::NEW));
         match slot {
             Slot::Live(mut live) => {
                 if touch {
@@ -268,7 +267,7 @@ impl<'a> Locked<'a> {
                 Slot::Live(live)
             }
             Slot::Vacant(mut vacant) => {
-                if let Some(e) = events {
+                if let Some(e) = events.filter(|_| ks.notify.wants(notify::NEW)) {
                     vacant.report_to(e, db);
                 }
                 Slot::Vacant(vacant)

@@ -192,3 +192,38 @@ fn the_eviction_hook_publishes_evicted() {
     f.srv.keyspace.evicted(0, b"k", None);
     assert!(super::published().is_empty());
 }
+
+#[test]
+fn migrate_publishes_the_deletion_of_the_keys_it_moved() {
+    /// A target that stores everything MIGRATE sends.
+    struct Accepting;
+    impl crate::host::Host for Accepting {
+        fn migrate(
+            &self,
+            req: &crate::keyspace::commands::migrate::MigrateRequest,
+        ) -> Result<(), String> {
+            req.acked.lock().iter_mut().for_each(|a| *a = true);
+            Ok(())
+        }
+    }
+    let config = crate::config::Config {
+        notify_keyspace_events: crate::config::value::notify_flags("Eg").unwrap_or(0),
+        ..Default::default()
+    };
+    let srv = std::sync::Arc::new(crate::server::Server::new(
+        config,
+        1,
+        Box::new(Accepting),
+        crate::Now::from_ms(crate::testkit::EPOCH_MS),
+    ));
+    let mut c = crate::testkit::TestClient::new(&srv);
+    c.cmd(&["MSET", "a", "1", "b", "2"]);
+    super::capture::start();
+    c.cmd(&["MIGRATE", "h", "1", "", "0", "10", "KEYS", "a", "b", "none"]);
+    c.poll();
+    assert_eq!(super::published(), ["del a", "del b"]);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["MIGRATE", "h", "1", "k", "0", "10", "COPY"]);
+    c.poll();
+    assert!(super::published().is_empty());
+}
