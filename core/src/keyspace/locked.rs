@@ -303,10 +303,23 @@ impl<'a> Locked<'a> {
 
     /// Sets `key` to `value` with an absolute expiry (0 = none).
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        self.reclaim_if_expired(key);
         let access = self.write_access(key);
         self.signal_if_blockable(key, &value);
         if self.shard_mut(key).put(key, value, expire_at, access) {
             self.notify(notify::NEW, "new", key);
+        }
+    }
+
+    /// Lazy expiry before a whole-value write: Redis's setKey looks the key up for writing
+    /// first, so an expired key is reclaimed (`expired`, its DEL) and the write creates it anew
+    /// (`new`), rather than the write silently replacing the stale entry.
+    fn reclaim_if_expired(&mut self, key: &[u8]) {
+        let (now, ks, db, events) = (self.now_ms, self.ks, self.db, self.events);
+        let mut expired = 0;
+        self.shard_mut(key).find(key, now, &mut expired);
+        if expired > 0 {
+            ks.expired(db, key, events);
         }
     }
 
@@ -331,6 +344,7 @@ impl<'a> Locked<'a> {
     /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
     /// RENAME and MOVE carry an entry over unchanged.
     pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
+        self.reclaim_if_expired(key);
         self.signal_if_blockable(key, &entry.value);
         let created = self
             .shard_mut(key)

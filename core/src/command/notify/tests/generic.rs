@@ -181,6 +181,29 @@ fn deletions_without_a_lookup_delete_an_expired_key_rather_than_expire_it() {
 }
 
 #[test]
+fn a_whole_value_write_over_an_expired_key_expires_it_first() {
+    let mut f = fixture("EAnx");
+    for d in ["d", "e", "z"] {
+        f.run(&["SET", d, "v", "PX", "10"]);
+    }
+    f.run(&["SADD", "a", "1"]);
+    f.run(&["ZADD", "b", "1", "x"]);
+    f.c.advance_ms(20);
+    assert_eq!(
+        f.events(&["SUNIONSTORE", "d", "a"]),
+        ["expired d", "new d", "sunionstore d"]
+    );
+    assert_eq!(
+        f.events(&["SORT", "a", "STORE", "e"]),
+        ["expired e", "new e", "sortstore e"]
+    );
+    assert_eq!(
+        f.events(&["ZUNIONSTORE", "z", "1", "b"]),
+        ["expired z", "new z", "zunionstore z"]
+    );
+}
+
+#[test]
 fn the_eviction_hook_publishes_evicted() {
     let f = fixture("KEe");
     f.srv.keyspace.evicted(0, b"k", Some(&*f.srv));
