@@ -78,9 +78,10 @@ pub(crate) enum PopShape {
 }
 
 /// Pops up to `count` elements from `end` of the list at `key` and replies with them in
-/// `shape`, deleting the key once it is empty (notifying the pop, then `del`). `Ok(false)` when there is no such key (nothing
-/// is written), `Err(WrongType)` when it holds another type (nothing is written). A count of 0
-/// on a list replies an empty array (Many) or `[key, []]` (KeyAndMany) and pops nothing.
+/// `shape`, deleting the key once it is empty (notifying the pop, then `del`). `Ok(false)` when
+/// there is no such key (nothing is written), `Err(WrongType)` when it holds another type
+/// (nothing is written). A count of 0 on a list replies an empty array (Many) or `[key, []]`
+/// (KeyAndMany) and pops nothing.
 pub(crate) fn pop_and_reply(
     db: &mut Locked,
     out: &mut ReplyWriter,
