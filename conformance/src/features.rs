@@ -35,6 +35,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "lists",
     "zsets",
     "pubsub",
+    "notifications",
 ];
 
 /// Whether `name` is a known feature name.

@@ -76,6 +76,7 @@ impl Server {
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
         let pubsub = crate::pubsub::PubSub::default();
         pubsub.set_limit(&config.client_output_buffer_limit[2]);
+        keyspace.notify.set(config.notify_keyspace_events);
         Server {
             keyspace,
             commands: CommandTable::new(crate::handlers::all()),
@@ -107,7 +108,7 @@ impl Server {
             // Shared, as for a command: the cycle never interleaves with a running EXEC.
             let _gate = self.exec_gate.read();
             let mut rng = self.rng.lock().fork();
-            self.keyspace.active_expire(now.ms(), &mut rng);
+            self.keyspace.active_expire(now.ms(), &mut rng, Some(self));
         }
         crate::persistence::cron(self, now);
     }
@@ -120,6 +121,7 @@ impl Server {
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
         self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
+        self.keyspace.notify.set(config.notify_keyspace_events);
         *self.config.write() = config;
         // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
         self.keyspace.access_policy.set(policy);

@@ -115,6 +115,7 @@ impl<'a> Ctx<'a> {
         if let Some(mut locked) = self.prelocked.take() {
             locked.db = self.client.db;
             locked.touch = !self.client.no_touch;
+            locked.set_events(self.server);
             return locked;
         }
         // Locking again would deadlock on the boundary's own locks: a handler bug.
@@ -139,6 +140,7 @@ impl<'a> Ctx<'a> {
             }
         };
         locked.touch = !self.client.no_touch;
+        locked.set_events(self.server);
         locked
     }
 

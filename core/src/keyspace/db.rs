@@ -3,8 +3,10 @@
 
 use indexmap::IndexSet;
 
+use super::events::KeyEvents;
 use super::table::{KeyTable, Keyed, OccupiedEntry, TableEntry, VacantEntry};
 use super::value::Value;
+use crate::config::notify;
 use crate::util::small_bytes::SmallBytes;
 
 /// Hasher of every keyspace table: seeded by the server, so iteration order is reproducible
@@ -106,8 +108,9 @@ impl DbShard {
         Some(idx)
     }
 
-    /// Stores `value` under `key` with the given expiry (0 = none), replacing any old entry.
-    pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64, access: u32) {
+    /// Stores `value` under `key` with the given expiry (0 = none), replacing any old entry;
+    /// true if the key was not in the table before.
+    pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64, access: u32) -> bool {
         let entry = Entry {
             value,
             expire_at,
@@ -121,6 +124,7 @@ impl DbShard {
                 } else if old.expire_at == 0 && expire_at != 0 {
                     self.volatile.insert(SmallBytes::new(key));
                 }
+                false
             }
             None => {
                 let key = SmallBytes::new(key);
@@ -128,6 +132,7 @@ impl DbShard {
                     self.volatile.insert(key.clone());
                 }
                 self.map.insert(NodeBox::new(key, entry));
+                true
             }
         }
     }
@@ -171,6 +176,7 @@ impl DbShard {
                         place: Some(Place::Stale(o)),
                         volatile,
                         access,
+                        created: None,
                     })
                 } else {
                     Slot::Live(LiveSlot {
@@ -184,6 +190,7 @@ impl DbShard {
                 place: Some(Place::Free(v)),
                 volatile,
                 access,
+                created: None,
             }),
         }
     }
@@ -292,11 +299,26 @@ pub struct VacantSlot<'a> {
     place: Option<Place<'a>>,
     volatile: &'a mut IndexSet<SmallBytes, KeyHasher>,
     access: u32,
+    /// Told of the key's creation (the `new` notification), with the key's database.
+    created: Option<(&'a dyn KeyEvents, usize)>,
 }
 
-impl VacantSlot<'_> {
+impl<'a> VacantSlot<'a> {
+    /// Reports the key's creation to `events` as the `new` event of database `db`, if the
+    /// slot is filled.
+    pub(super) fn report_to(&mut self, events: &'a dyn KeyEvents, db: usize) {
+        self.created = Some((events, db));
+    }
+
     /// Creates the key (`key` must be the one the slot was found for).
     pub fn insert(mut self, key: &[u8], value: Value, expire_at: u64) {
+        self.fill(key, value, expire_at);
+        if let Some((events, db)) = self.created {
+            events.key_event(notify::NEW, "new", db, key);
+        }
+    }
+
+    fn fill(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let entry = Entry {
             value,
             expire_at,

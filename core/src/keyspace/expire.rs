@@ -13,7 +13,7 @@
 //! where it stopped, so every shard gets its turn.
 
 use super::db::DbShard;
-use super::Keyspace;
+use super::{KeyEvents, Keyspace};
 
 /// Keys examined per table per round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
 const KEYS_PER_LOOP: usize = 20;
@@ -48,14 +48,25 @@ struct Tally {
 }
 
 impl Keyspace {
-    /// Runs one active expiry cycle over every database; returns the number of keys reclaimed.
-    /// (`_rng` is unused since the cycle walks a cursor, as Redis does; it stays for callers.)
-    pub fn active_expire(&self, now_ms: u64, _rng: &mut fastrand::Rng) -> u64 {
-        self.active_expire_with_budget(now_ms, CYCLE_BUDGET)
+    /// Runs one active expiry cycle over every database, reporting each key it reclaims to
+    /// `events`; returns the number of keys reclaimed. (`_rng` is unused since the cycle walks
+    /// a cursor, as Redis does; it stays for callers.)
+    pub fn active_expire(
+        &self,
+        now_ms: u64,
+        _rng: &mut fastrand::Rng,
+        events: Option<&dyn KeyEvents>,
+    ) -> u64 {
+        self.active_expire_with_budget(now_ms, CYCLE_BUDGET, events)
     }
 
     /// One active expiry cycle examining at most `budget` keys.
-    pub fn active_expire_with_budget(&self, now_ms: u64, budget: usize) -> u64 {
+    pub fn active_expire_with_budget(
+        &self,
+        now_ms: u64,
+        budget: usize,
+        events: Option<&dyn KeyEvents>,
+    ) -> u64 {
         let mut state = self.expire_cycle.lock();
         let n = self.shards.len();
         let start = state.next_shard % n;
@@ -74,7 +85,7 @@ impl Keyspace {
                         capped = true;
                         break 'shards;
                     }
-                    let deleted = |key: &[u8]| self.expired(db, key);
+                    let deleted = |key: &[u8]| self.expired(db, key, events);
                     match round(&mut shard.dbs[db], now_ms, &mut left, &mut tally, deleted) {
                         Round::Again => rounds += 1,
                         Round::Done => db += 1,
@@ -188,7 +199,7 @@ mod tests {
         // 1000 / 20 cycles visit every key once.
         let ks = keyspace(1000, 20);
         for _ in 0..50 {
-            ks.active_expire_with_budget(NOW + 1, CYCLE_BUDGET);
+            ks.active_expire_with_budget(NOW + 1, CYCLE_BUDGET, None);
         }
         assert_eq!(volatile(&ks), 950);
         assert_eq!(ks.expired_keys.load(Ordering::Relaxed), 50);
@@ -197,7 +208,10 @@ mod tests {
     #[test]
     fn rounds_repeat_while_many_keys_are_stale() {
         let ks = keyspace(1000, 1);
-        assert_eq!(ks.active_expire_with_budget(NOW + 1, CYCLE_BUDGET), 1000);
+        assert_eq!(
+            ks.active_expire_with_budget(NOW + 1, CYCLE_BUDGET, None),
+            1000
+        );
         assert_eq!(volatile(&ks), 0);
         assert_eq!(ks.db_size(0), 0);
         let (stale, capped) = ks.expire_cycle_stats();
@@ -208,11 +222,11 @@ mod tests {
     #[test]
     fn budget_bounds_a_cycle_and_the_next_one_resumes() {
         let ks = keyspace(1000, 1);
-        assert_eq!(ks.active_expire_with_budget(NOW + 1, 100), 100);
+        assert_eq!(ks.active_expire_with_budget(NOW + 1, 100, None), 100);
         assert_eq!(ks.expire_cycle_stats().1, 1);
         let mut cycles = 1;
         while volatile(&ks) > 0 {
-            ks.active_expire_with_budget(NOW + 1, 100);
+            ks.active_expire_with_budget(NOW + 1, 100, None);
             cycles += 1;
         }
         assert_eq!(cycles, 10);
@@ -222,7 +236,7 @@ mod tests {
     fn keys_not_yet_due_stay() {
         let ks = keyspace(100, 1);
         // Expiring at NOW means alive at NOW, gone at NOW + 1.
-        assert_eq!(ks.active_expire_with_budget(NOW, CYCLE_BUDGET), 0);
+        assert_eq!(ks.active_expire_with_budget(NOW, CYCLE_BUDGET, None), 0);
         assert_eq!(volatile(&ks), 100);
     }
 }

@@ -1,16 +1,18 @@
 //! `Locked`: a command's view of the shards it has locked, routing each key to its shard.
 
-use std::sync::atomic::Ordering;
-
 use crate::sync::MutexGuard;
 use smallvec::SmallVec;
 
 pub use super::access::lru_clock;
 use super::access::AccessPolicy;
-use super::db::{DbShard, Entry, Slot};
+use super::db::{DbShard, Entry};
+use super::events::KeyEvents;
 use super::value::Value;
 use super::{Keyspace, Shard};
+use crate::config::notify;
 use crate::util::small_bytes::SmallBytes;
+
+mod lookup;
 
 /// The shards a command holds, plus the database it works in and the current time.
 pub struct Locked<'a> {
@@ -23,6 +25,9 @@ pub struct Locked<'a> {
     pub touch: bool,
     /// How access times are kept (LRU clock or LFU counter), as configured when locked.
     pub policy: AccessPolicy,
+    /// Where the keyspace notifications this view causes go (expired, new, keymiss); none
+    /// for views no client works through (loading, digests).
+    events: Option<&'a dyn KeyEvents>,
     guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
 }
 
@@ -116,8 +121,22 @@ impl<'a> Locked<'a> {
             now_ms,
             touch: true,
             policy: ks.access_policy.get(),
+            events: None,
             guards,
         }
+    }
+
+    /// Reports the keyspace notifications this view causes to `events`.
+    pub fn set_events(&mut self, events: &'a dyn KeyEvents) {
+        self.events = Some(events);
+    }
+
+    /// Publishes the keyspace notification `event` of `class` about `key` of the current
+    /// database, if that class is on: for helpers that work through the view without the
+    /// command's `Ctx` (which has `Ctx::notify`).
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.ks.event(self.events, class, event, self.db, key);
     }
 
     /// The keyspace these locks belong to.
@@ -167,95 +186,6 @@ impl<'a> Locked<'a> {
         self.guards.iter_mut().map(|(_, g)| &mut **g)
     }
 
-    /// The live entry of `key`, reclaiming it first if it has expired.
-    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let touch = self.touch;
-        self.lookup(key, touch, false)
-    }
-
-    /// Like `get`, for read commands: also counts a keyspace hit or miss (INFO stats).
-    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let touch = self.touch;
-        self.lookup(key, touch, true)
-    }
-
-    /// A read lookup that leaves the access time alone but counts a hit or miss, as Redis's
-    /// `LOOKUP_NOTOUCH` reads do (EXISTS, TYPE, TTL, OBJECT).
-    pub fn get_read_no_touch(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.lookup(key, false, true)
-    }
-
-    /// The one lookup path: lazy expiry, then optionally the access time and the hit/miss stats.
-    fn lookup(&mut self, key: &[u8], touch: bool, stats: bool) -> Option<&mut Entry> {
-        let now = self.now_ms;
-        let ks = self.ks;
-        let policy = self.policy;
-        let db = self.db;
-        let shard = self.shard_mut(key);
-        let mut expired = 0;
-        let found = shard.find(key, now, &mut expired);
-        if expired > 0 {
-            ks.expired(db, key);
-        }
-        if stats {
-            let counter = if found.is_some() {
-                &ks.keyspace_hits
-            } else {
-                &ks.keyspace_misses
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        let entry = shard.entry_at_mut(found?)?;
-        if touch {
-            entry.access = policy.touched(entry.access, now, || ks.lfu_random.next_f64());
-        }
-        Some(entry)
-    }
-
-    /// Finds `key` for a write with one hash lookup (lazy expiry applied): its live entry or
-    /// room to create it.
-    pub fn slot(&mut self, key: &[u8]) -> Slot<'_> {
-        let now = self.now_ms;
-        let ks = self.ks;
-        let touch = self.touch;
-        let access = self.write_access(key);
-        let mut expired = 0;
-        let db = self.db;
-        let slot = self.shard_mut(key).slot(key, now, access, &mut expired);
-        if expired > 0 {
-            // The expired entry is deleted (or reused by the write); its DEL is recorded now,
-            // before the write's own record, which the boundary appends after the handler.
-            ks.expired(db, key);
-        }
-        match slot {
-            Slot::Live(mut live) => {
-                if touch {
-                    live.entry().access = access;
-                }
-                Slot::Live(live)
-            }
-            vacant => vacant,
-        }
-    }
-
-    /// Like `slot`, for commands that read the key the way Redis's lookupKeyRead does (SET GET,
-    /// GETDEL, GETEX): also counts a keyspace hit or miss.
-    pub fn slot_read(&mut self, key: &[u8]) -> Slot<'_> {
-        let ks = self.ks;
-        let slot = self.slot(key);
-        let counter = match slot {
-            Slot::Live(_) => &ks.keyspace_hits,
-            Slot::Vacant(_) => &ks.keyspace_misses,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        slot
-    }
-
-    /// Whether `key` exists (and has not expired).
-    pub fn contains(&mut self, key: &[u8]) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Sets `key` to `value` with no TTL (SET without KEEPTTL).
     pub fn set(&mut self, key: &[u8], value: Value) {
         self.put(key, value, 0);
@@ -263,9 +193,24 @@ impl<'a> Locked<'a> {
 
     /// Sets `key` to `value` with an absolute expiry (0 = none).
     pub fn put(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        self.reclaim_if_expired(key);
         let access = self.write_access(key);
         self.signal_if_blockable(key, &value);
-        self.shard_mut(key).put(key, value, expire_at, access);
+        if self.shard_mut(key).put(key, value, expire_at, access) {
+            self.notify(notify::NEW, "new", key);
+        }
+    }
+
+    /// Lazy expiry before a whole-value write: Redis's setKey looks the key up for writing
+    /// first, so an expired key is reclaimed (`expired`, its DEL) and the write creates it anew
+    /// (`new`), rather than the write silently replacing the stale entry.
+    fn reclaim_if_expired(&mut self, key: &[u8]) {
+        let (now, ks, db, events) = (self.now_ms, self.ks, self.db, self.events);
+        let mut expired = 0;
+        self.shard_mut(key).find(key, now, &mut expired);
+        if expired > 0 {
+            ks.expired(db, key, events);
+        }
     }
 
     /// The access field a write to `key` leaves on it: the time of a new object under LRU.
@@ -289,9 +234,14 @@ impl<'a> Locked<'a> {
     /// Stores a whole entry (value, expiry and access time) under `key`, replacing any old one:
     /// RENAME and MOVE carry an entry over unchanged.
     pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
+        self.reclaim_if_expired(key);
         self.signal_if_blockable(key, &entry.value);
-        self.shard_mut(key)
+        let created = self
+            .shard_mut(key)
             .put(key, entry.value, entry.expire_at, entry.access);
+        if created {
+            self.notify(notify::NEW, "new", key);
+        }
     }
 
     /// A uniformly random live key among the locked shards of the current database; expired keys
@@ -301,6 +251,7 @@ impl<'a> Locked<'a> {
         let now = self.now_ms;
         let ks = self.ks;
         let db = self.db;
+        let events = self.events;
         let found = loop {
             let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
             if total == 0 {
@@ -329,7 +280,7 @@ impl<'a> Locked<'a> {
             let key = SmallBytes::new(key);
             if entry.is_expired(now) {
                 shard.remove(&key);
-                ks.expired(db, &key);
+                ks.expired(db, &key, events);
                 continue;
             }
             break Some(key);
@@ -362,6 +313,13 @@ impl<'a> Locked<'a> {
             Some(Value::ZSet(z)) => z.len(),
             _ => 0,
         }
+    }
+
+    /// Deletes `key` whether or not its TTL has passed, as Redis's dbDelete does where a
+    /// command deletes without looking the key up first (an empty *STORE result, RESTORE
+    /// REPLACE): an expired key then counts as deleted, not as expired. True if it was there.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.shard_mut(key).remove(key).is_some()
     }
 
     /// Deletes `key`, returning its entry if it was live.

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod commands;
 pub mod db;
+pub mod events;
 pub mod expire;
 pub mod locked;
 pub mod scan;
@@ -22,6 +23,7 @@ use crate::sync::{Mutex, MutexGuard};
 
 pub use access::{AccessPolicy, AccessPolicyCell, LfuRandom};
 pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
+pub use events::{KeyEvents, NotifyFlags};
 pub use expire::ExpireCycle;
 pub use locked::{LockSet, Locked};
 pub use scan::ScanFilter;
@@ -60,6 +62,8 @@ pub struct Keyspace {
     pub watches: WatchRegistry,
     /// `lazyfree-lazy-expire`: expired keys are propagated as UNLINK rather than DEL.
     pub lazy_expire_unlink: AtomicBool,
+    /// `notify-keyspace-events`: which keyspace notifications are published.
+    pub notify: NotifyFlags,
     /// Whether `observer` is set: checked on every shard lock, so kept apart as one flag.
     observing: AtomicBool,
     /// Shown each shard as it is locked, before the locker changes anything (a snapshot in
@@ -100,6 +104,7 @@ impl Keyspace {
             log: PropagationLog::default(),
             watches: WatchRegistry::default(),
             lazy_expire_unlink: AtomicBool::new(false),
+            notify: NotifyFlags::default(),
             observing: AtomicBool::new(false),
             observer: Mutex::new(None),
         }
@@ -185,11 +190,12 @@ impl Keyspace {
         LockSet::new(self, guards)
     }
 
-    /// Records that `key` of `db` expired and was deleted: one propagated DEL (UNLINK under
-    /// `lazyfree-lazy-expire`), a touch of its watchers, the `expired_keys` count. Call right
-    /// after the deletion, with the key's shard lock still held, so the DEL enters the stream
-    /// before any later change to the key.
-    pub fn expired(&self, db: usize, key: &[u8]) {
+    /// Records that `key` of `db` expired and was deleted: the `expired` notification (to
+    /// `events`), one propagated DEL (UNLINK under `lazyfree-lazy-expire`), a touch of its
+    /// watchers, the `expired_keys` count. Call right after the deletion, with the key's shard
+    /// lock still held, so the DEL enters the stream before any later change to the key.
+    pub fn expired(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
+        self.event(events, crate::config::notify::EXPIRED, "expired", db, key);
         self.expired_keys.fetch_add(1, Ordering::Relaxed);
         let name: &'static [u8] = if self.lazy_expire_unlink.load(Ordering::Relaxed) {
             b"UNLINK"
@@ -199,6 +205,34 @@ impl Keyspace {
         self.log
             .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
         self.watches.touch(db, key, false);
+        if let Some(e) = events {
+            e.key_removed(db, key);
+        }
+    }
+
+    /// Reports that `key` of `db` was evicted (maxmemory) as the `evicted` notification. lode
+    /// does not evict yet: this is the hook its eviction loop will call right after deleting
+    /// the key, under the key's shard lock, as `expired` is called for expiry (it will also
+    /// propagate the DEL and touch watchers there).
+    pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
+        self.event(events, crate::config::notify::EVICTED, "evicted", db, key);
+    }
+
+    /// Reports `event` about `key` to `events` if notifications of `class` are on.
+    #[inline]
+    pub fn event(
+        &self,
+        events: Option<&dyn KeyEvents>,
+        class: u32,
+        event: &str,
+        db: usize,
+        key: &[u8],
+    ) {
+        if self.notify.wants(class) {
+            if let Some(e) = events {
+                e.key_event(class, event, db, key);
+            }
+        }
     }
 
     /// Locks the shard owning `key`.

@@ -27,7 +27,8 @@
 use std::sync::atomic::Ordering;
 
 use super::db::Entry;
-use super::Keyspace;
+use super::{KeyEvents, Keyspace};
+use crate::config::notify;
 use crate::util::glob::string_match;
 use crate::util::small_bytes::SmallBytes;
 
@@ -48,7 +49,9 @@ struct ScanStats {
 
 impl Keyspace {
     /// One SCAN step over `db`: visits up to `count` keys from `cursor`, appends those that pass
-    /// `filter` to `out`, and returns the next cursor (0 when the scan is complete).
+    /// `filter` to `out`, and returns the next cursor (0 when the scan is complete). Expired
+    /// keys it reclaims are reported to `events`.
+    #[allow(clippy::too_many_arguments)]
     pub fn scan(
         &self,
         db: usize,
@@ -57,6 +60,7 @@ impl Keyspace {
         now_ms: u64,
         filter: &ScanFilter<'_>,
         out: &mut Vec<SmallBytes>,
+        events: Option<&dyn KeyEvents>,
     ) -> u64 {
         let n = self.shards.len();
         let bits = n.trailing_zeros();
@@ -89,7 +93,11 @@ impl Keyspace {
             }
             for key in &expired {
                 table.remove(key);
-                self.expired(db, key);
+                self.expired(db, key, events);
+                if filter.type_name.is_some() {
+                    // Redis found the type with a read lookup, which missed.
+                    self.event(events, notify::KEY_MISS, "keymiss", db, key);
+                }
             }
             drop(guard);
             if pos > 0 {
@@ -204,7 +212,7 @@ mod tests {
         loop {
             calls += 1;
             out.clear();
-            cursor = ks.scan(0, cursor, rng.usize(1..8), NOW, &filter, &mut out);
+            cursor = ks.scan(0, cursor, rng.usize(1..8), NOW, &filter, &mut out, None);
             seen.extend(out.iter().map(|k| k.to_vec()));
             if cursor == 0 {
                 break;
@@ -254,7 +262,7 @@ mod tests {
             type_name: None,
         };
         let mut out = Vec::new();
-        let c = ks.scan(0, 0, 1, NOW, &filter, &mut out);
+        let c = ks.scan(0, 0, 1, NOW, &filter, &mut out, None);
         // One key visited in shard 0, which is not finished: shard 0, position len0 - 1.
         let len0 = ks.shards[0].lock().dbs[0].len() as u64;
         assert_eq!(c, (len0 - 1) << 2);

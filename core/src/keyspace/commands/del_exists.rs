@@ -1,6 +1,7 @@
 //! DEL, UNLINK, EXISTS, TOUCH and TYPE.
 
 use crate::command::Ctx;
+use crate::config::notify;
 
 /// DEL key [key ...]: deletes the live keys among its arguments, replying with their count.
 /// An expired key is reclaimed on the way but not counted, as in Redis.
@@ -9,7 +10,13 @@ pub(super) fn del(ctx: &mut Ctx) {
     let mut db = ctx.lock();
     // Only the keys really deleted are touched; deleting none propagates nothing.
     let deleted: smallvec::SmallVec<[usize; 2]> = (1..args.len())
-        .filter(|&i| db.remove(&args[i]).is_some())
+        .filter(|&i| {
+            let gone = db.remove(&args[i]).is_some();
+            if gone {
+                db.notify(notify::GENERIC, "del", &args[i]);
+            }
+            gone
+        })
         .collect();
     drop(db);
     ctx.out.int(deleted.len() as i64);

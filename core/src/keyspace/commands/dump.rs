@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::access::lru_clock;
 use crate::keyspace::db::Entry;
 use crate::persist::{dump, value::Limits};
@@ -101,7 +102,7 @@ pub(super) fn restore(ctx: &mut Ctx) {
             return;
         }
     };
-    let deleted = replace && db.remove(key).is_some();
+    let deleted = replace && db.delete(key);
     let when = if ttl != 0 && !absttl {
         ttl.saturating_add(now as i64)
     } else {
@@ -111,6 +112,7 @@ pub(super) fn restore(ctx: &mut Ctx) {
         if deleted {
             // Redis 7.0.15 rewrites this to DEL whatever lazyfree-lazy-server-del says.
             ctx.propagate_as(cmd(&[b"DEL", key]));
+            ctx.notify(notify::GENERIC, "del", key);
         } else {
             ctx.unchanged();
         }
@@ -137,6 +139,7 @@ pub(super) fn restore(ctx: &mut Ctx) {
         ),
         None => db.put(key, value, expire_at),
     }
+    ctx.notify(notify::GENERIC, "restore", key);
     if when != 0 && !absttl {
         let mut args: Vec<Bytes> = ctx.args.to_vec();
         args[2] = Bytes::from(int(when));

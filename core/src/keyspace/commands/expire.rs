@@ -1,6 +1,7 @@
 //! EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME, PEXPIRETIME and PERSIST.
 
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::propagate::{cmd, int};
 
 /// EXPIRE key seconds [NX | XX | GT | LT].
@@ -117,9 +118,11 @@ fn expire_generic(ctx: &mut Ctx, base: i64, unit: i64) {
     if when <= now {
         db.remove(key);
         ctx.propagate_as(cmd(&[b"DEL", key]));
+        ctx.notify(notify::GENERIC, "del", key);
     } else {
         db.set_expire(key, when as u64);
         ctx.propagate_as(cmd(&[b"PEXPIREAT", key, &int(when)]));
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     ctx.out.int(1);
 }
@@ -190,6 +193,7 @@ pub(super) fn persist(ctx: &mut Ctx) {
     let had_ttl = db.get(key).is_some_and(|e| e.expire_at != 0);
     if had_ttl {
         db.set_expire(key, 0);
+        ctx.notify(notify::GENERIC, "persist", key);
     } else {
         ctx.unchanged();
     }

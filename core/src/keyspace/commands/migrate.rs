@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::client::ClientState;
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::effects::{AfterEffect, Effect};
 use crate::persist::dump;
 use crate::resp::ReplyWriter;
@@ -167,11 +168,13 @@ fn delete_acked(server: &Server, view: &mut crate::keyspace::Locked<'_>, done: &
         if !acked.get(i).copied().unwrap_or(false) {
             continue;
         }
+        // lode's own check, not a client's read: no `keymiss` if the key went meanwhile.
         let unchanged = view
-            .get_read_no_touch(key)
+            .get_read_quiet(key)
             .is_some_and(|e| dump::create(&e.value, &limits) == done.payloads[i]);
         if unchanged {
             view.remove(key);
+            view.notify(notify::GENERIC, "del", key);
             ks.watches.touch(done.db, key, false);
             del.push(key.clone());
         }
@@ -194,6 +197,7 @@ pub fn finish(
     if !done.copy {
         let now = server.last_now.load(Ordering::Relaxed) / 1000;
         let mut view = server.keyspace.lock(done.db, &done.keys, now);
+        view.set_events(server);
         delete_acked(server, &mut view, &done);
     }
     match outcome {

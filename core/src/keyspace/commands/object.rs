@@ -26,7 +26,7 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 fn with_entry(ctx: &mut Ctx, f: impl FnOnce(&Entry, &mut Ctx)) {
     let key = ctx.arg(2);
     let mut db = ctx.lock();
-    match db.get_read_no_touch(key) {
+    match db.get_read_quiet(key) {
         Some(entry) => f(entry, ctx),
         None => ctx.out.null(),
     }

@@ -2,6 +2,7 @@
 
 use super::db_index_arg;
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 
 /// Redis's shared `sameobjecterr` reply.
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
@@ -34,15 +35,21 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) {
         return;
     }
     // Looked up even without NX so that an expired destination is reclaimed first.
-    if db.get(dst).is_some() && nx {
-        ctx.out.int(0);
-        return;
+    if db.get(dst).is_some() {
+        if nx {
+            ctx.out.int(0);
+            return;
+        }
+        // Deleted before the new key is added, as Redis does: the `new` event follows.
+        db.remove(dst);
     }
     let Some(entry) = db.remove(src) else {
         ctx.error(errors::NO_SUCH_KEY);
         return;
     };
     db.put_entry(dst, entry);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -79,6 +86,8 @@ pub(super) fn move_(ctx: &mut Ctx) {
     };
     db.db = dst;
     db.put_entry(key, entry);
+    ctx.notify_in(src, notify::GENERIC, "move_from", key);
+    ctx.notify_in(dst, notify::GENERIC, "move_to", key);
     ctx.out.int(1);
 }
 
@@ -117,11 +126,16 @@ pub(super) fn copy(ctx: &mut Ctx) {
         return;
     };
     db.db = dst;
-    if db.get(dst_key).is_some() && !replace {
-        ctx.out.int(0);
-        return;
+    if db.get(dst_key).is_some() {
+        if !replace {
+            ctx.out.int(0);
+            return;
+        }
+        // Deleted before the copy is added, as Redis does: the `new` event follows.
+        db.remove(dst_key);
     }
     // A copy is a new object: its access time is now, as for any freshly created value.
     db.put(dst_key, value, expire_at);
+    ctx.notify_in(dst, notify::GENERIC, "copy_to", dst_key);
     ctx.out.int(1);
 }

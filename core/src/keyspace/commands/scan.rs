@@ -72,6 +72,7 @@ pub(super) fn scan(ctx: &mut Ctx) {
         ctx.now.ms(),
         &filter,
         &mut keys,
+        Some(ctx.server),
     );
     ctx.out.array(2);
     let mut tmp = itoa::Buffer::new();

@@ -2,6 +2,7 @@
 
 use super::hash_value::Hash;
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::types::string::long_double::{LongDouble, Parsed};
 use crate::util::num::parse_i64;
@@ -49,6 +50,7 @@ pub fn hincrby(ctx: &mut Ctx) {
     });
     if let Some(new) = new {
         ctx.out.int(new);
+        ctx.notify(notify::HASH, "hincrby", ctx.arg(1));
     }
 }
 
@@ -76,5 +78,6 @@ pub fn hincrbyfloat(ctx: &mut Ctx) {
         let (key, field) = (ctx.arg(1), ctx.arg(2));
         ctx.propagate_as(crate::propagate::cmd(&[b"HSET", key, field, &text]));
         ctx.out.bulk(&text);
+        ctx.notify(notify::HASH, "hincrbyfloat", key);
     }
 }

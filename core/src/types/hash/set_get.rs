@@ -6,6 +6,7 @@ use bytes::Bytes;
 use super::hash_value::{Hash, Limits};
 use super::{read, Found};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 
 /// HSET key field value [field value ...]
@@ -49,6 +50,7 @@ fn set_pairs(ctx: &mut Ctx) -> Option<usize> {
             added
         }
     };
+    ctx.notify(notify::HASH, "hset", key);
     Some(added)
 }
 
@@ -85,6 +87,7 @@ pub fn hsetnx(ctx: &mut Ctx) {
             vacant.insert(key, Value::Hash(Box::new(h)), 0);
         }
     }
+    ctx.notify(notify::HASH, "hset", key);
     ctx.out.int(1);
 }
 
@@ -138,9 +141,16 @@ pub fn hdel(ctx: &mut Ctx) {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if emptied {
         // Redis never keeps an empty hash.
         live.remove();
+    }
+    if deleted > 0 {
+        ctx.notify(notify::HASH, "hdel", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     ctx.out.int(deleted);
 }

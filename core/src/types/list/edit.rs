@@ -2,6 +2,7 @@
 
 use super::{fill, is_option, resolve_index};
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
 
@@ -19,7 +20,10 @@ pub fn lset(ctx: &mut Ctx) {
         return ctx.error(errors::NOT_INT);
     };
     match resolve_index(i, list.len()) {
-        Some(i) if list.set(i, ctx.arg(3), fill) => ctx.out.ok(),
+        Some(i) if list.set(i, ctx.arg(3), fill) => {
+            ctx.out.ok();
+            ctx.notify(notify::LIST, "lset", key);
+        }
         _ => ctx.error("ERR index out of range"),
     }
 }
@@ -47,6 +51,7 @@ pub fn linsert(ctx: &mut Ctx) {
     let len = list.len();
     db.signal_ready(key);
     ctx.out.int(len as i64);
+    ctx.notify(notify::LIST, "linsert", key);
 }
 
 /// LREM key count element
@@ -57,8 +62,8 @@ pub fn lrem(ctx: &mut Ctx) {
     let fill = fill(ctx);
     let key = ctx.arg(1);
     let mut db = ctx.lock();
-    let removed = match db.slot(key) {
-        Slot::Vacant(_) => 0,
+    let (removed, emptied) = match db.slot(key) {
+        Slot::Vacant(_) => (0, false),
         Slot::Live(mut live) => {
             let Value::List(list) = &mut live.entry().value else {
                 return ctx.wrong_type();
@@ -66,11 +71,18 @@ pub fn lrem(ctx: &mut Ctx) {
             // |i64::MIN| is beyond any list's length, so it removes every match, as in Redis.
             let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
             let removed = list.remove_matching(ctx.arg(3), limit, count < 0, fill);
-            if list.is_empty() {
+            let emptied = list.is_empty();
+            if emptied {
                 live.remove();
             }
-            removed
+            (removed, emptied)
         }
     };
+    if removed > 0 {
+        ctx.notify(notify::LIST, "lrem", key);
+    }
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     ctx.out.int(removed as i64);
 }

@@ -5,10 +5,12 @@
 //! serve a blocked client with the same code the non-blocking commands run:
 //! - [`pop_and_reply`]`(db, out, key, end, count, shape) -> Result<bool, WrongType>`: pops up to
 //!   `count` elements from `end` of the list at `key`, replies in `shape` (BLPOP/BRPOP use
-//!   [`PopShape::KeyAndOne`], BLMPOP [`PopShape::KeyAndMany`]) and deletes the key if emptied.
+//!   [`PopShape::KeyAndOne`], BLMPOP [`PopShape::KeyAndMany`]) and deletes the key if emptied,
+//!   publishing `lpop`/`rpop` (then `del`).
 //!   `Ok(false)`: no such key, nothing written; `Err(WrongType)`: another type, nothing written.
 //! - [`move_element`]`(db, out, src, dst, from, to, fill) -> Result<bool, WrongType>`: LMOVE's
-//!   core; on `Ok(true)` the moved element has been replied and `dst` signalled ready.
+//!   core; on `Ok(true)` the moved element has been replied, `dst` signalled ready and the
+//!   push, pop (and `del` of an emptied `src`) published.
 //!   `Ok(false)`: `src` missing, nothing written; `Err(WrongType)`: either key holds another
 //!   type, nothing written.
 //! - [`parse_mpop`]`(ctx, numkeys_at) -> Option<MpopArgs>`: LMPOP/BLMPOP's arguments from
@@ -83,6 +85,24 @@ pub(crate) fn parse_end(arg: &[u8]) -> Option<End> {
         Some(End::Right)
     } else {
         None
+    }
+}
+
+impl End {
+    /// The notification a push to this end publishes.
+    pub(crate) fn push_event(self) -> &'static str {
+        match self {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        }
+    }
+
+    /// The notification a pop from this end publishes.
+    pub(crate) fn pop_event(self) -> &'static str {
+        match self {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{fill, parse_end, End, Fill, List, WrongType};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Locked, Slot, Value};
 use crate::resp::ReplyWriter;
 
@@ -39,9 +40,11 @@ pub(crate) fn move_element(
         list.push(to, &value, fill);
         db.signal_ready(dst);
         out.bulk(&value);
+        db.notify(notify::LIST, to.push_event(), dst);
+        db.notify(notify::LIST, from.pop_event(), src);
         return Ok(true);
     }
-    let value = match db.slot(src) {
+    let (value, emptied) = match db.slot(src) {
         Slot::Live(mut live) => {
             let Value::List(list) = &mut live.entry().value else {
                 return Err(WrongType);
@@ -49,10 +52,11 @@ pub(crate) fn move_element(
             let Some(v) = list.pop(from) else {
                 return Ok(false);
             };
-            if list.is_empty() {
+            let emptied = list.is_empty();
+            if emptied {
                 live.remove();
             }
-            v
+            (v, emptied)
         }
         Slot::Vacant(_) => return Ok(false),
     };
@@ -72,6 +76,12 @@ pub(crate) fn move_element(
     }
     db.signal_ready(dst);
     out.bulk(&value);
+    // Redis notifies the push (after the destination's `new`), then the pop and `del`.
+    db.notify(notify::LIST, to.push_event(), dst);
+    db.notify(notify::LIST, from.pop_event(), src);
+    if emptied {
+        db.notify(notify::GENERIC, "del", src);
+    }
     Ok(true)
 }
 

@@ -3,6 +3,7 @@
 
 use super::{fill, parse_end, End, List, WrongType};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Locked, Slot, Value};
 use crate::resp::ReplyWriter;
 use crate::types::mpop::MpopArgs;
@@ -60,6 +61,7 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) {
     };
     db.signal_ready(key);
     ctx.out.int(len as i64);
+    ctx.notify(notify::LIST, end.push_event(), key);
 }
 
 /// How popped elements are replied.
@@ -76,9 +78,10 @@ pub(crate) enum PopShape {
 }
 
 /// Pops up to `count` elements from `end` of the list at `key` and replies with them in
-/// `shape`, deleting the key once it is empty. `Ok(false)` when there is no such key (nothing
-/// is written), `Err(WrongType)` when it holds another type (nothing is written). A count of 0
-/// on a list replies an empty array (Many) or `[key, []]` (KeyAndMany) and pops nothing.
+/// `shape`, deleting the key once it is empty (notifying the pop, then `del`). `Ok(false)` when
+/// there is no such key (nothing is written), `Err(WrongType)` when it holds another type
+/// (nothing is written). A count of 0 on a list replies an empty array (Many) or `[key, []]`
+/// (KeyAndMany) and pops nothing.
 pub(crate) fn pop_and_reply(
     db: &mut Locked,
     out: &mut ReplyWriter,
@@ -109,10 +112,23 @@ pub(crate) fn pop_and_reply(
             pop_many(list, out, end, count);
         }
     }
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         live.remove();
     }
+    if popped(shape, count) {
+        db.notify(notify::LIST, end.pop_event(), key);
+        if emptied {
+            db.notify(notify::GENERIC, "del", key);
+        }
+    }
     Ok(true)
+}
+
+/// Whether a pop of `count` in `shape` from an existing list takes anything (a count of 0
+/// replies an empty array and changes nothing, so Redis notifies nothing).
+fn popped(shape: PopShape, count: usize) -> bool {
+    matches!(shape, PopShape::Single | PopShape::KeyAndOne) || count > 0
 }
 
 /// Replies with the first `count` elements from `end` (in popping order), then drops them.

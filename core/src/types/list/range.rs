@@ -2,6 +2,7 @@
 
 use super::{clamp_range, resolve_index};
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
 
@@ -87,8 +88,13 @@ pub fn ltrim(ctx: &mut Ctx) {
                 list.drop_front(from);
             }
         }
-        if list.is_empty() {
+        let emptied = list.is_empty();
+        if emptied {
             live.remove();
+        }
+        ctx.notify(notify::LIST, "ltrim", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
         }
     }
     ctx.out.ok();

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::set_value::MemberRef;
 use super::{max_intset, Set};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{DbShard, Locked, Value};
 
 /// SINTERCARD's numkeys must be a positive integer.
@@ -58,13 +59,17 @@ fn reply_set(ctx: &mut Ctx, set: &Set) {
     }
 }
 
-/// Stores `result` at `dst` (deleting `dst` when it is empty) and replies its size.
-fn store(ctx: &mut Ctx, db: &mut Locked, dst: &[u8], result: Set) {
+/// Stores `result` at `dst` (deleting `dst` when it is empty), notifies `event` (or `del`)
+/// and replies its size.
+fn store(ctx: &mut Ctx, db: &mut Locked, dst: &[u8], result: Set, event: &str) {
     let n = result.len();
     if n == 0 {
-        db.remove(dst);
+        if db.delete(dst) {
+            ctx.notify(notify::GENERIC, "del", dst);
+        }
     } else {
         db.set(dst, Value::Set(Box::new(result)));
+        ctx.notify(notify::SET, event, dst);
     }
     ctx.out.int(n as i64);
 }
@@ -137,7 +142,7 @@ fn inter(ctx: &mut Ctx, keys: &[Bytes], mode: InterMode) {
         return match mode {
             InterMode::Reply => ctx.out.set(0),
             InterMode::Card(_) => ctx.out.int(0),
-            InterMode::Store(dst) => store(ctx, &mut db, dst, Set::new()),
+            InterMode::Store(dst) => store(ctx, &mut db, dst, Set::new(), "sinterstore"),
         };
     };
     // Walk the smallest set, probing the others.
@@ -175,7 +180,7 @@ fn inter(ctx: &mut Ctx, keys: &[Bytes], mode: InterMode) {
             drop(rest);
             drop(sets);
             drop(shards);
-            store(ctx, &mut db, dst, result);
+            store(ctx, &mut db, dst, result, "sinterstore");
         }
     }
 }
@@ -223,7 +228,13 @@ fn union_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&[u8]>, op: Op) {
     drop(sets);
     drop(shards);
     match dst {
-        Some(dst) => store(ctx, &mut db, dst, result),
+        Some(dst) => {
+            let event = match op {
+                Op::Union => "sunionstore",
+                Op::Diff => "sdiffstore",
+            };
+            store(ctx, &mut db, dst, result, event);
+        }
         None => reply_set(ctx, &result),
     }
 }

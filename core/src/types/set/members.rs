@@ -2,6 +2,7 @@
 
 use super::{as_set, max_intset, Set};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 
 /// SADD key member [member ...]
@@ -24,6 +25,9 @@ pub fn sadd(ctx: &mut Ctx) {
             n
         }
     };
+    if added > 0 {
+        ctx.notify(notify::SET, "sadd", key);
+    }
     ctx.out.int(added as i64);
 }
 
@@ -46,8 +50,15 @@ pub fn srem(ctx: &mut Ctx) {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         live.remove();
+    }
+    if removed > 0 {
+        ctx.notify(notify::SET, "srem", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     ctx.out.int(removed);
 }
@@ -125,21 +136,29 @@ pub fn smove(ctx: &mut Ctx) {
         ctx.modified = Some(smallvec::SmallVec::new());
         return ctx.out.int(0);
     }
+    ctx.notify(notify::SET, "srem", src);
     if set.is_empty() {
         live.remove();
+        ctx.notify(notify::GENERIC, "del", src);
     }
-    match db.slot(dst) {
+    // The destination's `new` (when created) follows the source's events, as in Redis.
+    let added = match db.slot(dst) {
         Slot::Live(mut live) => {
             let added = as_set(&mut live.entry().value).is_some_and(|set| set.add(m, max));
             if !added {
                 ctx.modified = Some(smallvec::smallvec![1]);
             }
+            added
         }
         Slot::Vacant(vacant) => {
             let mut set = Set::new();
             set.add(m, max);
             vacant.insert(dst, Value::Set(Box::new(set)), 0);
+            true
         }
+    };
+    if added {
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out.int(1);
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use super::{as_set, max_intset, MemberRef, Set};
 use crate::command::errors::NOT_INT;
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::propagate::cmd;
 use crate::util::num::parse_i64;
@@ -53,9 +54,11 @@ fn pop_one(ctx: &mut Ctx) {
         let mut buf = itoa::Buffer::new();
         let member = m.as_ref().bytes(&mut buf).to_vec();
         ctx.propagate_as(cmd(&[b"SREM", key, &member]));
+        ctx.notify(notify::SET, "spop", key);
     }
     if set.is_empty() {
         live.remove();
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -80,6 +83,7 @@ fn pop_count(ctx: &mut Ctx) {
         return ctx.out.set(0);
     }
     let size = set.len();
+    ctx.notify(notify::SET, "spop", key);
     if count >= size {
         ctx.out.set(size);
         for m in set.iter() {
@@ -87,6 +91,7 @@ fn pop_count(ctx: &mut Ctx) {
         }
         live.remove();
         ctx.propagate_as(cmd(&[b"DEL", key]));
+        ctx.notify(notify::GENERIC, "del", key);
         return;
     }
     ctx.out.set(count);

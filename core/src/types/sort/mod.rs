@@ -10,6 +10,7 @@ use pattern::Pattern;
 use weight::{by_alpha, by_score, parse_weight};
 
 use crate::command::{Ctx, Handler};
+use crate::config::notify;
 use crate::keyspace::{Locked, Value};
 use crate::types::list::{End, List};
 
@@ -221,8 +222,9 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) {
             let stored = list.len();
             if stored > 0 {
                 db.set(dst, Value::List(Box::new(list)));
-            } else {
-                db.remove(dst);
+                ctx.notify(notify::LIST, "sortstore", dst);
+            } else if db.delete(dst) {
+                ctx.notify(notify::GENERIC, "del", dst);
             }
             drop(db);
             ctx.out.int(stored as i64);

@@ -2,6 +2,7 @@
 
 use super::long_double::{LongDouble, Parsed};
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
 use crate::util::small_bytes::SmallBytes;
@@ -64,6 +65,7 @@ fn incr_by(ctx: &mut Ctx, delta: i64) {
             ctx.out.int(new);
         }
     }
+    ctx.notify(notify::STRING, "incrby", key);
 }
 
 /// INCRBYFLOAT key increment
@@ -104,6 +106,7 @@ pub fn incrbyfloat(ctx: &mut Ctx) {
             live.replace(value, ttl);
         }
     }
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     // The result, not the increment: float arithmetic must not be redone by a replica.
     ctx.propagate_as(crate::propagate::cmd(&[
         b"SET",

@@ -3,6 +3,7 @@
 use super::options::{expire_at_ms, expire_error, ExpireKind, For, Options};
 use super::reply_string;
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::propagate::{cmd, int};
 
@@ -79,9 +80,11 @@ fn set_generic(
             vacant.insert(key, Value::string(val), expire_at.unwrap_or(0));
         }
     }
+    ctx.notify(notify::STRING, "set", key);
     if let Some(at) = expire_at {
         // Relative and absolute forms alike propagate the absolute time (Redis 7).
         ctx.propagate_as(cmd(&[b"SET", key, val, b"PXAT", &int(at as i64)]));
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     Outcome::Written
 }
@@ -163,6 +166,7 @@ pub fn getdel(ctx: &mut Ctx) {
             if reply_string(ctx.out, &live.entry().value) {
                 live.remove();
                 ctx.propagate_as(cmd(&[b"DEL", key]));
+                ctx.notify(notify::GENERIC, "del", key);
             } else {
                 ctx.wrong_type();
             }
@@ -199,14 +203,17 @@ pub fn getex(ctx: &mut Ctx) {
         Some((kind, at)) if kind.absolute() && at <= now => {
             live.remove();
             ctx.propagate_as(cmd(&[b"DEL", key]));
+            ctx.notify(notify::GENERIC, "del", key);
         }
         Some((_, at)) => {
             live.set_expire(at);
             ctx.propagate_as(cmd(&[b"PEXPIREAT", key, &int(at as i64)]));
+            ctx.notify(notify::GENERIC, "expire", key);
         }
         None if opts.persist && live.entry().expire_at != 0 => {
             live.set_expire(0);
             ctx.propagate_as(cmd(&[b"PERSIST", key]));
+            ctx.notify(notify::GENERIC, "persist", key);
         }
         None => ctx.unchanged(),
     }

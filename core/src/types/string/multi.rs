@@ -2,6 +2,7 @@
 
 use super::reply_string;
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Locked, Slot, Value};
 
 /// MGET key [key ...]
@@ -27,7 +28,7 @@ pub fn mset(ctx: &mut Ctx) {
         return ctx.arity_error();
     }
     let mut db = ctx.lock();
-    set_pairs(&mut db, ctx.args);
+    set_pairs(ctx, &mut db);
     ctx.out.ok();
 }
 
@@ -40,17 +41,18 @@ pub fn msetnx(ctx: &mut Ctx) {
     if ctx.args[1..].iter().step_by(2).any(|k| db.contains(k)) {
         return ctx.out.int(0);
     }
-    set_pairs(&mut db, ctx.args);
+    set_pairs(ctx, &mut db);
     ctx.out.int(1);
 }
 
-/// Sets every key/value pair of `args` (name first), clearing TTLs as SET does.
-fn set_pairs(db: &mut Locked, args: &[bytes::Bytes]) {
-    for pair in args[1..].chunks_exact(2) {
+/// Sets every key/value pair of the arguments, clearing TTLs as SET does.
+fn set_pairs(ctx: &Ctx, db: &mut Locked) {
+    for pair in ctx.args[1..].chunks_exact(2) {
         let (key, val) = (&pair[0][..], &pair[1][..]);
         match db.slot(key) {
             Slot::Live(mut live) => live.replace(Value::string(val), 0),
             Slot::Vacant(vacant) => vacant.insert(key, Value::string(val), 0),
         }
+        ctx.notify(notify::STRING, "set", key);
     }
 }

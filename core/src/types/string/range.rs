@@ -2,6 +2,7 @@
 
 use super::{exceeds_max_len, make_raw, TOO_BIG};
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
 
@@ -32,6 +33,7 @@ pub fn append(ctx: &mut Ctx) {
             ctx.out.int(buf.len() as i64);
         }
     }
+    ctx.notify(notify::STRING, "append", key);
 }
 
 /// STRLEN key
@@ -131,6 +133,7 @@ pub fn setrange(ctx: &mut Ctx) {
             ctx.out.int(buf.len() as i64);
         }
     }
+    ctx.notify(notify::STRING, "setrange", key);
 }
 
 /// Refusal when the host cannot provide the memory a SETRANGE asks for (Redis would abort).

@@ -3,6 +3,7 @@
 use super::score::parse_score;
 use super::{limits, zset_of, ZSet};
 use crate::command::{errors, Ctx};
+use crate::config::notify;
 use crate::keyspace::Value;
 
 const NAN_ERR: &str = "ERR resulting score is not a number (NaN)";
@@ -126,6 +127,9 @@ fn add_generic(ctx: &mut Ctx, f: Flags, first: usize) {
         db.signal_ready(key);
     }
     drop(db);
+    if added > 0 || updated > 0 {
+        ctx.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     reply(ctx, &f, added, updated, last);
 }
 

@@ -8,6 +8,7 @@ use super::score::parse_score;
 use super::set_input;
 use super::{item_count, limits, write_item, ZSet};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::{Locked, Value};
 use crate::util::small_bytes::SmallBytes;
 
@@ -247,11 +248,19 @@ fn generic(ctx: &mut Ctx, op: Op, numkeys_idx: usize, store: bool, card_only: bo
         let dst = ctx.arg(1);
         let count = result.len();
         if count == 0 {
-            db.remove(dst);
+            if db.delete(dst) {
+                ctx.notify(notify::GENERIC, "del", dst);
+            }
         } else {
             let z = ZSet::from_pairs(result, limits(ctx));
             db.set(dst, Value::ZSet(Box::new(z)));
             db.signal_ready(dst);
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            ctx.notify(notify::ZSET, event, dst);
         }
         drop(db);
         return ctx.out.int(count as i64);

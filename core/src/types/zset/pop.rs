@@ -3,6 +3,7 @@
 
 use super::zset_of;
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::Locked;
 use crate::resp::ReplyWriter;
 use crate::types::mpop::MpopArgs;
@@ -14,6 +15,16 @@ pub enum End {
     Min,
     /// Highest scores first.
     Max,
+}
+
+impl End {
+    /// The notification a pop from this end publishes.
+    fn event(self) -> &'static str {
+        match self {
+            End::Min => "zpopmin",
+            End::Max => "zpopmax",
+        }
+    }
 }
 
 /// The reply shape of a pop (the four shapes Redis's genericZpopCommand writes).
@@ -69,6 +80,12 @@ pub fn pop(
     let empty = z.is_empty();
     if empty {
         db.remove(key);
+    }
+    if n > 0 {
+        db.notify(notify::ZSET, end.event(), key);
+        if empty {
+            db.notify(notify::GENERIC, "del", key);
+        }
     }
     let nested = match shape {
         PopShape::Flat => {

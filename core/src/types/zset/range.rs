@@ -4,6 +4,7 @@
 use super::score::{LexRange, ScoreRange, BAD_LEX_RANGE, BAD_SCORE_RANGE};
 use super::{item_count, limits, write_item, zset_of, ZSet};
 use crate::command::Ctx;
+use crate::config::notify;
 use crate::keyspace::Value;
 use crate::util::num::parse_i64;
 use crate::util::small_bytes::SmallBytes;
@@ -211,7 +212,9 @@ fn generic(ctx: &mut Ctx, first: usize, store: bool, mut kind: Kind, dir: Option
     let dst = ctx.arg(1);
     let n = pairs.len();
     if n == 0 {
-        db.remove(dst);
+        if db.delete(dst) {
+            ctx.notify(notify::GENERIC, "del", dst);
+        }
     } else {
         // Built as Redis builds it: packed unless a rank range is known to be too long, then
         // filled in reply order, converting when it outgrows the packed form (a `-0` score
@@ -225,6 +228,7 @@ fn generic(ctx: &mut Ctx, first: usize, store: bool, mut kind: Kind, dir: Option
         }
         db.set(dst, Value::ZSet(Box::new(z)));
         db.signal_ready(dst);
+        ctx.notify(notify::ZSET, "zrangestore", dst);
     }
     drop(db);
     ctx.out.int(n as i64);

@@ -4,6 +4,7 @@ use super::range::rank_window;
 use super::score::{LexRange, ScoreRange, BAD_LEX_RANGE, BAD_SCORE_RANGE};
 use super::{zset_of, ZSet};
 use crate::command::Ctx;
+use crate::config::notify;
 
 /// ZREM key member [member ...]
 pub fn zrem(ctx: &mut Ctx) {
@@ -29,6 +30,12 @@ pub fn zrem(ctx: &mut Ctx) {
         db.remove(key);
     }
     drop(db);
+    if removed > 0 {
+        ctx.notify(notify::ZSET, "zrem", key);
+        if empty {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+    }
     ctx.out.int(removed);
 }
 
@@ -36,7 +43,9 @@ pub fn zrem(ctx: &mut Ctx) {
 pub fn zremrangebyrank(ctx: &mut Ctx) {
     let Some(start) = ctx.int_arg(2) else { return };
     let Some(stop) = ctx.int_arg(3) else { return };
-    remove_range(ctx, |z| rank_window(start, stop, z.len(), false));
+    remove_range(ctx, "zremrangebyrank", |z| {
+        rank_window(start, stop, z.len(), false)
+    });
 }
 
 /// ZREMRANGEBYSCORE key min max
@@ -44,7 +53,7 @@ pub fn zremrangebyscore(ctx: &mut Ctx) {
     let Some(range) = ScoreRange::parse(ctx.arg(2), ctx.arg(3)) else {
         return ctx.error(BAD_SCORE_RANGE);
     };
-    remove_range(ctx, |z| range.ranks(z));
+    remove_range(ctx, "zremrangebyscore", |z| range.ranks(z));
 }
 
 /// ZREMRANGEBYLEX key min max
@@ -52,10 +61,11 @@ pub fn zremrangebylex(ctx: &mut Ctx) {
     let Some(range) = LexRange::parse(ctx.arg(2), ctx.arg(3)) else {
         return ctx.error(BAD_LEX_RANGE);
     };
-    remove_range(ctx, |z| range.ranks(z));
+    remove_range(ctx, "zremrangebylex", |z| range.ranks(z));
 }
 
-fn remove_range(ctx: &mut Ctx, select: impl Fn(&ZSet) -> (usize, usize)) {
+/// Removes the ranks `select` picks, notifying `event` (and `del` if the key empties).
+fn remove_range(ctx: &mut Ctx, event: &str, select: impl Fn(&ZSet) -> (usize, usize)) {
     let key = ctx.arg(1);
     let mut db = ctx.lock();
     let (removed, empty) = match zset_of(db.get(key)) {
@@ -71,5 +81,11 @@ fn remove_range(ctx: &mut Ctx, select: impl Fn(&ZSet) -> (usize, usize)) {
         db.remove(key);
     }
     drop(db);
+    if removed > 0 {
+        ctx.notify(notify::ZSET, event, key);
+        if empty {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+    }
     ctx.out.int(removed as i64);
 }
