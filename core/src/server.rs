@@ -53,6 +53,10 @@ pub struct Server {
     pub durability: crate::persistence::durable::Durability,
     /// Channel and pattern subscriptions (PUBLISH's fan-out, keyspace notifications).
     pub pubsub: crate::pubsub::PubSub,
+    /// The slow log, the latency monitor and the settings they are read with.
+    pub observe: crate::observe::Observe,
+    /// Calls whose reply waits for an effect, recorded once it is written.
+    pub deferred_calls: crate::command::observe::DeferredCalls,
 }
 
 impl Server {
@@ -70,6 +74,8 @@ impl Server {
         keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        let observe = crate::observe::Observe::default();
+        observe.configure(&config);
         Server {
             keyspace,
             commands: CommandTable::new(crate::handlers::all()),
@@ -88,6 +94,8 @@ impl Server {
             persist,
             durability: Default::default(),
             pubsub: Default::default(),
+            observe,
+            deferred_calls: Default::default(),
         }
     }
 
@@ -99,7 +107,12 @@ impl Server {
             // Shared, as for a command: the cycle never interleaves with a running EXEC.
             let _gate = self.exec_gate.read();
             let mut rng = self.rng.lock().fork();
+            let started = self.host.monotonic_us();
             self.keyspace.active_expire(now.ms(), &mut rng);
+            let ms = self.host.monotonic_us().saturating_sub(started) / 1000;
+            self.observe
+                .latency
+                .add_if_needed("expire-cycle", ms, now.secs());
         }
         crate::persistence::cron(self, now);
     }
@@ -111,6 +124,7 @@ impl Server {
         self.keyspace
             .lazy_expire_unlink
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        self.observe.configure(&config);
         *self.config.write() = config;
         // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
         self.keyspace.access_policy.set(policy);

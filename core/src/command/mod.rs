@@ -8,6 +8,7 @@ pub mod errors;
 pub mod flags;
 pub mod keys;
 pub mod notes;
+pub mod observe;
 pub mod table;
 
 pub use ctx::{Ctx, Propagation};
