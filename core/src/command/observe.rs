@@ -70,6 +70,16 @@ pub fn record(server: &Server, state: &ClientState, call: &Call<'_>) {
     }
 }
 
+/// Counts the error a blocked client was released with (CLIENT UNBLOCK ... ERROR): the error
+/// reply `reply` in INFO errorstats and a failed call of the command it was blocked in.
+pub fn unblocked_with_error(server: &Server, args: &[Bytes], reply: &[u8]) {
+    let line = reply.strip_suffix(b"\r\n").unwrap_or(reply);
+    server.stats.record_error(line);
+    if let Ok(cmd) = server.commands.resolve(args) {
+        Stats::add(&cmd.failed_calls, 1);
+    }
+}
+
 /// The latency monitor's event for a call of `cmd` that took `us`.
 fn command_event(server: &Server, cmd: &Command, us: u64, wall: u64) {
     let event = if cmd.flags.has(CommandFlags::FAST) {
@@ -226,6 +236,25 @@ mod tests {
         assert!(c.poll().starts_with("-ERR CONFIG SET failed"));
         let stats = c.cmd(&["INFO", "commandstats"]);
         assert!(stats.contains("cmdstat_config|set:calls=3,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1"), "{stats}");
+    }
+
+    #[test]
+    fn a_blocked_command_unblocked_with_an_error_counts_as_failed() {
+        let srv = debug_server();
+        let mut c1 = TestClient::new(&srv);
+        let mut c2 = TestClient::new(&srv);
+        let id = c1.cmd(&["CLIENT", "ID"]);
+        let id = id.trim_start_matches(':').trim_end();
+        c2.cmd(&["CONFIG", "RESETSTAT"]);
+        assert_eq!(c1.cmd(&["BLPOP", "l", "0"]), "");
+        assert_eq!(c2.cmd(&["CLIENT", "UNBLOCK", id, "ERROR"]), ":1\r\n");
+        assert!(c1.poll().starts_with("-UNBLOCKED"));
+        let info = c2.cmd(&["INFO", "errorstats", "commandstats"]);
+        assert!(info.contains("errorstat_UNBLOCKED:count=1\r\n"), "{info}");
+        assert!(
+            info.contains("cmdstat_blpop:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1\r\n"),
+            "{info}"
+        );
     }
 
     #[test]
