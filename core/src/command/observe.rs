@@ -46,6 +46,11 @@ pub struct Call<'a> {
 
 /// Records a call that went through `dispatch::execute`, for the client in `state`.
 pub fn record(server: &Server, state: &ClientState, call: &Call<'_>) {
+    if state.deny_blocking {
+        // The AOF loader's client, running its commands at time zero: Redis loads without
+        // call(), so loaded commands leave no duration, slow log entry or latency event.
+        return;
+    }
     let obs = &server.observe;
     let cmd = call.cmd;
     let wall = call.now.micros().saturating_add(call.elapsed_us) / 1_000_000;
@@ -236,6 +241,20 @@ mod tests {
         assert!(c.poll().starts_with("-ERR CONFIG SET failed"));
         let stats = c.cmd(&["INFO", "commandstats"]);
         assert!(stats.contains("cmdstat_config|set:calls=3,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1"), "{stats}");
+    }
+
+    #[test]
+    fn commands_loaded_from_the_aof_are_not_timed() {
+        let srv = debug_server();
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.cmd(&["SLOWLOG", "RESET"]);
+        let file = crate::testkit::frame(&["SET", "a", "b"]);
+        let replayed = crate::persistence::aof::replay(&srv, &file, c.now, false);
+        assert!(replayed.is_ok());
+        assert_eq!(c.cmd(&["GET", "a"]), "$1\r\nb\r\n");
+        assert_eq!(c.cmd(&["SLOWLOG", "LEN"]), ":2\r\n");
+        assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM", "set"]), "*0\r\n");
     }
 
     #[test]
