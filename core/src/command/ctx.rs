@@ -100,7 +100,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Hides argument `i` from the slow log, which shows "(redacted)" instead (Redis's
-    /// redactClientCommandArgument: passwords given to AUTH, HELLO, MIGRATE, CONFIG SET).
+    /// redactClientCommandArgument: passwords given to HELLO AUTH, MIGRATE, CONFIG SET).
     pub fn redact(&mut self, i: usize) {
         if !self.redacted.contains(&i) {
             self.redacted.push(i);
