@@ -50,6 +50,13 @@ pub trait Host: Send + Sync {
     fn process(&self) -> ProcessInfo {
         ProcessInfo::default()
     }
+    /// A monotonic clock in microseconds, read at the call boundary before and after each
+    /// command (durations for INFO commandstats, SLOWLOG, LATENCY); only differences matter.
+    /// It must be cheap (the binary reads `CLOCK_MONOTONIC` through the vDSO). The default
+    /// never moves, so every call takes 0 µs: deterministic for hosts without a clock.
+    fn monotonic_us(&self) -> u64 {
+        0
+    }
     /// Blocks the calling worker thread for `duration` (DEBUG SLEEP): the core can't sleep,
     /// and Redis's DEBUG SLEEP stalls its only thread. The default returns at once.
     fn sleep(&self, _duration: std::time::Duration) {}

@@ -19,6 +19,7 @@ pub mod effects;
 pub mod handlers;
 pub mod host;
 pub mod keyspace;
+pub mod observe;
 pub mod persist;
 pub mod persistence;
 pub mod propagate;

@@ -57,6 +57,10 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// Clients in MONITOR mode.
     pub monitors: crate::client::Monitors,
+    /// The slow log, the latency monitor and the settings they are read with.
+    pub observe: crate::observe::Observe,
+    /// Calls whose reply waits for an effect, recorded once it is written.
+    pub deferred_calls: crate::command::observe::DeferredCalls,
 }
 
 impl Server {
@@ -77,6 +81,8 @@ impl Server {
         let pubsub = crate::pubsub::PubSub::default();
         pubsub.set_limit(&config.client_output_buffer_limit[2]);
         keyspace.notify.set(config.notify_keyspace_events);
+        let observe = crate::observe::Observe::default();
+        observe.configure(&config);
         Server {
             keyspace,
             commands: CommandTable::new(crate::handlers::all()),
@@ -97,6 +103,8 @@ impl Server {
             pubsub,
             tracking: Default::default(),
             monitors: Default::default(),
+            observe,
+            deferred_calls: Default::default(),
         }
     }
 
@@ -108,7 +116,12 @@ impl Server {
             // Shared, as for a command: the cycle never interleaves with a running EXEC.
             let _gate = self.exec_gate.read();
             let mut rng = self.rng.lock().fork();
+            let started = self.host.monotonic_us();
             self.keyspace.active_expire(now.ms(), &mut rng, Some(self));
+            let ms = self.host.monotonic_us().saturating_sub(started) / 1000;
+            self.observe
+                .latency
+                .add_if_needed("expire-cycle", ms, now.secs());
         }
         crate::persistence::cron(self, now);
     }
@@ -122,6 +135,7 @@ impl Server {
             .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
         self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
         self.keyspace.notify.set(config.notify_keyspace_events);
+        self.observe.configure(&config);
         *self.config.write() = config;
         // Keys switch between LRU clock and LFU counter from their next access, as in Redis.
         self.keyspace.access_policy.set(policy);

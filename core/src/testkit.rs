@@ -20,6 +20,15 @@ pub fn server() -> Arc<Server> {
     server_with(Config::default())
 }
 
+/// A server on the default configuration with DEBUG enabled (DEBUG SLEEP gives a command a
+/// duration on the test host's clock).
+pub fn debug_server() -> Arc<Server> {
+    server_with(Config {
+        enable_debug_command: "yes".into(),
+        ..Config::default()
+    })
+}
+
 /// A server on `config` with a fixed seed.
 pub fn server_with(config: Config) -> Arc<Server> {
     Arc::new(Server::new(
@@ -31,10 +40,13 @@ pub fn server_with(config: Config) -> Arc<Server> {
 }
 
 /// A host whose files live in memory: SAVE, BGSAVE and DEBUG RELOAD work in unit tests, the
-/// simulator and the fuzz targets without touching the disk.
+/// simulator and the fuzz targets without touching the disk. Its monotonic clock is virtual:
+/// it stands still except that DEBUG SLEEP advances it instead of sleeping, so a test gives a
+/// command any duration it wants, deterministically.
 #[derive(Default)]
 pub struct MemHost {
     files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    clock_us: std::sync::atomic::AtomicU64,
 }
 
 impl MemHost {
@@ -55,6 +67,17 @@ impl Host for MemHost {
 
     fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(self.file(path))
+    }
+
+    fn monotonic_us(&self) -> u64 {
+        self.clock_us.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        self.clock_us.fetch_add(
+            duration.as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 }
 

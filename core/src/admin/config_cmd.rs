@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use super::util::{allowed, help};
-use crate::command::{Command, Ctx, Handler};
+use crate::command::{Ctx, Handler};
 use crate::config::{lookup, Param};
 use crate::effects::{AfterEffect, Effect};
 
@@ -15,6 +15,9 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("config|rewrite", rewrite),
     ("config|help", config_help),
 ];
+
+/// Parameters whose values are secrets (Redis's SENSITIVE_CONFIG): never shown in the slow log.
+const SENSITIVE: &[&str] = &["masteruser", "masterauth", "requirepass"];
 
 fn get(ctx: &mut Ctx) {
     let patterns: Vec<&[u8]> = ctx.args[2..].iter().map(|a| &a[..]).collect();
@@ -39,6 +42,14 @@ fn set(ctx: &mut Ctx) {
     let args = ctx.args;
     if args.len() % 2 == 1 {
         return ctx.syntax_error();
+    }
+    // Every sensitive value is hidden from the slow log, even when the command fails on an
+    // earlier parameter, as Redis does.
+    for (i, pair) in args[2..].chunks(2).enumerate() {
+        let name = String::from_utf8_lossy(&pair[0]);
+        if lookup(&name).is_some_and(|p| SENSITIVE.contains(&p.name)) {
+            ctx.redact(2 + i * 2 + 1);
+        }
     }
     let mut chosen: Vec<(&'static Param, &str, String)> = Vec::new();
     for pair in args[2..].chunks(2) {
@@ -92,16 +103,8 @@ fn set(ctx: &mut Ctx) {
     ctx.request_effect(effect, then);
 }
 
-fn reset_command_stats(cmd: &Command) {
-    cmd.calls.store(0, Ordering::Relaxed);
-    cmd.failed_calls.store(0, Ordering::Relaxed);
-    cmd.rejected_calls.store(0, Ordering::Relaxed);
-    for sub in cmd.subcommands.values() {
-        reset_command_stats(sub);
-    }
-}
-
-/// Zeroes what INFO stats, commandstats and errorstats report, as Redis's RESETSTAT does.
+/// Zeroes what INFO stats, commandstats, errorstats and latencystats report (and LATENCY
+/// HISTOGRAM), as Redis's RESETSTAT does; the slow log and the latency events stay.
 pub fn reset_stats(server: &crate::server::Server) {
     server.stats.reset();
     let ks = &server.keyspace;
@@ -109,7 +112,7 @@ pub fn reset_stats(server: &crate::server::Server) {
         c.store(0, Ordering::Relaxed);
     }
     for cmd in server.commands.iter() {
-        reset_command_stats(cmd);
+        cmd.reset_stats();
     }
 }
 

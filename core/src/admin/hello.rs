@@ -57,6 +57,8 @@ fn hello(ctx: &mut Ctx) {
         let more = ctx.args.len() - 1 - j;
         let opt = ctx.arg(j);
         if opt.eq_ignore_ascii_case(b"auth") && more >= 2 {
+            ctx.redact(j + 1);
+            ctx.redact(j + 2);
             if !check_credentials(ctx, ctx.arg(j + 1), ctx.arg(j + 2)) {
                 return ctx.error(WRONGPASS);
             }

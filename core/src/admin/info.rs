@@ -2,8 +2,7 @@
 //! endings, sent as verbatim text (a bulk string in RESP2).
 //!
 //! Figures lode doesn't track are reported as Redis reports an idle server (0, -1, "ok"):
-//! per-command time (`usec` in commandstats; the core has no clock per command), average
-//! TTL, instantaneous rates, forks, replication offsets, persistence progress.
+//! average TTL, instantaneous rates, forks, replication offsets, persistence progress.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -141,8 +140,7 @@ pub fn render(server: &Server, args: &[&[u8]], now_us: u64) -> String {
         section(&mut out, s);
     }
     if on("latencystats") {
-        // Per-command latency histograms aren't kept (no clock per command).
-        section(&mut out, "# Latencystats\r\n".into());
+        section(&mut out, latencystats_section(server));
     }
     if on("cluster") {
         section(&mut out, "# Cluster\r\ncluster_enabled:0\r\n".into());
@@ -550,10 +548,17 @@ fn push_command_stats(out: &mut Vec<(String, String)>, cmd: &Command) {
     let calls = cmd.calls.load(Ordering::Relaxed);
     let failed = cmd.failed_calls.load(Ordering::Relaxed);
     let rejected = cmd.rejected_calls.load(Ordering::Relaxed);
+    let usec = cmd.usec.load(Ordering::Relaxed);
     if calls > 0 || failed > 0 || rejected > 0 {
+        // Redis divides in single precision.
+        let per_call = if calls == 0 {
+            0.0
+        } else {
+            (usec as f32 / calls as f32) as f64
+        };
         let line = format!(
-            "cmdstat_{}:calls={calls},usec=0,usec_per_call=0.00,rejected_calls={rejected},\
-             failed_calls={failed}\r\n",
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},\
+             rejected_calls={rejected},failed_calls={failed}\r\n",
             safe(&cmd.name)
         );
         out.push((cmd.name.clone(), line));
@@ -573,6 +578,51 @@ fn commandstats_section(server: &Server) -> String {
     let mut s = String::from("# Commandstats\r\n");
     for (_, l) in lines {
         s.push_str(&l);
+    }
+    s
+}
+
+/// A percentile as Redis names it in latencystats: `%f`, trailing zeros and point trimmed.
+fn percentile_name(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn latencystats_section(server: &Server) -> String {
+    let mut s = String::from("# Latencystats\r\n");
+    let percentiles = {
+        let c = server.config.read();
+        if !c.latency_tracking {
+            return s;
+        }
+        match crate::config::lookup("latency-tracking-info-percentiles").map(|p| c.value(p)) {
+            Some(crate::config::ConfigValue::Percentiles(p)) => p,
+            _ => Vec::new(),
+        }
+    };
+    let mut commands: Vec<&Command> = Vec::new();
+    for cmd in server.commands.iter() {
+        commands.push(cmd);
+        commands.extend(cmd.subcommands.values());
+    }
+    commands.sort_by(|a, b| a.name.cmp(&b.name));
+    for cmd in commands {
+        let Some(h) = cmd.latency.snapshot() else {
+            continue;
+        };
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| {
+                let us = h.value_at_percentile(p) as f64 / 1000.0;
+                format!("p{}={us:.3}", percentile_name(p))
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "latency_percentiles_usec_{}:{}\r\n",
+            safe(&cmd.name),
+            values.join(",")
+        );
     }
     s
 }
@@ -630,7 +680,7 @@ mod tests {
 
     #[test]
     fn keyspace_commandstats_errorstats() {
-        let srv = server();
+        let srv = crate::testkit::debug_server();
         let mut c = TestClient::new(&srv);
         c.cmd(&["SET", "a", "1"]);
         c.cmd(&["SELECT", "2"]);
@@ -656,6 +706,40 @@ mod tests {
         assert!(info.contains("# Errorstats\r\nerrorstat_ERR:count=3\r\n"));
         let stats = c.cmd(&["INFO", "stats"]);
         assert!(stats.contains("total_error_replies:3\r\n"));
+    }
+
+    #[test]
+    fn real_durations_in_commandstats_and_latencystats() {
+        let srv = crate::testkit::debug_server();
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["DEBUG", "SLEEP", "0.001"]);
+        c.cmd(&["DEBUG", "SLEEP", "0.002"]);
+        c.cmd(&["DEBUG", "SLEEP", "0"]);
+        let info = c.cmd(&["INFO", "commandstats", "latencystats"]);
+        assert!(info.contains(
+            "cmdstat_debug:calls=3,usec=3000,usec_per_call=1000.00,rejected_calls=0,failed_calls=0\r\n"
+        ));
+        assert!(info.contains(
+            "latency_percentiles_usec_debug:p50=1003.519,p99=2007.039,p99.9=2007.039\r\n"
+        ));
+        assert!(info.contains("latency_percentiles_usec_set:p50=0.001,p99=0.001,p99.9=0.001\r\n"));
+        c.cmd(&[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "0 12.5 100",
+        ]);
+        let info = c.cmd(&["INFO", "latencystats"]);
+        assert!(
+            info.contains("latency_percentiles_usec_debug:p0=0.001,p12.5=0.001,p100=2007.039\r\n"),
+            "{info}"
+        );
+        c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+        assert_eq!(
+            c.cmd(&["INFO", "latencystats"]),
+            "$16\r\n# Latencystats\r\n\r\n"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Connection and server administration: the client registry and the connection, CLIENT,
-//! HELLO, server, CONFIG, INFO, COMMAND, DEBUG and LOLWUT commands.
+//! HELLO, server, CONFIG, INFO, COMMAND, DEBUG, LOLWUT, SLOWLOG and LATENCY commands.
 
 pub mod client_cmd;
 pub mod client_reply;
@@ -11,9 +11,12 @@ pub mod debug;
 pub mod digest;
 pub mod hello;
 pub mod info;
+pub mod latency;
+pub mod latency_report;
 pub mod lolwut;
 pub mod memory;
 pub mod server_cmds;
+pub mod slowlog;
 pub mod util;
 
 use crate::command::Handler;
@@ -31,4 +34,6 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     debug::COMMANDS,
     lolwut::COMMANDS,
     memory::COMMANDS,
+    slowlog::COMMANDS,
+    latency::COMMANDS,
 ];

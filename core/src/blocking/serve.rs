@@ -55,6 +55,11 @@ pub(crate) fn settle(server: &Server, waiter: &Arc<Waiter>, reply: bytes::BytesM
     if !matches!(*slot, WaitState::Blocked) {
         return false;
     }
+    if reply.first() == Some(&b'-') {
+        // CLIENT UNBLOCK ... ERROR: the error reply and a failed call of the blocked command
+        // count as if the command had replied it, as in Redis.
+        crate::command::observe::unblocked_with_error(server, &waiter.args, &reply);
+    }
     *slot = WaitState::Settled(reply);
     server.keyspace.blocking.remove(waiter);
     drop(slot);

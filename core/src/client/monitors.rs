@@ -43,8 +43,16 @@ impl Monitors {
     }
 
     /// Sends every monitor the line for a command `args` run by `from` in `db` at `now_us`,
-    /// encoded once: `+<secs>.<usecs> [<db> <addr>] "arg" ...`, with secrets redacted.
-    pub fn feed(&self, now_us: u64, db: usize, from: &ClientInfo, args: &[Bytes]) {
+    /// encoded once: `+<secs>.<usecs> [<db> <addr>] "arg" ...`, the arguments at `redacted`
+    /// (passwords the command marked) shown as "(redacted)".
+    pub fn feed(
+        &self,
+        now_us: u64,
+        db: usize,
+        from: &ClientInfo,
+        args: &[Bytes],
+        redacted: &[usize],
+    ) {
         let mut line = Vec::with_capacity(64 + args.iter().map(|a| a.len() + 3).sum::<usize>());
         let addr = match from {
             ClientInfo::Unix { path } => format!("unix:{path}"),
@@ -58,12 +66,11 @@ impl Monitors {
             )
             .as_bytes(),
         );
-        let secret = redacted(args);
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
                 line.push(b' ');
             }
-            if secret.contains(&i) {
+            if redacted.contains(&i) {
                 line.extend_from_slice(b"\"(redacted)\"");
             } else {
                 push_repr(&mut line, arg);
@@ -75,34 +82,6 @@ impl Monitors {
             monitor.mailbox.push(line.clone());
             monitor.waker.wake();
         }
-    }
-}
-
-/// The indexes of the arguments that carry secrets, as Redis redacts them: AUTH's, HELLO's
-/// AUTH credentials, MIGRATE's AUTH password or AUTH2 username and password.
-fn redacted(args: &[Bytes]) -> Vec<usize> {
-    let Some(name) = args.first() else {
-        return Vec::new();
-    };
-    let after = |opt: &[u8], from: usize, n: usize| -> Vec<usize> {
-        args.iter()
-            .skip(from)
-            .position(|a| a.eq_ignore_ascii_case(opt))
-            .map_or_else(Vec::new, |p| (p + from + 1..p + from + 1 + n).collect())
-    };
-    if name.eq_ignore_ascii_case(b"auth") {
-        (1..args.len()).collect()
-    } else if name.eq_ignore_ascii_case(b"hello") {
-        after(b"auth", 2, 2)
-    } else if name.eq_ignore_ascii_case(b"migrate") {
-        let two = after(b"auth2", 6, 2);
-        if two.is_empty() {
-            after(b"auth", 6, 1)
-        } else {
-            two
-        }
-    } else {
-        Vec::new()
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     pub modified: Option<smallvec::SmallVec<[usize; 2]>>,
     /// How the command's change is propagated (see [`Propagation`]).
     pub propagation: Propagation,
+    /// Indexes of arguments the slow log must not show (passwords), see [`Ctx::redact`].
+    pub redacted: smallvec::SmallVec<[usize; 2]>,
     /// The call boundary's view of the shards it locked for this command, until the handler
     /// takes it with [`Ctx::lock`].
     prelocked: Cell<Option<Locked<'a>>>,
@@ -77,6 +79,7 @@ impl<'a> Ctx<'a> {
             failed: false,
             modified: None,
             propagation: Propagation::AsIs,
+            redacted: smallvec::SmallVec::new(),
             prelocked: Cell::new(None),
             boundary_locked: false,
         }
@@ -93,6 +96,14 @@ impl<'a> Ctx<'a> {
         match &mut self.propagation {
             Propagation::Rewritten(v) => v.push(args),
             p => *p = Propagation::Rewritten(vec![args]),
+        }
+    }
+
+    /// Hides argument `i` from the slow log, which shows "(redacted)" instead (Redis's
+    /// redactClientCommandArgument: passwords given to HELLO AUTH, MIGRATE, CONFIG SET).
+    pub fn redact(&mut self, i: usize) {
+        if !self.redacted.contains(&i) {
+            self.redacted.push(i);
         }
     }
 
@@ -252,9 +263,21 @@ impl<'a> Ctx<'a> {
 }
 
 /// Writes the reply of a command whose effect completed with `outcome`, as `then` says (the
-/// session calls it when a waited-for effect completes). Returns the error line it replied, if
-/// any, for the caller's statistics.
+/// session calls it when a waited-for effect completes), and records the call's duration,
+/// which ran until now. Returns the error line it replied, if any, for the caller's statistics.
 pub fn finish_effect(
+    server: &Server,
+    client: &mut ClientState,
+    out: &mut ReplyWriter,
+    then: AfterEffect,
+    outcome: Result<(), String>,
+) -> Option<String> {
+    let error = reply_after_effect(server, client, out, then, outcome);
+    super::observe::finish_deferred(server, client, error.is_some());
+    error
+}
+
+fn reply_after_effect(
     server: &Server,
     client: &mut ClientState,
     out: &mut ReplyWriter,

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{Command, CommandFlags, Ctx, Propagation};
+use super::{observe, Command, CommandFlags, Ctx, Propagation};
 use crate::client::ClientState;
 use crate::clock::Now;
 use crate::keyspace::LockSet;
@@ -164,7 +164,8 @@ pub fn execute(
     let db = state.db;
     let mut locks = lock_for(server, cmd, args);
     let reply_at = out.buf.len();
-    let (failed, mut modified, propagation) = {
+    let started_us = server.host.monotonic_us();
+    let (failed, mut modified, propagation, redacted) = {
         let view = locks.as_mut().map(|l| l.view(db, now.ms()));
         let mut ctx = Ctx::new(server, cmd, args, out, state, now);
         ctx.set_prelocked(view);
@@ -173,8 +174,10 @@ pub fn execute(
             ctx.failed,
             ctx.modified.take(),
             std::mem::take(&mut ctx.propagation),
+            std::mem::take(&mut ctx.redacted),
         )
     };
+    let elapsed_us = server.host.monotonic_us().saturating_sub(started_us);
     // A blocked client's command was counted when it blocked (as in Redis 7.0); serving it
     // later counts only a failure.
     if !state.serving_blocked {
@@ -217,8 +220,18 @@ pub fn execute(
     {
         server
             .monitors
-            .feed(now.micros(), state.db, &state.handle.info, args);
+            .feed(now.micros(), state.db, &state.handle.info, args, &redacted);
     }
+    let call = observe::Call {
+        cmd,
+        args,
+        redacted: &redacted,
+        now,
+        started_us,
+        elapsed_us,
+        replied: out.buf.len() > reply_at,
+    };
+    observe::record(server, state, &call);
 }
 
 /// Records what a successful command changed: its propagated form, and the watched keys it

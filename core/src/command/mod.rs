@@ -9,6 +9,7 @@ pub mod flags;
 pub mod keys;
 pub mod notes;
 pub mod notify;
+pub mod observe;
 pub mod table;
 
 pub use ctx::{Ctx, Propagation};

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use super::flags::CommandFlags;
 use super::keys::KeySpec;
 use super::Handler;
+use crate::observe::LatencyHistogram;
 
 /// Redis 7.0.15's COMMAND INFO/DOCS facts for every command (no descriptive text).
 const FACTS: &str = include_str!("redis-7.0-commands.json");
@@ -76,6 +77,10 @@ pub struct Command {
     pub rejected_calls: AtomicU64,
     /// Calls that replied with an error, for INFO commandstats.
     pub failed_calls: AtomicU64,
+    /// Microseconds spent in calls, for INFO commandstats.
+    pub usec: AtomicU64,
+    /// Call durations, for INFO latencystats and LATENCY HISTOGRAM (`latency-tracking`).
+    pub latency: LatencyHistogram,
 }
 
 impl Command {
@@ -139,6 +144,8 @@ impl Command {
             calls: AtomicU64::new(0),
             rejected_calls: AtomicU64::new(0),
             failed_calls: AtomicU64::new(0),
+            usec: AtomicU64::new(0),
+            latency: LatencyHistogram::default(),
         })
     }
 
@@ -155,6 +162,22 @@ impl Command {
     /// The command's group ("string", "generic", ...).
     pub fn group(&self) -> &str {
         self.facts["group"].as_str().unwrap_or("")
+    }
+
+    /// Zeroes the command's statistics and its subcommands' (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for c in [
+            &self.calls,
+            &self.failed_calls,
+            &self.rejected_calls,
+            &self.usec,
+        ] {
+            c.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.latency.reset();
+        for sub in self.subcommands.values() {
+            sub.reset_stats();
+        }
     }
 }
 
@@ -212,6 +235,18 @@ impl CommandTable {
     /// Looks up a top-level command by name, case-insensitively, without allocating.
     pub fn get(&self, name: &[u8]) -> Option<&Command> {
         get_lowercase(&self.commands, name)
+    }
+
+    /// The command or subcommand with this full name (`get`, `client|list`), as Redis's
+    /// lookupCommandBySds finds it: case-insensitively, None if there is none.
+    pub fn by_full_name(&self, name: &[u8]) -> Option<&Command> {
+        let mut parts = name.split(|&b| b == b'|');
+        let top = self.get(parts.next()?)?;
+        match (parts.next(), parts.next()) {
+            (None, _) => Some(top),
+            (Some(sub), None) => top.subcommand(sub),
+            (Some(_), Some(_)) => None,
+        }
     }
 
     /// Every top-level command.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use lode_core::config::AppendFsync;
+use lode_core::persist::status::Running;
 use lode_core::propagate::LogReader;
 use lode_core::util::os_error::strerror;
 use lode_core::Server;
@@ -313,7 +314,9 @@ impl Writer {
             // DEBUG AOF-FLUSH-SLEEP: widens the window between a write and its reply.
             std::thread::sleep(Duration::from_micros(nap));
         }
+        let stat_started = Instant::now();
         let before = self.file.metadata().map(|m| m.len()).ok();
+        self.latency_event("aof-fstat", stat_started);
         // `aof-timestamp-enabled`: a `#TS:<unix secs>` line whenever the second changed, as
         // Redis annotates its AOF (redis-check-aof can truncate an AOF at one).
         let annotation = if self.server.config.read().aof_timestamp_enabled {
@@ -324,6 +327,7 @@ impl Writer {
         } else {
             None
         };
+        let write_started = Instant::now();
         let written = match &annotation {
             Some((_, a)) => {
                 let mut buf = a.clone();
@@ -332,6 +336,18 @@ impl Writer {
             }
             None => self.file.write_all(&r.pending),
         };
+        // Redis's names: a write while a save or rewrite runs competes with it for the disk.
+        // (Its "pending-fsync" case cannot happen here: this thread fsyncs itself.)
+        let saving = self.server.persist.running() != Running::Nothing;
+        self.latency_event(
+            if saving {
+                "aof-write-active-child"
+            } else {
+                "aof-write-alone"
+            },
+            write_started,
+        );
+        self.latency_event("aof-write", write_started);
         match written {
             Ok(()) => {
                 r.writes += 1;
@@ -363,8 +379,27 @@ impl Writer {
         }
     }
 
+    /// Records `event`, which began at `started` and ends now, in the latency monitor (when
+    /// it is on and the event reached its threshold).
+    fn latency_event(&self, event: &str, started: Instant) {
+        let monitor = &self.server.observe.latency;
+        if monitor.threshold_ms() == 0 {
+            return;
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        monitor.add_if_needed(event, ms, now);
+    }
+
     fn fsync(&mut self, r: &mut Round, always: bool) {
-        match self.file.sync_data() {
+        let started = Instant::now();
+        let synced = self.file.sync_data();
+        if always {
+            self.latency_event("aof-fsync-always", started);
+        }
+        match synced {
             Ok(()) => {
                 r.fsyncs += 1;
                 r.synced = r.pending_from;

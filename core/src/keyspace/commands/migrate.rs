@@ -63,9 +63,12 @@ pub(super) fn migrate(ctx: &mut Ctx) {
             replace = true;
         } else if opt.eq_ignore_ascii_case(b"auth") && more >= 1 {
             auth = Some((None, ctx.args[j + 1].clone()));
+            ctx.redact(j + 1);
             j += 1;
         } else if opt.eq_ignore_ascii_case(b"auth2") && more >= 2 {
             auth = Some((Some(ctx.args[j + 1].clone()), ctx.args[j + 2].clone()));
+            ctx.redact(j + 1);
+            ctx.redact(j + 2);
             j += 2;
         } else if opt.eq_ignore_ascii_case(b"keys") {
             if !ctx.arg(3).is_empty() {
