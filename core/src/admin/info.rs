@@ -207,6 +207,7 @@ fn server_section(server: &Server, now_us: u64) -> String {
 
 fn clients_section(server: &Server) -> String {
     let clients = server.clients.snapshot();
+    let tracking_clients = server.tracking.clients();
     let max_in = clients
         .iter()
         .map(|c| c.qbuf.load(Ordering::Relaxed))
@@ -225,7 +226,7 @@ fn clients_section(server: &Server) -> String {
          client_recent_max_input_buffer:{max_in}\r\n\
          client_recent_max_output_buffer:{max_out}\r\n\
          blocked_clients:{}\r\n\
-         tracking_clients:0\r\n\
+         tracking_clients:{tracking_clients}\r\n\
          clients_in_timeout_table:{}\r\n",
         clients.len(),
         server.config.read().maxclients,
@@ -237,7 +238,23 @@ fn clients_section(server: &Server) -> String {
     )
 }
 
+/// Memory held by replica clients and by the others (normal and pub/sub), as CLIENT LIST's
+/// `tot-mem` estimates each: the connection's fixed state plus its pending input and output.
+fn clients_memory(server: &Server) -> (usize, usize) {
+    let mut totals = (0, 0);
+    for c in server.clients.snapshot() {
+        let mem = 20_000 + c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed);
+        if c.class() == crate::client::ClientClass::Replica {
+            totals.0 += mem;
+        } else {
+            totals.1 += mem;
+        }
+    }
+    totals
+}
+
 fn memory_section(server: &Server) -> String {
+    let (mem_clients_slaves, mem_clients_normal) = clients_memory(server);
     let m = server.host.memory();
     let (maxmemory, policy) = {
         let c = server.config.read();
@@ -310,8 +327,8 @@ fn memory_section(server: &Server) -> String {
          mem_not_counted_for_evict:0\r\n\
          mem_replication_backlog:0\r\n\
          mem_total_replication_buffers:0\r\n\
-         mem_clients_slaves:0\r\n\
-         mem_clients_normal:0\r\n\
+         mem_clients_slaves:{mem_clients_slaves}\r\n\
+         mem_clients_normal:{mem_clients_normal}\r\n\
          mem_cluster_links:0\r\n\
          mem_aof_buffer:0\r\n\
          mem_allocator:{allocator}\r\n\
@@ -436,6 +453,9 @@ fn stats_section(server: &Server) -> String {
     let st = &server.stats;
     let ks = &server.keyspace;
     let g = Stats::get;
+    let (pubsub_channels, pubsub_patterns, pubsubshard_channels) = server.pubsub.counts();
+    let (tracking_total_keys, tracking_total_items, tracking_total_prefixes) =
+        server.tracking.totals();
     format!(
         "# Stats\r\n\
          total_connections_received:{}\r\n\
@@ -463,9 +483,9 @@ fn stats_section(server: &Server) -> String {
          current_eviction_exceeded_time:0\r\n\
          keyspace_hits:{}\r\n\
          keyspace_misses:{}\r\n\
-         pubsub_channels:0\r\n\
-         pubsub_patterns:0\r\n\
-         pubsubshard_channels:0\r\n\
+         pubsub_channels:{pubsub_channels}\r\n\
+         pubsub_patterns:{pubsub_patterns}\r\n\
+         pubsubshard_channels:{pubsubshard_channels}\r\n\
          latest_fork_usec:0\r\n\
          total_forks:0\r\n\
          migrate_cached_sockets:{}\r\n\
@@ -476,9 +496,9 @@ fn stats_section(server: &Server) -> String {
          active_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\n\
          current_active_defrag_time:0\r\n\
-         tracking_total_keys:0\r\n\
-         tracking_total_items:0\r\n\
-         tracking_total_prefixes:0\r\n\
+         tracking_total_keys:{tracking_total_keys}\r\n\
+         tracking_total_items:{tracking_total_items}\r\n\
+         tracking_total_prefixes:{tracking_total_prefixes}\r\n\
          unexpected_error_replies:{}\r\n\
          total_error_replies:{}\r\n\
          dump_payload_sanitizations:0\r\n\
