@@ -224,14 +224,14 @@ impl Session {
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
         let mut before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
-        // RESP3 (un)subscribe confirmations are pushes, which CLIENT REPLY OFF does not silence.
         let resolved_is_client = resolved
             .as_ref()
             .is_ok_and(|c| c.name.starts_with("client|"));
-        let pushes = self.out.resp3
-            && resolved
-                .as_ref()
-                .is_ok_and(|c| c.flags.has(CommandFlags::PUBSUB) && c.name.ends_with("subscribe"));
+        // (Un)subscribe confirmations, like messages, are pushed: CLIENT REPLY OFF does not
+        // silence them (in RESP2 either, as in Redis).
+        let pushes = resolved
+            .as_ref()
+            .is_ok_and(|c| c.flags.has(CommandFlags::PUBSUB) && c.name.ends_with("subscribe"));
         dispatch::call_resolved(
             server,
             &mut self.state,

@@ -11,9 +11,6 @@
 //! flag), so the models below drive the real `Keyspace`, `Server`, `Session` and `ClientHandle`
 //! code and loom explores every interleaving of their lock and atomic operations (bounded to
 //! `LOOM_MAX_PREEMPTIONS` preemptions per execution; 2 keeps the run to seconds).
-//!
-//! Cross-thread paths that have no model yet because the feature does not exist in core yet:
-//! pub/sub fan-out racing unsubscribe. It gets a model here when it lands.
 #![cfg(loom)]
 
 use std::sync::atomic::Ordering;
@@ -372,5 +369,79 @@ fn loom_propagation_write_races_expiry() {
             .expect("the SET is streamed");
         assert!(del.is_none_or(|d| d < set), "DEL after SET: {text:?}");
         assert_eq!(text.matches("DEL").count(), usize::from(del.is_some()));
+    });
+}
+
+/// A publisher sends `m1` then `m2` on a channel while its subscriber unsubscribes. Every
+/// message PUBLISH counted as delivered reaches the subscriber exactly once, in publish order,
+/// and before the unsubscribe confirmation; none it did not count arrives.
+///
+/// Guards against: a publish delivering to a client already gone from the registry, a message
+/// left in the mailbox and sent after the confirmation, lost or duplicated frames between the
+/// publisher's push and the subscriber's drain.
+#[test]
+fn loom_publish_races_unsubscribe() {
+    loom::model(|| {
+        let server = server();
+        let (mut sub, mut sbuf) = session(&server);
+        feed(&mut sub, &mut sbuf, &[&["SUBSCRIBE", "ch"]]);
+        let publisher = {
+            let server = server.clone();
+            thread::spawn(move || {
+                let (mut p, mut buf) = session(&server);
+                let r1 = feed(&mut p, &mut buf, &[&["PUBLISH", "ch", "m1"]]);
+                let r2 = feed(&mut p, &mut buf, &[&["PUBLISH", "ch", "m2"]]);
+                (r1 == ":1\r\n", r2 == ":1\r\n")
+            })
+        };
+        let mut out = feed(&mut sub, &mut sbuf, &[&["UNSUBSCRIBE", "ch"]]);
+        let (d1, d2) = publisher.join().unwrap();
+        out.push_str(&feed(&mut sub, &mut sbuf, &[]));
+        let msg = |m: &str| format!("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\n{m}\r\n");
+        let mut expected = String::new();
+        if d1 {
+            expected.push_str(&msg("m1"));
+        }
+        if d2 {
+            expected.push_str(&msg("m2"));
+        }
+        assert!(d1 || !d2, "m2 delivered but not m1");
+        expected.push_str("*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n");
+        assert_eq!(out, expected);
+    });
+}
+
+/// A tracking client reads a key while another client writes it. If the read saw the old
+/// value, the client must be told the key changed.
+///
+/// Guards against: remembering the read key after its shard lock is released, which lets the
+/// write's invalidation look for the key before it is registered (the client then caches a
+/// stale value forever).
+#[test]
+fn loom_tracking_invalidation_races_the_read() {
+    loom::model(|| {
+        let server = server();
+        let (mut reader, mut rbuf) = session(&server);
+        feed(&mut reader, &mut rbuf, &[&["HELLO", "3"]]);
+        feed(&mut reader, &mut rbuf, &[&["CLIENT", "TRACKING", "on"]]);
+        let writer = {
+            let server = server.clone();
+            thread::spawn(move || {
+                let (mut w, mut buf) = session(&server);
+                feed(&mut w, &mut buf, &[&["SET", "k", "v"]]);
+            })
+        };
+        let mut out = feed(&mut reader, &mut rbuf, &[&["GET", "k"]]);
+        writer.join().unwrap();
+        out.push_str(&feed(&mut reader, &mut rbuf, &[]));
+        let invalidated = out.contains("invalidate");
+        if out.starts_with("_\r\n") {
+            assert!(
+                invalidated,
+                "read the old value and was never told: {out:?}"
+            );
+        } else {
+            assert!(out.starts_with("$1\r\nv\r\n"), "{out:?}");
+        }
     });
 }

@@ -82,12 +82,7 @@ fn unsubscribe_kind(ctx: &mut Ctx, kind: Kind) {
     }
     for name in &ctx.args[1..] {
         unsubscribe_one(ctx.server, ctx.client, kind, name);
-        reply(
-            ctx.out,
-            kind.unsubscribed(),
-            Some(name),
-            ctx.client.subs.reply_count(kind),
-        );
+        confirm(ctx.client, ctx.out, kind, Some(name));
     }
 }
 
@@ -110,22 +105,25 @@ pub fn unsubscribe_all(
     for name in &names {
         unsubscribe_one(server, client, kind, name);
         if let Some(out) = out.as_deref_mut() {
-            reply(
-                out,
-                kind.unsubscribed(),
-                Some(name),
-                client.subs.reply_count(kind),
-            );
+            confirm(client, out, kind, Some(name));
         }
     }
     if let (Some(out), true) = (out, names.is_empty()) {
-        reply(
-            out,
-            kind.unsubscribed(),
-            None,
-            client.subs.reply_count(kind),
-        );
+        confirm(client, out, kind, None);
     }
+}
+
+/// Confirms an unsubscription. A message published before the client left the registry may
+/// still sit in its mailbox: it goes out first, so nothing of the channel follows the
+/// confirmation.
+fn confirm(client: &ClientState, out: &mut ReplyWriter, kind: Kind, name: Option<&Bytes>) {
+    client.handle.mailbox.drain_into(&mut out.buf);
+    reply(
+        out,
+        kind.unsubscribed(),
+        name,
+        client.subs.reply_count(kind),
+    );
 }
 
 /// Leaves every channel, pattern and shard channel without replying (RESET, disconnection).
