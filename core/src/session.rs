@@ -93,6 +93,9 @@ impl Session {
 
     /// How many bytes of `out` may be written now.
     fn releasable(&self) -> usize {
+        if self.state.handle.over_limit.load(Ordering::Relaxed) {
+            return 0;
+        }
         match self.held {
             Some((start, need)) if !self.server.durability.released(need) => start,
             _ => self.out.buf.len(),
@@ -101,7 +104,7 @@ impl Session {
 
     /// Whether replies are waiting for the AOF's fsync.
     pub fn has_held_output(&self) -> bool {
-        self.releasable() < self.out.buf.len()
+        self.held.is_some() && self.releasable() < self.out.buf.len()
     }
 
     fn run_input(&mut self, now: Now, buf: &mut BytesMut) {
@@ -111,9 +114,15 @@ impl Session {
         self.deliver_settled();
         self.deliver_effect();
         self.pump_stream();
-        self.state.handle.mailbox.drain_into(&mut self.out.buf);
         let limit = self.server.config.read().client_output_buffer_limit
             [self.state.handle.class() as usize];
+        // Checked before the mailbox is copied out: a client already over its limit is closed
+        // without first growing its output buffer by what it will never read.
+        self.check_output_limit(&limit, now);
+        if self.closed {
+            return;
+        }
+        self.state.handle.mailbox.drain_into(&mut self.out.buf);
         if self.state.blocked.is_some() || self.state.awaiting.is_some() {
             // Input waits in `buf` until the blocking command is settled (or the effect done),
             // as in Redis.
@@ -184,7 +193,9 @@ impl Session {
         self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
         // What the batch's own commands sent this client (its invalidations) follows their
         // replies.
-        self.state.handle.mailbox.drain_into(&mut self.out.buf);
+        if !self.closed {
+            self.state.handle.mailbox.drain_into(&mut self.out.buf);
+        }
         self.check_output_limit(&limit, now);
     }
 
@@ -214,6 +225,8 @@ impl Session {
         self.closed = true;
         self.held = None;
         self.out.buf.clear();
+        // Publishers stop queueing for it, and nothing more is written to it.
+        self.state.handle.over_limit.store(true, Ordering::Relaxed);
         self.state.handle.mailbox.clear();
         self.state.handle.omem.store(0, Ordering::Relaxed);
     }
