@@ -107,6 +107,7 @@ fn exec(ctx: &mut Ctx) {
     log.end_capture();
     ctx.client.in_exec = false;
     ctx.client.handle.multi.store(-1, Ordering::Relaxed);
+    ctx.client.handle.multi_mem.store(0, Ordering::Relaxed);
 }
 
 #[cfg(test)]
