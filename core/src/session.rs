@@ -119,6 +119,7 @@ impl Session {
         if self.state.blocked.is_some() || self.state.awaiting.is_some() {
             // Input waits in `buf` until the blocking command is settled (or the effect done),
             // as in Redis.
+            self.check_waiting_input(buf);
             self.publish_input(buf.len(), room);
             self.check_output_limit(&limit, now);
             return;
@@ -180,11 +181,24 @@ impl Session {
             }
         }
         drop(gate);
+        if self.postponed {
+            self.check_waiting_input(buf);
+        }
         self.publish_input(buf.len(), room);
         // What the batch's own commands sent this client (its invalidations) follows their
         // replies.
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
         self.check_output_limit(&batch.limit, now);
+    }
+
+    /// A client that waits (blocked, paused, awaiting an effect) parses nothing it sends
+    /// meanwhile; as in Redis, it is still closed once its query buffer passes
+    /// `client-query-buffer-limit`.
+    fn check_waiting_input(&mut self, buf: &mut BytesMut) {
+        if buf.len() > self.server.config.read().client_query_buffer_limit {
+            self.closed = true;
+            buf.clear();
+        }
     }
 
     /// Runs one decoded command (`resolved` was looked up once, here: its flags decide the

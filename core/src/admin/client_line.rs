@@ -83,7 +83,9 @@ fn flags(h: &ClientHandle, caller: Option<&Caller<'_>>) -> String {
     if h.multi.load(Ordering::Relaxed) >= 0 {
         f.push('x');
     }
-    let settled = wait_flags(h, &mut f);
+    if is_blocked(h) {
+        f.push('b');
+    }
     let tracking = h.tracking.flags();
     for (flag, c) in [
         (TrackingFlags::ON, 't'),
@@ -99,9 +101,6 @@ fn flags(h: &ClientHandle, caller: Option<&Caller<'_>>) -> String {
     }
     if caller.is_some_and(|c| c.close_after_reply) {
         f.push('c');
-    }
-    if settled {
-        f.push('u');
     }
     if h.over_limit.load(Ordering::Relaxed) {
         f.push('A');
@@ -121,18 +120,13 @@ fn flags(h: &ClientHandle, caller: Option<&Caller<'_>>) -> String {
     f
 }
 
-/// Pushes `b` for a client blocked on keys or held back by a pause; returns whether it was
-/// unblocked and has yet to take its reply (flag `u`, which Redis shows in that moment).
-fn wait_flags(h: &ClientHandle, f: &mut String) -> bool {
-    let state = h.blocked.lock().as_ref().map(|w| match *w.lock() {
-        WaitState::Blocked => 'b',
-        WaitState::Settled(_) => 'u',
-        WaitState::Gone => ' ',
-    });
-    if h.paused.load(Ordering::Relaxed) || state == Some('b') {
-        f.push('b');
-    }
-    state == Some('u')
+/// Whether the client waits on keys (a blocking command) or for a pause to end.
+fn is_blocked(h: &ClientHandle) -> bool {
+    h.paused.load(Ordering::Relaxed)
+        || h.blocked
+            .lock()
+            .as_ref()
+            .is_some_and(|w| matches!(*w.lock(), WaitState::Blocked))
 }
 
 /// The slots of a Redis dict holding `n` entries (it starts at 4 and doubles when full).

@@ -144,3 +144,57 @@ impl LibOf for TestClient {
         lib
     }
 }
+
+/// The CLIENT LIST line of client `id`, as `by` sees it.
+fn line_of(by: &mut TestClient, id: u64) -> String {
+    field_line(&by.cmd(&["CLIENT", "LIST", "ID", &id.to_string()])).to_owned()
+}
+
+/// `tot-mem` of a line, less what every client has (query buffer, client struct, reply buffer).
+fn extra_mem(line: &str) -> usize {
+    let n = |f| field(line, f).parse::<usize>().unwrap_or(0);
+    n("tot-mem") - n("qbuf") - n("qbuf-free") - 768 - 16384
+}
+
+#[test]
+fn other_clients_lines_show_their_state_and_memory() {
+    let srv = server();
+    let mut a = TestClient::new(&srv);
+    let mut b = TestClient::new(&srv);
+    let mut s = TestClient::new(&srv);
+    let mut w = TestClient::new(&srv);
+    // Blocked: its command's arguments are kept.
+    assert_eq!(b.cmd(&["BLPOP", "l", "0"]), "");
+    let line = line_of(&mut a, b.session.id());
+    assert_eq!(field(&line, "flags"), "b");
+    assert_eq!(
+        (field(&line, "cmd"), field(&line, "argv-mem")),
+        ("blpop", "7")
+    );
+    assert_eq!(extra_mem(&line), 7 + 3 * 8);
+    // Subscriptions: Redis's list nodes, dict entries and dict slots.
+    s.cmd(&["SUBSCRIBE", "a", "b", "c"]);
+    s.cmd(&["PSUBSCRIBE", "x*"]);
+    let line = line_of(&mut a, s.session.id());
+    assert_eq!(field(&line, "flags"), "P");
+    assert_eq!(extra_mem(&line), 24 + 3 * 24 + 4 * 8);
+    // A transaction: queued commands, watched keys, then a touched WATCH.
+    assert_eq!(w.cmd(&["WATCH", "k", "k2", "k3"]), "+OK\r\n");
+    assert_eq!(w.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(w.cmd(&["SET", "k", "v"]), "+QUEUED\r\n");
+    let line = line_of(&mut a, w.session.id());
+    assert_eq!((field(&line, "flags"), field(&line, "multi")), ("x", "1"));
+    assert_eq!(field(&line, "multi-mem"), "29");
+    assert_eq!(extra_mem(&line), 29 + 3 * (24 + 32) + 2 * 24);
+    assert_eq!(a.cmd(&["SET", "k", "touched"]), "+OK\r\n");
+    assert_eq!(w.cmd(&["SET", "k2", "v"]), "+QUEUED\r\n");
+    let line = line_of(&mut a, w.session.id());
+    assert_eq!((field(&line, "flags"), field(&line, "multi")), ("xd", "1"));
+    assert_eq!(w.cmd(&["EXEC"]), "*-1\r\n");
+    let line = line_of(&mut a, w.session.id());
+    assert_eq!(
+        (field(&line, "flags"), field(&line, "multi-mem")),
+        ("N", "0")
+    );
+    assert_eq!(extra_mem(&line), 0);
+}

@@ -245,3 +245,21 @@ fn a_paused_session_that_disconnects_leaves_no_count() {
     drop(b);
     assert_eq!(blocked(&a), 0);
 }
+
+#[test]
+fn a_paused_client_is_still_held_to_the_query_buffer_limit() {
+    let srv = server();
+    srv.config.write().client_query_buffer_limit = 100;
+    let mut a = TestClient::new(&srv);
+    let mut b = TestClient::new(&srv);
+    assert_eq!(a.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["SET", "k", "v"]), "");
+    assert!(!b.session.is_closing());
+    // Complete commands waiting behind the paused one count too: they are not parsed.
+    let pings = b"PING\r\n".repeat(20);
+    assert!(b.raw(&pings).is_empty());
+    assert!(b.session.is_closing());
+    assert_eq!(blocked(&a), 1);
+    drop(b);
+    assert_eq!(blocked(&a), 0);
+}
