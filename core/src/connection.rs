@@ -15,6 +15,10 @@ use std::sync::Arc;
 use atomic_waker::AtomicWaker;
 use bytes::BytesMut;
 
+mod querybuf;
+
+use querybuf::QueryBuf;
+
 use crate::session::OUTPUT_PAUSE_BYTES;
 use crate::stats::Stats;
 use crate::{ClientInfo, Now, Server, Session};
@@ -104,6 +108,8 @@ pub struct Connection {
     min_rearm: u64,
     /// The instant (µs) the transport's timer is armed for.
     armed: Option<u64>,
+    /// The input buffer's allocation and recent peak, as Redis sizes its query buffer.
+    querybuf: QueryBuf,
 }
 
 impl Connection {
@@ -113,7 +119,8 @@ impl Connection {
         let session = Session::new(server, info, wake.clone(), now);
         Connection {
             session,
-            input: BytesMut::with_capacity(READ_CHUNK),
+            // Allocated by the first read, as Redis's query buffer starts empty.
+            input: BytesMut::new(),
             wake,
             closing: false,
             peer_finished: false,
@@ -122,6 +129,7 @@ impl Connection {
             throttled_logged: false,
             min_rearm: 0,
             armed: None,
+            querybuf: QueryBuf::default(),
         }
     }
 
@@ -235,9 +243,40 @@ impl Connection {
             return false;
         }
         self.session.handle_timeout(now);
+        self.free_idle_input(now);
         self.min_rearm = now.micros() + MIN_REARM;
         self.process_input(now);
         true
+    }
+
+    /// The client's last interaction, Unix ms (its idleness decides when the input buffer is
+    /// released).
+    fn last_interaction_ms(&self) -> u64 {
+        self.session
+            .handle()
+            .last_interaction_ms
+            .load(Ordering::Relaxed)
+    }
+
+    /// When the input buffer is due to be released for idleness, if it holds room worth
+    /// releasing.
+    fn idle_free_deadline(&self) -> Option<Now> {
+        QueryBuf::idle_deadline_ms(&self.input, self.last_interaction_ms()).map(Now::from_ms)
+    }
+
+    /// Releases the input buffer's free room if the client has been idle long enough, as
+    /// Redis does, so idle connections do not each pin a read buffer.
+    fn free_idle_input(&mut self, now: Now) {
+        let last = self.last_interaction_ms();
+        if QueryBuf::free_if_idle(&mut self.input, last, now.ms()) {
+            self.input_resized();
+        }
+    }
+
+    /// Tells the session the input buffer was replaced (CLIENT LIST `qbuf-free`).
+    fn input_resized(&mut self) {
+        let room = self.querybuf.room(&self.input);
+        self.session.note_input(self.input.len(), room);
     }
 
     /// Decides, after a round of I/O, whether to close, run again or sleep, and where the
@@ -295,7 +334,11 @@ impl Connection {
     /// pushed the idle timeout back) is picked up when the timer fires, so a busy connection
     /// does not touch the timer per request.
     fn sync_timer(&mut self) -> Option<TimerChange> {
-        let Some(deadline) = self.session.poll_timeout() else {
+        let deadline = match (self.session.poll_timeout(), self.idle_free_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(deadline) = deadline else {
             return self.armed.take().map(|_| TimerChange::Disarm);
         };
         let at = deadline.micros().max(self.min_rearm);
@@ -307,123 +350,20 @@ impl Connection {
     }
 
     fn process_input(&mut self, now: Now) {
+        self.querybuf.saw(&self.input);
+        self.session.set_input_room(self.querybuf.room(&self.input));
         self.session.handle_input(now, &mut self.input);
         if self.session.pending_output().len() >= OUTPUT_PAUSE_BYTES && !self.input.is_empty() {
             self.input_pending = true;
         }
         if self.input.is_empty() && self.input.capacity() > SHRINK_ABOVE {
             self.input = BytesMut::with_capacity(READ_CHUNK);
+            self.input_resized();
+        } else if self.querybuf.trim(&mut self.input, now.ms()) {
+            self.input_resized();
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testkit::frame;
-
-    fn conn() -> Connection {
-        Connection::new(
-            crate::testkit::server(),
-            ClientInfo::Internal,
-            Now(1_000_000),
-        )
-    }
-
-    fn feed(c: &mut Connection, bytes: &[u8]) {
-        c.input_buffer().extend_from_slice(bytes);
-        c.received(Now(1_000_000), bytes.len());
-    }
-
-    #[test]
-    fn replies_then_close_after_quit() {
-        let mut c = conn();
-        feed(&mut c, b"PING\r\nQUIT\r\nPING\r\n");
-        assert_eq!(c.output(), b"+PONG\r\n+OK\r\n");
-        // Closing with replies unwritten: stop reading, arm the flush limit.
-        let (next, timer) = c.settle(Now(1_000_000), false);
-        assert_eq!(next, Next::Again);
-        assert_eq!(timer, Some(TimerChange::Arm(Now(11_000_000))));
-        assert!(c.is_closing() && !c.wants_input());
-        let n = c.output().len();
-        c.consume_output(n);
-        assert_eq!(c.settle(Now(1_000_001), true).0, Next::Sleep);
-        assert_eq!(c.settle(Now(1_000_001), false).0, Next::Done);
-        // A client that never drains: the flush limit ends it.
-        let mut d = conn();
-        feed(&mut d, b"QUIT\r\n");
-        d.settle(Now(1_000_000), false);
-        assert!(!d.timer_fired(Now(11_000_000)));
-    }
-
-    #[test]
-    fn paused_input_resumes_once_output_drains() {
-        let mut c = conn();
-        let value = vec![b'v'; 1 << 20];
-        feed(&mut c, &frame(&[b"SET".as_slice(), b"k", &value]));
-        let n = c.output().len();
-        c.consume_output(n);
-        let gets = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(100);
-        feed(&mut c, &gets);
-        assert!(c.output().len() >= OUTPUT_PAUSE_BYTES);
-        assert!(!c.wants_input(), "reading must pause at the output limit");
-        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Sleep);
-        // One write drains everything: settle must ask for another round, which resumes.
-        let n = c.output().len();
-        c.consume_output(n);
-        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Again);
-        assert!(c.resume(Now(1_000_000)));
-        assert!(!c.output().is_empty());
-    }
-
-    /// Found by the simulator: reading paused with nothing left in `input` (the last command
-    /// read filled the output), then one write drained everything. Bytes that reached the
-    /// socket during the pause wake nothing, so settle must ask for a round that reads.
-    #[test]
-    fn paused_reading_restarts_once_output_drains() {
-        let mut c = conn();
-        let value = vec![b'v'; 1 << 20];
-        feed(&mut c, &frame(&[b"SET".as_slice(), b"k", &value]));
-        let n = c.output().len();
-        c.consume_output(n);
-        let gets = OUTPUT_PAUSE_BYTES.div_ceil(value.len() + 12);
-        feed(&mut c, &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".repeat(gets));
-        assert!(
-            c.input_mut().is_empty(),
-            "the last GET read is the one that fills the output"
-        );
-        assert!(!c.wants_input());
-        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Sleep);
-        let n = c.output().len();
-        c.consume_output(n);
-        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Again);
-        assert!(c.wants_input());
-        assert_eq!(c.settle(Now(1_000_000), false).0, Next::Sleep);
-    }
-
-    #[test]
-    fn timer_moves_only_earlier_and_disarms() {
-        let server = crate::testkit::server();
-        server.config.write().timeout = 10;
-        let mut c = Connection::new(server, ClientInfo::Internal, Now(1_000_000));
-        let (_, timer) = c.settle(Now(1_000_000), false);
-        assert_eq!(timer, Some(TimerChange::Arm(Now(11_000_000))));
-        feed(&mut c, b"PING\r\n");
-        // The idle deadline moved later: the armed timer stays.
-        assert_eq!(c.settle(Now(2_000_000), false), (Next::Sleep, None));
-        c.session.server().config.write().timeout = 0;
-        assert_eq!(c.settle(Now(2_000_000), false).1, Some(TimerChange::Disarm));
-    }
-
-    #[test]
-    fn wake_flag_parks_unless_woken() {
-        use crate::Waker as _;
-        let mut c = conn();
-        let noop = std::task::Waker::noop();
-        assert!(c.wake_flag().park(noop));
-        c.wake.wake();
-        assert!(!c.wake_flag().park(noop));
-        assert!(c.take_wake(Now(1_000_000)));
-        assert!(!c.take_wake(Now(1_000_000)));
-    }
-}
+mod tests;

@@ -20,6 +20,7 @@ pub mod handlers;
 pub mod host;
 pub mod keyspace;
 pub mod observe;
+pub mod pause;
 pub mod persist;
 pub mod persistence;
 pub mod propagate;

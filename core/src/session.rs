@@ -1,21 +1,25 @@
 //! `Session`: one client connection's protocol state machine. The transport feeds it bytes
 //! and time, and takes replies, deadlines and events out (docs/ARCHITECTURE.md).
 
+mod deliver;
+mod output;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::blocking::WaitState;
 use crate::client::{ClientHandle, OutputLimit};
 use crate::clock::Now;
-use crate::command::dispatch;
+use crate::command::dispatch::{self, Called};
 use crate::command::CommandFlags;
 use crate::config::ObufLimit;
 use crate::resp::decoder::{DecodeError, DecodeLimits, RequestDecoder};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::stats::Stats;
+use crate::sync::RwLockReadGuard;
 
 /// Pending output at which `handle_input` stops executing commands, leaving the rest of the
 /// input in the buffer until the transport has written replies out and calls it again: this
@@ -24,6 +28,14 @@ use crate::stats::Stats;
 pub const OUTPUT_PAUSE_BYTES: usize = 64 * 1024 * 1024;
 
 pub use crate::client::{ClientInfo, ClientState, NoopWaker, ReplyMode, Waker};
+
+/// What every command of one batch is checked against.
+struct Batch {
+    /// The client's output limit.
+    limit: ObufLimit,
+    /// The output size below which the limit cannot be reached.
+    threshold: usize,
+}
 
 /// One client connection.
 pub struct Session {
@@ -39,6 +51,12 @@ pub struct Session {
     held: Option<(usize, u64)>,
     /// Where the client stands against `client-output-buffer-limit`.
     output_limit: OutputLimit,
+    /// The allocation holding the transport's input buffer, when the transport tracks it
+    /// (see [`Session::set_input_room`]).
+    input_room: usize,
+    /// The command in `args` waits for CLIENT PAUSE to end: no further input runs until it
+    /// has run (Redis blocks the client with BLOCKED_POSTPONE).
+    postponed: bool,
 }
 
 impl Session {
@@ -62,12 +80,19 @@ impl Session {
             last_input: now,
             held: None,
             output_limit: OutputLimit::default(),
+            input_room: 0,
+            postponed: false,
         }
     }
 
     /// This client's id.
     pub fn id(&self) -> u64 {
         self.state.handle.id
+    }
+
+    /// This client's entry in the client registry.
+    pub fn handle(&self) -> &Arc<ClientHandle> {
+        &self.state.handle
     }
 
     /// Executes every complete command in `buf`, consuming it; a partial frame stays in `buf`.
@@ -77,39 +102,12 @@ impl Session {
         self.hold_for_durability(produced_from);
     }
 
-    /// With `appendfsync always`: the replies produced since `from` wait until the stream is
-    /// durable up to where it is now, which covers every write they could have observed.
-    fn hold_for_durability(&mut self, from: usize) {
-        let durability = &self.server.durability;
-        if !durability.holding() || self.out.buf.len() == from {
-            return;
-        }
-        let need = self.server.keyspace.log.offset();
-        if durability.wait_for(need, &self.state.handle.waker) {
-            let start = self.held.map_or(from, |(start, _)| start);
-            self.held = Some((start, need));
-        }
-    }
-
-    /// How many bytes of `out` may be written now.
-    fn releasable(&self) -> usize {
-        if self.state.handle.over_limit.load(Ordering::Relaxed) {
-            return 0;
-        }
-        match self.held {
-            Some((start, need)) if !self.server.durability.released(need) => start,
-            _ => self.out.buf.len(),
-        }
-    }
-
-    /// Whether replies are waiting for the AOF's fsync.
-    pub fn has_held_output(&self) -> bool {
-        self.held.is_some() && self.releasable() < self.out.buf.len()
-    }
-
     fn run_input(&mut self, now: Now, buf: &mut BytesMut) {
         if self.state.handle.over_limit.load(Ordering::Relaxed) {
             return self.close_over_limit();
+        }
+        if self.state.handle.killed.load(Ordering::Relaxed) {
+            return self.close_killed();
         }
         self.deliver_settled();
         self.deliver_effect();
@@ -123,10 +121,12 @@ impl Session {
             return;
         }
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
+        let room = self.input_room.max(buf.capacity());
         if self.state.blocked.is_some() || self.state.awaiting.is_some() {
             // Input waits in `buf` until the blocking command is settled (or the effect done),
             // as in Redis.
-            self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+            self.check_waiting_input(buf);
+            self.publish_input(buf.len(), room);
             self.check_output_limit(&limit, now);
             return;
         }
@@ -147,33 +147,30 @@ impl Session {
             }
         };
         let server = self.server.clone();
-        let threshold = OutputLimit::threshold(&limit);
+        let batch = Batch {
+            limit,
+            threshold: OutputLimit::threshold(&limit),
+        };
+        // While the batch runs, CLIENT LIST shows all of it as the query buffer, as Redis
+        // trims its buffer only once the batch is done; after it, what is left in the room
+        // the batch had (Redis moves the rest to the front of the same allocation).
+        self.note_input(buf.len(), room);
         let mut gate = Some(server.exec_gate.read());
+        if self.postponed {
+            // Try the command the pause held back; it waits on if the pause still holds it.
+            let resolved = server.commands.resolve(&self.args);
+            self.run_command(&server, now, resolved, &mut gate, &batch);
+        }
         while !self.is_closing()
             && self.out.buf.len() < OUTPUT_PAUSE_BYTES
             && self.state.blocked.is_none()
             && self.state.awaiting.is_none()
+            && !self.postponed
         {
             match self.decoder.decode(buf, &limits, &mut self.args) {
                 Ok(true) => {
-                    // Resolved once, here: the flags decide the gate, the boundary runs it.
                     let resolved = server.commands.resolve(&self.args);
-                    let exclusive = resolved
-                        .as_ref()
-                        .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE));
-                    if exclusive {
-                        // EXEC, SYNC: no other command may interleave, on any thread.
-                        drop(gate.take());
-                        let held = server.exec_gate.write();
-                        self.execute(now, resolved);
-                        drop(held);
-                        gate = Some(server.exec_gate.read());
-                    } else {
-                        self.execute(now, resolved);
-                    }
-                    if self.out.buf.len() >= threshold {
-                        self.check_output_limit(&limit, now);
-                    }
+                    self.run_command(&server, now, resolved, &mut gate, &batch);
                 }
                 Ok(false) => break,
                 Err(DecodeError::QueryBufferOverflow) => {
@@ -190,45 +187,89 @@ impl Session {
             }
         }
         drop(gate);
-        self.state.handle.qbuf.store(buf.len(), Ordering::Relaxed);
+        if self.postponed {
+            self.check_waiting_input(buf);
+        }
+        self.publish_input(buf.len(), room);
         // What the batch's own commands sent this client (its invalidations) follows their
         // replies.
         if !self.closed {
             self.state.handle.mailbox.drain_into(&mut self.out.buf);
         }
-        self.check_output_limit(&limit, now);
+        self.check_output_limit(&batch.limit, now);
     }
 
-    /// Publishes the output's size to the handle (CLIENT LIST omem, the publishers' hard
-    /// limit check) and closes the client if it went over its limit.
-    fn check_output_limit(&mut self, limit: &ObufLimit, now: Now) {
-        let used = self.out.buf.len() + self.state.handle.mailbox.len();
-        self.state.handle.omem.store(used, Ordering::Relaxed);
-        if self.output_limit.exceeded(limit, used, now.ms()) {
-            self.close_over_limit();
+    /// A client that waits (blocked, paused, awaiting an effect) parses nothing it sends
+    /// meanwhile; as in Redis, it is still closed once its query buffer passes
+    /// `client-query-buffer-limit`.
+    fn check_waiting_input(&mut self, buf: &mut BytesMut) {
+        if buf.len() > self.server.config.read().client_query_buffer_limit {
+            self.closed = true;
+            buf.clear();
         }
     }
 
-    /// Closes the client at once, dropping what it has not read, as Redis does with a client
-    /// over its output buffer limit.
-    fn close_over_limit(&mut self) {
-        if !self.closed {
-            let line = crate::admin::client_cmd::client_line(
-                &self.state.handle,
-                &self.server.commands,
-                self.server.last_now.load(Ordering::Relaxed) / 1000,
-            );
-            self.server.host.log(&format!(
-                "Client {line} scheduled to be closed ASAP for overcoming of output buffer limits."
-            ));
+    /// Runs one decoded command (`resolved` was looked up once, here: its flags decide the
+    /// gate, the boundary runs it), then checks the output against the client's limit.
+    fn run_command<'g>(
+        &mut self,
+        server: &'g Server,
+        now: Now,
+        resolved: Result<&crate::command::Command, Vec<u8>>,
+        gate: &mut Option<RwLockReadGuard<'g, ()>>,
+        batch: &Batch,
+    ) {
+        let exclusive = resolved
+            .as_ref()
+            .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE));
+        if exclusive {
+            // EXEC, SYNC: no other command may interleave, on any thread.
+            drop(gate.take());
+            let held = server.exec_gate.write();
+            self.execute(now, resolved);
+            drop(held);
+            *gate = Some(server.exec_gate.read());
+        } else {
+            self.execute(now, resolved);
         }
-        self.closed = true;
-        self.held = None;
-        self.out.buf.clear();
-        // Publishers stop queueing for it, and nothing more is written to it.
-        self.state.handle.over_limit.store(true, Ordering::Relaxed);
-        self.state.handle.mailbox.clear();
-        self.state.handle.omem.store(0, Ordering::Relaxed);
+        if self.out.buf.len() >= batch.threshold {
+            self.check_output_limit(&batch.limit, now);
+        }
+    }
+
+    /// Tells the session how big the allocation holding its input buffer is (CLIENT LIST
+    /// `qbuf` + `qbuf-free`), for a transport that tracks it: a `BytesMut` loses sight of the
+    /// bytes consumed from its front. Without it the buffer's own capacity counts.
+    pub fn set_input_room(&mut self, room: usize) {
+        self.input_room = room;
+    }
+
+    /// Publishes the query buffer to the handle (CLIENT LIST `qbuf`, `qbuf-free`): `len`
+    /// bytes in an allocation of `room`. A transport that resizes its buffer between batches
+    /// calls this with the new size.
+    pub fn note_input(&self, len: usize, room: usize) {
+        let handle = &self.state.handle;
+        handle.qbuf.store(len, Ordering::Relaxed);
+        handle
+            .qbuf_free
+            .store(room.saturating_sub(len), Ordering::Relaxed);
+    }
+
+    /// Publishes what the client holds between batches to its handle: the query buffer and
+    /// the arguments it keeps (`argv-mem`): a paused or blocked command's, or the complete
+    /// ones of a command still arriving.
+    fn publish_input(&self, len: usize, room: usize) {
+        self.note_input(len, room);
+        let handle = &self.state.handle;
+        let held = |args: &[Bytes]| (args.iter().map(|a| a.len()).sum(), args.len());
+        let (len, argc) = if self.postponed {
+            held(&self.args)
+        } else if let Some(w) = &self.state.blocked {
+            held(&w.args)
+        } else {
+            self.decoder.partial_args()
+        };
+        handle.set_held_args(len, argc);
     }
 
     fn execute(&mut self, now: Now, resolved: Result<&crate::command::Command, Vec<u8>>) {
@@ -245,7 +286,7 @@ impl Session {
         let pushes = resolved
             .as_ref()
             .is_ok_and(|c| c.flags.has(CommandFlags::PUBSUB) && c.name.ends_with("subscribe"));
-        dispatch::call_resolved(
+        let called = dispatch::call_resolved(
             server,
             &mut self.state,
             &mut self.out,
@@ -253,6 +294,11 @@ impl Session {
             resolved,
             now,
         );
+        let postponed = called == Called::Postponed;
+        set_postponed(&mut self.postponed, &self.state.handle, server, postponed);
+        if postponed {
+            return;
+        }
         crate::blocking::serve_ready(server, now);
         server.tracking.broadcast(&server.clients);
         self.end_caching(resolved_is_client);
@@ -285,32 +331,6 @@ impl Session {
         }
     }
 
-    /// Replies that may be written now (not those waiting for the AOF's fsync).
-    pub fn pending_output(&self) -> &[u8] {
-        &self.out.buf[..self.releasable()]
-    }
-
-    /// Marks `n` bytes of pending output as written.
-    pub fn consume_output(&mut self, n: usize) {
-        Stats::add(&self.server.stats.total_net_output_bytes, n as u64);
-        let n = n.min(self.releasable());
-        self.held = match self.held {
-            Some((start, need)) if !self.server.durability.released(need) => {
-                Some((start - n, need))
-            }
-            _ => None,
-        };
-        self.out.buf.advance(n);
-        if self.out.buf.is_empty() {
-            self.out.buf.clear();
-        }
-        let queued = self.state.handle.mailbox.len();
-        self.state
-            .handle
-            .omem
-            .store(self.out.buf.len() + queued, Ordering::Relaxed);
-    }
-
     /// Whether the session will close once its pending output is written.
     pub fn is_closing(&self) -> bool {
         self.closed
@@ -318,74 +338,17 @@ impl Session {
             || self.state.handle.killed.load(Ordering::Relaxed)
     }
 
-    /// Moves the reply of a settled blocking command (served, timed out, unblocked) into the
-    /// output; the client is no longer blocked.
-    fn deliver_settled(&mut self) {
-        let Some(waiter) = &self.state.blocked else {
-            return;
-        };
-        let reply = {
-            let mut slot = waiter.lock();
-            match std::mem::replace(&mut *slot, WaitState::Gone) {
-                WaitState::Settled(reply) => reply,
-                other => {
-                    *slot = other;
-                    return;
-                }
-            }
-        };
-        if self.state.reply == ReplyMode::On {
-            self.out.buf.extend_from_slice(&reply);
-        }
-        self.state.blocked = None;
-        *self.state.handle.blocked.lock() = None;
-    }
-
-    /// A SYNC observer: copies what the propagation stream gained since the last pump into the
-    /// output. An observer too slow for the stream's retention is disconnected, as Redis drops
-    /// a replica beyond its output buffer limit.
-    fn pump_stream(&mut self) {
-        let Some(reader) = self.state.observer.as_mut() else {
-            return;
-        };
-        match self.server.keyspace.log.read(reader) {
-            Ok(chunks) => chunks
-                .iter()
-                .for_each(|c| self.out.buf.extend_from_slice(c)),
-            Err(_) => self.closed = true,
-        }
-    }
-
-    /// Writes the reply of a command whose effect has completed; the client reads on.
-    fn deliver_effect(&mut self) {
-        let Some(outcome) = self
-            .state
-            .awaiting
-            .as_ref()
-            .and_then(|a| a.completion.take())
-        else {
-            return;
-        };
-        let Some(awaiting) = self.state.awaiting.take() else {
-            return;
-        };
-        let server = &*self.server;
-        if let Some(msg) = crate::command::ctx::finish_effect(
-            server,
-            &mut self.state,
-            &mut self.out,
-            awaiting.then,
-            outcome,
-        ) {
-            server.stats.record_error(msg.as_bytes());
-        }
-    }
-
-    /// When the transport must call `handle_timeout` (a blocking command's timeout, or the
-    /// idle `timeout`, which does not apply to blocked clients), if ever.
+    /// When the transport must call `handle_timeout` (a blocking command's timeout, the end
+    /// of a CLIENT PAUSE holding a command back, or the idle `timeout`, which does not apply
+    /// to blocked or paused clients), if ever.
     pub fn poll_timeout(&self) -> Option<Now> {
         if self.state.awaiting.is_some() {
             return None;
+        }
+        if self.postponed {
+            // The millisecond after the pause's last (long past once it was lifted early).
+            let end = self.server.keyspace.pause.end_ms();
+            return Some(Now::from_ms(end.saturating_add(1)));
         }
         if let Some(waiter) = &self.state.blocked {
             return (waiter.deadline_ms > 0).then(|| Now::from_ms(waiter.deadline_ms));
@@ -394,10 +357,14 @@ impl Session {
         (secs > 0).then(|| Now(self.last_input.micros() + secs * 1_000_000))
     }
 
-    /// Time has passed: closes an idle client whose `timeout` expired.
+    /// Time has passed: closes an idle client whose `timeout` expired. (A command held back
+    /// by a pause is tried again by the next `handle_input`, which transports call after this.)
     pub fn handle_timeout(&mut self, now: Now) {
         if self.state.awaiting.is_some() {
             return self.deliver_effect();
+        }
+        if self.postponed {
+            return;
         }
         if let Some(waiter) = self.state.blocked.clone() {
             if waiter.deadline_ms > 0 && now.ms() >= waiter.deadline_ms {
@@ -419,6 +386,18 @@ impl Session {
     }
 }
 
+/// Marks a session's command as waiting for CLIENT PAUSE to end (`postponed`) or no longer
+/// waiting; the handle (CLIENT LIST flag `b`) and INFO's `blocked_clients` follow.
+fn set_postponed(flag: &mut bool, handle: &ClientHandle, server: &Server, postponed: bool) {
+    if *flag == postponed {
+        return;
+    }
+    *flag = postponed;
+    // Paired with CLIENT UNPAUSE's reading of it (see `ClientPause::unpause`).
+    handle.paused.store(postponed, Ordering::SeqCst);
+    server.keyspace.blocking.count_paused(postponed);
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         if let Some(waiter) = self.state.blocked.take() {
@@ -437,6 +416,7 @@ impl Drop for Session {
         crate::pubsub::commands::leave_all(&self.server, &mut self.state);
         crate::tracking::commands::disable(&self.server, &self.state.handle);
         self.server.monitors.remove(&self.state.handle);
+        set_postponed(&mut self.postponed, &self.state.handle, &self.server, false);
         self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
     }

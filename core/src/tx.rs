@@ -101,12 +101,21 @@ fn exec(ctx: &mut Ctx) {
     // transaction's, and enters the stream as one unit.
     let log = &ctx.server.keyspace.log;
     log.begin_capture();
+    // Once a queued command closes the client (CLIENT KILL of itself), the rest still run
+    // but, as Redis adds no reply to a client about to close, reply nothing.
+    let mut closed_at = None;
     for args in &multi.queue {
         dispatch::call(ctx.server, ctx.client, ctx.out, args, ctx.now);
+        match closed_at {
+            Some(at) => ctx.out.buf.truncate(at),
+            None if ctx.client.close_after_reply => closed_at = Some(ctx.out.buf.len()),
+            None => {}
+        }
     }
     log.end_capture();
     ctx.client.in_exec = false;
     ctx.client.handle.multi.store(-1, Ordering::Relaxed);
+    ctx.client.handle.multi_mem.store(0, Ordering::Relaxed);
 }
 
 #[cfg(test)]
@@ -159,6 +168,23 @@ mod tests {
         assert_eq!(a.cmd(&["SET", "k", "v"]), "+QUEUED\r\n");
         assert_eq!(a.cmd(&["DISCARD"]), "+OK\r\n");
         assert_eq!(a.cmd(&["EXISTS", "k"]), ":0\r\n");
+    }
+
+    #[test]
+    fn no_reply_follows_the_client_killing_itself_in_exec() {
+        let srv = server();
+        let mut a = TestClient::new(&srv);
+        let id = a.session.id().to_string();
+        assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+        assert_eq!(
+            a.cmd(&["CLIENT", "KILL", "ID", &id, "SKIPME", "no"]),
+            "+QUEUED\r\n"
+        );
+        assert_eq!(a.cmd(&["SET", "k", "v"]), "+QUEUED\r\n");
+        assert_eq!(a.cmd(&["EXEC"]), "*2\r\n:1\r\n");
+        assert!(a.session.is_closing());
+        let mut b = TestClient::new(&srv);
+        assert_eq!(b.cmd(&["GET", "k"]), "$1\r\nv\r\n");
     }
 
     #[test]

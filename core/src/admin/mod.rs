@@ -2,6 +2,9 @@
 //! HELLO, server, CONFIG, INFO, COMMAND, DEBUG, LOLWUT, SLOWLOG and LATENCY commands.
 
 pub mod client_cmd;
+pub mod client_kill;
+pub mod client_line;
+pub mod client_pause;
 pub mod client_reply;
 pub mod command_cmd;
 pub mod command_docs;

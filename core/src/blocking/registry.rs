@@ -26,6 +26,8 @@ pub struct BlockingRegistry {
     queues: Mutex<Queues>,
     /// Number of registered waiters: lets `signal` skip the lock when nobody waits.
     waiting: AtomicUsize,
+    /// Clients whose command waits for CLIENT PAUSE to end: Redis counts them blocked.
+    paused: AtomicUsize,
     /// Whether `ready` may be non-empty: lets sessions skip service after most commands.
     has_ready: AtomicBool,
     /// Held while serving, so that a command's reply is sent only after every client its
@@ -34,9 +36,19 @@ pub struct BlockingRegistry {
 }
 
 impl BlockingRegistry {
-    /// Number of blocked clients (INFO `blocked_clients`).
+    /// Number of blocked clients (INFO `blocked_clients`): those waiting on keys and those
+    /// held back by CLIENT PAUSE.
     pub fn blocked_clients(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
+        self.waiting.load(Ordering::Relaxed) + self.paused.load(Ordering::Relaxed)
+    }
+
+    /// A client's command began (`true`) or stopped (`false`) waiting for a pause to end.
+    pub fn count_paused(&self, paused: bool) {
+        if paused {
+            self.paused.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.paused.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Number of distinct keys with waiters (INFO `total_blocking_keys` in later Redis).

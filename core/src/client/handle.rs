@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::sync::Mutex;
 use bytes::Bytes;
 
-use super::{ClientInfo, Mailbox, WaitState, Waiter, Waker};
+use super::{ClientInfo, Mailbox, Waiter, Waker};
 use crate::sync::AtomicBool;
 
 /// The parts of a session other sessions may read or act on.
@@ -34,8 +34,23 @@ pub struct ClientHandle {
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL: the session closes at its next poll.
     pub killed: AtomicBool,
-    /// Bytes waiting in the query buffer and output buffer (CLIENT LIST qbuf / omem).
+    /// Bytes in the query buffer (CLIENT LIST `qbuf`): while the client's commands run, the
+    /// whole batch they came in, as Redis trims its buffer only after the batch.
     pub qbuf: AtomicUsize,
+    /// Free room in the query buffer's allocation (CLIENT LIST `qbuf-free`).
+    pub qbuf_free: AtomicUsize,
+    /// Bytes of the arguments the client holds between commands: a blocked or paused
+    /// command's, or those of a command still arriving (CLIENT LIST `argv-mem`).
+    pub argv_mem: AtomicUsize,
+    /// How many arguments those are (their pointers count in `tot-mem`).
+    pub argc: AtomicUsize,
+    /// Bytes of the commands queued in MULTI, with Redis's per-argument overhead (CLIENT
+    /// LIST `multi-mem`).
+    pub multi_mem: AtomicUsize,
+    /// The client's command waits for CLIENT PAUSE to end (CLIENT LIST flag `b`).
+    pub paused: AtomicBool,
+    /// Its WATCH state: touched keys (CLIENT LIST flag `d`), how many keys.
+    pub watch: crate::sync::Arc<crate::keyspace::WatchState>,
     /// Bytes of pending output.
     pub omem: AtomicUsize,
     /// CLIENT NO-EVICT is on (CLIENT LIST flag `e`).
@@ -77,6 +92,12 @@ impl ClientHandle {
             resp: 2.into(),
             killed: false.into(),
             qbuf: 0.into(),
+            qbuf_free: 0.into(),
+            argv_mem: 0.into(),
+            argc: 0.into(),
+            multi_mem: 0.into(),
+            paused: false.into(),
+            watch: Default::default(),
             omem: 0.into(),
             no_evict: false.into(),
             no_touch: false.into(),
@@ -111,12 +132,12 @@ impl ClientHandle {
         self.last_cmd_id.load(Ordering::Relaxed)
     }
 
-    /// Whether the client waits in a blocking command (CLIENT LIST flag `b`).
-    pub fn is_blocked(&self) -> bool {
-        self.blocked
-            .lock()
-            .as_ref()
-            .is_some_and(|w| matches!(*w.lock(), WaitState::Blocked))
+    /// Records the arguments the client holds between commands (`argv-mem`): `argc` of
+    /// them, `len` bytes in all.
+    #[inline]
+    pub fn set_held_args(&self, len: usize, argc: usize) {
+        self.argv_mem.store(len, Ordering::Relaxed);
+        self.argc.store(argc, Ordering::Relaxed);
     }
 
     /// Forgets `waiter` as the client's blocking command, once it is settled or gone. A
@@ -137,6 +158,12 @@ impl ClientHandle {
         self.subscriptions
             .iter()
             .any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
+    /// Whether the client is a replica or a monitor (Redis flags both CLIENT_SLAVE: CLIENT
+    /// PAUSE never holds them back).
+    pub fn is_replica_or_monitor(&self) -> bool {
+        self.replica.load(Ordering::Relaxed) || self.monitor.load(Ordering::Relaxed)
     }
 
     /// The class whose output limits apply, also its CLIENT LIST/KILL type.

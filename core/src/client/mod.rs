@@ -17,5 +17,5 @@ pub use mailbox::Mailbox;
 pub use monitors::Monitors;
 pub use obuf::{ClientClass, OutputLimit};
 pub use registry::ClientRegistry;
-pub use state::{ClientState, Multi, ReplyMode};
+pub use state::{ClientState, Multi, ReplyMode, ARG_POINTER};
 pub use waiter::{TimeoutReply, WaitState, Waiter};

@@ -18,7 +18,26 @@ pub struct Multi {
     pub queue: Vec<Vec<Bytes>>,
     /// A command was rejected while queueing: EXEC must fail with EXECABORT.
     pub aborted: bool,
+    /// A queued command may write or replicate (Redis's `mstate.cmd_flags` for WRITE and
+    /// MAY_REPLICATE): a CLIENT PAUSE ... WRITE holds the EXEC back.
+    pub may_replicate: bool,
+    /// Bytes of the queued arguments plus a pointer per argument (Redis's
+    /// `mstate.argv_len_sums`, CLIENT LIST `multi-mem`).
+    pub argv_len_sums: usize,
 }
+
+impl Multi {
+    /// Queues `args`; `may_replicate` says whether the command may write or replicate.
+    pub fn push(&mut self, args: &[Bytes], may_replicate: bool) {
+        let len: usize = args.iter().map(|a| a.len()).sum();
+        self.argv_len_sums += len + ARG_POINTER * args.len();
+        self.may_replicate |= may_replicate;
+        self.queue.push(args.to_vec());
+    }
+}
+
+/// What Redis counts per argument of a queued command (a `robj *`).
+pub const ARG_POINTER: usize = 8;
 
 /// Per-connection state a command may change.
 pub struct ClientState {
@@ -75,6 +94,7 @@ pub enum ReplyMode {
 impl ClientState {
     /// The state of a freshly connected client registered as `handle`.
     pub fn new(handle: Arc<ClientHandle>) -> Self {
+        let watched = Watched::sharing(handle.watch.clone());
         ClientState {
             db: 0,
             close_after_reply: false,
@@ -82,7 +102,7 @@ impl ClientState {
             no_touch: false,
             handle,
             multi: None,
-            watched: Watched::default(),
+            watched,
             reply: ReplyMode::On,
             in_exec: false,
             deny_blocking: false,
@@ -101,6 +121,8 @@ impl ClientState {
             db: waiter.db,
             no_touch: waiter.no_touch,
             serving_blocked: true,
+            // Its own, not the client's: nothing done on its behalf may clear its watches.
+            watched: Watched::default(),
             ..ClientState::new(waiter.client.clone())
         }
     }
@@ -121,6 +143,7 @@ impl ClientState {
     pub fn reset_transaction(&mut self, watches: &WatchRegistry) {
         self.multi = None;
         self.handle.multi.store(-1, Ordering::Relaxed);
+        self.handle.multi_mem.store(0, Ordering::Relaxed);
         watches.clear(&mut self.watched);
     }
 }

@@ -18,6 +18,16 @@ use crate::resp::ReplyWriter;
 use crate::server::Server;
 use crate::stats::Stats;
 
+/// What became of a command handed to the boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Called {
+    /// It ran, was queued, or was refused: its reply (if any) is written.
+    Done,
+    /// CLIENT PAUSE holds it back: nothing ran, nothing was written. The caller keeps the
+    /// arguments and calls again once the pause is over.
+    Postponed,
+}
+
 /// Resolves, checks and runs (or, inside MULTI, queues) one command, writing its reply.
 pub fn call(
     server: &Server,
@@ -25,8 +35,8 @@ pub fn call(
     out: &mut ReplyWriter,
     args: &[Bytes],
     now: Now,
-) {
-    call_resolved(server, state, out, args, server.commands.resolve(args), now);
+) -> Called {
+    call_resolved(server, state, out, args, server.commands.resolve(args), now)
 }
 
 /// [`call`] for a command the caller already looked up (`resolved` is what
@@ -38,7 +48,7 @@ pub fn call_resolved(
     args: &[Bytes],
     resolved: Result<&Command, Vec<u8>>,
     now: Now,
-) {
+) -> Called {
     let cmd = match resolved {
         Ok(cmd) => cmd,
         Err(msg) => {
@@ -50,7 +60,7 @@ pub fn call_resolved(
             if let Some(multi) = state.multi.as_mut() {
                 multi.aborted = true;
             }
-            return;
+            return Called::Done;
         }
     };
     // Inside EXEC the client's last command stays EXEC, as in Redis.
@@ -60,7 +70,7 @@ pub fn call_resolved(
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         reject(server, state, out, cmd, &msg);
-        return;
+        return Called::Done;
     }
     if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
         let msg = format!(
@@ -69,7 +79,7 @@ pub fn call_resolved(
             cmd.name
         );
         reject(server, state, out, cmd, &msg);
-        return;
+        return Called::Done;
     }
     if server.persist.may_refuse_writes()
         && (cmd.flags.has(CommandFlags::WRITE) || cmd.name == "ping")
@@ -82,31 +92,40 @@ pub fn call_resolved(
         };
         if let Some(msg) = refused {
             reject(server, state, out, cmd, &msg);
-            return;
+            return Called::Done;
         }
     }
+    if state.multi.is_some() && cmd.flags.has(CommandFlags::NO_MULTI) {
+        reject(
+            server,
+            state,
+            out,
+            cmd,
+            "ERR Command not allowed inside a transaction",
+        );
+        return Called::Done;
+    }
+    if super::postpone::postponed(server, state, cmd, now.ms()) {
+        return Called::Postponed;
+    }
     if let Some(multi) = state.multi.as_mut() {
-        if cmd.flags.has(CommandFlags::NO_MULTI) {
-            reject(
-                server,
-                state,
-                out,
-                cmd,
-                "ERR Command not allowed inside a transaction",
-            );
-            return;
-        }
         if !cmd.flags.has(CommandFlags::RUNS_IN_MULTI) {
-            multi.queue.push(args.to_vec());
-            state
-                .handle
-                .multi
-                .store(multi.queue.len() as isize, Ordering::Relaxed);
+            // A transaction bound to fail (a rejected command, a touched WATCH) keeps
+            // nothing more, as Redis 7.0 saves the memory; the reply is the same.
+            if !multi.aborted && !state.watched.is_dirty() {
+                let writes = cmd.flags.has(CommandFlags::WRITE)
+                    || cmd.flags.has(CommandFlags::MAY_REPLICATE);
+                multi.push(args, writes);
+                let h = &state.handle;
+                h.multi.store(multi.queue.len() as isize, Ordering::Relaxed);
+                h.multi_mem.store(multi.argv_len_sums, Ordering::Relaxed);
+            }
             out.simple(b"QUEUED");
-            return;
+            return Called::Done;
         }
     }
     execute(server, cmd, state, out, args, now);
+    Called::Done
 }
 
 /// Refuses a command before it runs (a queued one makes EXEC fail with EXECABORT).

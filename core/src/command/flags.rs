@@ -112,6 +112,9 @@ impl CommandFlags {
         if LODE_SUBSCRIBED_CONTEXT.contains(&name) {
             f = f | Self::SUBSCRIBED_CONTEXT;
         }
+        if REDIS_MAY_REPLICATE.contains(&name) {
+            f = f | Self::MAY_REPLICATE;
+        }
         f
     }
 
@@ -172,7 +175,8 @@ const LODE_UNCHANGED_ON_ZERO: &[&str] = &[
 /// Commands that need the server exclusively: EXEC (its queue must not interleave with
 /// anything), SYNC and PSYNC (the snapshot and the stream that follows it must meet exactly),
 /// DEBUG (RELOAD's snapshot and load must not interleave with writes), SAVE, BGSAVE and
-/// BGREWRITEAOF (the snapshot they begin must be one instant).
+/// BGREWRITEAOF (the snapshot they begin must be one instant), CLIENT PAUSE (no command that
+/// passed the pause check before it may still be running once it replies, as in Redis).
 const LODE_EXCLUSIVE: &[&str] = &[
     "exec",
     "sync",
@@ -181,6 +185,7 @@ const LODE_EXCLUSIVE: &[&str] = &[
     "save",
     "bgsave",
     "bgrewriteaof",
+    "client|pause",
 ];
 
 /// The commands a RESP2 client may send while subscribed (Redis's processCommand list).
@@ -195,6 +200,11 @@ const LODE_SUBSCRIBED_CONTEXT: &[&str] = &[
     "quit",
     "reset",
 ];
+
+/// The commands Redis 7.0 flags `may_replicate`, a flag COMMAND INFO hides (so the facts
+/// lack it): CLIENT PAUSE ... WRITE holds them back like writes.
+const REDIS_MAY_REPLICATE: &[&str] =
+    &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
 
 /// Commands that execute immediately inside MULTI instead of being queued.
 const LODE_RUNS_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];

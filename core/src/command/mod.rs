@@ -10,6 +10,7 @@ pub mod keys;
 pub mod notes;
 pub mod notify;
 pub mod observe;
+pub mod postpone;
 pub mod table;
 
 pub use ctx::{Ctx, Propagation};

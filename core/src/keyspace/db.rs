@@ -99,10 +99,24 @@ impl DbShard {
 
     /// Index of a live key; an expired key is deleted on the way (lazy expiry) and counted.
     pub fn find(&mut self, key: &[u8], now_ms: u64, expired: &mut u64) -> Option<usize> {
+        self.find_unless_held(key, now_ms, expired, || false)
+    }
+
+    /// Like `find`, except that an expired key stays if `held()` says expiry is on hold
+    /// (CLIENT PAUSE); asked only when the key has expired.
+    pub fn find_unless_held(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+        expired: &mut u64,
+        held: impl FnOnce() -> bool,
+    ) -> Option<usize> {
         let idx = self.map.get_index_of(key)?;
         if self.entry_at(idx).is_some_and(|e| e.is_expired(now_ms)) {
-            self.remove(key);
-            *expired += 1;
+            if !held() {
+                self.remove(key);
+                *expired += 1;
+            }
             return None;
         }
         Some(idx)

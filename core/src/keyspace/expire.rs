@@ -67,6 +67,11 @@ impl Keyspace {
         budget: usize,
         events: Option<&dyn KeyEvents>,
     ) -> u64 {
+        // A pause keeps the dataset static: the cycle waits for it to end (as Redis's
+        // activeExpireCycle returns at once while clients are paused).
+        if self.pause.holds_expiry(now_ms) {
+            return 0;
+        }
         let mut state = self.expire_cycle.lock();
         let n = self.shards.len();
         let start = state.next_shard % n;

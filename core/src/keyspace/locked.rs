@@ -14,6 +14,9 @@ use crate::util::small_bytes::SmallBytes;
 
 mod lookup;
 
+/// Random picks RANDOMKEY tries while expiry is held before walking to a live key.
+const HELD_RANDOM_TRIES: usize = 100;
+
 /// The shards a command holds, plus the database it works in and the current time.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
@@ -246,12 +249,15 @@ impl<'a> Locked<'a> {
 
     /// A uniformly random live key among the locked shards of the current database; expired keys
     /// met on the way are reclaimed, as Redis's RANDOMKEY does. `pick(n)` returns a number in
-    /// `0..n`.
+    /// `0..n`. While CLIENT PAUSE holds expiry, expired keys stay and are passed over (after a
+    /// few misses, by a walk to the first live key).
     pub fn random_key(&mut self, mut pick: impl FnMut(usize) -> usize) -> Option<SmallBytes> {
         let now = self.now_ms;
         let ks = self.ks;
         let db = self.db;
         let events = self.events;
+        let held = ks.pause.holds_expiry(now);
+        let mut misses = 0;
         let found = loop {
             let total: usize = self.guards.iter().map(|(_, g)| g.dbs[db].len()).sum();
             if total == 0 {
@@ -278,6 +284,14 @@ impl<'a> Locked<'a> {
                 break None;
             };
             let key = SmallBytes::new(key);
+            if entry.is_expired(now) && held {
+                // Redis would sample forever if every key had expired: stop guessing.
+                misses += 1;
+                if misses < HELD_RANDOM_TRIES {
+                    continue;
+                }
+                break self.first_live_key();
+            }
             if entry.is_expired(now) {
                 shard.remove(&key);
                 ks.expired(db, &key, events);
@@ -286,6 +300,16 @@ impl<'a> Locked<'a> {
             break Some(key);
         };
         found
+    }
+
+    /// The first key of the locked shards of the current database that has not expired.
+    fn first_live_key(&mut self) -> Option<SmallBytes> {
+        let now = self.now_ms;
+        self.shards_mut().find_map(|d| {
+            d.iter()
+                .find(|(_, e)| !e.is_expired(now))
+                .map(|(k, _)| k.into())
+        })
     }
 
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data: call it

@@ -28,7 +28,7 @@ pub use expire::ExpireCycle;
 pub use locked::{LockSet, Locked};
 pub use scan::ScanFilter;
 pub use value::Value;
-pub use watch::{WatchRegistry, Watched};
+pub use watch::{WatchRegistry, WatchState, Watched};
 
 use crate::util::slot::key_slot;
 
@@ -64,6 +64,8 @@ pub struct Keyspace {
     pub lazy_expire_unlink: AtomicBool,
     /// `notify-keyspace-events`: which keyspace notifications are published.
     pub notify: NotifyFlags,
+    /// CLIENT PAUSE: while a pause lasts, expiry deletes nothing.
+    pub pause: crate::pause::ClientPause,
     /// Whether `observer` is set: checked on every shard lock, so kept apart as one flag.
     observing: AtomicBool,
     /// Shown each shard as it is locked, before the locker changes anything (a snapshot in
@@ -105,6 +107,7 @@ impl Keyspace {
             watches: WatchRegistry::default(),
             lazy_expire_unlink: AtomicBool::new(false),
             notify: NotifyFlags::default(),
+            pause: Default::default(),
             observing: AtomicBool::new(false),
             observer: Mutex::new(None),
         }

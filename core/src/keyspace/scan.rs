@@ -68,6 +68,7 @@ impl Keyspace {
         let mut upper = cursor >> bits;
         let mut visited = 0usize;
         let mut stats = ScanStats::default();
+        let held = self.pause.holds_expiry(now_ms);
         let next = loop {
             let mut guard = self.guard(shard);
             let table = &mut guard.dbs[db];
@@ -84,7 +85,9 @@ impl Keyspace {
                     Verdict::Keep => out.push(SmallBytes::new(key)),
                     Verdict::Skip => {}
                     Verdict::Expired { keep } => {
-                        if keep {
+                        // TYPE none lets an expired key through only because Redis's type
+                        // lookup deleted it; a pause keeps it, and with it the filter.
+                        if keep && !held {
                             out.push(SmallBytes::new(key));
                         }
                         expired.push(SmallBytes::new(key));
@@ -92,8 +95,10 @@ impl Keyspace {
                 }
             }
             for key in &expired {
-                table.remove(key);
-                self.expired(db, key, events);
+                if !held {
+                    table.remove(key);
+                    self.expired(db, key, events);
+                }
                 if filter.type_name.is_some() {
                     // Redis found the type with a read lookup, which missed.
                     self.event(events, notify::KEY_MISS, "keymiss", db, key);

@@ -12,10 +12,32 @@ use std::collections::HashMap;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::util::small_bytes::SmallBytes;
 
+/// What others may read of one client's watches (CLIENT LIST's flag `d` and its memory
+/// figures): shared by the client's `Watched`, its watched keys and its registry entry.
+#[derive(Debug, Default)]
+pub struct WatchState {
+    /// A watched key was touched since it was watched (Redis's CLIENT_DIRTY_CAS).
+    dirty: AtomicBool,
+    /// How many keys the client watches.
+    keys: AtomicUsize,
+}
+
+impl WatchState {
+    /// Whether a watched key was touched since it was watched: the next EXEC fails.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    /// How many keys the client watches.
+    pub fn keys(&self) -> usize {
+        self.keys.load(Ordering::Relaxed)
+    }
+}
+
 /// One client's watch on one key.
 struct WatchedKey {
-    /// The client's dirty flag (shared by all its watched keys).
-    dirty: Arc<AtomicBool>,
+    /// The client's watch state (its dirty flag is shared by all its watched keys).
+    state: Arc<WatchState>,
     /// The key was logically expired (but not yet deleted) when watched: its deletion is no
     /// change, and EXEC does not count it as expired.
     expired: AtomicBool,
@@ -38,14 +60,22 @@ pub struct WatchRegistry {
 /// The keys one client watches.
 #[derive(Default)]
 pub struct Watched {
-    dirty: Arc<AtomicBool>,
+    state: Arc<WatchState>,
     keys: Vec<(usize, SmallBytes, Arc<WatchedKey>)>,
 }
 
 impl Watched {
+    /// No watched keys, reporting through `state` (the client's registry entry reads it).
+    pub fn sharing(state: Arc<WatchState>) -> Self {
+        Watched {
+            state,
+            keys: Vec::new(),
+        }
+    }
+
     /// Whether a watched key was touched since it was watched.
     pub fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Relaxed)
+        self.state.is_dirty()
     }
 
     /// Whether the client watches anything.
@@ -78,13 +108,14 @@ impl WatchRegistry {
         }
         let key = SmallBytes::new(key);
         let wk = Arc::new(WatchedKey {
-            dirty: w.dirty.clone(),
+            state: w.state.clone(),
             expired: AtomicBool::new(stale),
         });
         let mut map = self.keys.lock();
         map.entry((db, key.clone())).or_default().push(wk.clone());
         self.watching.store(map.len(), Ordering::Relaxed);
         w.keys.push((db, key, wk));
+        w.state.keys.store(w.keys.len(), Ordering::Relaxed);
     }
 
     /// Stops watching everything and clears the dirty flag (UNWATCH, EXEC, DISCARD, RESET,
@@ -103,7 +134,8 @@ impl WatchRegistry {
             }
             self.watching.store(map.len(), Ordering::Relaxed);
         }
-        w.dirty.store(false, Ordering::Relaxed);
+        w.state.dirty.store(false, Ordering::Relaxed);
+        w.state.keys.store(0, Ordering::Relaxed);
     }
 
     /// A command modified (or expiry deleted) `key` of `db`; `present` says whether the key is
@@ -122,7 +154,7 @@ impl WatchRegistry {
                 wk.expired.store(false, Ordering::Relaxed);
                 continue;
             }
-            wk.dirty.store(true, Ordering::Relaxed);
+            wk.state.dirty.store(true, Ordering::Relaxed);
         }
     }
 
@@ -161,7 +193,7 @@ impl WatchRegistry {
                     wk.expired.store(true, Ordering::Relaxed);
                     continue;
                 }
-                wk.dirty.store(true, Ordering::Relaxed);
+                wk.state.dirty.store(true, Ordering::Relaxed);
             }
         }
     }

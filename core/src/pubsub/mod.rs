@@ -100,6 +100,28 @@ impl PubSub {
         }
     }
 
+    /// Drops every subscription of `client` at once: a client killed by CLIENT KILL counts
+    /// as a subscriber no longer (Redis frees it on the spot), though its session may take a
+    /// moment to close. Its session's own unsubscribing later finds nothing left to remove.
+    pub fn forget(&self, client: &ClientHandle) {
+        let mut emptied = 0;
+        for table in [&self.channels, &self.shard_channels] {
+            table.write().retain(|_, subs| {
+                subs.retain(|c| c.id != client.id);
+                emptied += subs.is_empty() as usize;
+                !subs.is_empty()
+            });
+        }
+        self.patterns.write().retain(|_, subs| {
+            subs.retain(|c| c.id != client.id);
+            emptied += subs.is_empty() as usize;
+            !subs.is_empty()
+        });
+        if emptied > 0 {
+            self.active.fetch_sub(emptied, Ordering::Relaxed);
+        }
+    }
+
     /// Delivers `message` on `channel` to its subscribers and the clients whose patterns match
     /// it; the number of deliveries (a client subscribed both ways counts twice, as in Redis).
     pub fn publish(&self, channel: &[u8], message: &[u8]) -> usize {

@@ -99,6 +99,16 @@ impl RequestDecoder {
         self.auth_required = required;
     }
 
+    /// The arguments of a multibulk frame still arriving that are already complete: their
+    /// total length and how many (what Redis counts in `argv-mem` as it parses).
+    pub fn partial_args(&self) -> (usize, usize) {
+        if !self.in_multibulk {
+            return (0, 0);
+        }
+        let len = self.spans.iter().map(|(s, e)| e - s).sum();
+        (len, self.spans.len())
+    }
+
     /// Parses the next request in `buf`. Ok(true): a command was parsed and its arguments
     /// pushed into `args` (cleared first) as slices of one frame split off the front of `buf`.
     /// Ok(false): more bytes are needed. Empty inline lines and `*0`/negative multibulks are

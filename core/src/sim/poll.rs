@@ -207,6 +207,11 @@ impl World<'_> {
             self.note(format!(
                 "c{i} closed ({cause}): flush limit passed, {lost} replies unwritten"
             ));
+        } else if self.clients[i].killed && !self.clients[i].expected.is_empty() {
+            // CLIENT KILL frees the client at once, as Redis does: what it had not read is
+            // dropped.
+            let lost = self.clients[i].expected.len();
+            self.note(format!("c{i} closed (killed), {lost} replies dropped"));
         } else if let Some((_, cmd)) = self.clients[i].expected.front() {
             return Err(self.fail(format!("c{i}: closed ({cause}) without replying to {cmd}")));
         } else {

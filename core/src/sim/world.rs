@@ -318,7 +318,7 @@ impl World<'_> {
     }
 
     /// The checker kills client `i` (CLIENT KILL ID): the kill wakes the client's task, and
-    /// the server must close it once its replies are flushed.
+    /// the server must close it, without the replies it had not written yet.
     fn kill(&mut self, i: usize) -> Result<(), Failure> {
         let id = self.clients[i].conn.connection().session().id().to_string();
         self.note(format!("checker kills c{i} (id {id})"));

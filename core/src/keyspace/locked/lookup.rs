@@ -43,7 +43,9 @@ impl<'a> Locked<'a> {
         let events = self.events;
         let shard = self.shard_mut(key);
         let mut expired = 0;
-        let found = shard.find(key, now, &mut expired);
+        // While clients are paused an expired key reads as missing but stays, as Redis keeps
+        // the dataset static through a pause.
+        let found = shard.find_unless_held(key, now, &mut expired, || ks.pause.holds_expiry(now));
         if expired > 0 {
             ks.expired(db, key, events);
         }

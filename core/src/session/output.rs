@@ -1,0 +1,111 @@
+//! The session's reply buffer: replies held for the AOF's fsync, the output limit, what the
+//! transport may write, and closing without writing (a client over its limit, or killed).
+
+use std::sync::atomic::Ordering;
+
+use bytes::Buf;
+
+use super::Session;
+use crate::clock::Now;
+use crate::config::ObufLimit;
+use crate::stats::Stats;
+
+impl Session {
+    /// With `appendfsync always`: the replies produced since `from` wait until the stream is
+    /// durable up to where it is now, which covers every write they could have observed.
+    pub(super) fn hold_for_durability(&mut self, from: usize) {
+        let durability = &self.server.durability;
+        if !durability.holding() || self.out.buf.len() == from {
+            return;
+        }
+        let need = self.server.keyspace.log.offset();
+        if durability.wait_for(need, &self.state.handle.waker) {
+            let start = self.held.map_or(from, |(start, _)| start);
+            self.held = Some((start, need));
+        }
+    }
+
+    /// How many bytes of `out` may be written now.
+    pub(super) fn releasable(&self) -> usize {
+        match self.held {
+            Some((start, need)) if !self.server.durability.released(need) => start,
+            _ => self.out.buf.len(),
+        }
+    }
+
+    /// Whether replies are waiting for the AOF's fsync (never for a killed client, which
+    /// closes without its replies).
+    pub fn has_held_output(&self) -> bool {
+        !self.state.handle.killed.load(Ordering::Relaxed) && self.releasable() < self.out.buf.len()
+    }
+
+    /// Publishes the output's size to the handle (CLIENT LIST omem, the publishers' hard
+    /// limit check) and closes the client if it went over its limit.
+    pub(super) fn check_output_limit(&mut self, limit: &ObufLimit, now: Now) {
+        let used = self.out.buf.len() + self.state.handle.mailbox.len();
+        self.state.handle.omem.store(used, Ordering::Relaxed);
+        if self.output_limit.exceeded(limit, used, now.ms()) {
+            self.close_over_limit();
+        }
+    }
+
+    /// Closes the client at once, dropping what it has not read, as Redis does with a client
+    /// over its output buffer limit.
+    pub(super) fn close_over_limit(&mut self) {
+        if !self.closed {
+            let line = crate::admin::client_line::client_line(
+                &self.state.handle,
+                None,
+                &self.server.commands,
+                self.server.last_now.load(Ordering::Relaxed) / 1000,
+            );
+            self.server.host.log(&format!(
+                "Client {line} scheduled to be closed ASAP for overcoming of output buffer limits."
+            ));
+        }
+        // Publishers stop queueing for it, and nothing more is written to it.
+        self.state.handle.over_limit.store(true, Ordering::Relaxed);
+        self.state.handle.killed.store(true, Ordering::Relaxed);
+        self.close_killed();
+    }
+
+    /// Closes a client another one killed (CLIENT KILL), dropping what it has not read, as
+    /// Redis frees such a client at once.
+    pub(super) fn close_killed(&mut self) {
+        self.closed = true;
+        self.held = None;
+        self.out.buf.clear();
+        self.state.handle.mailbox.clear();
+        self.state.handle.omem.store(0, Ordering::Relaxed);
+    }
+
+    /// Replies that may be written now (not those waiting for the AOF's fsync, nor any for a
+    /// client killed by another, which closes without them).
+    pub fn pending_output(&self) -> &[u8] {
+        if self.state.handle.killed.load(Ordering::Relaxed) {
+            return &[];
+        }
+        &self.out.buf[..self.releasable()]
+    }
+
+    /// Marks `n` bytes of pending output as written.
+    pub fn consume_output(&mut self, n: usize) {
+        Stats::add(&self.server.stats.total_net_output_bytes, n as u64);
+        let n = n.min(self.releasable());
+        self.held = match self.held {
+            Some((start, need)) if !self.server.durability.released(need) => {
+                Some((start - n, need))
+            }
+            _ => None,
+        };
+        self.out.buf.advance(n);
+        if self.out.buf.is_empty() {
+            self.out.buf.clear();
+        }
+        let queued = self.state.handle.mailbox.len();
+        self.state
+            .handle
+            .omem
+            .store(self.out.buf.len() + queued, Ordering::Relaxed);
+    }
+}
