@@ -170,7 +170,7 @@ fn shardchannels(ctx: &mut Ctx) {
 
 fn list_channels(ctx: &mut Ctx, kind: Kind) {
     if ctx.args.len() > 3 {
-        return ctx.arity_error();
+        return crate::admin::util::subcommand_syntax_error(ctx);
     }
     let pattern = ctx.args.get(2).map(|p| &p[..]);
     let names = ctx.server.pubsub.channels(kind, pattern);
