@@ -123,6 +123,8 @@ impl Server {
                 .latency
                 .add_if_needed("expire-cycle", ms, now.secs());
         }
+        // Keys the expiry cycle deleted under BCAST prefixes.
+        self.tracking.broadcast(&self.clients);
         crate::persistence::cron(self, now);
     }
 

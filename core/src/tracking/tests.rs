@@ -112,3 +112,14 @@ fn the_table_is_bounded_by_tracking_table_max_keys() {
     assert_eq!(srv.tracking.totals().0, 2);
     assert_eq!(evicted.matches("invalidate").count(), 1, "{evicted}");
 }
+
+#[test]
+fn active_expiry_is_broadcast_by_the_cron() {
+    let srv = server();
+    let mut c = resp3(&srv);
+    c.cmd(&["CLIENT", "TRACKING", "on", "BCAST"]);
+    TestClient::new(&srv).cmd(&["SET", "k", "v", "PX", "1"]);
+    assert_eq!(c.poll(), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+    srv.tick(crate::Now::from_ms(crate::testkit::EPOCH_MS + 10_000));
+    assert_eq!(c.poll(), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+}
