@@ -43,6 +43,8 @@ pub struct Server {
     pub run_id: String,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: AtomicBool,
+    /// DEBUG PAUSE-CRON: the periodic work is skipped.
+    pub cron_paused: AtomicBool,
     /// Cron ticks run so far.
     pub cronloops: AtomicU64,
     /// Latest time seen, in Unix microseconds (for work that has no `now` of its own).
@@ -96,6 +98,7 @@ impl Server {
             started_at: now,
             run_id,
             active_expire_enabled: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             cronloops: AtomicU64::new(0),
             last_now: AtomicU64::new(now.micros()),
             persist,
@@ -110,6 +113,9 @@ impl Server {
 
     /// Periodic server work (`hz` times a second): active expiry and housekeeping.
     pub fn tick(&self, now: Now) {
+        if self.cron_paused.load(Ordering::Relaxed) {
+            return;
+        }
         self.last_now.fetch_max(now.micros(), Ordering::Relaxed);
         self.cronloops.fetch_add(1, Ordering::Relaxed);
         if self.active_expire_enabled.load(Ordering::Relaxed) {
@@ -123,8 +129,11 @@ impl Server {
                 .latency
                 .add_if_needed("expire-cycle", ms, now.secs());
         }
-        // Keys the expiry cycle deleted under BCAST prefixes.
+        // Keys the expiry cycle deleted under BCAST prefixes, and a lowered
+        // tracking-table-max-keys.
         self.tracking.broadcast(&self.clients);
+        let max_keys = self.config.read().tracking_table_max_keys;
+        self.tracking.evict(&self.clients, max_keys);
         crate::persistence::cron(self, now);
     }
 

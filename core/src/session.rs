@@ -274,6 +274,12 @@ impl Session {
 
     fn execute(&mut self, now: Now, resolved: Result<&crate::command::Command, Vec<u8>>) {
         let server = &*self.server;
+        // Over tracking-table-max-keys (lowered since the last read): evicted keys are
+        // invalidated before the command runs, as Redis's processCommand does.
+        if server.tracking.active() {
+            let max_keys = server.config.read().tracking_table_max_keys;
+            server.tracking.evict(&server.clients, max_keys);
+        }
         // Messages that arrived before this command go out before its reply.
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
         let mut before = self.out.buf.len();

@@ -51,6 +51,11 @@ fn debug(ctx: &mut Ctx) {
                 .store(on, Ordering::Relaxed);
             ctx.out.ok();
         }
+        ("pause-cron", 3) => {
+            let paused = c_atoi(ctx.arg(2)) != 0;
+            ctx.server.cron_paused.store(paused, Ordering::Relaxed);
+            ctx.out.ok();
+        }
         ("object", 3) => object(ctx),
         ("reload", _) => reload(ctx),
         ("loadaof", 2) => loadaof(ctx),
@@ -409,6 +414,8 @@ const HELP: &[&str] = &[
     "PROTOCOL <type>",
     "    Replies with a sample of a RESP type: string, integer, double, bignum, null, array,",
     "    set, map, attrib, push, verbatim, true, false.",
+    "PAUSE-CRON <0|1>",
+    "    Stops or resumes the periodic work (expiry cycle, save points, tracking limits).",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Turns the active expiry cycle off or on (lazy expiry on access always runs).",
     "SLEEP <seconds>",

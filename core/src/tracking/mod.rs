@@ -86,14 +86,30 @@ impl Tracking {
                 self.items.fetch_add(1, Ordering::Relaxed);
             }
         }
-        while max_keys > 0 && table.len() > max_keys {
+        self.evict_in(&mut table, clients, max_keys);
+    }
+
+    /// Drops keys from the table, telling their clients as if the keys had changed, until at
+    /// most `max_keys` remain (`tracking-table-max-keys`; 0 = no limit). Run after every
+    /// remembering read, before every command (as Redis's processCommand does) and by the
+    /// cron, so lowering the limit takes effect without a read.
+    pub fn evict(&self, clients: &ClientRegistry, max_keys: usize) {
+        // `entries` (keys and prefixes) bounds the table's size from above: when it is within
+        // the limit, no lock is taken.
+        if max_keys > 0 && self.entries.load(Ordering::Relaxed) > max_keys {
+            self.evict_in(&mut self.table.lock(), clients, max_keys);
+        }
+    }
+
+    fn evict_in(&self, table: &mut HashMap<Bytes, Vec<u64>>, clients: &ClientRegistry, max: usize) {
+        while max > 0 && table.len() > max {
             let Some(victim) = table.keys().next().cloned() else {
                 break;
             };
-            self.invalidate_in(&mut table, clients, &victim, None);
+            self.invalidate_in(table, clients, &victim, None);
         }
         let prefixes = self.prefixes.lock().len();
-        self.recount(&table, prefixes);
+        self.recount(table, prefixes);
     }
 
     /// `key` changed (or expired, when `writer` is None): its default-mode clients are told
