@@ -538,7 +538,7 @@ mod tests {
         // Redis's HELP layout: header, the listing, then HELP and its description.
         let help = c.cmd(&["DEBUG", "HELP"]);
         assert!(help.starts_with(
-            "*25\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+            "*27\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
              +CHANGE-REPL-ID\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
