@@ -18,7 +18,7 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::{Command, CommandFlags};
-use crate::client::{ClientHandle, ClientInfo, ClientState};
+use crate::client::{ClientHandle, ClientState};
 use crate::clock::Now;
 use crate::observe::slowlog::entry_argv;
 use crate::server::Server;
@@ -110,18 +110,9 @@ fn finish(server: &Server, client: &ClientHandle, call: &Call<'_>, us: u64, wall
         wall,
         us,
         entry_argv(call.args, call.redacted),
-        peer_id(&client.info),
+        client.info.peer_id(),
         name,
     );
-}
-
-/// The client's address as the slow log shows it ("ip:port", "[ipv6]:port", "path:0").
-fn peer_id(info: &ClientInfo) -> String {
-    match info {
-        ClientInfo::Tcp { peer, .. } => peer.to_string(),
-        ClientInfo::Unix { path } => format!("{path}:0"),
-        ClientInfo::Internal => "?:0".into(),
-    }
 }
 
 /// A call whose reply waits for an effect.

@@ -74,7 +74,8 @@ impl Session {
     pub(super) fn close_killed(&mut self) {
         self.closed = true;
         self.held = None;
-        self.out.buf.clear();
+        // Freed now, not when the transport gets round to dropping the session.
+        self.out.buf = bytes::BytesMut::new();
         self.state.handle.mailbox.clear();
         self.state.handle.omem.store(0, Ordering::Relaxed);
     }
