@@ -36,6 +36,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "zsets",
     "pubsub",
     "notifications",
+    "persistence",
 ];
 
 /// Whether `name` is a known feature name.
