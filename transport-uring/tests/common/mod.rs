@@ -106,13 +106,14 @@ pub fn read_line<S: Read>(s: &mut S) -> Vec<u8> {
     while !line.ends_with(b"\r\n") {
         match s.read(&mut b) {
             Ok(1) => line.push(b[0]),
+            // A signal interrupted the read before anything arrived: read again.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             other => panic!("connection ended mid-line: {other:?} after {line:?}"),
         }
     }
     line
 }
 
-/// Asserts the peer closed the connection (EOF or reset) within the read timeout.
 /// Reads whole lines until `expect`'s length and compares (replies split across reads).
 pub fn expect_lines<S: Read>(s: &mut S, expect: &[u8]) {
     let mut got = Vec::new();
@@ -125,6 +126,7 @@ pub fn expect_lines<S: Read>(s: &mut S, expect: &[u8]) {
     );
 }
 
+/// Asserts the peer closed the connection (EOF or reset) within the read timeout.
 pub fn assert_closed<S: Read>(s: &mut S) {
     let mut buf = [0u8; 64];
     match s.read(&mut buf) {
