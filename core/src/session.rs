@@ -114,6 +114,7 @@ impl Session {
         self.pump_stream();
         let limit = self.server.config.read().client_output_buffer_limit
             [self.state.handle.class() as usize];
+        self.state.output_hard_limit = limit.hard;
         // Checked before the mailbox is copied out: a client already over its limit is closed
         // without first growing its output buffer by what it will never read.
         self.check_output_limit(&limit, now);

@@ -74,6 +74,9 @@ pub struct ClientState {
     /// This state runs a blocked client's command on its behalf: a command that finds no data
     /// must write nothing (the client stays blocked) rather than block again.
     pub serving_blocked: bool,
+    /// The hard output limit of the client's class (0 = none), for commands that can tell
+    /// before building it that a reply would go over it.
+    pub output_hard_limit: u64,
     /// Channels, patterns and shard channels the client is subscribed to.
     pub subs: crate::pubsub::Subscriptions,
 }
@@ -110,6 +113,7 @@ impl ClientState {
             awaiting: None,
             observer: None,
             serving_blocked: false,
+            output_hard_limit: 0,
             subs: Default::default(),
         }
     }

@@ -110,9 +110,16 @@ fn with_count(ctx: &mut Ctx, count: i64, withvalues: bool) {
     };
     let mut rng = ctx.server.rng.lock();
     if !distinct || count == 1 {
-        if count > SMALL_REPEAT
-            && count.saturating_mul(pick_reply_bound(h, withvalues)) > MAX_REPEAT_REPLY
-        {
+        let bound = count.saturating_mul(pick_reply_bound(h, withvalues));
+        let hard = ctx.client.output_hard_limit;
+        if count > SMALL_REPEAT && hard > 0 && bound > hard {
+            // Redis would build the reply until the client went over its output limit, then
+            // close it; the outcome is the same without building it.
+            drop(rng);
+            ctx.client.handle.close_over_limit();
+            return;
+        }
+        if count > SMALL_REPEAT && bound > MAX_REPEAT_REPLY {
             drop(rng);
             return ctx.error("ERR value is out of range");
         }
@@ -162,5 +169,29 @@ fn with_count(ctx: &mut Ctx, count: i64, withvalues: bool) {
         if let Some(pair) = at(i) {
             reply_pair(ctx.out, pair, withvalues);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn hrandfield_that_would_pass_the_output_limit_closes_the_client() {
+        let srv = server();
+        srv.config.write().client_output_buffer_limit[0] = crate::config::ObufLimit {
+            hard: 1_000_000,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        let mut c = TestClient::new(&srv);
+        c.cmd(&["HSET", "h", "a", "b"]);
+        assert_eq!(c.cmd(&["HRANDFIELD", "h", "-999999999"]), "");
+        assert!(c.session.is_closing());
+        let mut d = TestClient::new(&srv);
+        assert_eq!(
+            d.cmd(&["HRANDFIELD", "h", "-2"]),
+            "*2\r\n$1\r\na\r\n$1\r\na\r\n"
+        );
     }
 }
