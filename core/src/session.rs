@@ -112,8 +112,18 @@ impl Session {
         self.deliver_settled();
         self.deliver_effect();
         self.pump_stream();
-        let limit = self.server.config.read().client_output_buffer_limit
-            [self.state.handle.class() as usize];
+        // The configuration is read once per batch.
+        let (limit, limits) = {
+            let c = self.server.config.read();
+            let decode = DecodeLimits {
+                proto_max_bulk_len: c.proto_max_bulk_len,
+                query_buffer_limit: c.client_query_buffer_limit,
+            };
+            (
+                c.client_output_buffer_limit[self.state.handle.class() as usize],
+                decode,
+            )
+        };
         self.state.output_hard_limit = limit.hard;
         // Checked before the mailbox is copied out: a client already over its limit is closed
         // without first growing its output buffer by what it will never read.
@@ -140,13 +150,6 @@ impl Session {
                 .last_interaction_ms
                 .store(now.ms(), Ordering::Relaxed);
         }
-        let limits = {
-            let c = self.server.config.read();
-            DecodeLimits {
-                proto_max_bulk_len: c.proto_max_bulk_len,
-                query_buffer_limit: c.client_query_buffer_limit,
-            }
-        };
         let server = self.server.clone();
         let batch = Batch {
             limit,
@@ -285,9 +288,17 @@ impl Session {
         self.state.handle.mailbox.drain_into(&mut self.out.buf);
         let mut before = self.out.buf.len();
         let skipping = self.state.reply == ReplyMode::SkipNext;
-        let resolved_is_client = resolved
-            .as_ref()
-            .is_ok_and(|c| c.name.starts_with("client|"));
+        // CLIENT CACHING YES/NO applies to the next command (or transaction) only; the name is
+        // looked at only while it is armed.
+        let caching_ends = self
+            .state
+            .handle
+            .tracking
+            .flags()
+            .has(crate::tracking::TrackingFlags::CACHING)
+            && !resolved
+                .as_ref()
+                .is_ok_and(|c| c.name.starts_with("client|"));
         // (Un)subscribe confirmations, like messages, are pushed: CLIENT REPLY OFF does not
         // silence them (in RESP2 either, as in Redis).
         let pushes = resolved
@@ -308,7 +319,12 @@ impl Session {
         }
         crate::blocking::serve_ready(server, now);
         server.tracking.broadcast(&server.clients);
-        self.end_caching(resolved_is_client);
+        if caching_ends && self.state.multi.is_none() {
+            self.state
+                .handle
+                .tracking
+                .remove(crate::tracking::TrackingFlags::CACHING);
+        }
         if pushes {
             before = self.out.buf.len();
         }
@@ -326,15 +342,6 @@ impl Session {
                     self.state.reply = ReplyMode::On;
                 }
             }
-        }
-    }
-
-    /// CLIENT CACHING YES/NO applies to the next command (or transaction) only.
-    fn end_caching(&self, was_client: bool) {
-        use crate::tracking::TrackingFlags as T;
-        let tracking = &self.state.handle.tracking;
-        if self.state.multi.is_none() && !was_client && tracking.flags().has(T::CACHING) {
-            tracking.remove(T::CACHING);
         }
     }
 

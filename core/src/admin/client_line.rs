@@ -160,6 +160,32 @@ fn multi_overhead(h: &ClientHandle) -> usize {
     h.multi_mem.load(Ordering::Relaxed) + watched * (LIST_NODE + WATCHED_KEY) + slots * MULTI_CMD
 }
 
+/// The memory a client holds, as CLIENT LIST's `tot-mem` counts it for a client not running
+/// a command (INFO's `mem_clients_normal` adds these up).
+pub fn total_memory(h: &ClientHandle) -> usize {
+    memory_with(
+        h,
+        h.omem.load(Ordering::Relaxed),
+        h.argv_mem.load(Ordering::Relaxed),
+        h.argc.load(Ordering::Relaxed),
+    )
+}
+
+/// `tot-mem` for `pending` bytes of output and a command of `argc` arguments totalling
+/// `argv_mem` bytes (the caller's own, while it runs CLIENT LIST).
+fn memory_with(h: &ClientHandle, pending: usize, argv_mem: usize, argc: usize) -> usize {
+    let [sub, psub, ssub] = [0, 1, 2].map(|i| h.subscriptions[i].load(Ordering::Relaxed));
+    pending - pending.min(REPLY_CHUNK)
+        + h.qbuf.load(Ordering::Relaxed)
+        + h.qbuf_free.load(Ordering::Relaxed)
+        + CLIENT_STRUCT
+        + REPLY_CHUNK
+        + argv_mem
+        + ARG_POINTER * argc
+        + multi_overhead(h)
+        + pubsub_mem(sub, psub, ssub)
+}
+
 /// One CLIENT LIST / CLIENT INFO line (without its newline). `caller` is given when `h` is the
 /// client running the command.
 pub fn client_line(
@@ -192,15 +218,7 @@ pub fn client_line(
     let omem = pending - obl;
     let oll = omem.div_ceil(REPLY_CHUNK);
     let [sub, psub, ssub] = [0, 1, 2].map(|i| h.subscriptions[i].load(Ordering::Relaxed));
-    let tot_mem = omem
-        + qbuf
-        + qbuf_free
-        + CLIENT_STRUCT
-        + REPLY_CHUNK
-        + argv_mem
-        + ARG_POINTER * argc
-        + multi_overhead(h)
-        + pubsub_mem(sub, psub, ssub);
+    let tot_mem = memory_with(h, pending, argv_mem, argc);
     // Redis watches for writability only when a write could not finish: the caller's own
     // replies are still being produced, anyone else's are waiting for the socket.
     let events = if pending > 0 && caller.is_none() {

@@ -238,12 +238,12 @@ fn clients_section(server: &Server) -> String {
     )
 }
 
-/// Memory held by replica clients and by the others (normal and pub/sub), as CLIENT LIST's
-/// `tot-mem` estimates each: the connection's fixed state plus its pending input and output.
+/// Memory held by replica clients and by the others (normal and pub/sub), each counted as
+/// CLIENT LIST's `tot-mem`.
 fn clients_memory(server: &Server) -> (usize, usize) {
     let mut totals = (0, 0);
     for c in server.clients.snapshot() {
-        let mem = 20_000 + c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed);
+        let mem = super::client_line::total_memory(&c);
         if c.class() == crate::client::ClientClass::Replica {
             totals.0 += mem;
         } else {

@@ -1,8 +1,9 @@
 //! The frames a publish delivers, encoded once per protocol for all subscribers.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::client::ClientHandle;
+use crate::resp::ReplyWriter;
 use crate::sync::Ordering;
 
 /// One published message's frame in RESP2 (an array) and RESP3 (a push), each encoded the
@@ -37,28 +38,22 @@ impl<'a> Frames<'a> {
     /// The frame for `client`'s protocol.
     pub fn get(&mut self, client: &ClientHandle) -> &Bytes {
         let resp3 = client.resp.load(Ordering::Relaxed) == 3;
-        let (slot, head) = if resp3 {
-            (&mut self.resp3, b'>')
+        let slot = if resp3 {
+            &mut self.resp3
         } else {
-            (&mut self.resp2, b'*')
+            &mut self.resp2
         };
-        slot.get_or_insert_with(|| encode(head, &self.parts[..self.count]))
+        slot.get_or_insert_with(|| encode(resp3, &self.parts[..self.count]))
     }
 }
 
-/// An aggregate of bulk strings with header byte `head`.
-pub fn encode(head: u8, parts: &[&[u8]]) -> Bytes {
+/// A push (RESP3) or array (RESP2) of bulk strings.
+fn encode(resp3: bool, parts: &[&[u8]]) -> Bytes {
     let size: usize = parts.iter().map(|p| p.len() + 16).sum();
-    let mut buf = BytesMut::with_capacity(size + 8);
-    buf.put_u8(head);
-    buf.put_slice(itoa::Buffer::new().format(parts.len()).as_bytes());
-    buf.put_slice(b"\r\n");
+    let mut w = ReplyWriter::for_frame(size + 8, resp3);
+    w.push(parts.len());
     for part in parts {
-        buf.put_u8(b'$');
-        buf.put_slice(itoa::Buffer::new().format(part.len()).as_bytes());
-        buf.put_slice(b"\r\n");
-        buf.put_slice(part);
-        buf.put_slice(b"\r\n");
+        w.bulk(part);
     }
-    buf.freeze()
+    w.buf.freeze()
 }

@@ -20,6 +20,15 @@ impl ReplyWriter {
         }
     }
 
+    /// A writer for one small standalone frame (a published message, an invalidation) of
+    /// about `capacity` bytes: the frame keeps the allocation once frozen, so it is sized to it.
+    pub fn for_frame(capacity: usize, resp3: bool) -> Self {
+        ReplyWriter {
+            buf: BytesMut::with_capacity(capacity),
+            resp3,
+        }
+    }
+
     fn line(&mut self, prefix: u8, body: &[u8]) {
         self.buf.reserve(body.len() + 3);
         self.buf.put_u8(prefix);

@@ -1,10 +1,11 @@
 //! Invalidation messages as Redis sends them: a RESP3 `invalidate` push, or for a RESP2
 //! client redirecting to a subscriber, a message on `__redis__:invalidate`.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::TrackingFlags;
 use crate::client::{ClientHandle, ClientRegistry};
+use crate::resp::ReplyWriter;
 use crate::sync::Ordering;
 
 /// The channel RESP2 clients receive invalidations on, through a redirect.
@@ -12,24 +13,21 @@ pub const CHANNEL: &[u8] = b"__redis__:invalidate";
 
 /// The payload invalidating `keys`: an array of their names.
 pub fn keys(keys: &[&[u8]]) -> Bytes {
-    let mut buf = BytesMut::new();
-    buf.put_u8(b'*');
-    buf.put_slice(itoa::Buffer::new().format(keys.len()).as_bytes());
-    buf.put_slice(b"\r\n");
+    let size: usize = keys.iter().map(|k| k.len() + 16).sum();
+    let mut w = ReplyWriter::for_frame(size + 8, false);
+    w.array(keys.len());
     for key in keys {
-        buf.put_u8(b'$');
-        buf.put_slice(itoa::Buffer::new().format(key.len()).as_bytes());
-        buf.put_slice(b"\r\n");
-        buf.put_slice(key);
-        buf.put_slice(b"\r\n");
+        w.bulk(key);
     }
-    buf.freeze()
+    w.buf.freeze()
 }
 
 /// The payload invalidating everything (after a flush): a null in the tracking client's
 /// protocol.
 pub fn null(resp3: bool) -> Bytes {
-    Bytes::from_static(if resp3 { b"_\r\n" } else { b"$-1\r\n" })
+    let mut w = ReplyWriter::for_frame(8, resp3);
+    w.null();
+    w.buf.freeze()
 }
 
 /// Delivers `payload` to the client that receives `client`'s invalidations: itself (RESP3),
@@ -43,11 +41,11 @@ pub fn send(clients: &ClientRegistry, client: &ClientHandle, payload: &[u8]) {
         let Some(found) = clients.get(redirect) else {
             client.tracking.insert(TrackingFlags::BROKEN_REDIR);
             if resp3(client) {
-                let mut buf = BytesMut::new();
-                buf.put_slice(b">2\r\n$21\r\ntracking-redir-broken\r\n:");
-                buf.put_slice(itoa::Buffer::new().format(redirect).as_bytes());
-                buf.put_slice(b"\r\n");
-                deliver(client, buf.freeze());
+                let mut w = ReplyWriter::for_frame(48, true);
+                w.push(2);
+                w.bulk(b"tracking-redir-broken");
+                w.int(redirect as i64);
+                deliver(client, w.buf.freeze());
             }
             return;
         };
@@ -56,18 +54,19 @@ pub fn send(clients: &ClientRegistry, client: &ClientHandle, payload: &[u8]) {
     } else {
         client
     };
-    let mut buf = BytesMut::with_capacity(payload.len() + 48);
+    let mut w = ReplyWriter::for_frame(payload.len() + 48, true);
     if resp3(dest) {
-        buf.put_slice(b">2\r\n$10\r\ninvalidate\r\n");
+        w.push(2);
+        w.bulk(b"invalidate");
     } else if redirect != 0 && dest.is_subscriber() {
-        buf.put_slice(b"*3\r\n$7\r\nmessage\r\n$20\r\n");
-        buf.put_slice(CHANNEL);
-        buf.put_slice(b"\r\n");
+        w.array(3);
+        w.bulk(b"message");
+        w.bulk(CHANNEL);
     } else {
         return;
     }
-    buf.put_slice(payload);
-    deliver(dest, buf.freeze());
+    w.raw(payload);
+    deliver(dest, w.buf.freeze());
 }
 
 fn resp3(client: &ClientHandle) -> bool {
