@@ -29,6 +29,7 @@ pub mod repl;
 pub mod resp;
 #[cfg(test)]
 mod robustness;
+pub mod scripting;
 pub mod server;
 pub mod session;
 // The simulator drives `Connection`, which loom builds leave out.
