@@ -20,6 +20,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::persistence::aof::COMMANDS,
         crate::pubsub::commands::COMMANDS,
         crate::tracking::commands::COMMANDS,
+        crate::scripting::commands::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

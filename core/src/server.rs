@@ -63,6 +63,8 @@ pub struct Server {
     pub observe: crate::observe::Observe,
     /// Calls whose reply waits for an effect, recorded once it is written.
     pub deferred_calls: crate::command::observe::DeferredCalls,
+    /// The Lua VM, the script cache and the running script's state.
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Server {
@@ -108,6 +110,7 @@ impl Server {
             monitors: Default::default(),
             observe,
             deferred_calls: Default::default(),
+            scripting: Default::default(),
         }
     }
 

@@ -59,6 +59,9 @@ pub struct ClientState {
     pub reply: ReplyMode,
     /// EXEC is running this client's queued commands.
     pub in_exec: bool,
+    /// A script or function this client called is running commands (redis.call): blocking
+    /// commands answer as if their timeout had passed, effects run inline.
+    pub in_script: bool,
     /// A client that must never wait (the AOF loader's, as Redis's CLIENT_DENY_BLOCKING):
     /// blocking commands answer as if their timeout had passed, effects run inline.
     pub deny_blocking: bool,
@@ -108,6 +111,7 @@ impl ClientState {
             watched,
             reply: ReplyMode::On,
             in_exec: false,
+            in_script: false,
             deny_blocking: false,
             blocked: None,
             awaiting: None,
@@ -134,13 +138,17 @@ impl ClientState {
     /// Whether a blocking command may block now: not inside MULTI/EXEC (where it answers as
     /// if its timeout had passed) and not when serving a blocked client.
     pub fn may_block(&self) -> bool {
-        !self.in_exec && self.multi.is_none() && !self.serving_blocked && !self.deny_blocking
+        !self.in_exec
+            && !self.in_script
+            && self.multi.is_none()
+            && !self.serving_blocked
+            && !self.deny_blocking
     }
 
     /// Whether a command may leave its reply to a later completion (an effect): not inside
     /// EXEC, whose replies are written in one go, nor when serving a blocked client.
     pub fn may_wait(&self) -> bool {
-        !self.in_exec && !self.serving_blocked && !self.deny_blocking
+        !self.in_exec && !self.in_script && !self.serving_blocked && !self.deny_blocking
     }
 
     /// Ends any transaction and forgets watched keys (RESET, disconnect).

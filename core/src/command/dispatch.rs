@@ -148,7 +148,7 @@ fn reject(
 /// every shard for WHOLE_KEYSPACE commands, none for commands without keys.
 fn lock_for<'s>(server: &'s Server, cmd: &Command, args: &[Bytes]) -> Option<LockSet<'s>> {
     let whole = cmd.flags.has(CommandFlags::WHOLE_KEYSPACE);
-    if cmd.key_specs.is_empty() && !whole {
+    if (cmd.key_specs.is_empty() && !whole) || cmd.flags.has(CommandFlags::SCRIPT) {
         return None;
     }
     let mut idx: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();

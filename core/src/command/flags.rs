@@ -63,6 +63,10 @@ impl CommandFlags {
     /// lode's own: one of the few commands a RESP2 client may send while subscribed
     /// ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
     pub const SUBSCRIBED_CONTEXT: Self = Self(1 << 24);
+    /// lode's own: runs a Lua script or function (EVAL, EVALSHA, FCALL and their _RO forms).
+    /// The boundary locks nothing for it (each redis.call locks its own keys, and a script may
+    /// touch keys it did not declare); it is EXCLUSIVE, so nothing interleaves.
+    pub const SCRIPT: Self = Self(1 << 25);
 
     /// The flag Redis names `name` in COMMAND INFO, if it is one.
     pub fn from_redis_name(name: &str) -> Option<Self> {
@@ -108,6 +112,9 @@ impl CommandFlags {
         }
         if LODE_EXCLUSIVE.contains(&name) {
             f = f | Self::EXCLUSIVE;
+        }
+        if LODE_SCRIPT.contains(&name) {
+            f = f | Self::SCRIPT | Self::EXCLUSIVE;
         }
         if LODE_SUBSCRIBED_CONTEXT.contains(&name) {
             f = f | Self::SUBSCRIBED_CONTEXT;
@@ -186,6 +193,16 @@ const LODE_EXCLUSIVE: &[&str] = &[
     "bgsave",
     "bgrewriteaof",
     "client|pause",
+];
+
+/// The commands that run a script or function.
+const LODE_SCRIPT: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
 ];
 
 /// The commands a RESP2 client may send while subscribed (Redis's processCommand list).

@@ -169,9 +169,17 @@ impl PropagationLog {
     }
 
     /// Starts gathering appends instead of writing them (EXEC, under the exclusive exec gate).
-    pub fn begin_capture(&self) {
+    ///
+    /// Returns false, changing nothing, when a capture is already on (a script run by EXEC:
+    /// the transaction's capture takes in the script's changes); only a capture that began
+    /// is ended.
+    pub fn begin_capture(&self) -> bool {
+        if self.capturing.load(Ordering::Acquire) {
+            return false;
+        }
         self.captured.lock().clear();
         self.capturing.store(true, Ordering::Release);
+        true
     }
 
     /// Stops gathering and appends what was gathered as one transaction.

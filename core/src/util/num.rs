@@ -292,6 +292,12 @@ pub fn format_long_double(v: f64) -> String {
 
 /// Formats a double like C's `printf("%.17g")`, as Redis replies doubles and scores.
 pub fn format_double(v: f64) -> String {
+    format_g(v, 17)
+}
+
+/// Formats a double like C's `printf("%.<precision>g")` (Lua prints numbers with "%.14g").
+pub fn format_g(v: f64, precision: usize) -> String {
+    let precision = precision.max(1);
     if v.is_nan() {
         return "nan".to_string();
     }
@@ -301,7 +307,7 @@ pub fn format_double(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
-    let sci = format!("{:.16e}", v.abs());
+    let sci = format!("{:.*e}", precision - 1, v.abs());
     let (mantissa, exp) = match sci.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (sci.as_str(), 0),
@@ -312,7 +318,7 @@ pub fn format_double(v: f64) -> String {
         out.push('-');
     }
     let push_digits = |out: &mut String, d: &[u8]| out.extend(d.iter().map(|&c| c as char));
-    if (-4..17).contains(&exp) {
+    if (-4..precision as i32).contains(&exp) {
         let mut frac: Vec<u8> = Vec::with_capacity(24);
         if exp >= 0 {
             let int_len = (exp as usize + 1).min(digits.len());

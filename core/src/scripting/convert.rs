@@ -1,0 +1,285 @@
+//! The conversion rules between Redis replies and Lua values, both ways, RESP2 and RESP3, as
+//! Redis 7 applies them: a command's reply (the bytes it wrote) becomes what redis.call
+//! returns, and a script's return value becomes the client's reply.
+
+use mlua::{Lua, Table, Value};
+
+use crate::resp::ReplyWriter;
+
+/// How deep a script's return value may nest before the reply stops with Redis's "reached
+/// lua stack limit" (Redis runs out of Lua stack at about this depth).
+const MAX_REPLY_DEPTH: usize = 1000;
+
+/// Parses one RESP reply from `buf` (a command's own output, so well formed) into the Lua
+/// value redis.call returns. Errors become `{err=...}` tables; `is_error` tells whether the
+/// top-level reply was one.
+pub fn reply_to_lua(lua: &Lua, buf: &[u8]) -> mlua::Result<(Value, bool)> {
+    let mut pos = 0;
+    let is_error = buf.first() == Some(&b'-') || buf.first() == Some(&b'!');
+    let v = parse(lua, buf, &mut pos)?;
+    Ok((v, is_error))
+}
+
+fn line<'b>(buf: &'b [u8], pos: &mut usize) -> &'b [u8] {
+    let start = *pos;
+    let end = buf[start..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(buf.len(), |i| start + i);
+    *pos = (end + 2).min(buf.len());
+    &buf[start..end]
+}
+
+fn int_of(s: &[u8]) -> i64 {
+    crate::util::num::parse_i64(s).unwrap_or(0)
+}
+
+fn bulk<'b>(buf: &'b [u8], pos: &mut usize, len: i64) -> &'b [u8] {
+    let len = len.max(0) as usize;
+    let start = (*pos).min(buf.len());
+    let end = (start + len).min(buf.len());
+    *pos = (end + 2).min(buf.len());
+    &buf[start..end]
+}
+
+fn keyed(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.raw_set(key, v)?;
+    Ok(Value::Table(t))
+}
+
+fn error_value(lua: &Lua, text: &[u8]) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    let mut line = Vec::with_capacity(text.len() + 1);
+    line.push(b'-');
+    line.extend_from_slice(text);
+    t.raw_set(
+        "err",
+        lua.create_string(super::api::error_code_text(&line))?,
+    )?;
+    // The command already counted this error; the script's reply must not count it again.
+    t.raw_set("ignore_error_stats_update", true)?;
+    Ok(Value::Table(t))
+}
+
+fn parse(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+    let Some(&kind) = buf.get(*pos) else {
+        return Ok(Value::Nil);
+    };
+    *pos += 1;
+    let head = line(buf, pos);
+    Ok(match kind {
+        b'+' => keyed(lua, "ok", lua.create_string(head)?)?,
+        b'-' => error_value(lua, head)?,
+        b':' => Value::Number(int_of(head) as f64),
+        b'$' if head == b"-1" => Value::Boolean(false),
+        b'$' => Value::String(lua.create_string(bulk(buf, pos, int_of(head)))?),
+        b'*' if head == b"-1" => Value::Boolean(false),
+        b'*' | b'>' => {
+            let n = int_of(head).max(0) as usize;
+            let t = lua.create_table_with_capacity(n, 0)?;
+            for i in 1..=n {
+                t.raw_set(i, parse(lua, buf, pos)?)?;
+            }
+            Value::Table(t)
+        }
+        b'%' => {
+            let n = int_of(head).max(0) as usize;
+            let t = lua.create_table_with_capacity(0, n)?;
+            for _ in 0..n {
+                let k = parse(lua, buf, pos)?;
+                let v = parse(lua, buf, pos)?;
+                if !k.is_nil() {
+                    t.raw_set(k, v)?;
+                }
+            }
+            keyed(lua, "map", t)?
+        }
+        b'~' => {
+            let n = int_of(head).max(0) as usize;
+            let t = lua.create_table_with_capacity(0, n)?;
+            for _ in 0..n {
+                let k = parse(lua, buf, pos)?;
+                if !k.is_nil() {
+                    t.raw_set(k, true)?;
+                }
+            }
+            keyed(lua, "set", t)?
+        }
+        b'|' => {
+            // Attributes are not shown to scripts: skip them, keep the reply they annotate.
+            let n = int_of(head).max(0) as usize;
+            for _ in 0..2 * n {
+                parse(lua, buf, pos)?;
+            }
+            parse(lua, buf, pos)?
+        }
+        b'_' => Value::Nil,
+        b'#' => Value::Boolean(head == b"t"),
+        b',' => {
+            let d = std::str::from_utf8(head)
+                .ok()
+                .and_then(|s| match s {
+                    "inf" => Some(f64::INFINITY),
+                    "-inf" => Some(f64::NEG_INFINITY),
+                    _ => s.parse::<f64>().ok(),
+                })
+                .unwrap_or(f64::NAN);
+            keyed(lua, "double", d)?
+        }
+        b'(' => keyed(lua, "big_number", lua.create_string(head)?)?,
+        b'=' => {
+            let body = bulk(buf, pos, int_of(head));
+            let (format, text) = if body.len() >= 4 {
+                (&body[..3], &body[4..])
+            } else {
+                (&b"txt"[..], body)
+            };
+            let inner = lua.create_table()?;
+            inner.raw_set("string", lua.create_string(text)?)?;
+            inner.raw_set("format", lua.create_string(format)?)?;
+            keyed(lua, "verbatim_string", inner)?
+        }
+        b'!' => error_value(lua, bulk(buf, pos, int_of(head)))?,
+        _ => Value::Nil,
+    })
+}
+
+/// What a script's error reply says, and whether it was already counted in the error
+/// statistics (an error redis.call returned).
+pub struct ErrorReply {
+    /// The error line, without '-'.
+    pub text: Vec<u8>,
+    /// Whether INFO errorstats already counted it.
+    pub counted: bool,
+}
+
+/// Writes the reply for the Lua value `v` a script returned. `resp3` is the script's own
+/// protocol (redis.setresp), which decides how booleans come back; the writer encodes in the
+/// caller's protocol. Returns the error reply written, if `v` was an error table.
+pub fn lua_to_reply(out: &mut ReplyWriter, v: &Value, resp3: bool) -> Option<ErrorReply> {
+    write_value(out, v, resp3, 0)
+}
+
+fn write_value(out: &mut ReplyWriter, v: &Value, resp3: bool, depth: usize) -> Option<ErrorReply> {
+    if depth >= MAX_REPLY_DEPTH {
+        out.error("ERR reached lua stack limit");
+        return Some(ErrorReply {
+            text: b"ERR reached lua stack limit".to_vec(),
+            counted: false,
+        });
+    }
+    match v {
+        Value::String(s) => out.bulk(&s.as_bytes()),
+        Value::Boolean(b) if !resp3 => {
+            if *b {
+                out.int(1);
+            } else {
+                out.null();
+            }
+        }
+        Value::Boolean(b) => out.boolean(*b),
+        Value::Integer(i) => out.int(*i),
+        Value::Number(n) => out.int(*n as i64),
+        Value::Table(t) => return write_table(out, t, resp3, depth),
+        _ => out.null(),
+    }
+    None
+}
+
+fn write_table(out: &mut ReplyWriter, t: &Table, resp3: bool, depth: usize) -> Option<ErrorReply> {
+    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+        let mut text = e.as_bytes().to_vec();
+        for b in text.iter_mut() {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        let counted = matches!(
+            t.raw_get::<Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        );
+        out.error_bytes(&text);
+        return Some(ErrorReply { text, counted });
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
+        out.simple(&no_newlines(&s.as_bytes()));
+        return None;
+    }
+    if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
+        out.double(d);
+        return None;
+    }
+    if let Ok(Value::Integer(d)) = t.raw_get::<Value>("double") {
+        out.double(d as f64);
+        return None;
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
+        let text = no_newlines(&s.as_bytes());
+        if out.resp3 {
+            let mut line = Vec::with_capacity(text.len() + 3);
+            line.push(b'(');
+            line.extend_from_slice(&text);
+            line.extend_from_slice(b"\r\n");
+            out.raw(&line);
+        } else {
+            out.bulk(&text);
+        }
+        return None;
+    }
+    if let Ok(Value::Table(v)) = t.raw_get::<Value>("verbatim_string") {
+        if let (Ok(Value::String(f)), Ok(Value::String(s))) =
+            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
+        {
+            let f = f.as_bytes();
+            let mut format = *b"txt";
+            for (d, s) in format.iter_mut().zip(f.iter()) {
+                *d = *s;
+            }
+            out.verbatim(&format, &s.as_bytes());
+            return None;
+        }
+    }
+    if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
+        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
+        out.map(pairs.len());
+        for (k, v) in &pairs {
+            write_value(out, k, resp3, depth + 1);
+            write_value(out, v, resp3, depth + 1);
+        }
+        return None;
+    }
+    if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
+        let keys: Vec<Value> = s
+            .pairs::<Value, Value>()
+            .filter_map(|r| r.ok().map(|(k, _)| k))
+            .collect();
+        out.set(keys.len());
+        for k in &keys {
+            write_value(out, k, resp3, depth + 1);
+        }
+        return None;
+    }
+    let mut items = Vec::new();
+    for i in 1.. {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
+    }
+    out.array(items.len());
+    let mut first_error = None;
+    for v in &items {
+        let e = write_value(out, v, resp3, depth + 1);
+        if first_error.is_none() {
+            first_error = e.filter(|e| e.text.starts_with(b"ERR reached lua stack limit"));
+        }
+    }
+    first_error
+}
+
+fn no_newlines(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect()
+}

@@ -1,0 +1,413 @@
+//! Running a script or function: KEYS and ARGV, redis.call's dispatch through the call
+//! boundary with Redis's script checks, setresp/set_repl, the busy hook, and the reply (or
+//! Redis's error text) for the caller.
+
+use std::cell::Cell;
+
+use bytes::Bytes;
+use mlua::{Debug, Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
+
+use super::convert;
+use super::vm::Vm;
+use crate::client::ClientState;
+use crate::clock::Now;
+use crate::command::{dispatch, CommandFlags};
+use crate::resp::ReplyWriter;
+use crate::server::Server;
+
+/// How often (in Lua instructions) a running script looks at the clock and for SCRIPT KILL.
+const HOOK_EVERY: u32 = 100_000;
+
+/// What a run is.
+pub struct RunSpec<'a> {
+    /// The name errors and logs show: the script's SHA-1, or the function's name.
+    pub name: &'a str,
+    /// EVAL (KEYS and ARGV globals) rather than FCALL (keys and args as parameters).
+    pub eval: bool,
+    /// Writes are refused (`*_RO` commands, `no-writes`).
+    pub read_only: bool,
+}
+
+/// The caller's side of a run.
+pub struct Caller<'a> {
+    /// The server.
+    pub server: &'a Server,
+    /// The calling client's state (its commands run as it, in the script's database).
+    pub client: &'a mut ClientState,
+    /// The time the whole script sees (Redis freezes it for the run).
+    pub now: Now,
+}
+
+/// How the run ended, for the caller's statistics.
+pub struct Outcome {
+    /// The reply was an error, and whether the error statistics already counted it.
+    pub error: Option<(Vec<u8>, bool)>,
+}
+
+/// The engine's control over the running script (redis.setresp, set_repl, acl_check_cmd).
+struct Control {
+    resp3: Cell<bool>,
+    repl: Cell<u8>,
+}
+
+/// Runs `func` (a compiled EVAL chunk, or a function called with keys and args) and writes its
+/// reply into `out`.
+pub fn run(
+    vm: &Vm,
+    func: &Function,
+    spec: &RunSpec<'_>,
+    keys: &[Bytes],
+    args: &[Bytes],
+    caller: Caller<'_>,
+    out: &mut ReplyWriter,
+) -> Outcome {
+    let Caller {
+        server,
+        client,
+        now,
+    } = caller;
+    let busy = &server.scripting.busy;
+    busy.begin(spec.eval);
+    let threshold_ms = server.config.read().busy_reply_threshold;
+    let started_us = server.host.monotonic_us();
+    let saved_db = client.db;
+    client.in_script = true;
+    let control = Control {
+        resp3: Cell::new(false),
+        repl: Cell::new(3),
+    };
+    let log = &server.keyspace.log;
+    let began = log.begin_capture();
+    let mut inner_out = ReplyWriter::for_frame(1024, false);
+    let mut argv: Vec<Bytes> = Vec::new();
+    let result = vm.lua.scope(|scope| {
+        let control = &control;
+        let (inner_out, argv, client) = (&mut inner_out, &mut argv, &mut *client);
+        let dispatch =
+            scope.create_function_mut(move |lua, (raise, call_args): (bool, MultiValue)| {
+                call_command(
+                    lua, raise, call_args, spec, server, client, now, control, inner_out, argv,
+                )
+            })?;
+        let interrupt =
+            scope.create_function(|_, ()| {
+                let elapsed_ms = server.host.monotonic_us().saturating_sub(started_us) / 1000;
+                if threshold_ms > 0 && !busy.timed_out() && elapsed_ms >= threshold_ms as u64 {
+                    server.host.log(&format!(
+                    "Slow script detected: still in execution after {elapsed_ms} milliseconds. \
+                     You can try killing the script using the {} command. Script name is: {}.",
+                    if spec.eval { "SCRIPT KILL" } else { "FUNCTION KILL" },
+                    spec.name
+                ));
+                    busy.set_timed_out();
+                }
+                Ok(busy.killed())
+            })?;
+        let ctl = scope.create_function(|lua, (op, call_args): (String, MultiValue)| {
+            control_op(lua, &op, call_args, server, control)
+        })?;
+        vm.slot.raw_set(1, dispatch)?;
+        vm.slot.raw_set(2, interrupt)?;
+        vm.slot.raw_set(3, ctl)?;
+        let keys_t = array(&vm.lua, keys)?;
+        let args_t = array(&vm.lua, args)?;
+        if threshold_ms > 0 {
+            vm.lua.set_hook(
+                HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+                busy_hook,
+            )?;
+        }
+        let r = if spec.eval {
+            vm.globals.raw_set("KEYS", keys_t)?;
+            vm.globals.raw_set("ARGV", args_t)?;
+            vm.invoke
+                .call::<(bool, Value)>((func.clone(), Value::Nil, Value::Nil))
+        } else {
+            vm.invoke
+                .call::<(bool, Value)>((func.clone(), keys_t, args_t))
+        };
+        vm.lua.remove_hook();
+        for i in 1..=3 {
+            vm.slot.raw_set(i, Value::Nil)?;
+        }
+        r
+    });
+    if began {
+        log.end_capture();
+    }
+    client.in_script = false;
+    client.db = saved_db;
+    for (level, line) in vm.log.take() {
+        if level_enabled(server, level) {
+            server.host.log(&line);
+        }
+    }
+    let resp3 = control.resp3.get();
+    let error = match result {
+        Ok((true, v)) => convert::lua_to_reply(out, &v, resp3).map(|e| (e.text, e.counted)),
+        Ok((false, Value::Table(t))) => Some(error_reply(out, &t, spec.name)),
+        Ok((false, other)) => {
+            let msg = format!(
+                "ERR Error running script {}, {:.100}",
+                spec.name,
+                other.to_string().unwrap_or_default()
+            );
+            out.error(&msg);
+            Some((msg.into_bytes(), false))
+        }
+        Err(e) => {
+            let msg = format!(
+                "ERR Error running script {}, {:.100}",
+                spec.name,
+                e.to_string()
+            );
+            out.error(&msg);
+            Some((msg.into_bytes(), false))
+        }
+    };
+    // Redis steps the collector every 50 runs so garbage never piles up across scripts.
+    let _ = vm.lua.gc_step_kbytes(50);
+    busy.end();
+    Outcome { error }
+}
+
+/// The error reply for an error table: its `err`, and where the script raised it.
+fn error_reply(out: &mut ReplyWriter, t: &Table, name: &str) -> (Vec<u8>, bool) {
+    let text = |k: &str| -> Option<Vec<u8>> {
+        match t.raw_get::<Value>(k) {
+            Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
+            Ok(Value::Integer(i)) => Some(i.to_string().into_bytes()),
+            Ok(Value::Number(n)) => Some(super::api::lua_number_text(n).into_bytes()),
+            _ => None,
+        }
+    };
+    let mut msg = text("err").unwrap_or_else(|| b"ERR unknown error".to_vec());
+    if let (Some(source), Some(line)) = (text("source"), text("line")) {
+        msg.extend_from_slice(format!(" script: {name}, on ").as_bytes());
+        msg.extend_from_slice(&source);
+        msg.push(b':');
+        msg.extend_from_slice(&line);
+        msg.push(b'.');
+    }
+    for b in msg.iter_mut() {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    let counted = matches!(
+        t.raw_get::<Value>("ignore_error_stats_update"),
+        Ok(Value::Boolean(true))
+    );
+    out.error_bytes(&msg);
+    (msg, counted)
+}
+
+/// The busy hook: every `HOOK_EVERY` instructions, the clock and SCRIPT KILL. Once killed it
+/// fires on every line, so a pcall in the script cannot swallow the kill for long.
+fn busy_hook(lua: &Lua, _: &Debug) -> mlua::Result<VmState> {
+    let slot: Table = lua.named_registry_value(super::api::SLOT)?;
+    let Ok(check) = slot.raw_get::<Function>(2) else {
+        return Ok(VmState::Continue);
+    };
+    if check.call::<bool>(())? {
+        lua.set_hook(HookTriggers::EVERY_LINE, busy_hook)?;
+        return Err(super::api::raise(KILLED, false));
+    }
+    Ok(VmState::Continue)
+}
+
+/// The error a killed script ends with.
+pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+fn array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
+}
+
+fn level_enabled(server: &Server, level: u8) -> bool {
+    let min = match server.config.read().loglevel.as_str() {
+        "debug" => 0,
+        "verbose" => 1,
+        "warning" => 3,
+        _ => 2,
+    };
+    level >= min
+}
+
+/// An error table for redis.call to raise (or redis.pcall to return).
+fn fail(lua: &Lua, msg: &str, counted: bool, raise: bool) -> mlua::Result<(Value, bool)> {
+    let t = super::api::error_table(lua, msg)?;
+    if counted {
+        t.raw_set("ignore_error_stats_update", true)?;
+    }
+    Ok((Value::Table(t), raise))
+}
+
+/// redis.call / redis.pcall: the command's arguments from Lua, Redis's checks for commands
+/// run by scripts, the call boundary, and the reply as a Lua value. Returns the value and
+/// whether redis.call must raise it.
+#[allow(clippy::too_many_arguments)]
+fn call_command(
+    lua: &Lua,
+    raise: bool,
+    call_args: MultiValue,
+    spec: &RunSpec<'_>,
+    server: &Server,
+    client: &mut ClientState,
+    now: Now,
+    control: &Control,
+    out: &mut ReplyWriter,
+    argv: &mut Vec<Bytes>,
+) -> mlua::Result<(Value, bool)> {
+    if call_args.is_empty() {
+        return fail(
+            lua,
+            "ERR Please specify at least one argument for this redis lib call",
+            false,
+            raise,
+        );
+    }
+    argv.clear();
+    for v in call_args.iter() {
+        let arg = match v {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(i) => Bytes::from(i.to_string()),
+            Value::Number(n) => Bytes::from(crate::util::num::format_double(*n)),
+            _ => {
+                return fail(
+                    lua,
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                    false,
+                    raise,
+                )
+            }
+        };
+        argv.push(arg);
+    }
+    let reject = |msg: &str| -> mlua::Result<(Value, bool)> {
+        server.stats.record_error(msg.as_bytes());
+        fail(lua, msg, true, raise)
+    };
+    let cmd = match server.commands.resolve(argv) {
+        Ok(cmd) => cmd,
+        Err(_) => return reject("ERR Unknown Redis command called from script"),
+    };
+    if !cmd.arity_ok(argv.len()) {
+        cmd.rejected_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return reject("ERR Wrong number of args calling Redis command from script");
+    }
+    let rejected = |msg: &str| {
+        cmd.rejected_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        reject(msg)
+    };
+    if cmd.flags.has(CommandFlags::NOSCRIPT) {
+        return rejected("ERR This Redis command is not allowed from script");
+    }
+    let writes = cmd.flags.has(CommandFlags::WRITE);
+    if spec.read_only && (writes || cmd.flags.has(CommandFlags::MAY_REPLICATE)) {
+        return rejected("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if writes && server.persist.may_refuse_writes() {
+        let refused = {
+            let c = server.config.read();
+            server
+                .persist
+                .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
+        };
+        if let Some(msg) = refused {
+            return rejected(msg.trim_start_matches('-'));
+        }
+    }
+    if writes {
+        server.scripting.busy.set_wrote();
+    }
+    out.buf.clear();
+    out.resp3 = control.resp3.get();
+    let log = &server.keyspace.log;
+    let mute = control.repl.get() == 0;
+    if mute {
+        log.set_muted(true);
+    }
+    dispatch::execute(server, cmd, client, out, argv, now);
+    if mute {
+        log.set_muted(false);
+    }
+    let (v, is_error) = convert::reply_to_lua(lua, &out.buf)?;
+    Ok((v, raise && is_error))
+}
+
+/// redis.setresp, redis.set_repl and redis.acl_check_cmd. Returns the result and an error
+/// table to raise, if any.
+fn control_op(
+    lua: &Lua,
+    op: &str,
+    args: MultiValue,
+    server: &Server,
+    control: &Control,
+) -> mlua::Result<(Value, Value)> {
+    let raise = |msg: &str| -> mlua::Result<(Value, Value)> {
+        Ok((Value::Nil, Value::Table(super::api::error_table(lua, msg)?)))
+    };
+    let number = |v: Option<&Value>| match v {
+        Some(Value::Integer(i)) => *i as f64,
+        Some(Value::Number(n)) => *n,
+        Some(Value::String(s)) => std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0.0),
+        _ => 0.0,
+    };
+    match op {
+        "setresp" => {
+            if args.len() != 1 {
+                return raise("ERR redis.setresp() requires one argument.");
+            }
+            match number(args.front()) as i64 {
+                2 => control.resp3.set(false),
+                3 => control.resp3.set(true),
+                _ => return raise("ERR RESP version must be 2 or 3."),
+            }
+        }
+        "set_repl" => {
+            if args.len() != 1 {
+                return raise("ERR redis.set_repl() requires two arguments.");
+            }
+            let flags = number(args.front()) as i64;
+            if flags & !3 != 0 {
+                return raise(
+                    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                );
+            }
+            control.repl.set(flags as u8);
+        }
+        _ => {
+            let mut argv = Vec::with_capacity(args.len());
+            for v in args.iter() {
+                match v {
+                    Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+                    Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
+                    Value::Number(n) => argv.push(Bytes::from(crate::util::num::format_double(*n))),
+                    _ => {
+                        return raise(
+                            "ERR Lua redis lib command arguments must be strings or integers",
+                        )
+                    }
+                }
+            }
+            if argv.is_empty() {
+                return raise("ERR Please specify at least one argument for this redis lib call");
+            }
+            // Every user may run every command until ACLs exist.
+            return match server.commands.resolve(&argv) {
+                Ok(_) => Ok((Value::Boolean(true), Value::Nil)),
+                Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+            };
+        }
+    }
+    Ok((Value::Nil, Value::Nil))
+}
