@@ -2,6 +2,7 @@
 //! and time, and takes replies, deadlines and events out (docs/ARCHITECTURE.md).
 
 mod deliver;
+mod gate;
 mod output;
 
 use std::sync::atomic::Ordering;
@@ -159,7 +160,7 @@ impl Session {
         // trims its buffer only once the batch is done; after it, what is left in the room
         // the batch had (Redis moves the rest to the front of the same allocation).
         self.note_input(buf.len(), room);
-        let mut gate = Some(server.exec_gate.read());
+        let mut gate = gate::shared(&server);
         if self.postponed {
             // Try the command the pause held back; it waits on if the pause still holds it.
             let resolved = server.commands.resolve(&self.args);
@@ -223,21 +224,43 @@ impl Session {
         gate: &mut Option<RwLockReadGuard<'g, ()>>,
         batch: &Batch,
     ) {
-        let exclusive = resolved
-            .as_ref()
-            .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE));
-        if exclusive {
-            // EXEC, SYNC: no other command may interleave, on any thread.
+        let flags = resolved.as_ref().map_or(CommandFlags::default(), |c| c.flags);
+        if gate.is_none() {
+            // A script was past its busy threshold when this batch began: maybe it ended since.
+            *gate = server.exec_gate.try_read();
+        }
+        if gate.is_none() && !flags.has(CommandFlags::ALLOW_BUSY) {
+            self.reply_busy(server, resolved.ok());
+        } else if flags.has(CommandFlags::EXCLUSIVE) {
+            // EXEC, SYNC, scripts: no other command may interleave, on any thread.
             drop(gate.take());
-            let held = server.exec_gate.write();
-            self.execute(now, resolved);
-            drop(held);
-            *gate = Some(server.exec_gate.read());
+            match gate::exclusive(server) {
+                Some(held) => {
+                    self.execute(now, resolved);
+                    drop(held);
+                }
+                None => self.reply_busy(server, resolved.ok()),
+            }
+            *gate = gate::shared(server);
         } else {
             self.execute(now, resolved);
         }
         if self.out.buf.len() >= batch.threshold {
             self.check_output_limit(&batch.limit, now);
+        }
+    }
+
+    /// Refuses a command while a script runs past its busy threshold, as Redis's
+    /// processCommand does (a refused command inside MULTI makes EXEC fail).
+    fn reply_busy(&mut self, server: &Server, cmd: Option<&crate::command::Command>) {
+        let msg = server.scripting.busy.busy_error();
+        self.out.error(msg);
+        server.stats.record_error(msg.as_bytes());
+        if let Some(cmd) = cmd {
+            cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(multi) = self.state.multi.as_mut() {
+            multi.aborted = true;
         }
     }
 

@@ -253,6 +253,35 @@ fn clients_memory(server: &Server) -> (usize, usize) {
     totals
 }
 
+/// The memory section's scripting lines, as Redis 7.0 prints them.
+fn scripting_memory(server: &Server) -> String {
+    let s = &server.scripting;
+    let eval_vm = s.lua_memory() as u64;
+    let (functions, libraries, functions_vm, functions_mem) = s.functions_figures();
+    let total_vm = eval_vm + functions_vm;
+    let scripts = s.scripts_memory() as u64 + functions_mem;
+    format!(
+        "used_memory_lua:{eval_vm}\r\n\
+         used_memory_vm_eval:{eval_vm}\r\n\
+         used_memory_lua_human:{}\r\n\
+         used_memory_scripts_eval:{}\r\n\
+         number_of_cached_scripts:{}\r\n\
+         number_of_functions:{functions}\r\n\
+         number_of_libraries:{libraries}\r\n\
+         used_memory_vm_functions:{functions_vm}\r\n\
+         used_memory_vm_total:{total_vm}\r\n\
+         used_memory_vm_total_human:{}\r\n\
+         used_memory_functions:{functions_mem}\r\n\
+         used_memory_scripts:{scripts}\r\n\
+         used_memory_scripts_human:{}\r\n",
+        human_bytes(eval_vm),
+        s.scripts_memory(),
+        s.cached_scripts(),
+        human_bytes(total_vm),
+        human_bytes(scripts),
+    )
+}
+
 fn memory_section(server: &Server) -> String {
     let (mem_clients_slaves, mem_clients_normal) = clients_memory(server);
     let m = server.host.memory();
@@ -277,6 +306,7 @@ fn memory_section(server: &Server) -> String {
         1
     };
     let signed = |a: u64, b: u64| a as i64 - b as i64;
+    let scripting = scripting_memory(server);
     let allocator = if m.allocator_name.is_empty() {
         "libc"
     } else {
@@ -300,19 +330,7 @@ fn memory_section(server: &Server) -> String {
          allocator_resident:{}\r\n\
          total_system_memory:{}\r\n\
          total_system_memory_human:{}\r\n\
-         used_memory_lua:0\r\n\
-         used_memory_vm_eval:0\r\n\
-         used_memory_lua_human:0B\r\n\
-         used_memory_scripts_eval:0\r\n\
-         number_of_cached_scripts:0\r\n\
-         number_of_functions:0\r\n\
-         number_of_libraries:0\r\n\
-         used_memory_vm_functions:0\r\n\
-         used_memory_vm_total:0\r\n\
-         used_memory_vm_total_human:0B\r\n\
-         used_memory_functions:0\r\n\
-         used_memory_scripts:0\r\n\
-         used_memory_scripts_human:0B\r\n\
+         {scripting}\
          maxmemory:{maxmemory}\r\n\
          maxmemory_human:{}\r\n\
          maxmemory_policy:{policy}\r\n\

@@ -24,6 +24,8 @@ pub enum ClientInfo {
     Unix { path: String },
     /// An in-process client (tests, simulation).
     Internal,
+    /// The client scripts run their commands as (MONITOR shows it as "lua").
+    Lua,
 }
 
 impl ClientInfo {
@@ -33,6 +35,7 @@ impl ClientInfo {
             ClientInfo::Tcp { peer, .. } => peer.to_string(),
             ClientInfo::Unix { path } => format!("{path}:0"),
             ClientInfo::Internal => "?:0".into(),
+            ClientInfo::Lua => "lua".into(),
         }
     }
 
@@ -41,7 +44,7 @@ impl ClientInfo {
         match self {
             ClientInfo::Tcp { local, .. } => local.to_string(),
             ClientInfo::Unix { path } => format!("{path}:0"),
-            ClientInfo::Internal => "?:0".into(),
+            ClientInfo::Internal | ClientInfo::Lua => "?:0".into(),
         }
     }
 }

@@ -237,9 +237,14 @@ pub fn execute(
         && !cmd.flags.has(CommandFlags::ADMIN)
         && !cmd.flags.has(CommandFlags::SKIP_MONITOR)
     {
+        let from = if state.in_script {
+            &crate::client::ClientInfo::Lua
+        } else {
+            &state.handle.info
+        };
         server
             .monitors
-            .feed(now.micros(), state.db, &state.handle.info, args, &redacted);
+            .feed(now.micros(), state.db, from, args, &redacted);
     }
     let call = observe::Call {
         cmd,

@@ -71,6 +71,13 @@ impl Scripting {
         self.cached_scripts.load(Ordering::Relaxed)
     }
 
+    /// Functions, libraries, bytes of the functions VM and of the libraries' code (INFO's
+    /// `number_of_functions`, `number_of_libraries`, `used_memory_vm_functions`,
+    /// `used_memory_functions`).
+    pub fn functions_figures(&self) -> (u64, u64, u64, u64) {
+        (0, 0, 0, 0)
+    }
+
     /// Bytes of the cached scripts (`used_memory_scripts_eval`).
     pub fn scripts_memory(&self) -> usize {
         self.scripts_memory.load(Ordering::Relaxed)

@@ -40,16 +40,12 @@ local function handler(err)
   end
   if type(err) == 'userdata' then
     -- Raised by Rust code: a redis error (redis.call's, SCRIPT KILL's) is final; a library's
-    -- message is positioned as luaL_error positions it.
+    -- message already carries the position luaL_error would give it.
     local msg, final, counted = errtext(err)
     if final then
       err = { err = msg, ignore_error_stats_update = counted }
     else
-      local where = ''
-      if info and info.currentline and info.currentline > 0 then
-        where = (info.source:gsub('^[@=]', '')) .. ':' .. info.currentline .. ': '
-      end
-      err = { err = 'ERR ' .. where .. msg }
+      err = { err = 'ERR ' .. msg }
     end
   elseif type(err) ~= 'table' then
     err = { err = 'ERR ' .. tostring(err) }
