@@ -20,6 +20,15 @@ use mlua::{Lua, MultiValue, Value};
 /// `LUAI_MAXCSTACK`: the most stack slots a C function may hold (Redis's luaconf.h).
 pub const MAX_C_STACK: usize = 8000;
 
+/// The most mlua references (strings, tables... held from Rust) a library keeps at once.
+///
+/// mlua keeps every such value in one auxiliary Lua stack, which Lua 5.1 caps at
+/// `LUAI_MAXCSTACK` slots for the whole VM, and panics when it is full. The libraries hold one
+/// per open container while walking nested data and one per string or table result, so deep
+/// nesting and long result lists are refused (with the error the C library gives at its own,
+/// slightly higher, limit) before they could reach that cap.
+pub const REF_BUDGET: usize = 5000;
+
 /// Whether `lua_checkstack(L, extra)` succeeds with `used` slots already in the C frame.
 pub fn stack_has_room(used: usize, extra: usize) -> bool {
     used + extra <= MAX_C_STACK

@@ -12,7 +12,7 @@ mod number;
 
 use std::sync::Arc;
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
 
 use super::capi;
@@ -51,11 +51,12 @@ impl Default for Config {
 /// A kept encode buffer larger than this is let go rather than held between calls.
 const KEEP_BUFFER_MAX: usize = 1 << 20;
 
-#[derive(Default)]
 struct State {
     cfg: Config,
     /// The encode buffer reused while `keep_buffer` is on.
     buf: Vec<u8>,
+    /// The base library's `next`, taken when the table is made (scripts cannot swap it).
+    next_fn: Function,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -131,6 +132,7 @@ fn bool_option(lua: &Lua, args: &MultiValue, narg: i32, setting: &mut bool) -> m
 }
 
 fn encode(lua: &Lua, st: &Shared, args: MultiValue) -> mlua::Result<mlua::String> {
+    let next_fn = st.lock().next_fn.clone();
     if args.len() != 1 {
         return Err(capi::arg_error(lua, 1, "expected 1 argument"));
     }
@@ -143,7 +145,7 @@ fn encode(lua: &Lua, st: &Shared, args: MultiValue) -> mlua::Result<mlua::String
         };
         (g.cfg, buf)
     };
-    let mut enc = encode::Encoder::new(lua, cfg, buf);
+    let mut enc = encode::Encoder::new(lua, cfg, buf, &next_fn);
     let v = args.into_iter().next().unwrap_or(Value::Nil);
     let result = enc.encode(v);
     let mut buf = enc.out;
@@ -180,7 +182,12 @@ where
 /// Creates a `cjson` table with its own configuration.
 pub fn create(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    let st: Shared = Arc::new(Mutex::new(State::default()));
+    let next_fn: Function = lua.globals().raw_get("next")?;
+    let st: Shared = Arc::new(Mutex::new(State {
+        cfg: Config::default(),
+        buf: Vec::new(),
+        next_fn,
+    }));
     add(lua, &t, &st, "encode", encode)?;
     add(lua, &t, &st, "decode", decode)?;
     add(lua, &t, &st, "encode_sparse_array", |lua, st, args| {

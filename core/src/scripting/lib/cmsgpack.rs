@@ -26,8 +26,6 @@ const TOO_MANY_VALUES: &str =
 struct Packer<'a> {
     lua: &'a Lua,
     buf: Vec<u8>,
-    /// The key/value pairs of the tables being packed, innermost last.
-    pairs: Vec<(Value, Value)>,
 }
 
 impl Packer<'_> {
@@ -118,9 +116,10 @@ impl Packer<'_> {
     fn table(&mut self, t: &Table, level: usize, top: usize) -> mlua::Result<()> {
         let lua = self.lua;
         capi::check_stack(lua, top, 2, "in function table_is_an_array")?;
-        let start = self.pairs.len();
-        let (mut array, mut max, mut count) = (true, 0i32, 0i32);
-        t.for_each(|k: Value, v: Value| {
+        // First pass: count the pairs and see whether the keys are exactly 1..=count.
+        let (mut array, mut max, mut count, mut pairs) = (true, 0i32, 0i32, 0usize);
+        t.for_each(|k: Value, _: Value| {
+            pairs += 1;
             if array {
                 match capi::number_value(&k) {
                     Some(n)
@@ -132,38 +131,24 @@ impl Packer<'_> {
                     _ => array = false,
                 }
             }
-            self.pairs.push((k, v));
             Ok(())
         })?;
-        let end = self.pairs.len();
         if array && max == count {
             capi::check_stack(lua, top, 1, "in function mp_encode_lua_table_as_array")?;
-            // The keys are exactly 1..=count: put each pair at its index.
-            for i in start..end {
-                loop {
-                    let n = capi::number_value(&self.pairs[i].0).unwrap_or(1.0) as usize;
-                    let target = start + n - 1;
-                    if target == i {
-                        break;
-                    }
-                    self.pairs.swap(i, target);
-                }
-            }
-            self.header(0x90, 15, 0xdc, 0xdd, end - start);
-            for i in start..end {
-                let v = std::mem::replace(&mut self.pairs[i].1, Value::Nil);
+            self.header(0x90, 15, 0xdc, 0xdd, pairs);
+            for i in 1..=count {
+                let v: Value = t.raw_get(i)?;
                 self.value(v, level + 1, top + 1)?;
             }
         } else {
             capi::check_stack(lua, top, 3, "in function mp_encode_lua_table_as_map")?;
-            self.header(0x80, 15, 0xde, 0xdf, end - start);
-            for i in start..end {
-                let (k, v) = std::mem::replace(&mut self.pairs[i], (Value::Nil, Value::Nil));
+            self.header(0x80, 15, 0xde, 0xdf, pairs);
+            // Nesting is at most MAX_NESTING deep, so recursing here is bounded.
+            t.for_each(|k: Value, v: Value| {
                 self.value(k, level + 1, top + 3)?;
-                self.value(v, level + 1, top + 2)?;
-            }
+                self.value(v, level + 1, top + 2)
+            })?;
         }
-        self.pairs.truncate(start);
         Ok(())
     }
 }
@@ -183,7 +168,6 @@ fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::String> {
     let mut p = Packer {
         lua,
         buf: Vec::new(),
-        pairs: Vec::new(),
     };
     for (i, v) in args.into_iter().enumerate() {
         // The C code leaves each argument's encoding on the stack until it concatenates them.
@@ -226,6 +210,8 @@ struct Unpacker<'a> {
     lua: &'a Lua,
     data: &'a [u8],
     pos: usize,
+    /// mlua references held by the values already decoded.
+    refs: usize,
 }
 
 impl Unpacker<'_> {
@@ -260,12 +246,20 @@ impl Unpacker<'_> {
     fn value(&mut self, slots: usize) -> Result<Value, Stop> {
         let lua = self.lua;
         let mut frames: Vec<Frame> = Vec::new();
+        // Map keys held while their values are decoded.
+        let mut keys = 0usize;
         let mut slots = slots;
         loop {
             if self.left() == 0 {
                 return Err(Stop::Eof);
             }
             capi::check_stack(lua, slots, 1, TOO_MANY_VALUES)?;
+            if self.refs + frames.len() + keys >= capi::REF_BUDGET {
+                return Err(Stop::Lua(capi::error(
+                    lua,
+                    format!("stack overflow ({TOO_MANY_VALUES})"),
+                )));
+            }
             let b = self.data[self.pos];
             let container = match b {
                 0x90..=0x9f => Some((false, 1, u64::from(b & 0x0f))),
@@ -322,8 +316,10 @@ impl Unpacker<'_> {
                     Some(Frame::Map { t, left, key, .. }) => {
                         let Some(k) = key.take() else {
                             *key = Some(v);
+                            keys += 1;
                             break;
                         };
+                        keys -= 1;
                         match k {
                             Value::Nil => return Err(Stop::Lua(runtime("table index is nil"))),
                             Value::Number(n) if n.is_nan() => {
@@ -459,11 +455,17 @@ fn unpack_full(
         lua,
         data: &bytes,
         pos: offset as usize,
+        refs: 0,
     };
     let mut out: Vec<Value> = Vec::new();
     while u.left() > 0 && (out.len() as i64) < limit {
         match u.value(base + out.len()) {
-            Ok(v) => out.push(v),
+            Ok(v) => {
+                if matches!(v, Value::String(_) | Value::Table(_)) {
+                    u.refs += 1;
+                }
+                out.push(v);
+            }
             Err(Stop::Eof) => return Err(capi::error(lua, "Missing bytes in input.")),
             Err(Stop::BadFormat) => return Err(capi::error(lua, "Bad data format in input.")),
             Err(Stop::Lua(e)) => return Err(e),
@@ -512,4 +514,71 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
     t.set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
     t.set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::capi::testutil::{check_cases, run};
+
+    /// Snippets and the results Redis 7.0.15 gave for them.
+    const CASES: &[(&str, &str)] = include!("testdata/cmsgpack_cases.rs");
+
+    #[test]
+    fn matches_redis() {
+        check_cases(CASES);
+    }
+
+    /// Redis's own test suite (tests/unit/scripting.tcl): pack/unpack smoke test.
+    #[test]
+    fn redis_smoke_test() {
+        let r = run(r#"
+            local str_lt_32 = string.rep("x", 30)
+            local str_lt_255 = string.rep("x", 250)
+            local str_lt_65535 = string.rep("x", 65530)
+            local str_long = string.rep("x", 100000)
+            local array_big = {}
+            for i=1, 100000 do array_big[i] = i end
+            local map_big = {}
+            for i=1, 100000 do map_big[tostring(i)] = i end
+            local some_map = {s1=str_lt_32, s2=str_lt_255, s3=str_lt_65535, s4=str_long,
+                d1=0.1, i1=1, i2=250, i3=65530, i4=100000, i5=2^40, i6=-1, i7=-120,
+                i8=-32000, i9=-100000, i10=-3147483648, a1={1, 2, 3, 4, 5},
+                a2={1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18},
+                a3=array_big, m1={a=1, b=2}, m2=map_big, b1=false, b2=true, n=nil}
+            local encoded = cmsgpack.pack(some_map)
+            local decoded = cmsgpack.unpack(encoded)
+            assert(show(some_map) == show(decoded))
+            local offset, decoded_one = cmsgpack.unpack_one(encoded, 0)
+            assert(show(some_map) == show(decoded_one))
+            assert(offset == -1)
+            local encoded_multiple = cmsgpack.pack(str_lt_32, str_lt_255, str_lt_65535, str_long)
+            local offset, obj = cmsgpack.unpack_limit(encoded_multiple, 1, 0)
+            assert(obj == str_lt_32)
+            offset, obj = cmsgpack.unpack_limit(encoded_multiple, 1, offset)
+            assert(obj == str_lt_255)
+            offset, obj = cmsgpack.unpack_limit(encoded_multiple, 1, offset)
+            assert(obj == str_lt_65535)
+            offset, obj = cmsgpack.unpack_limit(encoded_multiple, 1, offset)
+            assert(obj == str_long)
+            assert(offset == -1)
+            return 'ok'"#);
+        assert_eq!(r, "ok");
+    }
+
+    /// Redis's own test suite: circular references pack 16 levels deep.
+    #[test]
+    fn redis_circular_references() {
+        let r = run(r#"local a = {x=nil,y=5} local b = {x=a} a['x'] = b
+            local encoded = cmsgpack.pack(a)
+            local re = cmsgpack.unpack(encoded)
+            assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.y == re.y)
+            assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x)
+            assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x == nil)
+            return hex(encoded)"#);
+        assert_eq!(
+            r,
+            "82a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881\
+             a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0"
+        );
+    }
 }

@@ -275,6 +275,8 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     let mut fmt = Fmt { s: &fmt_b, pos: 0 };
     let mut h = Header::default();
     let mut out: Vec<Value> = Vec::new();
+    // String results held (each an mlua reference).
+    let mut strings = 0usize;
     while let Some(opt) = fmt.next_opt() {
         let mut size = opt_size(lua, opt, &mut fmt)?;
         pos = pos.wrapping_add(to_align(pos, &h, opt, size));
@@ -282,6 +284,9 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
             return Err(data_too_short(lua));
         }
         capi::check_stack(lua, args.len() + out.len(), 2, "too many results")?;
+        if strings >= capi::REF_BUDGET {
+            return Err(capi::error(lua, "stack overflow (too many results)"));
+        }
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let signed = opt.is_ascii_lowercase();
@@ -319,18 +324,22 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
                         return Err(capi::error(lua, "format 'c0' needs a previous size"));
                     };
                     size = capi::f64_to_u64(n) as usize;
-                    out.pop();
+                    if matches!(out.pop(), Some(Value::String(_))) {
+                        strings -= 1;
+                    }
                     if !(size <= ld && pos <= ld - size) {
                         return Err(data_too_short(lua));
                     }
                 }
                 out.push(Value::String(lua.create_string(&data[pos..pos + size])?));
+                strings += 1;
             }
             b's' => {
                 let Some(len) = data[pos..].iter().position(|&b| b == 0) else {
                     return Err(capi::error(lua, "unfinished string in data"));
                 };
                 out.push(Value::String(lua.create_string(&data[pos..pos + len])?));
+                strings += 1;
                 size = len + 1;
             }
             _ => control(lua, opt, &mut fmt, &mut h)?,

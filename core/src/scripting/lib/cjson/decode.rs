@@ -306,7 +306,11 @@ pub(super) fn decode(lua: &Lua, cfg: Config, data: &[u8]) -> mlua::Result<Value>
                 let is_obj = tok.tok == Tok::ObjBegin;
                 let depth = stack.len() + 1;
                 let need = if is_obj { 3 } else { 2 };
-                if depth > cfg.decode_max_depth as usize || !capi::stack_has_room(slots, need) {
+                // Each open container holds up to two mlua references (table and key).
+                if depth > cfg.decode_max_depth as usize
+                    || !capi::stack_has_room(slots, need)
+                    || stack.len() >= capi::REF_BUDGET / 2
+                {
                     return Err(capi::error(
                         lua,
                         format!(

@@ -10,7 +10,7 @@
 //! The walk is iterative (an explicit stack of open containers), so nesting depth costs heap,
 //! not Rust stack.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use super::number::format_g;
 use super::Config;
@@ -65,8 +65,8 @@ pub(super) fn append_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
-/// An open container: an array being written element by element, or an object whose pairs
-/// wait in `Encoder::pairs[start..end]`.
+/// An open container: an array written element by element, or an object walked with `next`
+/// from its last key (`None` before the first).
 enum Frame {
     Array {
         t: Table,
@@ -76,31 +76,33 @@ enum Frame {
         slots: usize,
     },
     Object {
-        start: usize,
-        pos: usize,
-        end: usize,
+        t: Table,
+        key: Option<Value>,
         depth: i32,
         slots: usize,
     },
 }
 
+/// At most this many containers are open at once: each holds up to two mlua references.
+const MAX_OPEN: usize = capi::REF_BUDGET / 2;
+
 pub(super) struct Encoder<'a> {
     pub lua: &'a Lua,
     pub cfg: Config,
     pub out: Vec<u8>,
+    /// The base library's `next`.
+    next_fn: &'a Function,
     scratch: String,
-    /// Key/value pairs of the open objects, innermost last.
-    pairs: Vec<(Value, Value)>,
 }
 
 impl<'a> Encoder<'a> {
-    pub fn new(lua: &'a Lua, cfg: Config, out: Vec<u8>) -> Self {
+    pub fn new(lua: &'a Lua, cfg: Config, out: Vec<u8>, next_fn: &'a Function) -> Self {
         Encoder {
             lua,
             cfg,
             out,
+            next_fn,
             scratch: String::new(),
-            pairs: Vec::new(),
         }
     }
 
@@ -131,13 +133,16 @@ impl<'a> Encoder<'a> {
         Ok(())
     }
 
-    /// Encodes `v`. `slots` is the Lua stack the C encoder would hold with `v` on top.
+    /// Encodes `v` into `out`.
     pub fn encode(&mut self, v: Value) -> mlua::Result<()> {
         let mut stack: Vec<Frame> = Vec::new();
-        if let Some(f) = self.value(v, 0, 1)? {
+        // The C encoder holds its argument on the stack: 1 slot.
+        if let Some(f) = self.value(v, 0, 1, 0)? {
             stack.push(f);
         }
-        while let Some(top) = stack.last_mut() {
+        loop {
+            let open = stack.len();
+            let Some(top) = stack.last_mut() else { break };
             let child = match top {
                 Frame::Array {
                     t,
@@ -157,29 +162,29 @@ impl<'a> Encoder<'a> {
                     let v: Value = t.raw_get(*next)?;
                     *next += 1;
                     let (depth, slots) = (*depth, *slots + 1);
-                    self.value(v, depth, slots)?
+                    self.value(v, depth, slots, open)?
                 }
                 Frame::Object {
-                    start,
-                    pos,
-                    end,
+                    t,
+                    key,
                     depth,
                     slots,
                 } => {
-                    if *pos == *end {
+                    let first = key.is_none();
+                    let prev = key.take().unwrap_or(Value::Nil);
+                    let (k, v): (Value, Value) = self.next_fn.call((&*t, prev))?;
+                    if k.is_nil() {
                         self.out.push(b'}');
-                        self.pairs.truncate(*start);
                         stack.pop();
                         continue;
                     }
-                    if *pos > *start {
+                    if !first {
                         self.out.push(b',');
                     }
-                    let (k, v) = std::mem::replace(&mut self.pairs[*pos], (Value::Nil, Value::Nil));
-                    *pos += 1;
-                    let (depth, slots) = (*depth, *slots + 2);
                     self.key(&k)?;
-                    self.value(v, depth, slots)?
+                    *key = Some(k);
+                    let (depth, slots) = (*depth, *slots + 2);
+                    self.value(v, depth, slots, open)?
                 }
             };
             if let Some(f) = child {
@@ -207,8 +212,15 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a scalar, or opens a table and returns its frame. `depth` is the nesting of the
-    /// enclosing container.
-    fn value(&mut self, v: Value, depth: i32, slots: usize) -> mlua::Result<Option<Frame>> {
+    /// enclosing container, `slots` the Lua stack the C encoder would hold with `v` on top,
+    /// `open` the containers open around it.
+    fn value(
+        &mut self,
+        v: Value,
+        depth: i32,
+        slots: usize,
+        open: usize,
+    ) -> mlua::Result<Option<Frame>> {
         match &v {
             Value::String(s) => append_string(&mut self.out, &s.as_bytes()),
             Value::Integer(i) => self.number(&v, *i as f64)?,
@@ -217,39 +229,52 @@ impl<'a> Encoder<'a> {
             Value::Boolean(false) => self.out.extend_from_slice(b"false"),
             Value::Nil => self.out.extend_from_slice(b"null"),
             Value::LightUserData(p) if p.0.is_null() => self.out.extend_from_slice(b"null"),
-            Value::Table(t) => return self.table(&v, t, depth.saturating_add(1), slots).map(Some),
+            Value::Table(t) => {
+                let depth = depth.saturating_add(1);
+                return self.table(&v, t, depth, slots, open).map(Some);
+            }
             _ => return Err(self.exception(&v, "type not supported")),
         }
         Ok(None)
     }
 
-    fn table(&mut self, v: &Value, t: &Table, depth: i32, slots: usize) -> mlua::Result<Frame> {
-        if depth > self.cfg.encode_max_depth || !capi::stack_has_room(slots, 3) {
+    fn table(
+        &mut self,
+        v: &Value,
+        t: &Table,
+        depth: i32,
+        slots: usize,
+        open: usize,
+    ) -> mlua::Result<Frame> {
+        if depth > self.cfg.encode_max_depth || !capi::stack_has_room(slots, 3) || open >= MAX_OPEN
+        {
             return Err(capi::error(
                 self.lua,
                 format!("Cannot serialise, excessive nesting ({depth})"),
             ));
         }
-        // One pass collects the pairs and decides array or object the way the C code does:
-        // keys that are numbers, integral and >= 1, counting them and the largest (as a C int).
-        let start = self.pairs.len();
+        // Array or object, decided as the C code does: keys that are numbers, integral and >= 1,
+        // counting them and the largest (as a C int); any other key makes an object.
         let (mut array, mut max, mut items) = (true, 0i32, 0i32);
-        t.for_each(|k: Value, val: Value| {
-            if array {
-                match capi::number_value(&k) {
-                    Some(n) if n != 0.0 && n.floor() == n && n >= 1.0 => {
-                        if n > f64::from(max) {
-                            max = capi::f64_to_i32(n);
-                        }
-                        items = items.wrapping_add(1);
+        let walk = t.for_each(|k: Value, _: Value| {
+            match capi::number_value(&k) {
+                Some(n) if n != 0.0 && n.floor() == n && n >= 1.0 => {
+                    if n > f64::from(max) {
+                        max = capi::f64_to_i32(n);
                     }
-                    _ => array = false,
+                    items = items.wrapping_add(1);
+                    Ok(())
+                }
+                _ => {
+                    array = false;
+                    // Stop the walk: the table is an object.
+                    Err(mlua::Error::RuntimeError(String::new()))
                 }
             }
-            self.pairs.push((k, val));
-            Ok(())
-        })?;
-        let end = self.pairs.len();
+        });
+        if array {
+            walk?;
+        }
         let cfg = self.cfg;
         if array
             && cfg.sparse_ratio > 0
@@ -257,13 +282,11 @@ impl<'a> Encoder<'a> {
             && max > cfg.sparse_safe
         {
             if !cfg.sparse_convert {
-                self.pairs.truncate(start);
                 return Err(self.exception(v, "excessively sparse array"));
             }
             array = false;
         }
         if array && max > 0 {
-            self.pairs.truncate(start);
             self.out.push(b'[');
             Ok(Frame::Array {
                 t: t.clone(),
@@ -275,9 +298,8 @@ impl<'a> Encoder<'a> {
         } else {
             self.out.push(b'{');
             Ok(Frame::Object {
-                start,
-                pos: start,
-                end,
+                t: t.clone(),
+                key: None,
                 depth,
                 slots,
             })
