@@ -38,7 +38,7 @@ def read(f):
         if n < 0:
             return None
         data = f.read(n + 2)[:-2]
-        return data.decode("latin-1")
+        return data.decode("utf-8", errors="replace")
     if t == b"*":
         n = int(rest)
         return [read(f) for _ in range(max(n, 0))]
