@@ -167,7 +167,7 @@ pub fn check_string(lua: &Lua, args: &MultiValue, narg: i32) -> mlua::Result<mlu
 
 /// C's `(int64_t)d` on x86-64: truncation, and `i64::MIN` when out of range or NaN.
 pub fn f64_to_i64(d: f64) -> i64 {
-    if d.is_nan() || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
         i64::MIN
     } else {
         d as i64
@@ -176,7 +176,7 @@ pub fn f64_to_i64(d: f64) -> i64 {
 
 /// C's `(int)d` on x86-64: truncation, and `i32::MIN` when out of range or NaN.
 pub fn f64_to_i32(d: f64) -> i32 {
-    if d.is_nan() || d >= 2_147_483_648.0 || d < -2_147_483_648.0 {
+    if !(-2_147_483_648.0..2_147_483_648.0).contains(&d) {
         i32::MIN
     } else {
         d as i32
