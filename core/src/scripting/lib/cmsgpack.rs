@@ -124,4 +124,21 @@ mod tests {
              a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0"
         );
     }
+
+    /// Where lode stops short of Redis: string and table results are mlua references, of which
+    /// mlua has room for about 8000 in the whole VM, so `unpack` refuses more than 5000 of them
+    /// (with the error Redis gives near 8000 values); numbers are not limited that way.
+    #[test]
+    fn reference_results_stop_at_the_budget() {
+        let many = run("return #{cmsgpack.unpack(string.rep(string.char(0xa1, 0x61), 6000))}");
+        assert_eq!(
+            many,
+            "ERR:user_script:1: stack overflow (too many return values at once; use unpack_one \
+             or unpack_limit instead.)"
+        );
+        let fine = run("return #{cmsgpack.unpack(string.rep(string.char(0xa1, 0x61), 4999))}");
+        assert_eq!(fine, "4999");
+        let numbers = run("return #{cmsgpack.unpack(string.rep(string.char(7), 7000))}");
+        assert_eq!(numbers, "7000");
+    }
 }

@@ -407,4 +407,16 @@ mod tests {
             "-5 -300 -70000 1099511627776 0.25 1.5 \"xyz\" \"str\" 200 60000 513 41"
         );
     }
+
+    /// Where lode stops short of Redis: every string result is an mlua reference and mlua has
+    /// room for about 8000 in the whole VM, so unpacking refuses more than 5000 strings (with
+    /// the error Redis gives near 8000 results). mlua also cannot return more than about 7975
+    /// values from one call, where Redis manages 7997.
+    #[test]
+    fn string_results_stop_at_the_reference_budget() {
+        let many = run("return #{struct.unpack(string.rep('c1', 6000), string.rep('a', 6000))}");
+        assert_eq!(many, "ERR:user_script:1: stack overflow (too many results)");
+        let fine = run("return #{struct.unpack(string.rep('c1', 4999), string.rep('a', 6000))}");
+        assert_eq!(fine, "5000");
+    }
 }

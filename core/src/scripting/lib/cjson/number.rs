@@ -277,3 +277,69 @@ fn scale_binary(mant: u64, exp: i64, sticky: bool) -> f64 {
         f64::from_bits(kept)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{format_g, strtod};
+
+    fn g(x: f64, prec: usize) -> String {
+        let mut out = Vec::new();
+        format_g(&mut out, x, prec, &mut String::new());
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Expected texts are glibc's printf("%.<prec>g").
+    #[test]
+    fn formats_like_printf_g() {
+        assert_eq!(g(1.0 / 3.0, 14), "0.33333333333333");
+        assert_eq!(g(1e14, 14), "1e+14");
+        assert_eq!(g(99999999999999.0, 14), "99999999999999");
+        assert_eq!(g(123456789012345.0, 14), "1.2345678901234e+14");
+        assert_eq!(g(0.0001, 14), "0.0001");
+        assert_eq!(g(0.00001, 14), "1e-05");
+        assert_eq!(g(-0.0, 14), "-0");
+        assert_eq!(g(5e-324, 14), "4.9406564584125e-324");
+        assert_eq!(g(1e300, 14), "1e+300");
+        assert_eq!(g(f64::INFINITY, 14), "inf");
+        assert_eq!(g(f64::NEG_INFINITY, 14), "-inf");
+        assert_eq!(g(f64::NAN, 14), "nan");
+        assert_eq!(g(-f64::NAN, 14), "-nan");
+        // Ties on the exact binary value go to even.
+        assert_eq!(g(0.25, 1), "0.2");
+        assert_eq!(g(2.5, 1), "2");
+        assert_eq!(g(3.5, 1), "4");
+        assert_eq!(g(0.125, 2), "0.12");
+        assert_eq!(g(0.375, 2), "0.38");
+        assert_eq!(g(9.5, 1), "1e+01");
+        assert_eq!(g(12345.0, 2), "1.2e+04");
+        assert_eq!(g(99999.5, 5), "1e+05");
+    }
+
+    #[test]
+    fn strtod_prefixes() {
+        assert_eq!(strtod(b"12.5e3xyz"), Some((12500.0, 6)));
+        assert_eq!(strtod(b"1e"), Some((1.0, 1)));
+        assert_eq!(strtod(b"1e+"), Some((1.0, 1)));
+        assert_eq!(strtod(b"1.5.3"), Some((1.5, 3)));
+        assert_eq!(strtod(b"-"), None);
+        assert_eq!(strtod(b".5"), Some((0.5, 2)));
+        assert_eq!(strtod(b"."), None);
+        assert_eq!(strtod(b"0x"), Some((0.0, 1)));
+        assert_eq!(strtod(b"0x1p3"), Some((8.0, 5)));
+        assert_eq!(strtod(b"0x1p"), Some((1.0, 3)));
+        assert_eq!(strtod(b"-0x10p-2"), Some((-4.0, 8)));
+        assert_eq!(strtod(b"infinity"), Some((f64::INFINITY, 8)));
+        assert_eq!(strtod(b"-Infinit"), Some((f64::NEG_INFINITY, 4)));
+        let (n, len) = strtod(b"nan(abc)x").unwrap_or((0.0, 0));
+        assert!(n.is_nan() && len == 8);
+        let (n, len) = strtod(b"nan(abc").unwrap_or((0.0, 0));
+        assert!(n.is_nan() && len == 3);
+        assert_eq!(
+            strtod(b"0x1.fffffffffffff8p1023"),
+            Some((f64::INFINITY, 23))
+        );
+        assert_eq!(strtod(b"0x1p-1075"), Some((0.0, 9)));
+        assert_eq!(strtod(b"0x1.8p-1074"), Some((2.0 * 5e-324, 11)));
+        assert_eq!(strtod(b"1e400"), Some((f64::INFINITY, 5)));
+    }
+}

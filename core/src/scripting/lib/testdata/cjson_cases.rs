@@ -141,4 +141,8 @@
     ("local c2 = cjson.new() c2.encode_number_precision(3) return all(c2.encode(1/3), cjson.encode(1/3), c2._NAME, type(c2.new))", "\"0.333\" \"0.33333333333333\" \"cjson\" \"function\""),
     ("return cjson.encode(cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\\\\u00e9\"}'))", "{\"a\":[1,2,{\"b\":null}],\"c\":\"dé\"}"),
     ("return cjson.encode({cjson.null, 1, cjson.null})", "[null,1,null]"),
+    ("return cjson.encode(setmetatable({}, {__index=function() return 1 end})) .. ' ' .. cjson.encode(setmetatable({1, nil, 3}, {__index=function() return 9 end}))", "{} [1,null,3]"),
+    ("return cjson.encode(cjson.decode('[{\"z\":1,\"y\":[2,3],\"x\":{\"w\":null}},\"s\",-0.5,1e30]'))", "[{\"y\":[2,3],\"x\":{\"w\":null},\"z\":1},\"s\",-0.5,1e+30]"),
+    ("return cjson.encode({['']=1, [' ']=2})", "{\"\":1,\" \":2}"),
+    ("return cjson.decode('[\"\\\\u00ff\", \"\\\\uFFFF\", \"\\\\ud7ff\"]')[1]", "ÿ"),
 ]

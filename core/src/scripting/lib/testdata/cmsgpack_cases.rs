@@ -69,4 +69,8 @@
     ("return #{cmsgpack.unpack(string.rep(string.char(0x81), 8000)..string.char(1))}", "ERR:user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"),
     ("return all(pcall(cmsgpack.unpack, string.char(0xc1)))", "false \"Bad data format in input.\""),
     ("return all(cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION)", "\"cmsgpack\" \"lua-cmsgpack 0.4.0\" \"Copyright (C) 2012, Salvatore Sanfilippo\" \"MessagePack C implementation for Lua\""),
+    ("return hex(cmsgpack.pack(cjson.decode('{\"z\":1,\"y\":2,\"x\":3,\"w\":4,\"v\":{\"b\":1,\"a\":2}}')))", "85a17902a17803a17a01a17704a17682a16102a16201"),
+    ("return cjson.encode(cmsgpack.unpack(cmsgpack.pack({z=1, y=2, x=3, w=4, v={b=1, a=2}, [1]=5, [3.5]=6})))", "{\"1\":5,\"y\":2,\"x\":3,\"z\":1,\"3.5\":6,\"w\":4,\"v\":{\"a\":2,\"b\":1}}"),
+    ("return hex(cmsgpack.pack(setmetatable({}, {__index=function() return 1 end}))) .. ' ' .. hex(cmsgpack.pack(setmetatable({1, 2}, {__index=function() return 1 end})))", "90 920102"),
+    ("return hex(cmsgpack.pack(12, -12, 1.25, 'x', {}, false))", "0cf4ca3fa00000a17890c2"),
 ]
