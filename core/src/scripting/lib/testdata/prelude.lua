@@ -1,0 +1,5 @@
+local function hex(s) return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end)) end
+local function esc(s) return (string.gsub(s, '[^%w%p ]', function(c) return '\\' .. string.byte(c) end)) end
+local function lt(a, b) local ta, tb = type(a), type(b) if ta ~= tb then return ta < tb end if ta == 'number' or ta == 'string' then return a < b end return tostring(a) < tostring(b) end
+local function show(v, d) d = d or 0 if d > 40 then return '...' end local t = type(v) if t == 'string' then return '"' .. esc(v) .. '"' elseif t == 'table' then local ks = {} for k in pairs(v) do ks[#ks+1] = k end table.sort(ks, lt) local parts = {} for _, k in ipairs(ks) do parts[#parts+1] = '[' .. show(k, d+1) .. ']=' .. show(v[k], d+1) end return '{' .. table.concat(parts, ',') .. '}' elseif t == 'userdata' and v == cjson.null then return 'NULL' elseif t == 'function' then return 'function' else return tostring(v) end end
+local function all(...) local n = select('#', ...) local r = {} for i = 1, n do r[i] = show((select(i, ...))) end return table.concat(r, ' ') end
