@@ -38,7 +38,7 @@ pub fn is_local(info: &ClientInfo) -> bool {
                 ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
             }
         },
-        ClientInfo::Unix { .. } | ClientInfo::Internal => true,
+        ClientInfo::Unix { .. } | ClientInfo::Internal | ClientInfo::Lua => true,
     }
 }
 
