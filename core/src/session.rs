@@ -224,7 +224,9 @@ impl Session {
         gate: &mut Option<RwLockReadGuard<'g, ()>>,
         batch: &Batch,
     ) {
-        let flags = resolved.as_ref().map_or(CommandFlags::default(), |c| c.flags);
+        let flags = resolved
+            .as_ref()
+            .map_or(CommandFlags::default(), |c| c.flags);
         if gate.is_none() {
             // A script was past its busy threshold when this batch began: maybe it ended since.
             *gate = server.exec_gate.try_read();

@@ -157,37 +157,101 @@ fn slot_fn(lua: &Lua, i: usize, what: &str) -> mlua::Result<mlua::Function> {
 /// The registry name of the slot table through which redis.* reaches the running script.
 pub const SLOT: &str = "lode.slot";
 
+/// The registry name of redis.call's implementation: the running script's dispatch, or a
+/// function raising Redis's "can only be called inside a script invocation" between runs.
+pub const DISPATCH: &str = "lode.dispatch";
+
+/// The arguments of a redis.call / redis.pcall, handed from the raw C function that read them
+/// off the Lua stack to the running script's dispatch (Lua runs on this thread, so a
+/// thread-local is the hand-over point).
+pub struct PendingCall {
+    /// The command's arguments.
+    pub args: Vec<bytes::Bytes>,
+    /// An argument was neither a string nor a number.
+    pub bad_argument: bool,
+    /// redis.call (raise errors) rather than redis.pcall.
+    pub raise: bool,
+}
+
+thread_local! {
+    static PENDING: std::cell::RefCell<Option<PendingCall>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes the pending redis.call's arguments (the dispatch's input).
+pub fn take_pending() -> Option<PendingCall> {
+    PENDING.with(|p| p.borrow_mut().take())
+}
+
+/// What the dispatch is between runs: Redis's error for redis.call outside a script.
+pub fn idle_dispatch(lua: &Lua) -> mlua::Result<mlua::Function> {
+    lua.create_function(|_, ()| -> mlua::Result<Value> {
+        take_pending();
+        Err(raise(
+            "ERR redis.call/pcall can only be called inside a script invocation",
+            false,
+        ))
+    })
+}
+
+unsafe extern "C-unwind" fn raw_call(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
+    collect_call(state, true)
+}
+
+unsafe extern "C-unwind" fn raw_pcall(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
+    collect_call(state, false)
+}
+
+/// redis.call and redis.pcall read their arguments straight off the Lua stack (a command may
+/// have as many arguments as a C function may take, which mlua's per-value references could
+/// not hold), park them for the dispatch, and call it. Numbers are given as "%.17g", as Redis
+/// does. No Rust value that needs dropping is alive when `lua_call` may raise.
+unsafe fn collect_call(state: *mut mlua::ffi::lua_State, raise: bool) -> std::os::raw::c_int {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    let mut args = Vec::with_capacity(n.max(0) as usize);
+    let mut bad_argument = false;
+    for i in 1..=n {
+        match ffi::lua_type(state, i) {
+            ffi::LUA_TNUMBER => {
+                let text = crate::util::num::format_double(ffi::lua_tonumber(state, i));
+                args.push(bytes::Bytes::from(text));
+            }
+            ffi::LUA_TSTRING => {
+                let mut len = 0usize;
+                let p = ffi::lua_tolstring(state, i, &mut len);
+                let bytes = if p.is_null() {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(p as *const u8, len)
+                };
+                args.push(bytes::Bytes::copy_from_slice(bytes));
+            }
+            _ => {
+                bad_argument = true;
+                break;
+            }
+        }
+    }
+    PENDING.with(|p| {
+        *p.borrow_mut() = Some(PendingCall {
+            args,
+            bad_argument,
+            raise,
+        })
+    });
+    ffi::lua_settop(state, 0);
+    ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"lode.dispatch".as_ptr());
+    ffi::lua_call(state, 0, 1);
+    1
+}
+
 /// Registers redis.call, redis.pcall and the functions that act on the running script.
 fn register_slot_functions(lua: &Lua, redis: &Table) -> mlua::Result<()> {
-    redis.set(
-        "call",
-        lua.create_function(|lua, args: MultiValue| {
-            let f = slot_fn(lua, 1, "redis.call/pcall")?;
-            let (v, raise_it): (Value, bool) = f.call((true, args))?;
-            if raise_it {
-                if let Value::Table(t) = &v {
-                    let text = match t.raw_get::<Value>("err")? {
-                        Value::String(s) => s.as_bytes().to_vec(),
-                        _ => b"ERR unknown error".to_vec(),
-                    };
-                    let counted = matches!(
-                        t.raw_get::<Value>("ignore_error_stats_update")?,
-                        Value::Boolean(true)
-                    );
-                    return Err(raise(text, counted));
-                }
-            }
-            Ok(v)
-        })?,
-    )?;
-    redis.set(
-        "pcall",
-        lua.create_function(|lua, args: MultiValue| {
-            let f = slot_fn(lua, 1, "redis.call/pcall")?;
-            let (v, _): (Value, bool) = f.call((false, args))?;
-            Ok(v)
-        })?,
-    )?;
+    // SAFETY: `raw_call` and `raw_pcall` follow the Lua C API's rules (see `collect_call`).
+    unsafe {
+        redis.set("call", lua.create_c_function(raw_call)?)?;
+        redis.set("pcall", lua.create_c_function(raw_pcall)?)?;
+    }
     for op in ["setresp", "set_repl", "acl_check_cmd"] {
         redis.set(
             op,
@@ -301,6 +365,7 @@ pub fn register(lua: &Lua, log: &Arc<LogLines>, rand: &Arc<AtomicU64>) -> mlua::
     redis.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
     register_slot_functions(lua, &redis)?;
     lua.set_named_registry_value(SLOT, lua.create_table()?)?;
+    lua.set_named_registry_value(DISPATCH, idle_dispatch(lua)?)?;
     lua.globals().set("redis", redis)?;
 
     let math: Table = lua.globals().get("math")?;

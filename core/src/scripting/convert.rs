@@ -156,19 +156,35 @@ pub struct ErrorReply {
 
 /// Writes the reply for the Lua value `v` a script returned. `resp3` is the script's own
 /// protocol (redis.setresp), which decides how booleans come back; the writer encodes in the
-/// caller's protocol. Returns the error reply written, if `v` was an error table.
+/// caller's protocol. Returns the error reply written, if `v` was an error table. Nested
+/// tables are walked with an explicit stack (a script can return a table nested as deep as it
+/// likes, or containing itself).
 pub fn lua_to_reply(out: &mut ReplyWriter, v: &Value, resp3: bool) -> Option<ErrorReply> {
-    write_value(out, v, resp3, 0)
+    let mut stack: Vec<(Value, usize)> = vec![(v.clone(), 0)];
+    let mut top_error = None;
+    let mut first = true;
+    while let Some((v, depth)) = stack.pop() {
+        let e = write_one(out, &v, resp3, depth, &mut stack);
+        if first {
+            top_error = e;
+            first = false;
+        } else if let Some(e) = e.filter(|e| e.text == STACK_LIMIT) {
+            top_error.get_or_insert(e);
+        }
+    }
+    top_error
 }
 
-fn write_value(out: &mut ReplyWriter, v: &Value, resp3: bool, depth: usize) -> Option<ErrorReply> {
-    if depth >= MAX_REPLY_DEPTH {
-        out.error("ERR reached lua stack limit");
-        return Some(ErrorReply {
-            text: b"ERR reached lua stack limit".to_vec(),
-            counted: false,
-        });
-    }
+const STACK_LIMIT: &[u8] = b"ERR reached lua stack limit";
+
+/// Writes `v`, or the header of a table whose elements it pushes on `stack` (last first).
+fn write_one(
+    out: &mut ReplyWriter,
+    v: &Value,
+    resp3: bool,
+    depth: usize,
+    stack: &mut Vec<(Value, usize)>,
+) -> Option<ErrorReply> {
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Boolean(b) if !resp3 => {
@@ -181,13 +197,25 @@ fn write_value(out: &mut ReplyWriter, v: &Value, resp3: bool, depth: usize) -> O
         Value::Boolean(b) => out.boolean(*b),
         Value::Integer(i) => out.int(*i),
         Value::Number(n) => out.int(*n as i64),
-        Value::Table(t) => return write_table(out, t, resp3, depth),
+        Value::Table(_) if depth >= MAX_REPLY_DEPTH => {
+            out.error_bytes(STACK_LIMIT);
+            return Some(ErrorReply {
+                text: STACK_LIMIT.to_vec(),
+                counted: false,
+            });
+        }
+        Value::Table(t) => return write_table(out, t, depth, stack),
         _ => out.null(),
     }
     None
 }
 
-fn write_table(out: &mut ReplyWriter, t: &Table, resp3: bool, depth: usize) -> Option<ErrorReply> {
+fn write_table(
+    out: &mut ReplyWriter,
+    t: &Table,
+    depth: usize,
+    stack: &mut Vec<(Value, usize)>,
+) -> Option<ErrorReply> {
     if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
         let mut text = e.as_bytes().to_vec();
         for b in text.iter_mut() {
@@ -243,9 +271,9 @@ fn write_table(out: &mut ReplyWriter, t: &Table, resp3: bool, depth: usize) -> O
     if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
         out.map(pairs.len());
-        for (k, v) in &pairs {
-            write_value(out, k, resp3, depth + 1);
-            write_value(out, v, resp3, depth + 1);
+        for (k, v) in pairs.into_iter().rev() {
+            stack.push((v, depth + 1));
+            stack.push((k, depth + 1));
         }
         return None;
     }
@@ -255,9 +283,7 @@ fn write_table(out: &mut ReplyWriter, t: &Table, resp3: bool, depth: usize) -> O
             .filter_map(|r| r.ok().map(|(k, _)| k))
             .collect();
         out.set(keys.len());
-        for k in &keys {
-            write_value(out, k, resp3, depth + 1);
-        }
+        stack.extend(keys.into_iter().rev().map(|k| (k, depth + 1)));
         return None;
     }
     let mut items = Vec::new();
@@ -268,14 +294,8 @@ fn write_table(out: &mut ReplyWriter, t: &Table, resp3: bool, depth: usize) -> O
         }
     }
     out.array(items.len());
-    let mut first_error = None;
-    for v in &items {
-        let e = write_value(out, v, resp3, depth + 1);
-        if first_error.is_none() {
-            first_error = e.filter(|e| e.text.starts_with(b"ERR reached lua stack limit"));
-        }
-    }
-    first_error
+    stack.extend(items.into_iter().rev().map(|v| (v, depth + 1)));
+    None
 }
 
 fn no_newlines(s: &[u8]) -> Vec<u8> {

@@ -83,12 +83,14 @@ pub fn run(
     let result = vm.lua.scope(|scope| {
         let control = &control;
         let (inner_out, argv, client) = (&mut inner_out, &mut argv, &mut *client);
-        let dispatch =
-            scope.create_function_mut(move |lua, (raise, call_args): (bool, MultiValue)| {
-                call_command(
-                    lua, raise, call_args, spec, server, client, now, control, inner_out, argv,
-                )
-            })?;
+        let dispatch = scope.create_function_mut(move |lua, ()| {
+            let Some(pending) = super::api::take_pending() else {
+                return Ok(Value::Nil);
+            };
+            call_command(
+                lua, pending, spec, server, client, now, control, inner_out, argv,
+            )
+        })?;
         let interrupt =
             scope.create_function(|_, ()| {
                 let elapsed_ms = server.host.monotonic_us().saturating_sub(started_us) / 1000;
@@ -106,7 +108,8 @@ pub fn run(
         let ctl = scope.create_function(|lua, (op, call_args): (String, MultiValue)| {
             control_op(lua, &op, call_args, server, control)
         })?;
-        vm.slot.raw_set(1, dispatch)?;
+        vm.lua
+            .set_named_registry_value(super::api::DISPATCH, dispatch)?;
         vm.slot.raw_set(2, interrupt)?;
         vm.slot.raw_set(3, ctl)?;
         let keys_t = array(&vm.lua, keys)?;
@@ -127,7 +130,9 @@ pub fn run(
                 .call::<(bool, Value)>((func.clone(), keys_t, args_t))
         };
         vm.lua.remove_hook();
-        for i in 1..=3 {
+        vm.lua
+            .set_named_registry_value(super::api::DISPATCH, super::api::idle_dispatch(&vm.lua)?)?;
+        for i in 2..=3 {
             vm.slot.raw_set(i, Value::Nil)?;
         }
         r
@@ -237,23 +242,24 @@ fn level_enabled(server: &Server, level: u8) -> bool {
     level >= min
 }
 
-/// An error table for redis.call to raise (or redis.pcall to return).
-fn fail(lua: &Lua, msg: &str, counted: bool, raise: bool) -> mlua::Result<(Value, bool)> {
+/// redis.call's error for `msg`: raised (redis.call) or returned as a table (redis.pcall).
+fn fail(lua: &Lua, msg: &str, counted: bool, raise: bool) -> mlua::Result<Value> {
+    if raise {
+        return Err(super::api::raise(msg, counted));
+    }
     let t = super::api::error_table(lua, msg)?;
     if counted {
         t.raw_set("ignore_error_stats_update", true)?;
     }
-    Ok((Value::Table(t), raise))
+    Ok(Value::Table(t))
 }
 
-/// redis.call / redis.pcall: the command's arguments from Lua, Redis's checks for commands
-/// run by scripts, the call boundary, and the reply as a Lua value. Returns the value and
-/// whether redis.call must raise it.
+/// redis.call / redis.pcall: Redis's checks for commands run by scripts, the call boundary,
+/// and the reply as a Lua value (an error reply raised for redis.call).
 #[allow(clippy::too_many_arguments)]
 fn call_command(
     lua: &Lua,
-    raise: bool,
-    call_args: MultiValue,
+    pending: super::api::PendingCall,
     spec: &RunSpec<'_>,
     server: &Server,
     client: &mut ClientState,
@@ -261,8 +267,9 @@ fn call_command(
     control: &Control,
     out: &mut ReplyWriter,
     argv: &mut Vec<Bytes>,
-) -> mlua::Result<(Value, bool)> {
-    if call_args.is_empty() {
+) -> mlua::Result<Value> {
+    let raise = pending.raise;
+    if pending.args.is_empty() && !pending.bad_argument {
         return fail(
             lua,
             "ERR Please specify at least one argument for this redis lib call",
@@ -270,24 +277,16 @@ fn call_command(
             raise,
         );
     }
-    argv.clear();
-    for v in call_args.iter() {
-        let arg = match v {
-            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
-            Value::Integer(i) => Bytes::from(i.to_string()),
-            Value::Number(n) => Bytes::from(crate::util::num::format_double(*n)),
-            _ => {
-                return fail(
-                    lua,
-                    "ERR Lua redis lib command arguments must be strings or integers",
-                    false,
-                    raise,
-                )
-            }
-        };
-        argv.push(arg);
+    if pending.bad_argument {
+        return fail(
+            lua,
+            "ERR Lua redis lib command arguments must be strings or integers",
+            false,
+            raise,
+        );
     }
-    let reject = |msg: &str| -> mlua::Result<(Value, bool)> {
+    *argv = pending.args;
+    let reject = |msg: &str| -> mlua::Result<Value> {
         server.stats.record_error(msg.as_bytes());
         fail(lua, msg, true, raise)
     };
@@ -338,7 +337,14 @@ fn call_command(
         log.set_muted(false);
     }
     let (v, is_error) = convert::reply_to_lua(lua, &out.buf)?;
-    Ok((v, raise && is_error))
+    if raise && is_error {
+        if let Value::Table(t) = &v {
+            if let Ok(Value::String(text)) = t.raw_get::<Value>("err") {
+                return Err(super::api::raise(text.as_bytes().to_vec(), true));
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// redis.setresp, redis.set_repl and redis.acl_check_cmd. Returns the result and an error
