@@ -51,6 +51,14 @@ fn debug(ctx: &mut Ctx) {
                 .store(on, Ordering::Relaxed);
             ctx.out.ok();
         }
+        ("set-disable-deny-scripts", 3) => {
+            let off = c_atoi(ctx.arg(2)) != 0;
+            ctx.server
+                .scripting
+                .deny_script_disabled
+                .store(off, Ordering::Relaxed);
+            ctx.out.ok();
+        }
         ("pause-cron", 3) => {
             let paused = c_atoi(ctx.arg(2)) != 0;
             ctx.server.cron_paused.store(paused, Ordering::Relaxed);

@@ -29,6 +29,8 @@ pub struct Scripting {
     vm: Mutex<Option<Vm>>,
     /// What other sessions see of the script running now.
     pub busy: Busy,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript.
+    pub deny_script_disabled: crate::sync::AtomicBool,
     /// Figures INFO shows, kept outside the VM's lock (INFO may run inside a script).
     lua_memory: AtomicUsize,
     cached_scripts: AtomicUsize,

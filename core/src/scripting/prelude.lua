@@ -78,6 +78,36 @@ G.pcall = function(...)
   return settle(raw_pcall(...))
 end
 
+-- Precompiled bytecode is never loaded (Lua 5.1 does not verify it): loadstring and load
+-- refuse it as a chunk that failed to compile.
+local raw_loadstring, raw_load = loadstring, load
+local function binary(s)
+  return type(s) == 'string' and s:byte(1) == 27
+end
+G.loadstring = function(s, name)
+  if binary(s) then
+    return nil, 'attempt to load a binary chunk'
+  end
+  return raw_loadstring(s, name)
+end
+G.load = function(reader, name)
+  local first = true
+  local function checked()
+    local piece = reader()
+    if first then
+      first = false
+      if binary(piece) then
+        error('attempt to load a binary chunk', 0)
+      end
+    end
+    return piece
+  end
+  if type(reader) ~= 'function' then
+    return raw_load(reader, name)
+  end
+  return raw_load(checked, name)
+end
+
 G.rawset = function(t, k, v)
   if real[t] or t == G then
     error('Attempt to modify a readonly table', 0)

@@ -304,7 +304,12 @@ fn call_command(
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         reject(msg)
     };
-    if cmd.flags.has(CommandFlags::NOSCRIPT) {
+    if cmd.flags.has(CommandFlags::NOSCRIPT)
+        && !server
+            .scripting
+            .deny_script_disabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
         return rejected("ERR This Redis command is not allowed from script");
     }
     let writes = cmd.flags.has(CommandFlags::WRITE);

@@ -92,6 +92,8 @@ impl Vm {
         self.lua
             .load(code)
             .set_name(name)
+            // Precompiled bytecode is never loaded: Lua 5.1 does not verify it.
+            .set_mode(mlua::ChunkMode::Text)
             .into_function()
             .map_err(|e| match e {
                 mlua::Error::SyntaxError { message, .. } => message,

@@ -170,9 +170,9 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) {
         }
     };
     let mut dontsort = o.by.as_ref().is_some_and(|p| !p.has_star());
-    // An unsorted set would come out in hash order: STORE sorts it so the stored list is
-    // reproducible.
-    if dontsort && is_set && o.store.is_some() {
+    // An unsorted set would come out in hash order: STORE, and a script, sort it so the result
+    // is reproducible (what a script reads may decide what it writes).
+    if dontsort && is_set && (o.store.is_some() || ctx.client.in_script) {
         dontsort = false;
         o.alpha = true;
         o.by = None;
