@@ -157,8 +157,7 @@ fn slot_fn(lua: &Lua, i: usize, what: &str) -> mlua::Result<mlua::Function> {
 /// The registry name of the slot table through which redis.* reaches the running script.
 pub const SLOT: &str = "lode.slot";
 
-/// The registry name of redis.call's implementation: the running script's dispatch, or a
-/// function raising Redis's "can only be called inside a script invocation" between runs.
+/// The registry name of redis.call's implementation (`run::register`).
 pub const DISPATCH: &str = "lode.dispatch";
 
 /// The arguments of a redis.call / redis.pcall, handed from the raw C function that read them
@@ -180,17 +179,6 @@ thread_local! {
 /// Takes the pending redis.call's arguments (the dispatch's input).
 pub fn take_pending() -> Option<PendingCall> {
     PENDING.with(|p| p.borrow_mut().take())
-}
-
-/// What the dispatch is between runs: Redis's error for redis.call outside a script.
-pub fn idle_dispatch(lua: &Lua) -> mlua::Result<mlua::Function> {
-    lua.create_function(|_, ()| -> mlua::Result<Value> {
-        take_pending();
-        Err(raise(
-            "ERR redis.call/pcall can only be called inside a script invocation",
-            false,
-        ))
-    })
 }
 
 unsafe extern "C-unwind" fn raw_call(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
@@ -365,7 +353,6 @@ pub fn register(lua: &Lua, log: &Arc<LogLines>, rand: &Arc<AtomicU64>) -> mlua::
     redis.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
     register_slot_functions(lua, &redis)?;
     lua.set_named_registry_value(SLOT, lua.create_table()?)?;
-    lua.set_named_registry_value(DISPATCH, idle_dispatch(lua)?)?;
     lua.globals().set("redis", redis)?;
 
     let math: Table = lua.globals().get("math")?;

@@ -2,7 +2,7 @@
 //! boundary with Redis's script checks, setresp/set_repl, the busy hook, and the reply (or
 //! Redis's error text) for the caller.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use bytes::Bytes;
 use mlua::{Debug, Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
@@ -44,10 +44,133 @@ pub struct Outcome {
     pub error: Option<(Vec<u8>, bool)>,
 }
 
-/// The engine's control over the running script (redis.setresp, set_repl, acl_check_cmd).
+/// The engine's control over the running script (redis.setresp, set_repl).
 struct Control {
     resp3: Cell<bool>,
     repl: Cell<u8>,
+}
+
+/// What the redis.* functions reach while a script runs: set for the run in a thread-local
+/// (Lua runs on the calling thread), so the functions are registered once with the VM rather
+/// than created for every run.
+struct RunCtx<'a> {
+    server: &'a Server,
+    spec: &'a RunSpec<'a>,
+    now: Now,
+    started_us: u64,
+    threshold_ms: i64,
+    control: Control,
+    /// What only one redis.call at a time may use: a second one while the first runs (a
+    /// __gc metamethod calling redis) is refused, as Redis refuses recursive calls.
+    calls: RefCell<Calls<'a>>,
+}
+
+struct Calls<'a> {
+    client: &'a mut ClientState,
+    out: ReplyWriter,
+    argv: Vec<Bytes>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const RunCtx<'static>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Clears the thread's run context when the run ends, however it ends.
+struct CurrentGuard;
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+/// Runs `f` with the running script's context, or returns `None` between runs.
+fn with_current<R>(f: impl FnOnce(&RunCtx<'_>) -> R) -> Option<R> {
+    let ptr = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT is set only by `run`, to a context that outlives the Lua call it makes,
+    // and cleared (CurrentGuard) before that context is dropped; Lua calls back only on this
+    // thread, and only shared references are made from it (mutation goes through Cell and
+    // RefCell).
+    (!ptr.is_null()).then(|| f(unsafe { &*ptr }))
+}
+
+/// The functions the VM's redis.* reach the running script through; registered once, when
+/// the VM is built.
+pub fn register(lua: &Lua, slot: &Table) -> mlua::Result<()> {
+    let dispatch = lua.create_function(|lua, ()| {
+        let Some(pending) = super::api::take_pending() else {
+            return Ok(Value::Nil);
+        };
+        with_current(|ctx| {
+            let Ok(mut calls) = ctx.calls.try_borrow_mut() else {
+                return fail(
+                    lua,
+                    "ERR luaRedisGenericCommand() recursive call detected. Are you doing funny \
+                     stuff with Lua debug hooks?",
+                    false,
+                    false,
+                );
+            };
+            call_command(lua, pending, ctx, &mut calls)
+        })
+        .unwrap_or_else(|| {
+            Err(super::api::raise(
+                "ERR redis.call/pcall can only be called inside a script invocation",
+                false,
+            ))
+        })
+    })?;
+    lua.set_named_registry_value(super::api::DISPATCH, dispatch)?;
+    let interrupt = lua.create_function(|_, ()| Ok(with_current(interrupt).unwrap_or(false)))?;
+    slot.raw_set(2, interrupt)?;
+    let control =
+        lua.create_function(|lua, (op, args): (String, MultiValue)| {
+            match with_current(|ctx| control_op(lua, &op, args, ctx.server, &ctx.control)) {
+                Some(r) => r,
+                None => Ok((
+                    Value::Nil,
+                    Value::Table(super::api::error_table(
+                        lua,
+                        &format!("ERR redis.{op} can only be called inside a script invocation"),
+                    )?),
+                )),
+            }
+        })?;
+    slot.raw_set(3, control)?;
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+        busy_hook,
+    )?;
+    Ok(())
+}
+
+/// The busy check: past the threshold, other clients get -BUSY from now on; returns whether
+/// SCRIPT KILL / FUNCTION KILL asked the script to stop.
+fn interrupt(ctx: &RunCtx<'_>) -> bool {
+    let busy = &ctx.server.scripting.busy;
+    if ctx.threshold_ms <= 0 || busy.timed_out() {
+        return busy.killed();
+    }
+    let elapsed_ms = ctx
+        .server
+        .host
+        .monotonic_us()
+        .saturating_sub(ctx.started_us)
+        / 1000;
+    if elapsed_ms >= ctx.threshold_ms as u64 {
+        ctx.server.host.log(&format!(
+            "Slow script detected: still in execution after {elapsed_ms} milliseconds. You can \
+             try killing the script using the {} command. Script name is: {}.",
+            if ctx.spec.eval {
+                "SCRIPT KILL"
+            } else {
+                "FUNCTION KILL"
+            },
+            ctx.spec.name
+        ));
+        busy.set_timed_out();
+    }
+    busy.killed()
 }
 
 /// Runs `func` (a compiled EVAL chunk, or a function called with keys and args) and writes its
@@ -68,75 +191,41 @@ pub fn run(
     } = caller;
     let busy = &server.scripting.busy;
     busy.begin(spec.eval);
-    let threshold_ms = server.config.read().busy_reply_threshold;
-    let started_us = server.host.monotonic_us();
     let saved_db = client.db;
     client.in_script = true;
-    let control = Control {
-        resp3: Cell::new(false),
-        repl: Cell::new(3),
-    };
     let log = &server.keyspace.log;
     let began = log.begin_capture();
-    let mut inner_out = ReplyWriter::for_frame(1024, false);
-    let mut argv: Vec<Bytes> = Vec::new();
-    let result = vm.lua.scope(|scope| {
-        let control = &control;
-        let (inner_out, argv, client) = (&mut inner_out, &mut argv, &mut *client);
-        let dispatch = scope.create_function_mut(move |lua, ()| {
-            let Some(pending) = super::api::take_pending() else {
-                return Ok(Value::Nil);
-            };
-            call_command(
-                lua, pending, spec, server, client, now, control, inner_out, argv,
-            )
-        })?;
-        let interrupt =
-            scope.create_function(|_, ()| {
-                let elapsed_ms = server.host.monotonic_us().saturating_sub(started_us) / 1000;
-                if threshold_ms > 0 && !busy.timed_out() && elapsed_ms >= threshold_ms as u64 {
-                    server.host.log(&format!(
-                    "Slow script detected: still in execution after {elapsed_ms} milliseconds. \
-                     You can try killing the script using the {} command. Script name is: {}.",
-                    if spec.eval { "SCRIPT KILL" } else { "FUNCTION KILL" },
-                    spec.name
-                ));
-                    busy.set_timed_out();
-                }
-                Ok(busy.killed())
-            })?;
-        let ctl = scope.create_function(|lua, (op, call_args): (String, MultiValue)| {
-            control_op(lua, &op, call_args, server, control)
-        })?;
-        vm.lua
-            .set_named_registry_value(super::api::DISPATCH, dispatch)?;
-        vm.slot.raw_set(2, interrupt)?;
-        vm.slot.raw_set(3, ctl)?;
-        let keys_t = array(&vm.lua, keys)?;
-        let args_t = array(&vm.lua, args)?;
-        if threshold_ms > 0 {
-            vm.lua.set_hook(
-                HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-                busy_hook,
-            )?;
-        }
-        let r = if spec.eval {
-            vm.globals.raw_set("KEYS", keys_t)?;
-            vm.globals.raw_set("ARGV", args_t)?;
-            vm.invoke
-                .call::<(bool, Value)>((func.clone(), Value::Nil, Value::Nil))
-        } else {
-            vm.invoke
-                .call::<(bool, Value)>((func.clone(), keys_t, args_t))
-        };
-        vm.lua.remove_hook();
-        vm.lua
-            .set_named_registry_value(super::api::DISPATCH, super::api::idle_dispatch(&vm.lua)?)?;
-        for i in 2..=3 {
-            vm.slot.raw_set(i, Value::Nil)?;
-        }
-        r
-    });
+    let ctx = RunCtx {
+        server,
+        spec,
+        now,
+        started_us: server.host.monotonic_us(),
+        threshold_ms: server.config.read().busy_reply_threshold,
+        control: Control {
+            resp3: Cell::new(false),
+            repl: Cell::new(3),
+        },
+        calls: RefCell::new(Calls {
+            client,
+            out: ReplyWriter::for_frame(256, false),
+            argv: Vec::new(),
+        }),
+    };
+    let result = {
+        let ptr = &ctx as *const RunCtx<'_> as *const RunCtx<'static>;
+        CURRENT.with(|c| c.set(ptr));
+        let _clear = CurrentGuard;
+        call(vm, func, spec, keys, args)
+    };
+    if busy.killed() {
+        // The kill switched the hook to every line: back to counting instructions.
+        let _ = vm.lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            busy_hook,
+        );
+    }
+    let RunCtx { control, calls, .. } = ctx;
+    let client = calls.into_inner().client;
     if began {
         log.end_capture();
     }
@@ -170,10 +259,32 @@ pub fn run(
             Some((msg.into_bytes(), false))
         }
     };
-    // Redis steps the collector every 50 runs so garbage never piles up across scripts.
-    let _ = vm.lua.gc_step_kbytes(50);
+    // As Redis, a collector step every 50 runs, so garbage never piles up across scripts
+    // (the collector also runs on its own as Lua allocates).
+    if vm.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 50 == 49 {
+        let _ = vm.lua.gc_step_kbytes(50);
+    }
     busy.end();
     Outcome { error }
+}
+
+/// The Lua call itself: KEYS and ARGV for EVAL, parameters for a function.
+fn call(
+    vm: &Vm,
+    func: &Function,
+    spec: &RunSpec<'_>,
+    keys: &[Bytes],
+    args: &[Bytes],
+) -> mlua::Result<(bool, Value)> {
+    let keys_t = array(&vm.lua, keys)?;
+    let args_t = array(&vm.lua, args)?;
+    if spec.eval {
+        vm.globals.raw_set("KEYS", keys_t)?;
+        vm.globals.raw_set("ARGV", args_t)?;
+        vm.invoke.call((func, Value::Nil, Value::Nil))
+    } else {
+        vm.invoke.call((func, keys_t, args_t))
+    }
 }
 
 /// The error reply for an error table: its `err`, and where the script raised it.
@@ -256,18 +367,14 @@ fn fail(lua: &Lua, msg: &str, counted: bool, raise: bool) -> mlua::Result<Value>
 
 /// redis.call / redis.pcall: Redis's checks for commands run by scripts, the call boundary,
 /// and the reply as a Lua value (an error reply raised for redis.call).
-#[allow(clippy::too_many_arguments)]
 fn call_command(
     lua: &Lua,
     pending: super::api::PendingCall,
-    spec: &RunSpec<'_>,
-    server: &Server,
-    client: &mut ClientState,
-    now: Now,
-    control: &Control,
-    out: &mut ReplyWriter,
-    argv: &mut Vec<Bytes>,
+    ctx: &RunCtx<'_>,
+    calls: &mut Calls<'_>,
 ) -> mlua::Result<Value> {
+    let (server, spec, now, control) = (ctx.server, ctx.spec, ctx.now, &ctx.control);
+    let Calls { client, out, argv } = calls;
     let raise = pending.raise;
     if pending.args.is_empty() && !pending.bad_argument {
         return fail(

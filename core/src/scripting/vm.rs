@@ -40,6 +40,8 @@ pub struct Vm {
     pub log: Arc<api::LogLines>,
     /// Redis's 48-bit random state behind math.random.
     pub rand: Arc<AtomicU64>,
+    /// Scripts run on this VM (a collector step every 50).
+    pub runs: AtomicU64,
 }
 
 /// The sandbox prelude (see the file's own comment).
@@ -67,6 +69,7 @@ impl Vm {
         let rand = Arc::new(AtomicU64::new(api::RAND48_INITIAL));
         api::register(&lua, &log, &rand)?;
         let slot: Table = lua.named_registry_value(api::SLOT)?;
+        super::run::register(&lua, &slot)?;
         let errtext = lua.create_function(|lua, v: Value| api::error_text(lua, &v))?;
         let (globals, invoke): (Table, Function) =
             lua.load(PRELUDE).set_name("=lode").call(errtext)?;
@@ -79,6 +82,7 @@ impl Vm {
             scripts_mem: 0,
             log,
             rand,
+            runs: AtomicU64::new(0),
         })
     }
 

@@ -298,6 +298,19 @@ pub fn format_double(v: f64) -> String {
 /// Formats a double like C's `printf("%.<precision>g")` (Lua prints numbers with "%.14g").
 pub fn format_g(v: f64, precision: usize) -> String {
     let precision = precision.max(1);
+    // Integral values print as integers while they fit in the precision: the common case
+    // (scripts pass counts and TTLs as Lua numbers), without the float formatter.
+    if v.fract() == 0.0 && v.abs() < 1e15 && v != 0.0 {
+        let i = v as i64;
+        let digits = if i == 0 {
+            1
+        } else {
+            i.unsigned_abs().ilog10() as usize + 1
+        };
+        if digits <= precision {
+            return itoa::Buffer::new().format(i).to_string();
+        }
+    }
     if v.is_nan() {
         return "nan".to_string();
     }
