@@ -157,12 +157,7 @@ fn slot_fn(lua: &Lua, i: usize, what: &str) -> mlua::Result<mlua::Function> {
 /// The registry name of the slot table through which redis.* reaches the running script.
 pub const SLOT: &str = "lode.slot";
 
-/// The registry name of redis.call's implementation (`run::register`).
-pub const DISPATCH: &str = "lode.dispatch";
-
-/// The arguments of a redis.call / redis.pcall, handed from the raw C function that read them
-/// off the Lua stack to the running script's dispatch (Lua runs on this thread, so a
-/// thread-local is the hand-over point).
+/// The arguments of a redis.call / redis.pcall, read off the Lua stack.
 pub struct PendingCall {
     /// The command's arguments.
     pub args: Vec<bytes::Bytes>,
@@ -170,15 +165,6 @@ pub struct PendingCall {
     pub bad_argument: bool,
     /// redis.call (raise errors) rather than redis.pcall.
     pub raise: bool,
-}
-
-thread_local! {
-    static PENDING: std::cell::RefCell<Option<PendingCall>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Takes the pending redis.call's arguments (the dispatch's input).
-pub fn take_pending() -> Option<PendingCall> {
-    PENDING.with(|p| p.borrow_mut().take())
 }
 
 unsafe extern "C-unwind" fn raw_call(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
@@ -191,8 +177,8 @@ unsafe extern "C-unwind" fn raw_pcall(state: *mut mlua::ffi::lua_State) -> std::
 
 /// redis.call and redis.pcall read their arguments straight off the Lua stack (a command may
 /// have as many arguments as a C function may take, which mlua's per-value references could
-/// not hold), park them for the dispatch, and call it. Numbers are given as "%.17g", as Redis
-/// does. No Rust value that needs dropping is alive when `lua_call` may raise.
+/// not hold), run the command, and push its reply with the C API. Numbers are given as
+/// "%.17g", as Redis does.
 unsafe fn collect_call(state: *mut mlua::ffi::lua_State, raise: bool) -> std::os::raw::c_int {
     use mlua::ffi;
     let n = ffi::lua_gettop(state);
@@ -220,17 +206,49 @@ unsafe fn collect_call(state: *mut mlua::ffi::lua_State, raise: bool) -> std::os
             }
         }
     }
-    PENDING.with(|p| {
-        *p.borrow_mut() = Some(PendingCall {
-            args,
-            bad_argument,
-            raise,
-        })
-    });
     ffi::lua_settop(state, 0);
-    ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"lode.dispatch".as_ptr());
-    ffi::lua_call(state, 0, 1);
-    1
+    let pending = PendingCall {
+        args,
+        bad_argument,
+        raise,
+    };
+    let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::run::dispatch(pending)
+    }));
+    // Every Rust value is dropped (or handed back) before lua_error, which does not return.
+    match dispatched {
+        Ok(super::run::Dispatched::Reply(buf)) => {
+            let is_error = super::convert::push_reply(state, &buf);
+            super::run::give_back(buf);
+            if raise && is_error {
+                ffi::lua_error(state);
+            }
+            1
+        }
+        Ok(super::run::Dispatched::Fail(text, counted)) => {
+            super::convert::push_error_table(state, &text, counted);
+            drop(text);
+            if raise {
+                ffi::lua_error(state);
+            }
+            1
+        }
+        Ok(super::run::Dispatched::Recursive) => {
+            let msg = b"ERR luaRedisGenericCommand() recursive call detected. Are you doing funny \
+                        stuff with Lua debug hooks?";
+            super::convert::push_error_table(state, msg, false);
+            1
+        }
+        Ok(super::run::Dispatched::Outside) => {
+            let msg = b"ERR redis.call/pcall can only be called inside a script invocation";
+            super::convert::push_error_table(state, msg, false);
+            ffi::lua_error(state)
+        }
+        Err(_) => {
+            super::convert::push_error_table(state, b"ERR redis.call failed internally", false);
+            ffi::lua_error(state)
+        }
+    }
 }
 
 /// Registers redis.call, redis.pcall and the functions that act on the running script.

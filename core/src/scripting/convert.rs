@@ -2,7 +2,7 @@
 //! Redis 7 applies them: a command's reply (the bytes it wrote) becomes what redis.call
 //! returns, and a script's return value becomes the client's reply.
 
-use mlua::{Lua, Table, Value};
+use mlua::{ffi, Table, Value};
 
 use crate::resp::ReplyWriter;
 
@@ -10,18 +10,37 @@ use crate::resp::ReplyWriter;
 /// lua stack limit" (Redis runs out of Lua stack at about this depth).
 const MAX_REPLY_DEPTH: usize = 1000;
 
-/// Parses one RESP reply from `buf` (a command's own output, so well formed) into the Lua
-/// value redis.call returns. Errors become `{err=...}` tables; `is_error` tells whether the
-/// top-level reply was one.
-pub fn reply_to_lua(lua: &Lua, buf: &[u8]) -> mlua::Result<(Value, bool)> {
+/// Pushes onto `state` the Lua value redis.call returns for the RESP reply in `buf` (a
+/// command's own output, so well formed): Redis's conversion rules, built with the C API.
+/// Returns whether the reply was an error (then the value is its `{err=...}` table).
+///
+/// # Safety
+/// `state` must be a Lua state with room to grow (its C function's stack).
+pub unsafe fn push_reply(state: *mut ffi::lua_State, buf: &[u8]) -> bool {
+    let is_error = matches!(buf.first(), Some(b'-' | b'!'));
     let mut pos = 0;
-    let is_error = buf.first() == Some(&b'-') || buf.first() == Some(&b'!');
-    let v = parse(lua, buf, &mut pos)?;
-    Ok((v, is_error))
+    push_value(state, buf, &mut pos);
+    is_error
+}
+
+/// Pushes `{err = text, ignore_error_stats_update = true?}` (`text` in Redis's "CODE msg"
+/// form, or a reply line to convert to it).
+///
+/// # Safety
+/// As [`push_reply`].
+pub unsafe fn push_error_table(state: *mut ffi::lua_State, text: &[u8], counted: bool) {
+    ffi::luaL_checkstack(state, 3, std::ptr::null());
+    ffi::lua_createtable(state, 0, 2);
+    ffi::lua_pushlstring(state, text.as_ptr() as *const _, text.len());
+    ffi::lua_setfield(state, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(state, 1);
+        ffi::lua_setfield(state, -2, c"ignore_error_stats_update".as_ptr());
+    }
 }
 
 fn line<'b>(buf: &'b [u8], pos: &mut usize) -> &'b [u8] {
-    let start = *pos;
+    let start = (*pos).min(buf.len());
     let end = buf[start..]
         .windows(2)
         .position(|w| w == b"\r\n")
@@ -42,80 +61,90 @@ fn bulk<'b>(buf: &'b [u8], pos: &mut usize, len: i64) -> &'b [u8] {
     &buf[start..end]
 }
 
-fn keyed(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    t.raw_set(key, v)?;
-    Ok(Value::Table(t))
+unsafe fn push_str(state: *mut ffi::lua_State, s: &[u8]) {
+    ffi::lua_pushlstring(state, s.as_ptr() as *const _, s.len());
 }
 
-fn error_value(lua: &Lua, text: &[u8]) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    let mut line = Vec::with_capacity(text.len() + 1);
-    line.push(b'-');
-    line.extend_from_slice(text);
-    t.raw_set(
-        "err",
-        lua.create_string(super::api::error_code_text(&line))?,
-    )?;
-    // The command already counted this error; the script's reply must not count it again.
-    t.raw_set("ignore_error_stats_update", true)?;
-    Ok(Value::Table(t))
+/// Pushes `{field = <what push_inner pushes>}`.
+unsafe fn push_keyed(
+    state: *mut ffi::lua_State,
+    field: &std::ffi::CStr,
+    push_inner: impl FnOnce(),
+) {
+    ffi::lua_createtable(state, 0, 1);
+    push_inner();
+    ffi::lua_setfield(state, -2, field.as_ptr());
 }
 
-fn parse(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+unsafe fn push_value(state: *mut ffi::lua_State, buf: &[u8], pos: &mut usize) {
+    ffi::luaL_checkstack(state, 4, std::ptr::null());
     let Some(&kind) = buf.get(*pos) else {
-        return Ok(Value::Nil);
+        return ffi::lua_pushnil(state);
     };
     *pos += 1;
     let head = line(buf, pos);
-    Ok(match kind {
-        b'+' => keyed(lua, "ok", lua.create_string(head)?)?,
-        b'-' => error_value(lua, head)?,
-        b':' => Value::Number(int_of(head) as f64),
-        b'$' if head == b"-1" => Value::Boolean(false),
-        b'$' => Value::String(lua.create_string(bulk(buf, pos, int_of(head)))?),
-        b'*' if head == b"-1" => Value::Boolean(false),
+    match kind {
+        b'+' => push_keyed(state, c"ok", || push_str(state, head)),
+        b'-' => {
+            let mut line = Vec::with_capacity(head.len() + 1);
+            line.push(b'-');
+            line.extend_from_slice(head);
+            push_error_table(state, &super::api::error_code_text(&line), true);
+        }
+        b'!' => {
+            let text = bulk(buf, pos, int_of(head));
+            let mut line = Vec::with_capacity(text.len() + 1);
+            line.push(b'-');
+            line.extend_from_slice(text);
+            push_error_table(state, &super::api::error_code_text(&line), true);
+        }
+        b':' => ffi::lua_pushnumber(state, int_of(head) as f64),
+        b'$' | b'*' if head == b"-1" => ffi::lua_pushboolean(state, 0),
+        b'$' => push_str(state, bulk(buf, pos, int_of(head))),
         b'*' | b'>' => {
             let n = int_of(head).max(0) as usize;
-            let t = lua.create_table_with_capacity(n, 0)?;
+            ffi::lua_createtable(state, n.min(1 << 20) as i32, 0);
             for i in 1..=n {
-                t.raw_set(i, parse(lua, buf, pos)?)?;
+                push_value(state, buf, pos);
+                ffi::lua_rawseti(state, -2, i as i64);
             }
-            Value::Table(t)
         }
-        b'%' => {
+        b'%' => push_keyed(state, c"map", || {
             let n = int_of(head).max(0) as usize;
-            let t = lua.create_table_with_capacity(0, n)?;
+            ffi::lua_createtable(state, 0, n.min(1 << 20) as i32);
             for _ in 0..n {
-                let k = parse(lua, buf, pos)?;
-                let v = parse(lua, buf, pos)?;
-                if !k.is_nil() {
-                    t.raw_set(k, v)?;
+                push_value(state, buf, pos);
+                push_value(state, buf, pos);
+                if ffi::lua_isnil(state, -2) != 0 {
+                    ffi::lua_pop(state, 2);
+                } else {
+                    ffi::lua_rawset(state, -3);
                 }
             }
-            keyed(lua, "map", t)?
-        }
-        b'~' => {
+        }),
+        b'~' => push_keyed(state, c"set", || {
             let n = int_of(head).max(0) as usize;
-            let t = lua.create_table_with_capacity(0, n)?;
+            ffi::lua_createtable(state, 0, n.min(1 << 20) as i32);
             for _ in 0..n {
-                let k = parse(lua, buf, pos)?;
-                if !k.is_nil() {
-                    t.raw_set(k, true)?;
+                push_value(state, buf, pos);
+                if ffi::lua_isnil(state, -1) != 0 {
+                    ffi::lua_pop(state, 1);
+                } else {
+                    ffi::lua_pushboolean(state, 1);
+                    ffi::lua_rawset(state, -3);
                 }
             }
-            keyed(lua, "set", t)?
-        }
+        }),
         b'|' => {
             // Attributes are not shown to scripts: skip them, keep the reply they annotate.
-            let n = int_of(head).max(0) as usize;
-            for _ in 0..2 * n {
-                parse(lua, buf, pos)?;
+            for _ in 0..2 * int_of(head).max(0) {
+                push_value(state, buf, pos);
+                ffi::lua_pop(state, 1);
             }
-            parse(lua, buf, pos)?
+            push_value(state, buf, pos);
         }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(head == b"t"),
+        b'_' => ffi::lua_pushnil(state),
+        b'#' => ffi::lua_pushboolean(state, (head == b"t") as i32),
         b',' => {
             let d = std::str::from_utf8(head)
                 .ok()
@@ -125,9 +154,9 @@ fn parse(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value> {
                     _ => s.parse::<f64>().ok(),
                 })
                 .unwrap_or(f64::NAN);
-            keyed(lua, "double", d)?
+            push_keyed(state, c"double", || ffi::lua_pushnumber(state, d));
         }
-        b'(' => keyed(lua, "big_number", lua.create_string(head)?)?,
+        b'(' => push_keyed(state, c"big_number", || push_str(state, head)),
         b'=' => {
             let body = bulk(buf, pos, int_of(head));
             let (format, text) = if body.len() >= 4 {
@@ -135,14 +164,16 @@ fn parse(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value> {
             } else {
                 (&b"txt"[..], body)
             };
-            let inner = lua.create_table()?;
-            inner.raw_set("string", lua.create_string(text)?)?;
-            inner.raw_set("format", lua.create_string(format)?)?;
-            keyed(lua, "verbatim_string", inner)?
+            push_keyed(state, c"verbatim_string", || {
+                ffi::lua_createtable(state, 0, 2);
+                push_str(state, text);
+                ffi::lua_setfield(state, -2, c"string".as_ptr());
+                push_str(state, format);
+                ffi::lua_setfield(state, -2, c"format".as_ptr());
+            });
         }
-        b'!' => error_value(lua, bulk(buf, pos, int_of(head)))?,
-        _ => Value::Nil,
-    })
+        _ => ffi::lua_pushnil(state),
+    }
 }
 
 /// What a script's error reply says, and whether it was already counted in the error

@@ -97,30 +97,6 @@ fn with_current<R>(f: impl FnOnce(&RunCtx<'_>) -> R) -> Option<R> {
 /// The functions the VM's redis.* reach the running script through; registered once, when
 /// the VM is built.
 pub fn register(lua: &Lua, slot: &Table) -> mlua::Result<()> {
-    let dispatch = lua.create_function(|lua, ()| {
-        let Some(pending) = super::api::take_pending() else {
-            return Ok(Value::Nil);
-        };
-        with_current(|ctx| {
-            let Ok(mut calls) = ctx.calls.try_borrow_mut() else {
-                return fail(
-                    lua,
-                    "ERR luaRedisGenericCommand() recursive call detected. Are you doing funny \
-                     stuff with Lua debug hooks?",
-                    false,
-                    false,
-                );
-            };
-            call_command(lua, pending, ctx, &mut calls)
-        })
-        .unwrap_or_else(|| {
-            Err(super::api::raise(
-                "ERR redis.call/pcall can only be called inside a script invocation",
-                false,
-            ))
-        })
-    })?;
-    lua.set_named_registry_value(super::api::DISPATCH, dispatch)?;
     let interrupt = lua.create_function(|_, ()| Ok(with_current(interrupt).unwrap_or(false)))?;
     slot.raw_set(2, interrupt)?;
     let control =
@@ -268,7 +244,8 @@ pub fn run(
     Outcome { error }
 }
 
-/// The Lua call itself: KEYS and ARGV for EVAL, parameters for a function.
+/// The Lua call itself: KEYS and ARGV for EVAL, parameters for a function. The argument
+/// tables are built with the C API (one string per argument, no reference kept per value).
 fn call(
     vm: &Vm,
     func: &Function,
@@ -276,14 +253,36 @@ fn call(
     keys: &[Bytes],
     args: &[Bytes],
 ) -> mlua::Result<(bool, Value)> {
-    let keys_t = array(&vm.lua, keys)?;
-    let args_t = array(&vm.lua, args)?;
-    if spec.eval {
-        vm.globals.raw_set("KEYS", keys_t)?;
-        vm.globals.raw_set("ARGV", args_t)?;
-        vm.invoke.call((func, Value::Nil, Value::Nil))
-    } else {
-        vm.invoke.call((func, keys_t, args_t))
+    use mlua::ffi;
+    unsafe fn push_array(state: *mut ffi::lua_State, items: &[Bytes]) {
+        ffi::lua_createtable(state, items.len().min(i32::MAX as usize) as i32, 0);
+        for (i, item) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr() as *const _, item.len());
+            ffi::lua_rawseti(state, -2, (i + 1) as i64);
+        }
+    }
+    let eval = spec.eval;
+    // SAFETY: the closure only pushes onto the stack mlua hands it (invoke, func, globals)
+    // and calls invoke, which never raises (its errors come back as its results).
+    unsafe {
+        vm.lua
+            .exec_raw::<(bool, Value)>((&vm.invoke, func, &vm.globals), |state| {
+                ffi::luaL_checkstack(state, 4, std::ptr::null());
+                if eval {
+                    push_array(state, keys);
+                    ffi::lua_setfield(state, 3, c"KEYS".as_ptr());
+                    push_array(state, args);
+                    ffi::lua_setfield(state, 3, c"ARGV".as_ptr());
+                    ffi::lua_settop(state, 2);
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushnil(state);
+                } else {
+                    ffi::lua_settop(state, 2);
+                    push_array(state, keys);
+                    push_array(state, args);
+                }
+                ffi::lua_call(state, 3, 2);
+            })
     }
 }
 
@@ -335,14 +334,6 @@ fn busy_hook(lua: &Lua, _: &Debug) -> mlua::Result<VmState> {
 /// The error a killed script ends with.
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
-fn array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    Ok(t)
-}
-
 fn level_enabled(server: &Server, level: u8) -> bool {
     let min = match server.config.read().loglevel.as_str() {
         "debug" => 0,
@@ -353,64 +344,69 @@ fn level_enabled(server: &Server, level: u8) -> bool {
     level >= min
 }
 
-/// redis.call's error for `msg`: raised (redis.call) or returned as a table (redis.pcall).
-fn fail(lua: &Lua, msg: &str, counted: bool, raise: bool) -> mlua::Result<Value> {
-    if raise {
-        return Err(super::api::raise(msg, counted));
-    }
-    let t = super::api::error_table(lua, msg)?;
-    if counted {
-        t.raw_set("ignore_error_stats_update", true)?;
-    }
-    Ok(Value::Table(t))
+/// What a redis.call / redis.pcall came to.
+pub enum Dispatched {
+    /// The command ran: its reply, in RESP (the buffer goes back with [`give_back`]).
+    Reply(bytes::BytesMut),
+    /// Refused before running: the error text, and whether the statistics counted it.
+    Fail(Vec<u8>, bool),
+    /// No script is running.
+    Outside,
+    /// Called while another redis.call runs (a __gc metamethod).
+    Recursive,
 }
 
-/// redis.call / redis.pcall: Redis's checks for commands run by scripts, the call boundary,
-/// and the reply as a Lua value (an error reply raised for redis.call).
+/// Runs a redis.call / redis.pcall for the running script.
+pub fn dispatch(pending: super::api::PendingCall) -> Dispatched {
+    with_current(|ctx| match ctx.calls.try_borrow_mut() {
+        Ok(mut calls) => call_command(pending, ctx, &mut calls),
+        Err(_) => Dispatched::Recursive,
+    })
+    .unwrap_or(Dispatched::Outside)
+}
+
+/// Returns a reply buffer to the running script, for its next call.
+pub fn give_back(buf: bytes::BytesMut) {
+    with_current(|ctx| {
+        if let Ok(mut calls) = ctx.calls.try_borrow_mut() {
+            calls.out.buf = buf;
+        }
+    });
+}
+
+/// Redis's checks for commands run by scripts, then the call boundary.
 fn call_command(
-    lua: &Lua,
     pending: super::api::PendingCall,
     ctx: &RunCtx<'_>,
     calls: &mut Calls<'_>,
-) -> mlua::Result<Value> {
+) -> Dispatched {
     let (server, spec, now, control) = (ctx.server, ctx.spec, ctx.now, &ctx.control);
     let Calls { client, out, argv } = calls;
-    let raise = pending.raise;
     if pending.args.is_empty() && !pending.bad_argument {
-        return fail(
-            lua,
-            "ERR Please specify at least one argument for this redis lib call",
-            false,
-            raise,
-        );
+        let msg = "ERR Please specify at least one argument for this redis lib call";
+        return Dispatched::Fail(msg.into(), false);
     }
     if pending.bad_argument {
-        return fail(
-            lua,
-            "ERR Lua redis lib command arguments must be strings or integers",
-            false,
-            raise,
-        );
+        let msg = "ERR Lua redis lib command arguments must be strings or integers";
+        return Dispatched::Fail(msg.into(), false);
     }
     *argv = pending.args;
-    let reject = |msg: &str| -> mlua::Result<Value> {
+    let reject = |msg: &str| {
         server.stats.record_error(msg.as_bytes());
-        fail(lua, msg, true, raise)
+        Dispatched::Fail(msg.as_bytes().to_vec(), true)
     };
     let cmd = match server.commands.resolve(argv) {
         Ok(cmd) => cmd,
         Err(_) => return reject("ERR Unknown Redis command called from script"),
     };
-    if !cmd.arity_ok(argv.len()) {
-        cmd.rejected_calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return reject("ERR Wrong number of args calling Redis command from script");
-    }
     let rejected = |msg: &str| {
         cmd.rejected_calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         reject(msg)
     };
+    if !cmd.arity_ok(argv.len()) {
+        return rejected("ERR Wrong number of args calling Redis command from script");
+    }
     if cmd.flags.has(CommandFlags::NOSCRIPT)
         && !server
             .scripting
@@ -448,15 +444,7 @@ fn call_command(
     if mute {
         log.set_muted(false);
     }
-    let (v, is_error) = convert::reply_to_lua(lua, &out.buf)?;
-    if raise && is_error {
-        if let Value::Table(t) = &v {
-            if let Ok(Value::String(text)) = t.raw_get::<Value>("err") {
-                return Err(super::api::raise(text.as_bytes().to_vec(), true));
-            }
-        }
-    }
-    Ok(v)
+    Dispatched::Reply(std::mem::take(&mut out.buf))
 }
 
 /// redis.setresp, redis.set_repl and redis.acl_check_cmd. Returns the result and an error
