@@ -37,6 +37,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "pubsub",
     "notifications",
     "persistence",
+    "scripting",
 ];
 
 /// Whether `name` is a known feature name.

@@ -131,7 +131,10 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
         if ctx.args[1].len() != 40 {
             return ctx.error(NOSCRIPT);
         }
-        String::from_utf8_lossy(&ctx.args[1]).to_ascii_lowercase()
+        match std::str::from_utf8(&ctx.args[1]) {
+            Ok(sha) => sha.to_ascii_lowercase(),
+            Err(_) => return ctx.error(NOSCRIPT),
+        }
     } else {
         crate::util::sha1::hex(&crate::util::sha1::sha1(&ctx.args[1]))
     };
