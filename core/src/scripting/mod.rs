@@ -12,6 +12,7 @@ pub mod api;
 pub mod busy;
 pub mod commands;
 pub mod convert;
+pub mod functions;
 pub mod lib;
 pub mod run;
 pub mod shebang;
@@ -29,6 +30,9 @@ pub struct Scripting {
     vm: Mutex<Option<Vm>>,
     /// What other sessions see of the script running now.
     pub busy: Busy,
+    /// The function libraries and their VM (kept apart from the EVAL VM: SCRIPT FLUSH leaves
+    /// them).
+    pub functions: functions::Functions,
     /// Figures INFO shows, kept outside the VM's lock (INFO may run inside a script).
     lua_memory: AtomicUsize,
     cached_scripts: AtomicUsize,
