@@ -539,14 +539,84 @@ fn saved_in_rdb_and_reloaded() {
     assert!(items[0].starts_with(b"#!lua name=test\n"));
 }
 
+/// An RDB file real redis-server 7.0.15 saved holding the library `rdblib` (function `rf`)
+/// and the key `k`.
+const REDIS_RDB: &str = "524544495330303130fa0972656469732d76657206372e302e3135fa0a72656469732d\
+62697473c040fa056374696d65c21f3b166bfa08757365642d6d656dc2983d1300fa08616f662d62617365c000f54\
+05b23216c7561206e616d653d7264626c69620a72656469732e72656769737465725f66756e6374696f6e28277266\
+272c2066756e6374696f6e286b6579732c2061726773292072657475726e202766726f6d207264622720656e6429f\
+e00fb010000016b0176ff83208ae1793e4e6d";
+
 #[test]
-fn aof_base_in_command_form_loads_the_functions_first() {
+fn loads_an_rdb_file_of_redis_with_functions() {
     let srv = server();
     let mut c = TestClient::new(&srv);
-    let code = lib("a", "af", "return 1");
-    load(&mut c, &code);
-    assert_eq!(
-        srv.scripting.functions.aof_commands(),
-        frame(&["FUNCTION", "LOAD", &code])
+    load(&mut c, &lib("other", "of", "return 1"));
+    let file = unhex(REDIS_RDB);
+    crate::persistence::install_rdb(&srv, &file, c.now, true, false).unwrap();
+    assert_eq!(c.cmd(&["FCALL", "rf", "0"]), "$8\r\nfrom rdb\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    // Flushed first: the library loaded before is gone.
+    assert_eq!(c.cmd(&["FCALL", "of", "0"]), "-ERR Function not found\r\n");
+    // Without flush, a library that exists fails the load; MERGE replaces it.
+    let err = crate::persistence::install_rdb(&srv, &file, c.now, false, false).unwrap_err();
+    assert!(
+        err.what
+            .contains("Failed loading library, Library 'rdblib' already exists"),
+        "{err}"
     );
+    crate::persistence::install_rdb(&srv, &file, c.now, false, true).unwrap();
+    assert_eq!(srv.scripting.functions.library_count(), 1);
+}
+
+#[test]
+fn aof_rewrite_bases_hold_the_functions_in_both_forms() {
+    for rdb_preamble in [false, true] {
+        let srv = server();
+        srv.config.write().aof_use_rdb_preamble = rdb_preamble;
+        let mut c = TestClient::new(&srv);
+        let code = lib("a", "af", "return redis.call('get', KEYS[1])");
+        load(&mut c, &code);
+        c.cmd(&["SET", "k", "v"]);
+        let job = crate::persistence::aof::begin_rewrite(&srv, c.now).unwrap();
+        let base = job.snapshot.to_bytes(&srv.keyspace, &job.aux);
+        if rdb_preamble {
+            assert!(base.starts_with(b"REDIS0010"));
+        } else {
+            assert!(base.starts_with(&frame(&["FUNCTION", "LOAD", &code])));
+        }
+        // The base and an incremental file after it, replayed.
+        let mut file = base;
+        file.extend(frame(&["FUNCTION", "LOAD", &lib("b", "bf", "return 'b'")]));
+        file.extend(frame(&["FUNCTION", "DELETE", "a"]));
+        file.extend(frame(&[
+            "FUNCTION",
+            "LOAD",
+            &lib("a", "af2", "return 'a2'"),
+        ]));
+        let copy = server();
+        crate::persistence::aof::replay(&copy, &file, c.now, false).unwrap();
+        let mut c2 = TestClient::new(&copy);
+        assert_eq!(c2.cmd(&["FCALL", "bf", "0"]), "$1\r\nb\r\n");
+        assert_eq!(c2.cmd(&["FCALL", "af2", "0"]), "$2\r\na2\r\n");
+        assert_eq!(c2.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    }
+}
+
+#[test]
+fn stats_show_the_running_function() {
+    let srv = server();
+    let mut c = TestClient::new(&srv);
+    srv.scripting.functions.set_running(Some(super::Running {
+        name: "test".into(),
+        argv: vec!["fcall".into(), "test".into(), "0".into()],
+        started_us: 0,
+    }));
+    assert_eq!(
+        c.cmd(&["FUNCTION", "STATS"]),
+        "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\ntest\r\n$7\r\ncommand\r\n\
+         *3\r\n$5\r\nfcall\r\n$4\r\ntest\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:0\r\n$7\r\nengines\r\n\
+         *2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:0\r\n$15\r\nfunctions_count\r\n:0\r\n"
+    );
+    srv.scripting.functions.set_running(None);
 }
