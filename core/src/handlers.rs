@@ -21,6 +21,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::pubsub::commands::COMMANDS,
         crate::tracking::commands::COMMANDS,
         crate::scripting::commands::COMMANDS,
+        crate::scripting::functions::commands::COMMANDS,
     ]
     .into_iter()
     .chain(crate::admin::COMMANDS.iter().copied())

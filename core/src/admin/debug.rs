@@ -261,6 +261,7 @@ fn loadaof(ctx: &mut Ctx) {
         return ctx.error(&format!("ERR {e}"));
     }
     server.keyspace.clear_all(ctx.now.ms());
+    server.scripting.functions.flush();
     match server.host.load_aof(server) {
         Ok(()) => {
             server.host.log("Append Only File loaded by DEBUG LOADAOF");

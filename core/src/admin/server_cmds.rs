@@ -6,12 +6,8 @@ use crate::effects::{AfterEffect, Effect};
 use crate::server::ShutdownOptions;
 
 /// The server commands lode implements.
-pub const COMMANDS: &[(&str, Handler)] = &[
-    ("time", time),
-    ("shutdown", shutdown),
-    ("function|flush", function_flush),
-    ("monitor", monitor),
-];
+pub const COMMANDS: &[(&str, Handler)] =
+    &[("time", time), ("shutdown", shutdown), ("monitor", monitor)];
 
 /// MONITOR: from now on the client receives a line for every command the server runs.
 fn monitor(ctx: &mut Ctx) {
@@ -67,18 +63,6 @@ fn shutdown(ctx: &mut Ctx) {
     ctx.request_effect(Effect::Shutdown(opts), then);
 }
 
-/// FUNCTION FLUSH [ASYNC|SYNC]: there are no functions until scripting lands, so this only
-/// validates its argument; it will clear the function libraries then.
-fn function_flush(ctx: &mut Ctx) {
-    match ctx.args.len() {
-        2 => {}
-        3 if ctx.arg(2).eq_ignore_ascii_case(b"sync")
-            || ctx.arg(2).eq_ignore_ascii_case(b"async") => {}
-        _ => return ctx.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
-    }
-    ctx.out.ok();
-}
-
 #[cfg(test)]
 mod tests {
     use crate::testkit::{server, TestClient, EPOCH_MS};
@@ -115,18 +99,6 @@ mod tests {
         assert_eq!(
             c.cmd(&["SHUTDOWN", "NOSAVE"]),
             "-ERR shutdown is not supported by this host\r\n"
-        );
-    }
-
-    #[test]
-    fn function_flush_is_accepted() {
-        let srv = server();
-        let mut c = TestClient::new(&srv);
-        assert_eq!(c.cmd(&["FUNCTION", "FLUSH"]), "+OK\r\n");
-        assert_eq!(c.cmd(&["FUNCTION", "FLUSH", "async"]), "+OK\r\n");
-        assert_eq!(
-            c.cmd(&["FUNCTION", "FLUSH", "x"]),
-            "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n"
         );
     }
 }

@@ -183,7 +183,9 @@ const LODE_UNCHANGED_ON_ZERO: &[&str] = &[
 /// anything), SYNC and PSYNC (the snapshot and the stream that follows it must meet exactly),
 /// DEBUG (RELOAD's snapshot and load must not interleave with writes), SAVE, BGSAVE and
 /// BGREWRITEAOF (the snapshot they begin must be one instant), CLIENT PAUSE (no command that
-/// passed the pause check before it may still be running once it replies, as in Redis).
+/// passed the pause check before it may still be running once it replies, as in Redis), and the
+/// FUNCTION subcommands that change the libraries (so they enter the propagation stream in the
+/// order they were applied, and a snapshot's functions are those of its instant).
 const LODE_EXCLUSIVE: &[&str] = &[
     "exec",
     "sync",
@@ -193,6 +195,10 @@ const LODE_EXCLUSIVE: &[&str] = &[
     "bgsave",
     "bgrewriteaof",
     "client|pause",
+    "function|load",
+    "function|delete",
+    "function|flush",
+    "function|restore",
 ];
 
 /// The commands that run a script or function.

@@ -11,8 +11,12 @@ use super::{Error, Result, RDB_VERSION};
 use crate::keyspace::value::Value;
 use crate::keyspace::Keyspace;
 
+/// A library's code (RDB_OPCODE_FUNCTION2, Redis 7.0 on): the code, metadata line included.
+pub const OP_FUNCTION2: u8 = 245;
+/// A library as Redis 7.0's release candidates wrote it (RDB_OPCODE_FUNCTION): name, engine,
+/// an optional description and the code without its metadata line.
+pub const OP_FUNCTION: u8 = 246;
 /// Opcodes (rdb.h) only the loader meets.
-const OP_FUNCTION2: u8 = 245;
 const OP_MODULE_AUX: u8 = 247;
 const OP_IDLE: u8 = 248;
 const OP_FREQ: u8 = 249;
@@ -31,7 +35,8 @@ pub fn snapshot(ks: &Keyspace, now_ms: u64, aux: &[(&str, String)]) -> Vec<u8> {
 
 /// Parses an RDB file of version 1 to 10: its keys with their databases and expiry times.
 /// The checksum is verified unless it is zero (Redis writes zero when `rdbchecksum no`). AUX,
-/// RESIZEDB, IDLE and FREQ are read and skipped; module data and functions are refused.
+/// RESIZEDB, IDLE and FREQ are read and skipped, and so are functions (see [`load_items`]);
+/// module data is refused.
 pub fn load(bytes: &[u8]) -> std::result::Result<Vec<Loaded>, String> {
     load_with(bytes, &Limits::defaults()).map_err(|e| e.to_string())
 }
@@ -61,13 +66,34 @@ impl std::fmt::Display for LoadError {
     }
 }
 
+/// What an RDB file holds, in the order it holds them.
+pub enum Item {
+    /// A key.
+    Key(Loaded),
+    /// A library's code (metadata line included), read from either function opcode.
+    Function(Vec<u8>),
+}
+
 /// Parses an RDB file, handing each key to `each` as it is read, so a large file is never
-/// held twice (as bytes and as a list of values). An error from `each` stops the load.
-/// Returns the offset just past the file (an AOF with an RDB preamble continues there).
+/// held twice (as bytes and as a list of values); functions are skipped. An error from `each`
+/// stops the load. Returns the offset just past the file (an AOF with an RDB preamble
+/// continues there).
 pub fn load_each(
     bytes: &[u8],
     limits: &Limits,
     mut each: impl FnMut(Loaded) -> std::result::Result<(), String>,
+) -> std::result::Result<usize, LoadError> {
+    load_items(bytes, limits, |item| match item {
+        Item::Key(k) => each(k),
+        Item::Function(_) => Ok(()),
+    })
+}
+
+/// [`load_each`] for keys and functions alike.
+pub fn load_items(
+    bytes: &[u8],
+    limits: &Limits,
+    mut each: impl FnMut(Item) -> std::result::Result<(), String>,
 ) -> std::result::Result<usize, LoadError> {
     let mut r = Reader::new(bytes);
     let fail = |r: &Reader, e: Error| LoadError {
@@ -88,11 +114,11 @@ pub fn load_each(
         .ok_or_else(|| fail(&r, Error("unsupported RDB version")))?;
     let (mut db, mut expire_at) = (0usize, 0u64);
     loop {
-        let mut key = None;
+        let mut item = None;
         let more =
-            step(&mut r, limits, &mut db, &mut expire_at, &mut key).map_err(|e| fail(&r, e))?;
-        if let Some(k) = key {
-            each(k).map_err(|what| LoadError {
+            step(&mut r, limits, &mut db, &mut expire_at, &mut item).map_err(|e| fail(&r, e))?;
+        if let Some(item) = item {
+            each(item).map_err(|what| LoadError {
                 offset: r.position(),
                 what,
             })?;
@@ -117,13 +143,14 @@ pub fn load_each(
     Ok(r.position())
 }
 
-/// Reads one opcode and what follows it; a key read is left in `key`. False at EOF.
+/// Reads one opcode and what follows it; a key or function read is left in `item`. False at
+/// EOF.
 fn step(
     r: &mut Reader,
     limits: &Limits,
     db: &mut usize,
     expire_at: &mut u64,
-    key: &mut Option<Loaded>,
+    item: &mut Option<Item>,
 ) -> Result<bool> {
     match r.u8()? {
         OP_EOF => return Ok(false),
@@ -145,12 +172,40 @@ fn step(
             r.u8()?;
         }
         OP_MODULE_AUX => return Err(Error("module data (opcode 247) is not supported")),
-        OP_FUNCTION2 => return Err(Error("functions (opcode 245) are not supported yet")),
+        ty @ (OP_FUNCTION2 | OP_FUNCTION) => {
+            *item = Some(Item::Function(read_function(r, ty)?));
+        }
         ty => {
             let name = r.string()?;
             let v = value::decode(ty, r, limits)?;
-            *key = Some((*db, name, v, std::mem::take(expire_at)));
+            *item = Some(Item::Key((*db, name, v, std::mem::take(expire_at))));
         }
     }
     Ok(true)
+}
+
+/// Reads the library after a function opcode `ty` (Redis's rdbFunctionLoad): its code, with
+/// the metadata line a release candidate's entry lacks put in front. Errors are Redis's.
+pub fn read_function(r: &mut Reader, ty: u8) -> Result<Vec<u8>> {
+    let string = |r: &mut Reader, what: &'static str| r.string().map_err(|_| Error(what));
+    if ty == OP_FUNCTION2 {
+        return string(r, "Failed loading library payload");
+    }
+    let name = string(r, "Failed loading library name")?;
+    let engine = string(r, "Failed loading engine name")?;
+    let has_desc = r
+        .read_len()
+        .map_err(|_| Error("Failed loading library description indicator"))?;
+    if has_desc != 0 {
+        string(r, "Failed loading library description")?;
+    }
+    let blob = string(r, "Failed loading library blob")?;
+    let mut code = Vec::with_capacity(blob.len() + name.len() + engine.len() + 9);
+    code.extend_from_slice(b"#!");
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&blob);
+    Ok(code)
 }

@@ -54,6 +54,9 @@ pub struct Snapshot {
     keys: AtomicU64,
     /// Installed as the keyspace's observer (not a snapshot taken all at once).
     installed: bool,
+    /// What goes before the databases: the functions, as RDB_OPCODE_FUNCTION2 entries (an
+    /// RDB file) or FUNCTION LOAD commands (an AOF base), see [`Snapshot::set_preamble`].
+    preamble: Mutex<Vec<u8>>,
 }
 
 impl Snapshot {
@@ -98,7 +101,21 @@ impl Snapshot {
             cursor: AtomicUsize::new(0),
             keys: AtomicU64::new(0),
             installed,
+            preamble: Mutex::new(Vec::new()),
         }
+    }
+
+    /// What the file is written as.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Sets the bytes written before the databases (after the header and AUX fields of an RDB
+    /// file, first in an AOF base): the functions as they were when the snapshot began, in
+    /// the snapshot's format. Set it right after beginning the snapshot, under the same
+    /// exclusive exec gate.
+    pub fn set_preamble(&self, bytes: Vec<u8>) {
+        *self.preamble.lock() = bytes;
     }
 
     /// The instant the snapshot shows, in Unix milliseconds.
@@ -169,6 +186,10 @@ impl Snapshot {
         let result = (|| {
             if rdb {
                 put(&header(aux))?;
+            }
+            let preamble = std::mem::take(&mut *self.preamble.lock());
+            if !preamble.is_empty() {
+                put(&preamble)?;
             }
             while let Some(chunk) = self.next_chunk(ks) {
                 put(&chunk)?;

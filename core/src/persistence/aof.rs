@@ -190,8 +190,10 @@ pub fn begin_rewrite(server: &Server, now: Now) -> Result<RewriteJob, &'static s
     if let Some(a) = aux.iter_mut().find(|(k, _)| *k == "aof-base") {
         a.1 = "1".into();
     }
+    let snapshot = Snapshot::begin_as(ks, now.ms(), compress, format);
+    snapshot.set_preamble(super::functions_preamble(server, format, compress));
     Ok(RewriteJob {
-        snapshot: Snapshot::begin_as(ks, now.ms(), compress, format),
+        snapshot,
         offset,
         aux,
         checksum,

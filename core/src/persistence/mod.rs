@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::clock::Now;
 use crate::effects::{Completion, Effect};
-use crate::persist::rdb::{self, LoadError};
-use crate::persist::snapshot::Snapshot;
+use crate::persist::rdb::{self, Item, LoadError};
+use crate::persist::snapshot::{Format, Snapshot};
 use crate::persist::status::Running;
 use crate::server::Server;
 
@@ -56,6 +56,7 @@ pub fn begin_save(server: &Server, now: Now, background: bool) -> Result<SaveJob
     }
     let c = server.config.read();
     let snapshot = Snapshot::begin(&server.keyspace, now.ms(), c.rdbcompression);
+    snapshot.set_preamble(functions_preamble(server, Format::Rdb, c.rdbcompression));
     status
         .save_keys_total
         .store(server.keyspace.key_count() as u64, Ordering::Relaxed);
@@ -66,6 +67,16 @@ pub fn begin_save(server: &Server, now: Now, background: bool) -> Result<SaveJob
         aux: aux_fields(server, now),
         background,
     })
+}
+
+/// The functions as a snapshot in `format` holds them before the databases: RDB_OPCODE_FUNCTION2
+/// entries in an RDB file, FUNCTION LOAD commands in an AOF base (as Redis 7.0 writes both).
+pub fn functions_preamble(server: &Server, format: Format, compress: bool) -> Vec<u8> {
+    let functions = &server.scripting.functions;
+    match format {
+        Format::Rdb => functions.rdb_entries(compress),
+        Format::Aof => functions.aof_commands(),
+    }
 }
 
 /// The AUX fields Redis 7.0 writes at the head of an RDB file.
@@ -129,11 +140,9 @@ pub fn save_to_bytes(server: &Server, now: Now) -> Result<Vec<u8>, String> {
         (c.dbfilename.clone(), c.rdbchecksum, c.rdbcompression)
     };
     let changes = ks.log.changes();
-    let bytes = Snapshot::at_once(ks, now.ms(), compress).to_bytes_with(
-        ks,
-        &aux_fields(server, now),
-        checksum,
-    );
+    let snapshot = Snapshot::at_once(ks, now.ms(), compress);
+    snapshot.set_preamble(functions_preamble(server, Format::Rdb, compress));
+    let bytes = snapshot.to_bytes_with(ks, &aux_fields(server, now), checksum);
     let mut sink = server.host.create_file(&path)?;
     sink.write(&bytes)?;
     sink.commit()?;
@@ -147,17 +156,19 @@ pub fn save_to_bytes(server: &Server, now: Now) -> Result<Vec<u8>, String> {
 /// effect runner, and the reply waits for it.
 pub fn save_after_flushall(ctx: &mut crate::command::Ctx) {
     let server = ctx.server;
-    let (path, checksum) = {
+    let (path, checksum, compress) = {
         let c = server.config.read();
         if c.save.is_empty() {
             return ctx.out.ok();
         }
-        (c.dbfilename.clone(), c.rdbchecksum)
+        (c.dbfilename.clone(), c.rdbchecksum, c.rdbcompression)
     };
     if server.persist.running() == Running::RdbSave {
         server.persist.abandon_save.store(true, Ordering::Relaxed);
     }
+    // FLUSHALL keeps the functions: the file holds them.
     let mut bytes = crate::persist::snapshot::header(&aux_fields(server, ctx.now));
+    bytes.extend_from_slice(&functions_preamble(server, Format::Rdb, compress));
     bytes.push(crate::persist::snapshot::OP_EOF);
     let crc = if checksum {
         crate::persist::crc64::crc64(&bytes)
@@ -273,8 +284,9 @@ pub fn shutdown_save(server: &Server, now: Now, save: bool, nosave: bool) -> Res
 }
 
 /// Loads an RDB file into the keyspace: keys already expired at `now` are dropped (and
-/// counted), as a primary loads. `flush` empties the keyspace first; without it a key that
-/// exists is kept unless `merge` lets the file's replace it (DEBUG RELOAD's options).
+/// counted), as a primary loads. `flush` empties the keyspace (and the functions) first;
+/// without it a key that exists is kept unless `merge` lets the file's replace it (DEBUG
+/// RELOAD's options), and a library that exists fails the load unless `merge` replaces it.
 pub fn install_rdb(
     server: &Server,
     bytes: &[u8],
@@ -286,11 +298,22 @@ pub fn install_rdb(
     let now_ms = now.ms();
     if flush {
         ks.clear_all(now_ms);
+        server.scripting.functions.flush();
     }
     let databases = ks.databases();
     let (mut loaded, mut expired) = (0u64, 0u64);
     let limits = server.rdb_limits();
-    let end = rdb::load_each(bytes, &limits, |(db, key, value, expire_at)| {
+    let end = rdb::load_items(bytes, &limits, |item| {
+        let (db, key, value, expire_at) = match item {
+            Item::Key(k) => k,
+            Item::Function(code) => {
+                return server
+                    .scripting
+                    .functions
+                    .load_from_rdb(server, &code, merge)
+                    .map_err(|e| format!("Failed loading library, {e}"));
+            }
+        };
         if db >= databases {
             return Err(format!(
                 "FATAL: Data file was created with a Redis server configured to handle more \

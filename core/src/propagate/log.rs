@@ -205,6 +205,11 @@ impl PropagationLog {
         self.muted.store(muted, Ordering::Relaxed);
     }
 
+    /// Whether appends are dropped (an AOF is being replayed).
+    pub fn muted(&self) -> bool {
+        self.muted.load(Ordering::Relaxed)
+    }
+
     /// Makes the next append start with SELECT (a new AOF file begins there).
     pub fn force_select(&self) {
         self.last_db.store(NO_DB, Ordering::Relaxed);

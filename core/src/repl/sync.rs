@@ -35,7 +35,10 @@ fn full_resync(ctx: &mut Ctx, psync: bool) {
         ("repl-id", server.run_id.clone()),
         ("repl-offset", offset.to_string()),
     ];
-    let rdb = crate::persist::rdb::snapshot(ks, ctx.now.ms(), &aux);
+    let compress = server.config.read().rdbcompression;
+    let snapshot = crate::persist::snapshot::Snapshot::at_once(ks, ctx.now.ms(), compress);
+    snapshot.set_preamble(server.scripting.functions.rdb_entries(compress));
+    let rdb = snapshot.to_bytes(ks, &aux);
     if psync {
         let line = format!("FULLRESYNC {} {offset}", server.run_id);
         ctx.out.simple(line.as_bytes());

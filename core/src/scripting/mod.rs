@@ -12,6 +12,7 @@ pub mod api;
 pub mod busy;
 pub mod commands;
 pub mod convert;
+pub mod functions;
 pub mod lib;
 pub mod run;
 pub mod shebang;
@@ -31,6 +32,9 @@ pub struct Scripting {
     pub busy: Busy,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript.
     pub deny_script_disabled: crate::sync::AtomicBool,
+    /// The function libraries and their VM (kept apart from the EVAL VM: SCRIPT FLUSH leaves
+    /// them).
+    pub functions: functions::Functions,
     /// Figures INFO shows, kept outside the VM's lock (INFO may run inside a script).
     lua_memory: AtomicUsize,
     cached_scripts: AtomicUsize,
@@ -77,7 +81,13 @@ impl Scripting {
     /// `number_of_functions`, `number_of_libraries`, `used_memory_vm_functions`,
     /// `used_memory_functions`).
     pub fn functions_figures(&self) -> (u64, u64, u64, u64) {
-        (0, 0, 0, 0)
+        let f = &self.functions;
+        (
+            f.function_count() as u64,
+            f.library_count() as u64,
+            f.vm_memory() as u64,
+            f.memory() as u64,
+        )
     }
 
     /// Bytes of the cached scripts (`used_memory_scripts_eval`).
