@@ -16,6 +16,8 @@ pub mod functions;
 pub mod lib;
 pub mod run;
 pub mod shebang;
+#[cfg(test)]
+mod tests;
 pub mod vm;
 
 use crate::sync::{AtomicUsize, Mutex, Ordering};
