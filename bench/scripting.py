@@ -14,6 +14,7 @@ Usage: bench/scripting.py [--lode target/release/lode-server] [--requests 200000
                           [--pin]
 """
 import argparse
+import csv
 import os
 import socket
 import subprocess
@@ -38,8 +39,7 @@ def bench(server, argv, pipeline, requests):
                         "-c", "50", "-P", str(pipeline), "-r", "1000", "--csv"] + argv, 1),
         capture_output=True, text=True).stdout
     cpu = server.cpu_seconds() - cpu0
-    for line in out.splitlines()[1:]:
-        cells = [c.strip('"') for c in line.split(",")]
+    for cells in list(csv.reader(out.splitlines()))[1:]:
         if len(cells) > 1:
             return float(cells[1]), cpu / requests * 1e6
     raise RuntimeError(f"no result from redis-benchmark: {out!r}")

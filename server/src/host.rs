@@ -50,7 +50,10 @@ pub struct HostShared {
     /// writer when `appendonly` is turned on).
     pub server: OnceLock<std::sync::Weak<lode_core::Server>>,
     /// The origin of `Host::monotonic_us`.
-    pub clock_origin: std::time::Instant,
+    pub clock_origin: quanta::Instant,
+    /// The TSC-calibrated clock behind `monotonic_us` (CLOCK_MONOTONIC where the TSC is not
+    /// usable).
+    pub clock: quanta::Clock,
 }
 
 impl HostShared {
@@ -60,6 +63,7 @@ impl HostShared {
         config_file: Option<PathBuf>,
         listen: ListenConfig,
     ) -> Self {
+        let clock = quanta::Clock::new();
         HostShared {
             shutdown: Mutex::new(shutdown),
             config_file,
@@ -69,7 +73,8 @@ impl HostShared {
             os: sys::os_name(),
             aof: Mutex::new(None),
             server: OnceLock::new(),
-            clock_origin: std::time::Instant::now(),
+            clock_origin: clock.now(),
+            clock,
         }
     }
 }
@@ -273,8 +278,13 @@ impl Host for LodeHost {
     }
 
     fn monotonic_us(&self) -> u64 {
-        // CLOCK_MONOTONIC through the vDSO: tens of nanoseconds, read twice per command.
-        self.0.clock_origin.elapsed().as_micros() as u64
+        // Read twice per command (and twice per command a script runs): the TSC through quanta
+        // costs a few nanoseconds where CLOCK_MONOTONIC through the vDSO costs tens.
+        self.0
+            .clock
+            .now()
+            .duration_since(self.0.clock_origin)
+            .as_micros() as u64
     }
 
     fn sleep(&self, duration: std::time::Duration) {

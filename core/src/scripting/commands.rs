@@ -142,14 +142,13 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
     let keys = &ctx.args[3..3 + nkeys];
     let argv = &ctx.args[3 + nkeys..];
     let result = server.scripting.with_vm(|vm| {
-        if !vm.scripts.contains_key(&sha) {
-            if evalsha {
-                return Err(NOSCRIPT.to_string());
+        let script = match vm.scripts.get(&sha) {
+            Some(script) => script,
+            None if evalsha => return Err(NOSCRIPT.to_string()),
+            None => {
+                cache_script(vm, &body)?;
+                vm.scripts.get(&sha).ok_or_else(|| NOSCRIPT.to_string())?
             }
-            cache_script(vm, &body)?;
-        }
-        let Some(script) = vm.scripts.get(&sha) else {
-            return Err(NOSCRIPT.to_string());
         };
         let flags = script.flags;
         check_flags(ctx, flags, ro)?;

@@ -235,11 +235,6 @@ pub fn run(
             Some((msg.into_bytes(), false))
         }
     };
-    // As Redis, a collector step every 50 runs, so garbage never piles up across scripts
-    // (the collector also runs on its own as Lua allocates).
-    if vm.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 50 == 49 {
-        let _ = vm.lua.gc_step_kbytes(50);
-    }
     busy.end();
     Outcome { error }
 }

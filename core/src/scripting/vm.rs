@@ -1,7 +1,6 @@
 //! `Vm`: the one Lua 5.1 state every script and function runs in, built with Redis 7's
 //! globals, libraries, redis.* API and sandbox, plus the EVAL script cache.
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -10,6 +9,10 @@ use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use super::api;
 use super::shebang::ScriptFlags;
+
+/// The EVAL cache: looked up on every EVALSHA, by SHA-1s clients cannot choose freely, so
+/// foldhash rather than SipHash.
+pub type ScriptCache = std::collections::HashMap<String, Script, foldhash::fast::FixedState>;
 
 /// A script in the EVAL cache.
 pub struct Script {
@@ -33,15 +36,13 @@ pub struct Vm {
     /// interrupt check the busy hook calls.
     pub slot: Table,
     /// The EVAL script cache, by lowercase SHA-1 hex.
-    pub scripts: HashMap<String, Script>,
+    pub scripts: ScriptCache,
     /// Bytes of the cached scripts' bodies and names (`used_memory_scripts_eval`).
     pub scripts_mem: usize,
     /// Lines redis.log wrote, waiting for the engine to hand them to the host.
     pub log: Arc<api::LogLines>,
     /// Redis's 48-bit random state behind math.random.
     pub rand: Arc<AtomicU64>,
-    /// Scripts run on this VM (a collector step every 50).
-    pub runs: AtomicU64,
 }
 
 /// The sandbox prelude (see the file's own comment).
@@ -78,11 +79,10 @@ impl Vm {
             globals,
             invoke,
             slot,
-            scripts: HashMap::new(),
+            scripts: ScriptCache::default(),
             scripts_mem: 0,
             log,
             rand,
-            runs: AtomicU64::new(0),
         })
     }
 
