@@ -43,6 +43,8 @@ pub struct Vm {
     pub log: Arc<api::LogLines>,
     /// Redis's 48-bit random state behind math.random.
     pub rand: Arc<AtomicU64>,
+    /// Scripts run on this VM (a collector step every 50).
+    pub runs: AtomicU64,
 }
 
 /// The sandbox prelude (see the file's own comment).
@@ -83,6 +85,7 @@ impl Vm {
             scripts_mem: 0,
             log,
             rand,
+            runs: AtomicU64::new(0),
         })
     }
 
