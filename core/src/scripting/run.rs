@@ -188,7 +188,7 @@ pub fn run(
         }),
     };
     let result = {
-        let ptr = &ctx as *const RunCtx<'_> as *const RunCtx<'static>;
+        let ptr: *const RunCtx<'static> = std::ptr::from_ref(&ctx).cast();
         CURRENT.with(|c| c.set(ptr));
         let _clear = CurrentGuard;
         call(vm, func, spec, keys, args)
