@@ -2,13 +2,13 @@
 //! Redis 7 applies them: a command's reply (the bytes it wrote) becomes what redis.call
 //! returns, and a script's return value becomes the client's reply.
 
-use mlua::{ffi, Table, Value};
+use mlua::ffi;
 
 use crate::resp::ReplyWriter;
 
 /// How deep a script's return value may nest before the reply stops with Redis's "reached
 /// lua stack limit" (Redis runs out of Lua stack at about this depth).
-const MAX_REPLY_DEPTH: usize = 1000;
+const MAX_REPLY_DEPTH: usize = 7900;
 
 /// Pushes onto `state` the Lua value redis.call returns for the RESP reply in `buf` (a
 /// command's own output, so well formed): Redis's conversion rules, built with the C API.
@@ -185,96 +185,182 @@ pub struct ErrorReply {
     pub counted: bool,
 }
 
-/// Writes the reply for the Lua value `v` a script returned. `resp3` is the script's own
-/// protocol (redis.setresp), which decides how booleans come back; the writer encodes in the
-/// caller's protocol. Returns the error reply written, if `v` was an error table. Nested
-/// tables are walked with an explicit stack (a script can return a table nested as deep as it
-/// likes, or containing itself).
-pub fn lua_to_reply(out: &mut ReplyWriter, v: &Value, resp3: bool) -> Option<ErrorReply> {
-    let mut stack: Vec<(Value, usize)> = vec![(v.clone(), 0)];
-    let mut top_error = None;
-    let mut first = true;
-    while let Some((v, depth)) = stack.pop() {
-        let e = write_one(out, &v, resp3, depth, &mut stack);
-        if first {
-            top_error = e;
-            first = false;
-        } else if let Some(e) = e.filter(|e| e.text == STACK_LIMIT) {
-            top_error.get_or_insert(e);
+/// Writes the reply for the value on top of `state`'s stack (a script's return value) and pops
+/// it: Redis's conversion rules. `resp3` is the script's own protocol (redis.setresp), which
+/// decides how booleans come back; the writer encodes in the caller's protocol. Returns the
+/// error reply written, if the value was an error table. Read with the C API, as Redis reads
+/// it (tables with raw gets, a map or set with `lua_next` over a copy of each key), walking
+/// nested tables with a stack of its own: each open table (and a map's current key) stays on
+/// the Lua stack, so nesting ends, as in Redis, where the Lua stack does.
+///
+/// # Safety
+/// `state` must hold the value on top of its stack, in a C function's frame.
+pub unsafe fn write_top(
+    state: *mut ffi::lua_State,
+    out: &mut ReplyWriter,
+    resp3: bool,
+) -> Option<ErrorReply> {
+    let mut frames: Vec<Frame> = Vec::new();
+    let top_error = emit(state, out, resp3, &mut frames);
+    let mut limit_error = None;
+    while let Some(frame) = frames.last_mut() {
+        let e = match frame {
+            Frame::Array { table, next, len } => {
+                if *next > *len {
+                    ffi::lua_remove(state, *table);
+                    frames.pop();
+                    continue;
+                }
+                ffi::lua_rawgeti(state, *table, *next as ffi::lua_Integer);
+                *next += 1;
+                emit(state, out, resp3, &mut frames)
+            }
+            Frame::Map { table, value_next } => {
+                if *value_next {
+                    *value_next = false;
+                    emit(state, out, resp3, &mut frames)
+                } else if ffi::lua_next(state, *table) != 0 {
+                    // A copy of the key is converted: converting the key itself (a number
+                    // made text in place) would confuse lua_next.
+                    ffi::lua_pushvalue(state, -2);
+                    // The value waits under the key's copy.
+                    *value_next = true;
+                    emit(state, out, resp3, &mut frames)
+                } else {
+                    ffi::lua_remove(state, *table);
+                    frames.pop();
+                    continue;
+                }
+            }
+            Frame::Set { table } => {
+                if ffi::lua_next(state, *table) != 0 {
+                    ffi::lua_pop(state, 1);
+                    ffi::lua_pushvalue(state, -1);
+                    emit(state, out, resp3, &mut frames)
+                } else {
+                    ffi::lua_remove(state, *table);
+                    frames.pop();
+                    continue;
+                }
+            }
+        };
+        if limit_error.is_none() {
+            limit_error = e.filter(|e| e.text == STACK_LIMIT);
         }
     }
-    top_error
+    top_error.or(limit_error)
+}
+
+/// A table whose elements are being written: its place on the Lua stack and how far along.
+enum Frame {
+    Array { table: i32, next: usize, len: usize },
+    Map { table: i32, value_next: bool },
+    Set { table: i32 },
 }
 
 const STACK_LIMIT: &[u8] = b"ERR reached lua stack limit";
 
-/// Writes `v`, or the header of a table whose elements it pushes on `stack` (last first).
-fn write_one(
+/// Writes the value on top of the stack: a scalar or a special table is written and popped;
+/// an array, map or set gets its header written and a frame (the table stays on the stack).
+unsafe fn emit(
+    state: *mut ffi::lua_State,
     out: &mut ReplyWriter,
-    v: &Value,
     resp3: bool,
-    depth: usize,
-    stack: &mut Vec<(Value, usize)>,
+    frames: &mut Vec<Frame>,
 ) -> Option<ErrorReply> {
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) if !resp3 => {
-            if *b {
-                out.int(1);
-            } else {
-                out.null();
+    match ffi::lua_type(state, -1) {
+        ffi::LUA_TSTRING => out.bulk(top_bytes(state)),
+        ffi::LUA_TBOOLEAN => {
+            let b = ffi::lua_toboolean(state, -1) != 0;
+            match (resp3, b) {
+                (true, b) => out.boolean(b),
+                (false, true) => out.int(1),
+                (false, false) => out.null(),
             }
         }
-        Value::Boolean(b) => out.boolean(*b),
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(*n as i64),
-        Value::Table(_) if depth >= MAX_REPLY_DEPTH => {
-            out.error_bytes(STACK_LIMIT);
-            return Some(ErrorReply {
-                text: STACK_LIMIT.to_vec(),
-                counted: false,
-            });
+        ffi::LUA_TNUMBER => out.int(ffi::lua_tonumber(state, -1) as i64),
+        ffi::LUA_TTABLE => {
+            if frames.len() >= MAX_REPLY_DEPTH || ffi::lua_checkstack(state, 4) == 0 {
+                out.error_bytes(STACK_LIMIT);
+                ffi::lua_pop(state, 1);
+                return Some(ErrorReply {
+                    text: STACK_LIMIT.to_vec(),
+                    counted: false,
+                });
+            }
+            return match write_table(state, out) {
+                Ok(e) => {
+                    ffi::lua_pop(state, 1);
+                    e
+                }
+                Err(frame) => {
+                    frames.push(frame);
+                    None
+                }
+            };
         }
-        Value::Table(t) => return write_table(out, t, depth, stack),
         _ => out.null(),
     }
+    ffi::lua_pop(state, 1);
     None
 }
 
-fn write_table(
+/// The string on top of the stack (valid while it stays there).
+unsafe fn top_bytes<'s>(state: *mut ffi::lua_State) -> &'s [u8] {
+    let mut len = 0usize;
+    let p = ffi::lua_tolstring(state, -1, &mut len);
+    if p.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p as *const u8, len)
+    }
+}
+
+/// Pushes the raw field `name` of the table on top of the stack; returns its type.
+unsafe fn field(state: *mut ffi::lua_State, name: &std::ffi::CStr) -> i32 {
+    ffi::lua_pushstring(state, name.as_ptr());
+    ffi::lua_rawget(state, -2);
+    ffi::lua_type(state, -1)
+}
+
+/// The table on top of the stack: written whole when it is an error, status, double, big
+/// number or verbatim table (Ok, with the error reply if it was one); otherwise its header is
+/// written and its frame returned (Err), the table staying on the stack. A map's or set's
+/// inner table replaces the outer one on the stack.
+unsafe fn write_table(
+    state: *mut ffi::lua_State,
     out: &mut ReplyWriter,
-    t: &Table,
-    depth: usize,
-    stack: &mut Vec<(Value, usize)>,
-) -> Option<ErrorReply> {
-    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-        let mut text = e.as_bytes().to_vec();
+) -> Result<Option<ErrorReply>, Frame> {
+    if field(state, c"err") == ffi::LUA_TSTRING {
+        let mut text = top_bytes(state).to_vec();
+        ffi::lua_pop(state, 1);
         for b in text.iter_mut() {
             if *b == b'\r' || *b == b'\n' {
                 *b = b' ';
             }
         }
-        let counted = matches!(
-            t.raw_get::<Value>("ignore_error_stats_update"),
-            Ok(Value::Boolean(true))
-        );
+        let counted = field(state, c"ignore_error_stats_update") == ffi::LUA_TBOOLEAN
+            && ffi::lua_toboolean(state, -1) != 0;
+        ffi::lua_pop(state, 1);
         out.error_bytes(&text);
-        return Some(ErrorReply { text, counted });
+        return Ok(Some(ErrorReply { text, counted }));
     }
-    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
-        out.simple(&no_newlines(&s.as_bytes()));
-        return None;
+    ffi::lua_pop(state, 1);
+    if field(state, c"ok") == ffi::LUA_TSTRING {
+        out.simple(&no_newlines(top_bytes(state)));
+        ffi::lua_pop(state, 1);
+        return Ok(None);
     }
-    if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
-        out.double(d);
-        return None;
+    ffi::lua_pop(state, 1);
+    if field(state, c"double") == ffi::LUA_TNUMBER {
+        out.double(ffi::lua_tonumber(state, -1));
+        ffi::lua_pop(state, 1);
+        return Ok(None);
     }
-    if let Ok(Value::Integer(d)) = t.raw_get::<Value>("double") {
-        out.double(d as f64);
-        return None;
-    }
-    if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
-        let text = no_newlines(&s.as_bytes());
+    ffi::lua_pop(state, 1);
+    if field(state, c"big_number") == ffi::LUA_TSTRING {
+        let text = no_newlines(top_bytes(state));
+        ffi::lua_pop(state, 1);
         if out.resp3 {
             let mut line = Vec::with_capacity(text.len() + 3);
             line.push(b'(');
@@ -284,49 +370,112 @@ fn write_table(
         } else {
             out.bulk(&text);
         }
-        return None;
+        return Ok(None);
     }
-    if let Ok(Value::Table(v)) = t.raw_get::<Value>("verbatim_string") {
-        if let (Ok(Value::String(f)), Ok(Value::String(s))) =
-            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
-        {
-            let f = f.as_bytes();
+    ffi::lua_pop(state, 1);
+    if field(state, c"verbatim_string") == ffi::LUA_TTABLE {
+        if field(state, c"format") == ffi::LUA_TSTRING {
             let mut format = *b"txt";
-            for (d, s) in format.iter_mut().zip(f.iter()) {
+            for (d, s) in format.iter_mut().zip(top_bytes(state)) {
                 *d = *s;
             }
-            out.verbatim(&format, &s.as_bytes());
-            return None;
+            ffi::lua_pop(state, 1);
+            if field(state, c"string") == ffi::LUA_TSTRING {
+                out.verbatim(&format, top_bytes(state));
+                ffi::lua_pop(state, 2);
+                return Ok(None);
+            }
+        }
+        ffi::lua_pop(state, 1);
+    }
+    ffi::lua_pop(state, 1);
+    for (name, map) in [(c"map", true), (c"set", false)] {
+        if field(state, name) == ffi::LUA_TTABLE {
+            let n = count_pairs(state);
+            // The inner table takes the outer one's place.
+            ffi::lua_replace(state, -2);
+            let table = ffi::lua_gettop(state);
+            if map {
+                out.map(n);
+            } else {
+                out.set(n);
+            }
+            ffi::lua_pushnil(state);
+            return Err(if map {
+                Frame::Map {
+                    table,
+                    value_next: false,
+                }
+            } else {
+                Frame::Set { table }
+            });
+        }
+        ffi::lua_pop(state, 1);
+    }
+    let mut len = 0;
+    loop {
+        ffi::lua_rawgeti(state, -1, (len + 1) as ffi::lua_Integer);
+        let nil = ffi::lua_type(state, -1) == ffi::LUA_TNIL;
+        ffi::lua_pop(state, 1);
+        if nil {
+            break;
+        }
+        len += 1;
+    }
+    out.array(len);
+    Err(Frame::Array {
+        table: ffi::lua_gettop(state),
+        next: 1,
+        len,
+    })
+}
+
+/// The pairs of the table on top of the stack.
+unsafe fn count_pairs(state: *mut ffi::lua_State) -> usize {
+    let mut n = 0;
+    ffi::lua_pushnil(state);
+    while ffi::lua_next(state, -2) != 0 {
+        ffi::lua_pop(state, 1);
+        n += 1;
+    }
+    n
+}
+
+/// The error reply for the error table on top of the stack (popped): its `err`, and where the
+/// script raised it. Returns the text and whether the statistics already counted it.
+///
+/// # Safety
+/// As [`write_top`].
+pub unsafe fn write_error_top(
+    state: *mut ffi::lua_State,
+    out: &mut ReplyWriter,
+    name: &str,
+) -> (Vec<u8>, bool) {
+    let text = |state: *mut ffi::lua_State, k: &std::ffi::CStr| -> Option<Vec<u8>> {
+        let t = field(state, k);
+        // lua_tolstring turns a number into text in place: fine on a value we then pop.
+        let v = (t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER).then(|| top_bytes(state).to_vec());
+        ffi::lua_pop(state, 1);
+        v
+    };
+    let mut msg = text(state, c"err").unwrap_or_else(|| b"ERR unknown error".to_vec());
+    if let (Some(source), Some(line)) = (text(state, c"source"), text(state, c"line")) {
+        msg.extend_from_slice(format!(" script: {name}, on ").as_bytes());
+        msg.extend_from_slice(&source);
+        msg.push(b':');
+        msg.extend_from_slice(&line);
+        msg.push(b'.');
+    }
+    for b in msg.iter_mut() {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
         }
     }
-    if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        out.map(pairs.len());
-        for (k, v) in pairs.into_iter().rev() {
-            stack.push((v, depth + 1));
-            stack.push((k, depth + 1));
-        }
-        return None;
-    }
-    if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(|r| r.ok().map(|(k, _)| k))
-            .collect();
-        out.set(keys.len());
-        stack.extend(keys.into_iter().rev().map(|k| (k, depth + 1)));
-        return None;
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-    }
-    out.array(items.len());
-    stack.extend(items.into_iter().rev().map(|v| (v, depth + 1)));
-    None
+    let counted = field(state, c"ignore_error_stats_update") == ffi::LUA_TBOOLEAN
+        && ffi::lua_toboolean(state, -1) != 0;
+    ffi::lua_pop(state, 2);
+    out.error_bytes(&msg);
+    (msg, counted)
 }
 
 fn no_newlines(s: &[u8]) -> Vec<u8> {

@@ -191,7 +191,7 @@ pub fn run(
         let ptr: *const RunCtx<'static> = std::ptr::from_ref(&ctx).cast();
         CURRENT.with(|c| c.set(ptr));
         let _clear = CurrentGuard;
-        call(vm, func, spec, keys, args)
+        call(vm, func, spec, keys, args, &ctx.control.resp3, out)
     };
     if busy.killed() {
         // The kill switched the hook to every line: back to counting instructions.
@@ -200,8 +200,7 @@ pub fn run(
             busy_hook,
         );
     }
-    let RunCtx { control, calls, .. } = ctx;
-    let client = calls.into_inner().client;
+    let client = ctx.calls.into_inner().client;
     if began {
         log.end_capture();
     }
@@ -212,19 +211,8 @@ pub fn run(
             server.host.log(&line);
         }
     }
-    let resp3 = control.resp3.get();
     let error = match result {
-        Ok((true, v)) => convert::lua_to_reply(out, &v, resp3).map(|e| (e.text, e.counted)),
-        Ok((false, Value::Table(t))) => Some(error_reply(out, &t, spec.name)),
-        Ok((false, other)) => {
-            let msg = format!(
-                "ERR Error running script {}, {:.100}",
-                spec.name,
-                other.to_string().unwrap_or_default()
-            );
-            out.error(&msg);
-            Some((msg.into_bytes(), false))
-        }
+        Ok(error) => error,
         Err(e) => {
             let msg = format!(
                 "ERR Error running script {}, {:.100}",
@@ -244,15 +232,20 @@ pub fn run(
     Outcome { error }
 }
 
-/// The Lua call itself: KEYS and ARGV for EVAL, parameters for a function. The argument
-/// tables are built with the C API (one string per argument, no reference kept per value).
+/// The Lua call itself (KEYS and ARGV for EVAL, parameters for a function), then the reply
+/// for its result, written into `out`. The argument tables are built and the result read with
+/// the C API (one string per argument, no reference kept per value). Returns the error reply
+/// written, if any, and whether the statistics already counted it.
+#[allow(clippy::too_many_arguments)]
 fn call(
     vm: &Vm,
     func: &Function,
     spec: &RunSpec<'_>,
     keys: &[Bytes],
     args: &[Bytes],
-) -> mlua::Result<(bool, Value)> {
+    resp3: &Cell<bool>,
+    out: &mut ReplyWriter,
+) -> mlua::Result<Option<(Vec<u8>, bool)>> {
     use mlua::ffi;
     unsafe fn push_array(state: *mut ffi::lua_State, items: &[Bytes]) {
         ffi::lua_createtable(state, items.len().min(i32::MAX as usize) as i32, 0);
@@ -262,11 +255,13 @@ fn call(
         }
     }
     let eval = spec.eval;
-    // SAFETY: the closure only pushes onto the stack mlua hands it (invoke, func, globals)
-    // and calls invoke, which never raises (its errors come back as its results).
+    let mut outcome = None;
+    // SAFETY: the closure works on the stack mlua hands it (invoke, func, globals), calls
+    // invoke (which never raises: its errors come back as its results) and leaves the stack
+    // empty.
     unsafe {
         vm.lua
-            .exec_raw::<(bool, Value)>((&vm.invoke, func, &vm.globals), |state| {
+            .exec_raw::<()>((&vm.invoke, func, &vm.globals), |state| {
                 ffi::luaL_checkstack(state, 4, std::ptr::null());
                 if eval {
                     push_array(state, keys);
@@ -282,39 +277,20 @@ fn call(
                     push_array(state, args);
                 }
                 ffi::lua_call(state, 3, 2);
-            })
+                // ok, result
+                outcome = if ffi::lua_toboolean(state, 1) != 0 {
+                    convert::write_top(state, out, resp3.get()).map(|e| (e.text, e.counted))
+                } else if ffi::lua_type(state, 2) == ffi::LUA_TTABLE {
+                    Some(convert::write_error_top(state, out, spec.name))
+                } else {
+                    let msg = format!("ERR Error running script {}, execution failure", spec.name);
+                    out.error(&msg);
+                    Some((msg.into_bytes(), false))
+                };
+                ffi::lua_settop(state, 0);
+            })?;
     }
-}
-
-/// The error reply for an error table: its `err`, and where the script raised it.
-fn error_reply(out: &mut ReplyWriter, t: &Table, name: &str) -> (Vec<u8>, bool) {
-    let text = |k: &str| -> Option<Vec<u8>> {
-        match t.raw_get::<Value>(k) {
-            Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
-            Ok(Value::Integer(i)) => Some(i.to_string().into_bytes()),
-            Ok(Value::Number(n)) => Some(super::api::lua_number_text(n).into_bytes()),
-            _ => None,
-        }
-    };
-    let mut msg = text("err").unwrap_or_else(|| b"ERR unknown error".to_vec());
-    if let (Some(source), Some(line)) = (text("source"), text("line")) {
-        msg.extend_from_slice(format!(" script: {name}, on ").as_bytes());
-        msg.extend_from_slice(&source);
-        msg.push(b':');
-        msg.extend_from_slice(&line);
-        msg.push(b'.');
-    }
-    for b in msg.iter_mut() {
-        if *b == b'\r' || *b == b'\n' {
-            *b = b' ';
-        }
-    }
-    let counted = matches!(
-        t.raw_get::<Value>("ignore_error_stats_update"),
-        Ok(Value::Boolean(true))
-    );
-    out.error_bytes(&msg);
-    (msg, counted)
+    Ok(outcome)
 }
 
 /// The busy hook: every `HOOK_EVERY` instructions, the clock and SCRIPT KILL. Once killed it
