@@ -157,6 +157,7 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
             name: &sha,
             eval: true,
             read_only: ro || (!flags.has(ScriptFlags::COMPAT) && flags.has(ScriptFlags::NO_WRITES)),
+            command: ctx.args,
         };
         let caller = Caller {
             server,

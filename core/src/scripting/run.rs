@@ -26,6 +26,8 @@ pub struct RunSpec<'a> {
     pub eval: bool,
     /// Writes are refused (`*_RO` commands, `no-writes`).
     pub read_only: bool,
+    /// The command that runs it (FUNCTION STATS shows a busy function's).
+    pub command: &'a [Bytes],
 }
 
 /// The caller's side of a run.
@@ -144,6 +146,17 @@ fn interrupt(ctx: &RunCtx<'_>) -> bool {
             },
             ctx.spec.name
         ));
+        if !ctx.spec.eval {
+            // FUNCTION STATS runs only while the function is busy: this is when it can ask.
+            ctx.server
+                .scripting
+                .functions
+                .set_running(Some(super::functions::Running {
+                    name: ctx.spec.name.to_string(),
+                    argv: ctx.spec.command.to_vec(),
+                    started_us: ctx.started_us,
+                }));
+        }
         busy.set_timed_out();
     }
     busy.killed()
@@ -199,6 +212,9 @@ pub fn run(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             busy_hook,
         );
+    }
+    if !spec.eval && busy.timed_out() {
+        server.scripting.functions.set_running(None);
     }
     let client = ctx.calls.into_inner().client;
     if began {

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::engine::LOAD_TIMEOUT_MS;
-use super::{Policy, Running};
+use super::Policy;
 use crate::command::{Ctx, Handler};
 use crate::scripting::busy::BUSY_EVAL;
 use crate::scripting::commands::{check_flags, settle};
@@ -66,16 +66,12 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) {
     }
     let nkeys = nkeys as usize;
     let (keys, argv) = (&args[3..3 + nkeys], &args[3 + nkeys..]);
-    functions.set_running(Some(Running {
-        name: func.name.clone(),
-        argv: args.to_vec(),
-        started_us: server.host.monotonic_us(),
-    }));
     let result = functions.with_engine(|engine| {
         let spec = RunSpec {
             name: &func.name,
             eval: false,
             read_only: ro || func.flags.has(ScriptFlags::NO_WRITES),
+            command: args,
         };
         let caller = Caller {
             server,
@@ -92,7 +88,6 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) {
             ctx.out,
         )
     });
-    functions.set_running(None);
     match result {
         Ok(outcome) => settle(ctx, outcome),
         Err(msg) => ctx.error(&msg),
