@@ -196,7 +196,10 @@ pub fn run(
         },
         calls: RefCell::new(Calls {
             client,
-            out: ReplyWriter::for_frame(256, false),
+            out: ReplyWriter {
+                buf: vm.call_buf.take().unwrap_or_default(),
+                resp3: false,
+            },
             argv: Vec::new(),
         }),
     };
@@ -216,7 +219,12 @@ pub fn run(
     if !spec.eval && busy.timed_out() {
         server.scripting.functions.set_running(None);
     }
-    let client = ctx.calls.into_inner().client;
+    let Calls {
+        client, out: inner, ..
+    } = ctx.calls.into_inner();
+    if inner.buf.capacity() <= 64 * 1024 {
+        vm.call_buf.set(Some(inner.buf));
+    }
     if began {
         log.end_capture();
     }

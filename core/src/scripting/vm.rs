@@ -45,6 +45,8 @@ pub struct Vm {
     pub rand: Arc<AtomicU64>,
     /// Scripts run on this VM (a collector step every 50).
     pub runs: AtomicU64,
+    /// The buffer redis.call's replies are written into, kept from one run to the next.
+    pub call_buf: std::cell::Cell<Option<bytes::BytesMut>>,
 }
 
 /// The sandbox prelude (see the file's own comment).
@@ -86,6 +88,7 @@ impl Vm {
             log,
             rand,
             runs: AtomicU64::new(0),
+            call_buf: std::cell::Cell::new(None),
         })
     }
 

@@ -32,7 +32,7 @@ pub struct Library {
     /// Its whole code, as FUNCTION LOAD received it.
     pub code: Bytes,
     /// Its functions.
-    pub functions: Vec<Func>,
+    pub functions: Vec<std::sync::Arc<Func>>,
 }
 
 impl Library {
@@ -69,12 +69,14 @@ impl Catalog {
     }
 
     /// The function FCALL names (case-insensitive).
-    pub fn function(&self, name: &[u8]) -> Option<&Func> {
-        let key = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let lib = self.libraries.get(self.index.get(&key)?)?;
+    pub fn function(&self, name: &[u8]) -> Option<&std::sync::Arc<Func>> {
+        // FCALL looks its function up on every call: lowercased without allocating.
+        let lower: smallvec::SmallVec<[u8; 64]> = name.iter().map(u8::to_ascii_lowercase).collect();
+        let key = std::str::from_utf8(&lower).ok()?;
+        let lib = self.libraries.get(self.index.get(key)?)?;
         lib.functions
             .iter()
-            .find(|f| f.name.eq_ignore_ascii_case(&key))
+            .find(|f| f.name.eq_ignore_ascii_case(key))
     }
 
     /// Libraries loaded.

@@ -287,6 +287,6 @@ fn create(
     Ok(Library {
         name,
         code: code.clone(),
-        functions,
+        functions: functions.into_iter().map(std::sync::Arc::new).collect(),
     })
 }
