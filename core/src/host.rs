@@ -50,9 +50,14 @@ pub trait Host: Send + Sync {
     fn process(&self) -> ProcessInfo {
         ProcessInfo::default()
     }
+    /// A script passed `busy-reply-threshold` on the calling thread. A host whose worker
+    /// threads each serve their own clients may start serving new connections elsewhere, so
+    /// that SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE can reach the server (Redis serves
+    /// clients between a busy script's steps; core cannot do I/O from inside the script).
+    fn script_busy(&self) {}
     /// A monotonic clock in microseconds, read at the call boundary before and after each
     /// command (durations for INFO commandstats, SLOWLOG, LATENCY); only differences matter.
-    /// It must be cheap (the binary reads `CLOCK_MONOTONIC` through the vDSO). The default
+    /// It must be cheap (the binary reads the TSC through quanta). The default
     /// never moves, so every call takes 0 µs: deterministic for hosts without a clock.
     fn monotonic_us(&self) -> u64 {
         0

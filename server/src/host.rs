@@ -277,6 +277,12 @@ impl Host for LodeHost {
         sys::process(&file, &self.0.os)
     }
 
+    fn script_busy(&self) {
+        if let Some(control) = self.0.control.get() {
+            control.rescue();
+        }
+    }
+
     fn monotonic_us(&self) -> u64 {
         // Read twice per command (and twice per command a script runs): the TSC through quanta
         // costs a few nanoseconds where CLOCK_MONOTONIC through the vDSO costs tens.

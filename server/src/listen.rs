@@ -249,6 +249,8 @@ pub trait TcpControl: Send + Sync {
     fn close_tcp(&self);
     /// Starts accepting on `listeners`.
     fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>);
+    /// A script keeps a worker thread busy: serve new connections on a thread of their own.
+    fn rescue(&self) {}
 }
 
 /// Replaces the TCP listeners of `old` with those of `new`. Like Redis, the old listeners
@@ -280,6 +282,9 @@ impl TcpControl for lode_transport_tokio::Control {
     }
     fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
         lode_transport_tokio::Control::serve_tcp(self, listeners);
+    }
+    fn rescue(&self) {
+        lode_transport_tokio::Control::rescue(self);
     }
 }
 

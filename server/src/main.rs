@@ -302,12 +302,18 @@ fn run(prog: &str, args: RunArgs) {
         }
         break;
     }
+    // SHUTDOWN NOSAVE while a script is busy: its worker thread never returns from it, so
+    // the threads are not joined (nor the AOF writer stopped: it would wait for the script's
+    // exec gate); the process exits as Redis's does.
+    let script_busy = server.scripting.busy.running();
     if let Some(q) = quic {
         q.shutdown();
     }
-    running.shutdown();
-    if let Some(a) = shared.aof.lock().take() {
-        a.stop(&server);
+    if !script_busy {
+        running.shutdown();
+        if let Some(a) = shared.aof.lock().take() {
+            a.stop(&server);
+        }
     }
     if let Some(p) = &unix_path {
         log::line(LogLevel::Notice, "Removing the unix socket file.");

@@ -73,6 +73,8 @@ struct ControlInner {
     /// Weak: the server owns the host, which holds this control.
     server: std::sync::Weak<Server>,
     tcp: parking_lot::Mutex<Vec<TcpAccept>>,
+    /// A rescue thread was started (see [`Control::rescue`]).
+    rescued: std::sync::atomic::AtomicBool,
 }
 
 impl Control {
@@ -83,6 +85,66 @@ impl Control {
             // for the new bind; the aborted task drops (closes) it later.
             let _ = socket2::SockRef::from(&*old.listener).shutdown(std::net::Shutdown::Both);
             old.task.abort();
+        }
+    }
+
+    /// A script keeps a worker thread busy, and with it every client and accept loop that
+    /// thread serves. Once per process, starts one more worker thread that accepts on the same
+    /// TCP listeners and serves what it accepts itself, so a new connection can always reach
+    /// the server: to get -BUSY, or to send SCRIPT KILL, FUNCTION KILL or SHUTDOWN NOSAVE.
+    /// The thread then stays as one more worker.
+    pub fn rescue(&self) {
+        if self.inner.rescued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let listeners: Vec<std::net::TcpListener> = self
+            .inner
+            .tcp
+            .lock()
+            .iter()
+            .filter_map(|a| socket2::SockRef::from(&*a.listener).try_clone().ok())
+            .map(std::net::TcpListener::from)
+            .collect();
+        let server = self.inner.server.clone();
+        let spawned = std::thread::Builder::new()
+            .name("lode-rescue".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                let dealer = Dealer {
+                    workers: Arc::new(vec![rt.handle().clone()]),
+                    next: Arc::new(AtomicUsize::new(0)),
+                };
+                rt.block_on(async move {
+                    for l in listeners {
+                        if l.set_nonblocking(true).is_err() {
+                            continue;
+                        }
+                        let Ok(l) = tokio::net::TcpListener::from_std(l) else {
+                            continue;
+                        };
+                        let (server, dealer) = (server.clone(), dealer.clone());
+                        tokio::spawn(async move {
+                            loop {
+                                match l.accept().await {
+                                    Ok((stream, peer)) => match server.upgrade() {
+                                        Some(s) => accept_tcp(&s, &dealer, stream, peer),
+                                        None => return,
+                                    },
+                                    Err(e) => accept_failed(&e).await,
+                                }
+                            }
+                        });
+                    }
+                    std::future::pending::<()>().await
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("Starting a thread to serve clients while a script is busy: {e}");
         }
     }
 
@@ -251,6 +313,7 @@ fn spawn_listeners(
             dealer: dealer.clone(),
             server: Arc::downgrade(server),
             tcp: parking_lot::Mutex::new(Vec::new()),
+            rescued: std::sync::atomic::AtomicBool::new(false),
         }),
     };
     let tcp = control.spawn_tcp(server, tcp);

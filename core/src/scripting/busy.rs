@@ -42,6 +42,11 @@ impl Busy {
         self.timedout.store(true, Ordering::Release);
     }
 
+    /// Whether a script or function runs now.
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
     /// Whether a script runs past the threshold now.
     pub fn timed_out(&self) -> bool {
         self.timedout.load(Ordering::Acquire) && self.running.load(Ordering::Acquire)

@@ -158,6 +158,7 @@ fn interrupt(ctx: &RunCtx<'_>) -> bool {
                 }));
         }
         busy.set_timed_out();
+        ctx.server.host.script_busy();
     }
     busy.killed()
 }
