@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{request, tcp, Server};
 
@@ -61,14 +61,6 @@ fn a_busy_script_that_wrote_is_unkillable_but_shutdown_nosave_stops_the_server()
     let reply = request(&mut admin, b"SCRIPT KILL\r\n", 12);
     assert_eq!(reply, b"-UNKILLABLE ");
     admin.write_all(b"SHUTDOWN NOSAVE\r\n").expect("write");
-    let mut child = server.child.take().expect("child");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the server did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = server.wait_exit();
     assert!(status.success(), "{status}");
 }

@@ -429,15 +429,7 @@ fn shutdown_command_exits_zero() {
         "SHUTDOWN replied {:?}",
         String::from_utf8_lossy(&rest)
     );
-    let mut child = server.child.take().expect("child");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "no exit after SHUTDOWN");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = server.wait_exit();
     assert_eq!(status.code(), Some(0));
     assert!(!server.sock.exists());
     assert!(server.logs().contains("User requested shutdown..."));

@@ -113,6 +113,19 @@ impl Server {
         self.child.as_ref().map_or(0, |c| c.id() as i32)
     }
 
+    /// Waits (bounded) for the server to exit on its own, and returns its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server still owned");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends `sig` and waits (bounded) for the exit status.
     pub fn signal_and_wait(&mut self, sig: i32) -> std::process::ExitStatus {
         // SAFETY: kill on our own child's pid.
