@@ -8,6 +8,7 @@ use crate::command::Handler;
 pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
     [
         crate::types::string::COMMANDS,
+        crate::types::bitmap::COMMANDS,
         crate::types::list::COMMANDS,
         crate::types::hash::COMMANDS,
         crate::types::set::COMMANDS,

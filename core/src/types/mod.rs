@@ -1,5 +1,6 @@
 //! The value types and their commands, one file per type as Redis keeps t_string.c, t_list.c...
 
+pub mod bitmap;
 pub mod hash;
 pub mod list;
 pub mod mpop;

@@ -58,7 +58,7 @@ fn reply_string(out: &mut ReplyWriter, value: &Value) -> bool {
 
 /// Turns a string value into its growable raw form in place (what APPEND and SETRANGE edit,
 /// and why Redis reports "raw" after them); None for non-strings.
-fn make_raw(value: &mut Value) -> Option<&mut Vec<u8>> {
+pub(crate) fn make_raw(value: &mut Value) -> Option<&mut Vec<u8>> {
     if !matches!(value, Value::Raw(_)) {
         *value = Value::Raw(Box::new(value.to_vec()?));
     }

@@ -1,0 +1,158 @@
+//! Bit arithmetic on byte strings, Redis's bit order (bit 0 is the most significant bit of
+//! byte 0): counting, searching and combining, a 64-bit word at a time where the bytes allow.
+
+/// The bits of `bytes` set to one between bit `from` and bit `to`, both included (`to` below
+/// `bytes.len() * 8`).
+pub fn count(bytes: &[u8], from: u64, to: u64) -> u64 {
+    if from > to {
+        return 0;
+    }
+    let (fb, tb) = ((from / 8) as usize, (to / 8) as usize);
+    let mut n = popcount(&bytes[fb..=tb]);
+    // Bits of the edge bytes outside the range.
+    let head = bytes[fb] & !(0xFFu8 >> (from % 8));
+    let tail_mask: u8 = if to % 8 == 7 { 0 } else { 0xFF >> (to % 8 + 1) };
+    let tail = bytes[tb] & tail_mask;
+    n -= u64::from(head.count_ones()) + u64::from(tail.count_ones());
+    n
+}
+
+/// The bits set to one in `bytes` (whole words first: the compiler vectorises the loop).
+pub fn popcount(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n: u64 = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        n += u64::from(u64::from_ne_bytes(w).count_ones());
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .map(|b| u64::from(b.count_ones()))
+        .sum::<u64>()
+}
+
+/// The first bit equal to `bit` between bit `from` and bit `to` (both included), if any.
+pub fn find(bytes: &[u8], bit: bool, from: u64, to: u64) -> Option<u64> {
+    if from > to {
+        return None;
+    }
+    let skip = if bit { 0x00 } else { 0xFF };
+    let mut pos = from;
+    while pos <= to {
+        let byte = (pos / 8) as usize;
+        if pos.is_multiple_of(8) && pos + 7 <= to {
+            // Whole bytes (and words) that cannot hold the bit are skipped.
+            let end = ((to + 1) / 8) as usize;
+            let mut i = byte;
+            while i + 8 <= end && bytes[i..i + 8].iter().all(|&b| b == skip) {
+                i += 8;
+            }
+            while i < end && bytes[i] == skip {
+                i += 1;
+            }
+            if i >= end {
+                pos = end as u64 * 8;
+                continue;
+            }
+            pos = i as u64 * 8;
+        }
+        let b = (bytes[(pos / 8) as usize] >> (7 - pos % 8)) & 1 == 1;
+        if b == bit {
+            return Some(pos);
+        }
+        pos += 1;
+    }
+    None
+}
+
+/// BITOP's operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// AND.
+    And,
+    /// OR.
+    Or,
+    /// XOR.
+    Xor,
+    /// NOT (one source).
+    Not,
+}
+
+/// Combines `sources` (missing keys as empty strings, shorter ones padded with zeros) into a
+/// string as long as the longest.
+pub fn combine(op: Op, sources: &[&[u8]]) -> Vec<u8> {
+    let len = sources.iter().map(|s| s.len()).max().unwrap_or(0);
+    if op == Op::Not {
+        return sources
+            .first()
+            .map_or_else(Vec::new, |s| s.iter().map(|b| !b).collect());
+    }
+    let mut out = vec![0u8; len];
+    let mut first = true;
+    for s in sources {
+        if first {
+            out[..s.len()].copy_from_slice(s);
+            first = false;
+            continue;
+        }
+        match op {
+            Op::And => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o &= s.get(i).copied().unwrap_or(0);
+                }
+            }
+            Op::Or => {
+                for (o, b) in out.iter_mut().zip(s.iter()) {
+                    *o |= b;
+                }
+            }
+            Op::Xor => {
+                for (o, b) in out.iter_mut().zip(s.iter()) {
+                    *o ^= b;
+                }
+            }
+            Op::Not => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_ranges_of_bits() {
+        let b = [0xFFu8, 0x0F, 0xF0];
+        assert_eq!(popcount(&b), 16);
+        assert_eq!(count(&b, 0, 23), 16);
+        assert_eq!(count(&b, 4, 11), 4);
+        assert_eq!(count(&b, 12, 12), 1);
+        assert_eq!(count(&b, 5, 3), 0);
+        assert_eq!(count(&[0xAAu8; 100], 1, 798), 399);
+    }
+
+    #[test]
+    fn finds_bits() {
+        let b = [0x00u8, 0x00, 0x10, 0xFF];
+        assert_eq!(find(&b, true, 0, 31), Some(19));
+        assert_eq!(find(&b, false, 0, 31), Some(0));
+        assert_eq!(find(&b, false, 24, 31), None);
+        assert_eq!(find(&b, true, 20, 23), None);
+        assert_eq!(find(&[0xFFu8; 40], false, 0, 319), None);
+        let mut long = vec![0u8; 100];
+        long[77] = 1;
+        assert_eq!(find(&long, true, 3, 799), Some(77 * 8 + 7));
+    }
+
+    #[test]
+    fn combines() {
+        assert_eq!(combine(Op::And, &[b"\xff\x0f", b"\x0f"]), b"\x0f\x00");
+        assert_eq!(combine(Op::Or, &[b"\x01", b"\x02\x04"]), b"\x03\x04");
+        assert_eq!(combine(Op::Xor, &[b"\xff", b"\x0f"]), b"\xf0");
+        assert_eq!(combine(Op::Not, &[b"\x0f"]), b"\xf0");
+        assert_eq!(combine(Op::And, &[b"", b"\xff"]), b"\x00");
+    }
+}
