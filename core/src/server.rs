@@ -177,6 +177,17 @@ impl Server {
         }
     }
 
+    /// The MISCONF error a write gets while the last save (or AOF write) failed and the
+    /// configuration refuses writes then; None when writes are accepted.
+    pub fn write_refusal(&self) -> Option<String> {
+        if !self.persist.may_refuse_writes() {
+            return None;
+        }
+        let c = self.config.read();
+        self.persist
+            .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
+    }
+
     /// The `hz` config: how often the transport should call `tick`.
     pub fn hz(&self) -> u32 {
         self.config.read().hz.clamp(1, 500)

@@ -81,16 +81,8 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return Called::Done;
     }
-    if server.persist.may_refuse_writes()
-        && (cmd.flags.has(CommandFlags::WRITE) || cmd.name == "ping")
-    {
-        let refused = {
-            let c = server.config.read();
-            server
-                .persist
-                .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
-        };
-        if let Some(msg) = refused {
+    if cmd.flags.has(CommandFlags::WRITE) || cmd.name == "ping" {
+        if let Some(msg) = server.write_refusal() {
             reject(server, state, out, cmd, &msg);
             return Called::Done;
         }

@@ -19,9 +19,23 @@ pub const LOG_LEVELS: [&str; 4] = ["LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LO
 pub struct LogLines(Mutex<Vec<(u8, String)>>);
 
 impl LogLines {
-    /// Takes the lines written so far.
-    pub fn take(&self) -> Vec<(u8, String)> {
-        std::mem::take(&mut *self.0.lock())
+    /// Hands the lines written so far to the host's log, those `loglevel` lets through.
+    pub fn flush(&self, server: &crate::server::Server) {
+        let lines = std::mem::take(&mut *self.0.lock());
+        if lines.is_empty() {
+            return;
+        }
+        let min = match server.config.read().loglevel.as_str() {
+            "debug" => 0,
+            "verbose" => 1,
+            "warning" => 3,
+            _ => 2,
+        };
+        for (level, line) in lines {
+            if level >= min {
+                server.host.log(&line);
+            }
+        }
     }
 }
 

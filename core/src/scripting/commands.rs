@@ -67,21 +67,13 @@ pub fn check_flags(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Result<(), String
     if flags.has(ScriptFlags::COMPAT) || flags.has(ScriptFlags::NO_WRITES) {
         return Ok(());
     }
-    if ctx.server.persist.may_refuse_writes() {
-        let c = ctx.server.config.read();
-        if ctx
-            .server
-            .persist
-            .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
-            .is_some()
-        {
-            return Err(
-                "MISCONF Redis is configured to save RDB snapshots, but it's currently \
-                        unable to persist to disk. Writable scripts are blocked. Use 'no-writes' \
-                        flag for read only scripts."
-                    .into(),
-            );
-        }
+    if ctx.server.write_refusal().is_some() {
+        return Err(
+            "MISCONF Redis is configured to save RDB snapshots, but it's currently \
+                    unable to persist to disk. Writable scripts are blocked. Use 'no-writes' \
+                    flag for read only scripts."
+                .into(),
+        );
     }
     if ro {
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
@@ -114,9 +106,9 @@ pub fn settle(ctx: &mut Ctx, outcome: run::Outcome) {
     }
 }
 
-fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
-    ctx.propagate_nothing();
-    let Some(nkeys) = numkeys(ctx) else { return };
+/// Shows the EVAL or FCALL to MONITOR before the commands it runs (the scripting commands
+/// are flagged skip_monitor, so the boundary does not; Redis feeds them from the command).
+pub fn feed_monitors(ctx: &Ctx) {
     let server = ctx.server;
     if server.monitors.any() {
         server.monitors.feed(
@@ -127,6 +119,13 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
             &[],
         );
     }
+}
+
+fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
+    ctx.propagate_nothing();
+    let Some(nkeys) = numkeys(ctx) else { return };
+    let server = ctx.server;
+    feed_monitors(ctx);
     let sha = if evalsha {
         if ctx.args[1].len() != 40 {
             return ctx.error(NOSCRIPT);

@@ -231,11 +231,7 @@ pub fn run(
     }
     client.in_script = false;
     client.db = saved_db;
-    for (level, line) in vm.log.take() {
-        if level_enabled(server, level) {
-            server.host.log(&line);
-        }
-    }
+    vm.log.flush(server);
     let error = match result {
         Ok(error) => error,
         Err(e) => {
@@ -335,16 +331,6 @@ fn busy_hook(lua: &Lua, _: &Debug) -> mlua::Result<VmState> {
 /// The error a killed script ends with.
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
-fn level_enabled(server: &Server, level: u8) -> bool {
-    let min = match server.config.read().loglevel.as_str() {
-        "debug" => 0,
-        "verbose" => 1,
-        "warning" => 3,
-        _ => 2,
-    };
-    level >= min
-}
-
 /// What a redis.call / redis.pcall came to.
 pub enum Dispatched {
     /// The command ran: its reply, in RESP (the buffer goes back with [`give_back`]).
@@ -420,14 +406,8 @@ fn call_command(
     if spec.read_only && (writes || cmd.flags.has(CommandFlags::MAY_REPLICATE)) {
         return rejected("ERR Write commands are not allowed from read-only scripts.");
     }
-    if writes && server.persist.may_refuse_writes() {
-        let refused = {
-            let c = server.config.read();
-            server
-                .persist
-                .disk_error(c.stop_writes_on_bgsave_error, !c.save.is_empty())
-        };
-        if let Some(msg) = refused {
+    if writes {
+        if let Some(msg) = server.write_refusal() {
             return rejected(msg.trim_start_matches('-'));
         }
     }

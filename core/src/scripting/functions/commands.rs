@@ -37,16 +37,7 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) {
     // What the function changes is propagated as its effects, by the run.
     ctx.propagate_nothing();
     let server = ctx.server;
-    // Monitors see the call before the commands it runs.
-    if server.monitors.any() {
-        server.monitors.feed(
-            ctx.now.micros(),
-            ctx.client.db,
-            &ctx.client.handle.info,
-            ctx.args,
-            &[],
-        );
-    }
+    crate::scripting::commands::feed_monitors(ctx);
     let functions = &server.scripting.functions;
     let Some(func) = functions.catalog().function(&ctx.args[1]).cloned() else {
         return ctx.error("ERR Function not found");

@@ -170,11 +170,7 @@ impl Engine {
         });
         let restored = gmt.raw_set("__index", self.vm.globals.clone());
         let registered = self.pending.lock().take().unwrap_or_default();
-        for (level, line) in self.vm.log.take() {
-            if log_enabled(server, level) {
-                host.log(&line);
-            }
-        }
+        self.vm.log.flush(server);
         restored.map_err(|e| e.to_string())?;
         match ran {
             Ok((true, _)) => Ok(registered),
@@ -205,17 +201,6 @@ fn load_hook(lua: &Lua, _: &Debug) -> mlua::Result<VmState> {
         }
     }
     Ok(VmState::Continue)
-}
-
-/// Whether redis.log lines of `level` pass `loglevel`.
-fn log_enabled(server: &Server, level: u8) -> bool {
-    let min = match server.config.read().loglevel.as_str() {
-        "debug" => 0,
-        "verbose" => 1,
-        "warning" => 3,
-        _ => 2,
-    };
-    level >= min
 }
 
 /// A string argument as Lua's lua_isstring sees one: a string, or a number in its string form.

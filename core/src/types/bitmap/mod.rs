@@ -85,39 +85,27 @@ fn getbit(ctx: &mut Ctx) {
     let Some(offset) = offset_arg(ctx, 2) else {
         return;
     };
-    let key = ctx.arg(1);
-    let mut db = ctx.lock();
-    let Some(entry) = db.get_read(key) else {
-        return ctx.out.int(0);
-    };
-    let mut tmp = itoa::Buffer::new();
-    let Some(bytes) = entry.value.as_bytes(&mut tmp) else {
-        drop(db);
-        return ctx.wrong_type();
-    };
-    let bit = bytes
-        .get((offset / 8) as usize)
-        .is_some_and(|b| b & (0x80 >> (offset % 8)) != 0);
-    drop(db);
-    ctx.out.int(bit as i64);
+    with_string(ctx, 0, |ctx, bytes| {
+        let bit = bytes
+            .get((offset / 8) as usize)
+            .is_some_and(|b| b & (0x80 >> (offset % 8)) != 0);
+        ctx.out.int(bit as i64);
+    });
 }
 
-/// The string at argument 1 (None when the key is missing); Err once WRONGTYPE is replied.
-fn read_string(ctx: &mut Ctx) -> Result<Option<Vec<u8>>, ()> {
+/// Runs `f` over the string at argument 1, read in place under its shard lock (no copy of a
+/// large bitmap); a missing key replies `missing` (before any other argument is looked at,
+/// as in Redis), another type WRONGTYPE.
+fn with_string(ctx: &mut Ctx, missing: i64, f: impl FnOnce(&mut Ctx, &[u8])) {
     let key = ctx.arg(1);
     let mut db = ctx.lock();
     let Some(entry) = db.get_read(key) else {
-        return Ok(None);
+        return ctx.out.int(missing);
     };
     let mut tmp = itoa::Buffer::new();
-    let bytes = entry.value.as_bytes(&mut tmp).map(<[u8]>::to_vec);
-    drop(db);
-    match bytes {
-        Some(b) => Ok(Some(b)),
-        None => {
-            ctx.wrong_type();
-            Err(())
-        }
+    match entry.value.as_bytes(&mut tmp) {
+        Some(bytes) => f(ctx, bytes),
+        None => ctx.wrong_type(),
     }
 }
 
@@ -153,32 +141,28 @@ fn bit_range(len: u64, start: i64, end: i64, in_bits: bool) -> Option<(u64, u64)
 /// BITCOUNT key [start end [BYTE|BIT]]
 fn bitcount(ctx: &mut Ctx) {
     let argc = ctx.args.len();
-    // A missing key counts 0 before the arguments are looked at, as in Redis.
-    let bytes = match read_string(ctx) {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return ctx.out.int(0),
-        Err(()) => return,
-    };
-    let range = match argc {
-        2 => (!bytes.is_empty()).then(|| (0, bytes.len() as u64 * 8 - 1)),
-        4 | 5 => {
-            let Some(start) = ctx.int_arg(2) else { return };
-            let Some(end) = ctx.int_arg(3) else { return };
-            if start < 0 && end < 0 && start > end {
-                return ctx.out.int(0);
+    with_string(ctx, 0, |ctx, bytes| {
+        let range = match argc {
+            2 => (!bytes.is_empty()).then(|| (0, bytes.len() as u64 * 8 - 1)),
+            4 | 5 => {
+                let Some(start) = ctx.int_arg(2) else { return };
+                let Some(end) = ctx.int_arg(3) else { return };
+                if start < 0 && end < 0 && start > end {
+                    return ctx.out.int(0);
+                }
+                let in_bits = if argc == 5 {
+                    let Some(b) = unit_arg(ctx, 4) else { return };
+                    b
+                } else {
+                    false
+                };
+                bit_range(bytes.len() as u64, start, end, in_bits)
             }
-            let in_bits = if argc == 5 {
-                let Some(b) = unit_arg(ctx, 4) else { return };
-                b
-            } else {
-                false
-            };
-            bit_range(bytes.len() as u64, start, end, in_bits)
-        }
-        _ => return ctx.syntax_error(),
-    };
-    let n = range.map_or(0, |(from, to)| bits::count(&bytes, from, to));
-    ctx.out.int(n as i64);
+            _ => return ctx.syntax_error(),
+        };
+        let n = range.map_or(0, |(from, to)| bits::count(bytes, from, to));
+        ctx.out.int(n as i64);
+    });
 }
 
 /// BITPOS key bit [start [end [BYTE|BIT]]]
@@ -190,44 +174,41 @@ fn bitpos(ctx: &mut Ctx) {
         Some(_) => return ctx.error("ERR The bit argument must be 1 or 0."),
         None => return ctx.error(errors::NOT_INT),
     };
-    let bytes = match read_string(ctx) {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return ctx.out.int(if bit { -1 } else { 0 }),
-        Err(()) => return,
-    };
-    let len = bytes.len() as u64;
-    let (range, end_given) = match argc {
-        3 => ((len > 0).then(|| (0, len * 8 - 1)), false),
-        4..=6 => {
-            let Some(start) = ctx.int_arg(3) else { return };
-            let in_bits = if argc == 6 {
-                let Some(b) = unit_arg(ctx, 5) else { return };
-                b
-            } else {
-                false
-            };
-            let end = if argc >= 5 {
-                let Some(e) = ctx.int_arg(4) else { return };
-                e
-            } else if in_bits {
-                len as i64 * 8 + 7
-            } else {
-                len as i64 - 1
-            };
-            (bit_range(len, start, end, in_bits), argc >= 5)
-        }
-        _ => return ctx.syntax_error(),
-    };
-    let Some((from, to)) = range else {
-        return ctx.out.int(-1);
-    };
-    let pos = match bits::find(&bytes, bit, from, to) {
-        Some(p) => p as i64,
-        // Past the string, when no end was given, the bits are zeros (Redis's rule).
-        None if !bit && !end_given => (to / 8 + 1) as i64 * 8,
-        None => -1,
-    };
-    ctx.out.int(pos);
+    with_string(ctx, if bit { -1 } else { 0 }, |ctx, bytes| {
+        let len = bytes.len() as u64;
+        let (range, end_given) = match argc {
+            3 => ((len > 0).then(|| (0, len * 8 - 1)), false),
+            4..=6 => {
+                let Some(start) = ctx.int_arg(3) else { return };
+                let in_bits = if argc == 6 {
+                    let Some(b) = unit_arg(ctx, 5) else { return };
+                    b
+                } else {
+                    false
+                };
+                let end = if argc >= 5 {
+                    let Some(e) = ctx.int_arg(4) else { return };
+                    e
+                } else if in_bits {
+                    len as i64 * 8 + 7
+                } else {
+                    len as i64 - 1
+                };
+                (bit_range(len, start, end, in_bits), argc >= 5)
+            }
+            _ => return ctx.syntax_error(),
+        };
+        let Some((from, to)) = range else {
+            return ctx.out.int(-1);
+        };
+        let pos = match bits::find(bytes, bit, from, to) {
+            Some(p) => p as i64,
+            // Past the string, when no end was given, the bits are zeros (Redis's rule).
+            None if !bit && !end_given => (to / 8 + 1) as i64 * 8,
+            None => -1,
+        };
+        ctx.out.int(pos);
+    });
 }
 
 /// BITOP AND|OR|XOR|NOT destkey key [key ...]
