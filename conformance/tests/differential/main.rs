@@ -7,6 +7,7 @@
 //! failure with `DIFFERENTIAL_SEED=<n>`. `LODE_SERVER_BIN` picks the lode binary, as for the
 //! conformance suite.
 
+mod bitfield;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -100,6 +101,11 @@ pub fn rng(test: &str) -> fastrand::Rng {
         .unwrap_or_else(|| fastrand::u64(..));
     eprintln!("differential {test}: DIFFERENTIAL_SEED={seed}");
     fastrand::Rng::with_seed(seed)
+}
+
+/// A random element of a non-empty slice.
+pub fn pick<T: Copy>(r: &mut fastrand::Rng, items: &[T]) -> T {
+    items[r.usize(..items.len())]
 }
 
 /// A command as it would be typed, for failure messages (long ones shortened).

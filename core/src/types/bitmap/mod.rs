@@ -1,7 +1,9 @@
-//! Bitmaps on string values (Redis's bitops.c): SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP. The
-//! bit arithmetic is in `bits.rs`.
+//! Bitmaps on string values (Redis's bitops.c): SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP here,
+//! BITFIELD in `bitfield.rs`. The bit arithmetic is in `bits.rs`, the integer fields in `field.rs`.
 
+mod bitfield;
 mod bits;
+mod field;
 
 use crate::command::{errors, Ctx, Handler};
 use crate::config::notify;
@@ -15,17 +17,18 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("bitcount", bitcount),
     ("bitpos", bitpos),
     ("bitop", bitop),
+    ("bitfield", bitfield::bitfield),
+    ("bitfield_ro", bitfield::bitfield_ro),
 ];
 
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 
-/// A bit offset argument: below 2^32 and addressing a byte below `proto-max-bulk-len`.
+/// A bit offset argument addressing a byte below `proto-max-bulk-len` (so below 2^32 with
+/// the default 512 MB, larger when the limit is raised, as in Redis).
 fn offset_arg(ctx: &mut Ctx, i: usize) -> Option<u64> {
     let max_bytes = ctx.server.config.read().proto_max_bulk_len;
     match parse_i64(ctx.arg(i)) {
-        Some(n) if n >= 0 && (n as u64) < (1u64 << 32) && ((n as u64) >> 3) < max_bytes => {
-            Some(n as u64)
-        }
+        Some(n) if n >= 0 && ((n as u64) >> 3) < max_bytes => Some(n as u64),
         _ => {
             ctx.error(BAD_OFFSET);
             None
@@ -47,19 +50,21 @@ fn setbit(ctx: &mut Ctx) {
     let byte = (offset / 8) as usize;
     let mask = 0x80u8 >> (offset % 8);
     let mut db = ctx.lock();
-    let old = match db.slot(key) {
+    // (old bit, whether the string was created, grown or had the bit flipped)
+    let outcome = match db.slot(key) {
         Slot::Vacant(vacant) => {
             let mut bytes = vec![0u8; byte + 1];
             if on {
                 bytes[byte] |= mask;
             }
             vacant.insert(key, Value::Raw(Box::new(bytes)), 0);
-            Some(false)
+            Some((false, true))
         }
         Slot::Live(mut live) => match crate::types::string::make_raw(&mut live.entry().value) {
             None => None,
             Some(buf) => {
-                if buf.len() <= byte {
+                let grown = buf.len() <= byte;
+                if grown {
                     buf.resize(byte + 1, 0);
                 }
                 let old = buf[byte] & mask != 0;
@@ -68,15 +73,20 @@ fn setbit(ctx: &mut Ctx) {
                 } else {
                     buf[byte] &= !mask;
                 }
-                Some(old)
+                Some((old, grown || old != on))
             }
         },
     };
     drop(db);
-    let Some(old) = old else {
+    let Some((old, changed)) = outcome else {
         return ctx.wrong_type();
     };
-    ctx.notify(notify::STRING, "setbit", key);
+    // Like Redis, a SETBIT that changes nothing is no write: no event, no dirty count.
+    if changed {
+        ctx.notify(notify::STRING, "setbit", key);
+    } else {
+        ctx.unchanged();
+    }
     ctx.out.int(old as i64);
 }
 
@@ -97,14 +107,23 @@ fn getbit(ctx: &mut Ctx) {
 /// large bitmap); a missing key replies `missing` (before any other argument is looked at,
 /// as in Redis), another type WRONGTYPE.
 fn with_string(ctx: &mut Ctx, missing: i64, f: impl FnOnce(&mut Ctx, &[u8])) {
+    read_string(ctx, |ctx, bytes| match bytes {
+        Some(bytes) => f(ctx, bytes),
+        None => ctx.out.int(missing),
+    })
+}
+
+/// Runs `f` over the string at argument 1 read in place under its shard lock, None when the
+/// key is missing; another type replies WRONGTYPE.
+fn read_string(ctx: &mut Ctx, f: impl FnOnce(&mut Ctx, Option<&[u8]>)) {
     let key = ctx.arg(1);
     let mut db = ctx.lock();
     let Some(entry) = db.get_read(key) else {
-        return ctx.out.int(missing);
+        return f(ctx, None);
     };
     let mut tmp = itoa::Buffer::new();
     match entry.value.as_bytes(&mut tmp) {
-        Some(bytes) => f(ctx, bytes),
+        Some(bytes) => f(ctx, Some(bytes)),
         None => ctx.wrong_type(),
     }
 }
