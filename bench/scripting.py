@@ -32,11 +32,13 @@ LIBRARY = ("#!lua name=benchlib\n"
                "KEYS", "keys") + " end)")
 
 
-def bench(server, argv, pipeline, requests):
+def bench(server, argv, pipeline, requests, keyspace=1000):
+    """One redis-benchmark run of `argv` (50 clients, `__rand_int__` below `keyspace`):
+    requests per second and server CPU microseconds per request."""
     cpu0 = server.cpu_seconds()
     out = subprocess.run(
         compare.pinned(["redis-benchmark", "-p", str(server.port), "-n", str(requests),
-                        "-c", "50", "-P", str(pipeline), "-r", "1000", "--csv"] + argv, 1),
+                        "-c", "50", "-P", str(pipeline), "-r", str(keyspace), "--csv"] + argv, 1),
         capture_output=True, text=True).stdout
     cpu = server.cpu_seconds() - cpu0
     for cells in list(csv.reader(out.splitlines()))[1:]:

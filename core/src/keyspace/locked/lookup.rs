@@ -14,6 +14,16 @@ impl<'a> Locked<'a> {
         self.lookup(key, touch, Read::Write)
     }
 
+    /// The entry of `key` if it is live, by shared reference and with no lookup effects, so
+    /// several can be borrowed at once: for commands that read many keys together (BITOP),
+    /// after a `get_read` of each has had the lookup's effects.
+    pub fn peek_live(&self, key: &[u8]) -> Option<&Entry> {
+        let shard = &self.guards[self.position(key)].1;
+        shard.dbs[self.db]
+            .peek(key)
+            .filter(|e| !e.is_expired(self.now_ms))
+    }
+
     /// Like `get`, for read commands (Redis's lookupKeyRead): also counts a keyspace hit or
     /// miss (INFO stats) and reports a miss as the `keymiss` notification.
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {

@@ -38,33 +38,53 @@ pub fn find(bytes: &[u8], bit: bool, from: u64, to: u64) -> Option<u64> {
     if from > to {
         return None;
     }
+    // A byte that cannot hold the bit: all zeros when looking for a one, and the reverse.
     let skip = if bit { 0x00 } else { 0xFF };
-    let mut pos = from;
-    while pos <= to {
-        let byte = (pos / 8) as usize;
-        if pos.is_multiple_of(8) && pos + 7 <= to {
-            // Whole bytes (and words) that cannot hold the bit are skipped.
-            let end = ((to + 1) / 8) as usize;
-            let mut i = byte;
-            while i + 8 <= end && bytes[i..i + 8].iter().all(|&b| b == skip) {
-                i += 8;
-            }
-            while i < end && bytes[i] == skip {
-                i += 1;
-            }
-            if i >= end {
-                pos = end as u64 * 8;
+    let (first, last) = ((from / 8) as usize, (to / 8) as usize);
+    let mut byte = first;
+    while byte <= last {
+        if byte > first && byte < last {
+            // Whole bytes strictly inside the range: skip the ones that cannot hold the bit
+            // 32 bytes at a time.
+            byte += skip_run(&bytes[byte..last], skip);
+            if byte == last {
                 continue;
             }
-            pos = i as u64 * 8;
         }
-        let b = (bytes[(pos / 8) as usize] >> (7 - pos % 8)) & 1 == 1;
-        if b == bit {
-            return Some(pos);
+        let b = bytes[byte];
+        if b != skip || byte == first || byte == last {
+            let lo = if byte == first { from % 8 } else { 0 };
+            let hi = if byte == last { to % 8 } else { 7 };
+            for i in lo..=hi {
+                if (b >> (7 - i)) & 1 == bit as u8 {
+                    return Some(byte as u64 * 8 + i);
+                }
+            }
         }
-        pos += 1;
+        byte += 1;
     }
     None
+}
+
+/// How many leading bytes of `bytes` equal `skip`, compared a 32-byte block at a time (four
+/// words folded into one test, which the compiler turns into vector compares).
+fn skip_run(bytes: &[u8], skip: u8) -> usize {
+    let word = u64::from_ne_bytes([skip; 8]);
+    let differs = |c: &[u8]| {
+        c.chunks_exact(8)
+            .map(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ word)
+            .fold(0, |acc, x| acc | x)
+            != 0
+    };
+    let mut n = 0;
+    for block in bytes.chunks_exact(32) {
+        if differs(block) {
+            break;
+        }
+        n += 32;
+    }
+    // Within the block that differs, or the tail shorter than a block.
+    n + bytes[n..].iter().take_while(|&&b| b == skip).count()
 }
 
 /// BITOP's operations.
@@ -89,19 +109,20 @@ pub fn combine(op: Op, sources: &[&[u8]]) -> Vec<u8> {
             .first()
             .map_or_else(Vec::new, |s| s.iter().map(|b| !b).collect());
     }
-    let mut out = vec![0u8; len];
-    let mut first = true;
-    for s in sources {
-        if first {
-            out[..s.len()].copy_from_slice(s);
-            first = false;
-            continue;
-        }
+    let Some((first, rest)) = sources.split_first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(first);
+    out.resize(len, 0);
+    // Plain zipped byte loops: the compiler vectorises them.
+    for s in rest {
         match op {
             Op::And => {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o &= s.get(i).copied().unwrap_or(0);
+                for (o, b) in out.iter_mut().zip(s.iter()) {
+                    *o &= b;
                 }
+                out[s.len()..].fill(0);
             }
             Op::Or => {
                 for (o, b) in out.iter_mut().zip(s.iter()) {
@@ -145,6 +166,13 @@ mod tests {
         let mut long = vec![0u8; 100];
         long[77] = 1;
         assert_eq!(find(&long, true, 3, 799), Some(77 * 8 + 7));
+        assert_eq!(find(&long, true, 3, 77 * 8 + 6), None);
+        for at in [1usize, 31, 32, 33, 63, 64, 65, 98] {
+            let mut v = vec![0xFFu8; 100];
+            v[at] = 0xFE;
+            assert_eq!(find(&v, false, 0, 799), Some(at as u64 * 8 + 7), "at {at}");
+            assert_eq!(find(&v, false, 9, 799), Some(at as u64 * 8 + 7), "at {at}");
+        }
     }
 
     #[test]

@@ -243,25 +243,28 @@ fn bitop(ctx: &mut Ctx) {
         return ctx.error("ERR BITOP NOT must be called with a single source key.");
     }
     let dest = ctx.arg(2);
+    let sources = &ctx.args[3..];
     let mut db = ctx.lock();
-    let mut sources: Vec<Vec<u8>> = Vec::with_capacity(ctx.args.len() - 3);
-    for key in &ctx.args[3..] {
-        match db.get_read(key) {
-            None => sources.push(Vec::new()),
-            Some(entry) => {
-                let mut tmp = itoa::Buffer::new();
-                match entry.value.as_bytes(&mut tmp) {
-                    Some(b) => sources.push(b.to_vec()),
-                    None => {
-                        drop(db);
-                        return ctx.wrong_type();
-                    }
-                }
-            }
+    // First each source's lookup (expiry, stats, type check), then all of them borrowed at
+    // once in place: no copy of a large bitmap.
+    for key in sources {
+        if db.get_read(key).is_some_and(|e| !e.value.is_string()) {
+            drop(db);
+            return ctx.wrong_type();
         }
     }
-    let refs: Vec<&[u8]> = sources.iter().map(|s| s.as_slice()).collect();
+    let mut tmps = vec![itoa::Buffer::new(); sources.len()];
+    let refs: Vec<&[u8]> = sources
+        .iter()
+        .zip(tmps.iter_mut())
+        .map(|(key, tmp)| {
+            db.peek_live(key)
+                .and_then(|e| e.value.as_bytes(tmp))
+                .unwrap_or(&[])
+        })
+        .collect();
     let result = bits::combine(op, &refs);
+    drop(refs);
     let len = result.len();
     if len > 0 {
         db.set(dest, Value::Raw(Box::new(result)));
