@@ -8,6 +8,7 @@
 //! conformance suite.
 
 mod bitfield;
+mod streams;
 
 use std::fmt::Write as _;
 use std::time::Duration;

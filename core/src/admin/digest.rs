@@ -10,6 +10,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// Mixes a value (and whether it has an expiry) into `d`, as Redis's xorObjectDigest.
 /// Every value type must be listed here; string values are digested as their text.
@@ -36,6 +37,10 @@ pub fn object_digest(d: &mut Digest, entry: &Entry) {
         Value::Hash(h) => {
             mix_digest(d, &OBJ_HASH.to_be_bytes());
             h.digest(d);
+        }
+        Value::Stream(s) => {
+            mix_digest(d, &OBJ_STREAM.to_be_bytes());
+            s.digest(d);
         }
     }
     if entry.expire_at != 0 {

@@ -86,6 +86,8 @@ fn value_bytes(v: &Value) -> usize {
             }
         },
         Value::ZSet(z) => zset_bytes(z),
+        // The nodes' listpacks plus a B-tree slot (key and pointer) per node.
+        Value::Stream(s) => 64 + s.nodes().map(|(_, n)| n.bytes() + 40).sum::<usize>(),
     }
 }
 

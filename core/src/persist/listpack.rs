@@ -61,6 +61,24 @@ impl Builder {
         }
     }
 
+    /// A finished listpack reopened for appending (its terminator dropped).
+    pub fn reopen(mut lp: Vec<u8>) -> Self {
+        let header = u16::from_le_bytes([lp[4], lp[5]]);
+        let count = if header == COUNT_UNKNOWN {
+            let mut n = 0;
+            let mut p = FIRST;
+            while let Some((_, q)) = next(&lp, p) {
+                n += 1;
+                p = q;
+            }
+            n
+        } else {
+            usize::from(header)
+        };
+        lp.pop();
+        Builder { buf: lp, count }
+    }
+
     /// Bytes the finished listpack would take.
     pub fn size(&self) -> usize {
         self.buf.len() + 1
@@ -183,6 +201,98 @@ fn le_signed(p: &[u8], n: usize) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
+/// The entry at the start of `rest` and its size without the back length; None if it is
+/// malformed or runs past `rest`.
+fn parse_entry(rest: &[u8]) -> Option<(Entry<'_>, usize)> {
+    let b = *rest.first()?;
+    let need = |n: usize| (rest.len() >= n).then_some(());
+    Some(if b < 0x80 {
+        (Entry::Int(i64::from(b)), 1)
+    } else if b & 0xC0 == 0x80 {
+        let n = usize::from(b & 0x3F);
+        need(1 + n)?;
+        (Entry::Str(&rest[1..1 + n]), 1 + n)
+    } else if b & 0xE0 == 0xC0 {
+        need(2)?;
+        let u = u16::from(b & 0x1F) << 8 | u16::from(rest[1]);
+        // Sign-extend 13 bits.
+        let v = i64::from(((u << 3) as i16) >> 3);
+        (Entry::Int(v), 2)
+    } else if b & 0xF0 == 0xE0 {
+        need(2)?;
+        let n = usize::from(b & 0x0F) << 8 | usize::from(rest[1]);
+        need(2 + n)?;
+        (Entry::Str(&rest[2..2 + n]), 2 + n)
+    } else {
+        match b {
+            0xF0 => {
+                need(5)?;
+                let n = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+                need(5usize.checked_add(n)?)?;
+                (Entry::Str(&rest[5..5 + n]), 5 + n)
+            }
+            0xF1..=0xF4 => {
+                let n = [2, 3, 4, 8][usize::from(b - 0xF1)];
+                need(1 + n)?;
+                (Entry::Int(le_signed(&rest[1..], n)), 1 + n)
+            }
+            _ => return None,
+        }
+    })
+}
+
+/// Where the first entry of a listpack starts.
+pub const FIRST: usize = HEADER;
+
+/// The entry starting at byte `p` of a validated listpack and where the next one starts;
+/// None at the terminator (or past it).
+pub fn next(lp: &[u8], p: usize) -> Option<(Entry<'_>, usize)> {
+    let rest = lp.get(p..lp.len().checked_sub(1)?)?;
+    let (entry, len) = parse_entry(rest)?;
+    Some((entry, p + len + backlen_size(len)))
+}
+
+/// Where the entry that ends just before byte `p` (an entry's start or the terminator's
+/// position) starts, read from its back length; None before the first entry.
+pub fn prev(lp: &[u8], p: usize) -> Option<usize> {
+    if p <= HEADER {
+        return None;
+    }
+    // The back length's digits run backwards from p - 1; all but the first carry 0x80.
+    let (mut len, mut shift, mut q) = (0usize, 0, p);
+    loop {
+        q -= 1;
+        let b = lp[q];
+        len |= usize::from(b & 0x7F) << shift;
+        shift += 7;
+        if b & 0x80 == 0 || q <= HEADER {
+            break;
+        }
+    }
+    q.checked_sub(len).filter(|&start| start >= HEADER)
+}
+
+/// The size of the back length of an entry of `len` bytes.
+fn backlen_size(len: usize) -> usize {
+    backlen(len, &mut [0u8; 5])
+}
+
+/// Replaces the entry at `p` of a listpack with the integer `v` (Redis's lpReplaceInteger),
+/// moving the rest when the encoding's size changes; returns where the next entry starts.
+pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64) -> usize {
+    let old_end = next(lp, p).map_or(p, |(_, n)| n);
+    let mut b = Builder {
+        buf: Vec::with_capacity(12),
+        count: 0,
+    };
+    b.push_int(v);
+    let new_len = b.buf.len();
+    lp.splice(p..old_end, b.buf);
+    let total = lp.len() as u32;
+    lp[0..4].copy_from_slice(&total.to_le_bytes());
+    p + new_len
+}
+
 /// Decodes and fully validates a listpack (header size and count, every entry's encoding and
 /// back length, the terminator, nothing after it), returning its entries.
 pub fn decode(lp: &[u8]) -> Result<Vec<Entry<'_>>> {
@@ -200,41 +310,7 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut p = HEADER;
     while p < body.len() {
         let rest = &body[p..];
-        let b = rest[0];
-        let need = |n: usize| if rest.len() >= n { Ok(()) } else { Err(bad) };
-        let (entry, len) = if b < 0x80 {
-            (Entry::Int(i64::from(b)), 1)
-        } else if b & 0xC0 == 0x80 {
-            let n = usize::from(b & 0x3F);
-            need(1 + n)?;
-            (Entry::Str(&rest[1..1 + n]), 1 + n)
-        } else if b & 0xE0 == 0xC0 {
-            need(2)?;
-            let u = u16::from(b & 0x1F) << 8 | u16::from(rest[1]);
-            // Sign-extend 13 bits.
-            let v = i64::from(((u << 3) as i16) >> 3);
-            (Entry::Int(v), 2)
-        } else if b & 0xF0 == 0xE0 {
-            need(2)?;
-            let n = usize::from(b & 0x0F) << 8 | usize::from(rest[1]);
-            need(2 + n)?;
-            (Entry::Str(&rest[2..2 + n]), 2 + n)
-        } else {
-            match b {
-                0xF0 => {
-                    need(5)?;
-                    let n = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
-                    need(5usize.checked_add(n).ok_or(bad)?)?;
-                    (Entry::Str(&rest[5..5 + n]), 5 + n)
-                }
-                0xF1..=0xF4 => {
-                    let n = [2, 3, 4, 8][usize::from(b - 0xF1)];
-                    need(1 + n)?;
-                    (Entry::Int(le_signed(&rest[1..], n)), 1 + n)
-                }
-                _ => return Err(bad),
-            }
-        };
+        let (entry, len) = parse_entry(rest).ok_or(bad)?;
         // The back length must follow and say `len`, in the size Redis gives it.
         let mut want = [0u8; 5];
         let bl = backlen(len, &mut want);

@@ -28,6 +28,7 @@ pub mod rdb;
 pub mod rewrite;
 pub mod snapshot;
 pub mod status;
+pub mod stream;
 pub mod value;
 pub mod ziplist;
 

@@ -6,8 +6,10 @@
 use bytes::BytesMut;
 
 use super::codec::score_text;
+use super::listpack::Entry as Element;
 use crate::keyspace::{Entry, Value};
 use crate::propagate::encode_command;
+use crate::types::stream::{Stream, StreamId};
 use crate::types::{hash::Hash, zset::ZSet};
 
 /// Items per command, as Redis's AOF_REWRITE_ITEMS_PER_CMD.
@@ -62,6 +64,7 @@ pub fn key(out: &mut BytesMut, key: &[u8], entry: &Entry) {
             });
             batched(b"ZADD", out, &mut pairs.into_iter());
         }
+        Value::Stream(s) => stream(out, key, s),
         Value::Hash(h) => {
             let h: &Hash = h;
             let mut items = h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()]);
@@ -78,6 +81,46 @@ pub fn key(out: &mut BytesMut, key: &[u8], entry: &Entry) {
             ],
         );
     }
+}
+
+/// A stream as Redis rewrites it: one XADD per entry (an empty stream as `XADD key MAXLEN 0
+/// 0-1 x y`), then XSETID with the last ID, entries added and largest deleted ID.
+fn stream(out: &mut BytesMut, key: &[u8], s: &Stream) {
+    let mut ints = itoa::Buffer::new();
+    let mut args: Vec<Vec<u8>> = Vec::new();
+    if s.length > 0 {
+        s.walk(StreamId::MIN, StreamId::MAX, false, |id, pairs| {
+            args.clear();
+            args.extend([b"XADD".to_vec(), key.to_vec(), id.to_string().into_bytes()]);
+            for (f, v) in pairs {
+                for e in [f, v] {
+                    args.push(match e {
+                        Element::Str(b) => b.to_vec(),
+                        Element::Int(n) => ints.format(*n).as_bytes().to_vec(),
+                    });
+                }
+            }
+            encode_command(out, &args);
+            true
+        });
+    } else {
+        encode_command(
+            out,
+            &[&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"],
+        );
+    }
+    encode_command(
+        out,
+        &[
+            &b"XSETID"[..],
+            key,
+            s.last_id.to_string().as_bytes(),
+            b"ENTRIESADDED",
+            s.entries_added.to_string().as_bytes(),
+            b"MAXDELETEDID",
+            s.max_deleted.to_string().as_bytes(),
+        ],
+    );
 }
 
 /// Arguments per item of a batched command.

@@ -11,6 +11,7 @@ use crate::keyspace::value::Value;
 use crate::keyspace::Keyspace;
 use crate::types::list::End;
 use crate::types::set::Set;
+use crate::types::stream::StreamId;
 
 /// A value's contents in a canonical order (sets and hashes sorted), for comparisons that do
 /// not depend on table order.
@@ -36,6 +37,15 @@ fn contents(v: &Value) -> Vec<String> {
         Value::ZSet(z) => {
             let mut m = Vec::new();
             z.for_range(0, z.len(), false, |k, sc| m.push(format!("{}={sc}", s(k))));
+            m
+        }
+        Value::Stream(st) => {
+            let mut m = Vec::new();
+            let (lo, hi) = (StreamId::MIN, StreamId::MAX);
+            st.walk(lo, hi, false, |id, pairs| {
+                m.push(format!("{id} {pairs:?}"));
+                true
+            });
             m
         }
     }

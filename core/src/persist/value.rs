@@ -148,6 +148,10 @@ pub fn encode(out: &mut Vec<u8>, v: &Value, limits: &Limits) {
                 });
             }
         },
+        Value::Stream(s) => {
+            out.push(super::stream::STREAM_LISTPACKS_2);
+            super::stream::encode(out, s, compress);
+        }
         Value::Hash(h) => match &**h {
             Hash::Packed(_) => {
                 out.push(types::HASH_LISTPACK);
@@ -357,7 +361,11 @@ pub fn decode(ty: u8, r: &mut Reader, limits: &Limits) -> Result<Value> {
             hash_from_pairs(pairs, &limits.hash.with_value(usize::MAX))?
         }
         6 | 7 => return Err(Error("module values (RDB type 6/7) are not supported")),
-        15 | 19 | 21 => return Err(Error("streams (RDB type 15/19/21) are not supported yet")),
+        super::stream::STREAM_LISTPACKS
+        | super::stream::STREAM_LISTPACKS_2
+        | super::stream::STREAM_LISTPACKS_3 => {
+            Value::Stream(Box::new(super::stream::decode(ty, r)?))
+        }
         _ => return Err(Error("unknown RDB value type")),
     };
     let empty = match &v {

@@ -7,5 +7,6 @@ pub mod mpop;
 pub mod scan_args;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod zset;

@@ -1,0 +1,72 @@
+//! Streams (Redis's t_stream.c): the value in `stream_value.rs` (nodes in `node.rs`, IDs in
+//! `id.rs`), XADD and XTRIM in `add.rs`, the range reads in `read.rs`. Consumer groups,
+//! XREAD and blocking are not there yet.
+
+mod add;
+pub mod id;
+pub mod node;
+mod read;
+pub mod stream_value;
+
+pub use id::StreamId;
+pub use stream_value::{NodeLimits, Stream};
+
+use crate::command::{Ctx, Handler};
+use crate::keyspace::{Entry, Value};
+use crate::persist::listpack::Entry as Element;
+use crate::resp::ReplyWriter;
+
+/// The stream commands lode implements.
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("xadd", add::xadd),
+    ("xtrim", add::xtrim),
+    ("xdel", add::xdel),
+    ("xsetid", add::xsetid),
+    ("xlen", read::xlen),
+    ("xrange", read::xrange),
+    ("xrevrange", read::xrevrange),
+];
+
+/// The stream in `entry`: Ok(None) when there is no entry, Err for another type.
+fn stream_of(entry: Option<&mut Entry>) -> Result<Option<&mut Box<Stream>>, ()> {
+    match entry {
+        None => Ok(None),
+        Some(e) => match &mut e.value {
+            Value::Stream(s) => Ok(Some(s)),
+            _ => Err(()),
+        },
+    }
+}
+
+/// The configured node limits.
+fn node_limits(ctx: &Ctx) -> NodeLimits {
+    let cfg = ctx.server.config.read();
+    NodeLimits {
+        max_bytes: cfg.stream_node_max_bytes,
+        max_entries: cfg.stream_node_max_entries,
+    }
+}
+
+/// Writes an ID as a bulk string.
+fn write_id(out: &mut ReplyWriter, id: StreamId) {
+    out.bulk(id.write(&mut [0; 41]));
+}
+
+/// Writes a node element as a bulk string (integers as their decimal text).
+fn write_element(out: &mut ReplyWriter, e: Element<'_>) {
+    match e {
+        Element::Str(s) => out.bulk(s),
+        Element::Int(v) => out.bulk_i64(v),
+    }
+}
+
+/// Writes one entry as Redis does: `[id, [field, value, ...]]`.
+fn write_entry(out: &mut ReplyWriter, id: StreamId, pairs: &[(Element<'_>, Element<'_>)]) {
+    out.array(2);
+    write_id(out, id);
+    out.array(pairs.len() * 2);
+    for (f, v) in pairs {
+        write_element(out, *f);
+        write_element(out, *v);
+    }
+}

@@ -1,0 +1,298 @@
+//! The stream value: nodes (Redis-layout listpacks, see `node.rs`) indexed by their master
+//! ID in a B-tree, plus the metadata Redis keeps (length, first/last/max-deleted IDs, entries
+//! ever added).
+
+use std::collections::BTreeMap;
+
+use super::id::StreamId;
+use super::node::{Node, RawEntry};
+use crate::persist::listpack::Entry;
+use crate::util::digest::{mix_digest, Digest};
+
+/// Node size limits (`stream-node-max-bytes`, `stream-node-max-entries`).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeLimits {
+    /// Bytes a node may reach (0 = no limit beyond Redis's 1 GB cap).
+    pub max_bytes: usize,
+    /// Entries, live or deleted, a node may hold (0 = no limit).
+    pub max_entries: i64,
+}
+
+/// Redis's hard cap on one stream listpack.
+const LISTPACK_MAX: usize = 1 << 30;
+
+/// How XADD/XTRIM trim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trim {
+    /// Keep at most this many entries.
+    MaxLen(u64),
+    /// Drop entries below this ID.
+    MinId(StreamId),
+}
+
+/// A stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stream {
+    nodes: BTreeMap<StreamId, Node>,
+    /// Live entries.
+    pub length: u64,
+    /// The last ID ever added (or set by XSETID).
+    pub last_id: StreamId,
+    /// The first live entry's ID (0-0 when empty).
+    pub first_id: StreamId,
+    /// The largest ID ever deleted.
+    pub max_deleted: StreamId,
+    /// Entries ever added.
+    pub entries_added: u64,
+}
+
+impl Stream {
+    /// An empty stream.
+    pub fn new() -> Stream {
+        Stream::default()
+    }
+
+    /// The nodes, by master ID, in order (RDB, MEMORY USAGE).
+    pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Node)> {
+        self.nodes.iter()
+    }
+
+    /// Adds a node as loaded from RDB.
+    pub fn insert_node(&mut self, master: StreamId, node: Node) {
+        self.nodes.insert(master, node);
+    }
+
+    /// Appends an entry with `id` (above `last_id`, checked by the caller) and the flat
+    /// field-value list `pairs`.
+    pub fn append(&mut self, id: StreamId, pairs: &[&[u8]], limits: NodeLimits) {
+        let payload: usize = pairs.iter().map(|p| p.len()).sum();
+        let max_bytes = match limits.max_bytes {
+            0 => LISTPACK_MAX,
+            n => n.min(LISTPACK_MAX),
+        };
+        let tail = self.nodes.iter_mut().next_back();
+        let fits = tail.as_ref().is_some_and(|(_, node)| {
+            let (live, deleted) = node.counts();
+            node.bytes() + payload < max_bytes
+                && (limits.max_entries == 0 || live + deleted < limits.max_entries)
+        });
+        match tail {
+            Some((&master, node)) if fits => node.append(master, id, pairs),
+            tail => {
+                if let Some((_, node)) = tail {
+                    node.shrink();
+                }
+                self.nodes.insert(id, Node::new(id, pairs));
+            }
+        }
+        self.length += 1;
+        self.entries_added += 1;
+        self.last_id = id;
+        if self.length == 1 {
+            self.first_id = id;
+        }
+    }
+
+    /// Calls `f` for each live entry with an ID in `start..=end`, in order (`rev`: from the
+    /// end), until it returns false.
+    pub fn walk(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        mut f: impl FnMut(StreamId, &[(Entry<'_>, Entry<'_>)]) -> bool,
+    ) {
+        if start > end {
+            return;
+        }
+        if !rev {
+            // The node that may hold `start` begins at or before it.
+            let from = self
+                .nodes
+                .range(..=start)
+                .next_back()
+                .map_or(start, |(k, _)| *k);
+            for (&master, node) in self.nodes.range(from..=end) {
+                let (fields, mut p) = node.master_fields();
+                while let Some((e, next)) = node.read(master, &fields, p) {
+                    p = next;
+                    if e.id > end {
+                        return;
+                    }
+                    if e.deleted || e.id < start {
+                        continue;
+                    }
+                    if !f(e.id, &e.pairs) {
+                        return;
+                    }
+                }
+            }
+        } else {
+            for (&master, node) in self.nodes.range(..=end).rev() {
+                let (fields, first) = node.master_fields();
+                let mut p = node.end();
+                while let Some(at) = node.prev_entry(p, first) {
+                    p = at;
+                    let Some((e, _)) = node.read(master, &fields, at) else {
+                        break;
+                    };
+                    if e.id < start {
+                        return;
+                    }
+                    if e.deleted || e.id > end {
+                        continue;
+                    }
+                    if !f(e.id, &e.pairs) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The node holding `id`, if any, and the entry's position in it.
+    fn locate(&self, id: StreamId) -> Option<(StreamId, usize)> {
+        let (&master, node) = self.nodes.range(..=id).next_back()?;
+        let (fields, mut p) = node.master_fields();
+        while let Some((e, next)) = node.read(master, &fields, p) {
+            if e.id == id {
+                return (!e.deleted).then_some((master, e.at));
+            }
+            if e.id > id {
+                return None;
+            }
+            p = next;
+        }
+        None
+    }
+
+    /// Deletes the live entry `id`; false if there is none.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((master, at)) = self.locate(id) else {
+            return false;
+        };
+        let Some(node) = self.nodes.get_mut(&master) else {
+            return false;
+        };
+        node.mark_deleted(at);
+        if node.counts().0 == 0 {
+            self.nodes.remove(&master);
+        }
+        self.length -= 1;
+        if id > self.max_deleted {
+            self.max_deleted = id;
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if id == self.first_id {
+            self.first_id = self.edge(false).unwrap_or_default();
+        }
+        true
+    }
+
+    /// The first (or with `last`, the last) live entry's ID.
+    pub fn edge(&self, last: bool) -> Option<StreamId> {
+        let mut found = None;
+        self.walk(StreamId::MIN, StreamId::MAX, last, |id, _| {
+            found = Some(id);
+            false
+        });
+        found
+    }
+
+    /// Mixes the entries into `d` as Redis's DEBUG DIGEST does: each ID as `ms.seq`, then
+    /// each field and value, in order.
+    pub fn digest(&self, d: &mut Digest) {
+        let mut buf = itoa::Buffer::new();
+        self.walk(StreamId::MIN, StreamId::MAX, false, |id, pairs| {
+            mix_digest(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+            for (f, v) in pairs {
+                for e in [f, v] {
+                    match e {
+                        Entry::Str(s) => mix_digest(d, s),
+                        Entry::Int(n) => mix_digest(d, buf.format(*n).as_bytes()),
+                    }
+                }
+            }
+            true
+        });
+    }
+
+    /// Trims as Redis's streamTrim: whole nodes first; with `approx` only whole nodes; at
+    /// most `limit` entries (0 = no limit). Returns how many entries were removed.
+    pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
+        let mut removed = 0u64;
+        while let Some((&master, node)) = self.nodes.iter().next() {
+            if let Trim::MaxLen(max) = how {
+                if self.length <= max {
+                    break;
+                }
+            }
+            let (live, _) = node.counts();
+            let live = live as u64;
+            if limit > 0 && removed + live > limit {
+                break;
+            }
+            let whole = match how {
+                Trim::MaxLen(max) => self.length - live >= max,
+                Trim::MinId(min) => node.last_id(master).is_some_and(|last| last < min),
+            };
+            if whole {
+                self.nodes.remove(&master);
+                self.length -= live;
+                removed += live;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            removed += self.trim_inside(master, how);
+            break;
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if removed > 0 {
+            self.first_id = self.edge(false).unwrap_or_default();
+        }
+        removed
+    }
+
+    /// Marks entries of the first node deleted from its start until the trim is satisfied.
+    fn trim_inside(&mut self, master: StreamId, how: Trim) -> u64 {
+        let mut marks = Vec::new();
+        if let Some(node) = self.nodes.get(&master) {
+            let (fields, mut p) = node.master_fields();
+            let mut length = self.length;
+            while let Some((
+                RawEntry {
+                    id, deleted, at, ..
+                },
+                next,
+            )) = node.read(master, &fields, p)
+            {
+                let stop = match how {
+                    Trim::MaxLen(max) => length <= max,
+                    Trim::MinId(min) => id >= min,
+                };
+                if stop {
+                    break;
+                }
+                if !deleted {
+                    marks.push(at);
+                    length -= 1;
+                }
+                p = next;
+            }
+        }
+        let n = marks.len() as u64;
+        if let Some(node) = self.nodes.get_mut(&master) {
+            // Flags keep their one-byte size, so the positions stay valid.
+            for at in marks {
+                node.mark_flag_only(at);
+            }
+            node.add_deleted(n as i64);
+        }
+        self.length -= n;
+        n
+    }
+}
