@@ -87,7 +87,20 @@ fn value_bytes(v: &Value) -> usize {
         },
         Value::ZSet(z) => zset_bytes(z),
         // The nodes' listpacks plus a B-tree slot (key and pointer) per node.
-        Value::Stream(s) => 64 + s.nodes().map(|(_, n)| n.bytes() + 40).sum::<usize>(),
+        Value::Stream(s) => {
+            let nodes: usize = s.nodes().map(|(_, n)| n.bytes() + 40).sum();
+            // A group: its struct and name; a pending entry: its map slot, owner handle and
+            // the consumer's copy of the ID; a consumer: its struct and name.
+            let groups: usize = s
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    let consumers: usize = g.consumers.keys().map(|c| 64 + c.len()).sum();
+                    96 + name.len() + g.pel.len() * 88 + consumers
+                })
+                .sum();
+            64 + nodes + groups
+        }
     }
 }
 

@@ -159,6 +159,13 @@ impl<'a> Ctx<'a> {
     /// 0 = none) passes, or CLIENT UNBLOCK. Call while still holding the keys' locks (the
     /// `Locked` the command looked through), so no write slips between the look and this.
     pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64) {
+        let args = self.args.to_vec();
+        self.block_as(keys, deadline_ms, args);
+    }
+
+    /// As [`Ctx::block`], re-running `args` instead of the command as sent when served (XREAD
+    /// blocks with `$` resolved to the ID it stood for).
+    pub fn block_as(&mut self, keys: &[&[u8]], deadline_ms: u64, args: Vec<Bytes>) {
         let mut distinct: Vec<Bytes> = Vec::with_capacity(keys.len());
         for key in keys {
             if !distinct.iter().any(|k| k == key) {
@@ -169,7 +176,7 @@ impl<'a> Ctx<'a> {
             self.client.handle.clone(),
             self.client.db,
             distinct,
-            self.args.to_vec(),
+            args,
             self.out.resp3,
             self.client.no_touch,
             deadline_ms,

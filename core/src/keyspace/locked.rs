@@ -320,13 +320,12 @@ impl<'a> Locked<'a> {
         self.ks.blocking.signal(self.db, key);
     }
 
-    /// Signals `key` ready if `value` is of a type clients block on (a key written whole:
-    /// RENAME, MOVE, COPY, the *STORE commands).
+    /// Signals `key` ready when it is written whole (RENAME, MOVE, COPY, the *STORE commands,
+    /// SET): a list, sorted set or stream may now serve its waiters, and a stream's group
+    /// readers must learn that the stream they waited on is gone. Cheap when nobody waits.
     #[inline]
-    fn signal_if_blockable(&mut self, key: &[u8], value: &Value) {
-        if matches!(value, Value::List(_) | Value::ZSet(_)) {
-            self.signal_ready(key);
-        }
+    fn signal_if_blockable(&mut self, key: &[u8], _value: &Value) {
+        self.signal_ready(key);
     }
 
     /// The number of elements of the list or sorted set at `key` (0 for anything else): what a
@@ -343,12 +342,15 @@ impl<'a> Locked<'a> {
     /// command deletes without looking the key up first (an empty *STORE result, RESTORE
     /// REPLACE): an expired key then counts as deleted, not as expired. True if it was there.
     pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.signal_ready(key);
         self.shard_mut(key).remove(key).is_some()
     }
 
     /// Deletes `key`, returning its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.get(key)?;
+        // Stream group readers blocked on it are told it is gone.
+        self.signal_ready(key);
         self.shard_mut(key).remove(key)
     }
 

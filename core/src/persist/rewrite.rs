@@ -121,6 +121,55 @@ fn stream(out: &mut BytesMut, key: &[u8], s: &Stream) {
             s.max_deleted.to_string().as_bytes(),
         ],
     );
+    stream_groups(out, key, s);
+}
+
+/// The groups of a stream as Redis's AOF rewrite writes them: XGROUP CREATE with the read
+/// counter, then per consumer an XCLAIM per pending entry, or XGROUP CREATECONSUMER.
+fn stream_groups(out: &mut BytesMut, key: &[u8], s: &Stream) {
+    for (name, g) in &s.groups {
+        let read = g.entries_read.map_or(-1, |n| n as i64);
+        encode_command(
+            out,
+            &[
+                &b"XGROUP"[..],
+                b"CREATE",
+                key,
+                name,
+                g.last_id.to_string().as_bytes(),
+                b"ENTRIESREAD",
+                read.to_string().as_bytes(),
+            ],
+        );
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                encode_command(out, &[&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname]);
+            }
+            for id in &c.pel {
+                let (time, count) = g
+                    .pel
+                    .get(id)
+                    .map_or((0, 0), |p| (p.delivery_time, p.delivery_count));
+                encode_command(
+                    out,
+                    &[
+                        &b"XCLAIM"[..],
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        id.to_string().as_bytes(),
+                        b"TIME",
+                        time.to_string().as_bytes(),
+                        b"RETRYCOUNT",
+                        count.to_string().as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
+    }
 }
 
 /// Arguments per item of a batched command.

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::id::{ParsedId, StreamId, INVALID_ID};
+use super::id::{strict, strict_id, ParsedId, StreamId, INVALID_ID};
 use super::stream_value::Trim;
 use super::{node_limits, stream_of, Stream};
 use crate::command::{errors, Ctx};
@@ -60,7 +60,7 @@ fn parse_trim_args(ctx: &mut Ctx, xadd: bool) -> Option<TrimArgs> {
                 }
                 Trim::MaxLen(n as u64)
             } else {
-                match strict_id(arg).and_then(|p| p.with_seq(0)) {
+                match strict(arg) {
                     Some(id) => Trim::MinId(id),
                     None => {
                         ctx.error(INVALID_ID);
@@ -126,14 +126,6 @@ fn parse_trim_args(ctx: &mut Ctx, xadd: bool) -> Option<TrimArgs> {
         a.limit = 0;
     }
     Some(a)
-}
-
-/// An ID argument where `-` and `+` are not allowed (Redis's strict parse).
-fn strict_id(arg: &[u8]) -> Option<ParsedId> {
-    match ParsedId::parse(arg)? {
-        ParsedId::Min | ParsedId::Max => None,
-        p => Some(p),
-    }
 }
 
 /// The ID XADD gives a new entry, or the error to reply.
@@ -281,7 +273,7 @@ pub fn xtrim(ctx: &mut Ctx) {
 pub fn xdel(ctx: &mut Ctx) {
     let mut ids = Vec::with_capacity(ctx.args.len() - 2);
     for i in 2..ctx.args.len() {
-        match strict_id(ctx.arg(i)).and_then(|p| p.with_seq(0)) {
+        match strict(ctx.arg(i)) {
             Some(id) => ids.push(id),
             None => return ctx.error(INVALID_ID),
         }
@@ -307,7 +299,7 @@ pub fn xdel(ctx: &mut Ctx) {
 
 /// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
 pub fn xsetid(ctx: &mut Ctx) {
-    let Some(id) = strict_id(ctx.arg(2)).and_then(|p| p.with_seq(0)) else {
+    let Some(id) = strict(ctx.arg(2)) else {
         return ctx.error(INVALID_ID);
     };
     let (mut added, mut max_deleted) = (None, None);
@@ -321,7 +313,7 @@ pub fn xsetid(ctx: &mut Ctx) {
             }
             added = Some(n as u64);
         } else if opt.eq_ignore_ascii_case(b"maxdeletedid") && i + 1 < ctx.args.len() {
-            let Some(m) = strict_id(ctx.arg(i + 1)).and_then(|p| p.with_seq(0)) else {
+            let Some(m) = strict(ctx.arg(i + 1)) else {
                 return ctx.error(INVALID_ID);
             };
             if id < m {

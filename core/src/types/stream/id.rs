@@ -14,6 +14,24 @@ pub struct StreamId {
     pub seq: u64,
 }
 
+/// An ID argument where `-` and `+` are not allowed (Redis's strict parse).
+pub fn strict_id(arg: &[u8]) -> Option<ParsedId> {
+    match ParsedId::parse(arg)? {
+        ParsedId::Min | ParsedId::Max => None,
+        p => Some(p),
+    }
+}
+
+/// A complete ID argument, strictly parsed (a missing sequence is 0; no `-`, `+` or `ms-*`).
+pub fn strict(arg: &[u8]) -> Option<StreamId> {
+    strict_id(arg)?.with_seq(0)
+}
+
+/// A complete ID argument where `-` and `+` stand for the smallest and largest IDs.
+pub fn loose(arg: &[u8]) -> Option<StreamId> {
+    ParsedId::parse(arg)?.with_seq(0)
+}
+
 /// Redis's error for any unparsable ID.
 pub const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 

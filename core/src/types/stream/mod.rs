@@ -1,12 +1,20 @@
 //! Streams (Redis's t_stream.c): the value in `stream_value.rs` (nodes in `node.rs`, IDs in
-//! `id.rs`), XADD and XTRIM in `add.rs`, the range reads in `read.rs`. Consumer groups,
-//! XREAD and blocking are not there yet.
+//! `id.rs`, consumer groups in `group.rs`, read counters in `lag.rs`), XADD and XTRIM in
+//! `add.rs`, the range reads in `read.rs`, XREAD/XREADGROUP in `xread.rs`, the group commands
+//! in `xgroup.rs`, `pending.rs` and `claim.rs`, XINFO in `info.rs`.
 
 mod add;
+mod claim;
+pub mod group;
 pub mod id;
+mod info;
+mod lag;
 pub mod node;
+mod pending;
 mod read;
 pub mod stream_value;
+mod xgroup;
+mod xread;
 
 pub use id::StreamId;
 pub use stream_value::{NodeLimits, Stream};
@@ -25,7 +33,29 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("xlen", read::xlen),
     ("xrange", read::xrange),
     ("xrevrange", read::xrevrange),
+    ("xread", xread::xread),
+    ("xreadgroup", xread::xreadgroup),
+    ("xack", pending::xack),
+    ("xpending", pending::xpending),
+    ("xclaim", claim::xclaim),
+    ("xautoclaim", claim::xautoclaim),
+    ("xgroup|create", xgroup::create),
+    ("xgroup|setid", xgroup::setid),
+    ("xgroup|destroy", xgroup::destroy),
+    ("xgroup|createconsumer", xgroup::createconsumer),
+    ("xgroup|delconsumer", xgroup::delconsumer),
+    ("xgroup|help", xgroup::help),
+    ("xinfo|stream", info::stream),
+    ("xinfo|groups", info::groups),
+    ("xinfo|consumers", info::consumers),
+    ("xinfo|help", info::help),
 ];
+
+/// Replies with an error made of `parts` (Redis's messages quote key and group names as
+/// given, whatever their bytes).
+fn error_naming(ctx: &mut Ctx, parts: &[&[u8]]) {
+    ctx.error_bytes(&parts.concat());
+}
 
 /// The stream in `entry`: Ok(None) when there is no entry, Err for another type.
 fn stream_of(entry: Option<&mut Entry>) -> Result<Option<&mut Box<Stream>>, ()> {

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+
+use super::group::Group;
 use super::id::StreamId;
 use super::node::{Node, RawEntry};
 use crate::persist::listpack::Entry;
@@ -44,6 +47,8 @@ pub struct Stream {
     pub max_deleted: StreamId,
     /// Entries ever added.
     pub entries_added: u64,
+    /// Consumer groups by name.
+    pub groups: BTreeMap<Bytes, Group>,
 }
 
 impl Stream {
@@ -164,6 +169,11 @@ impl Stream {
             p = next;
         }
         None
+    }
+
+    /// Whether a live entry has ID `id`.
+    pub fn contains(&self, id: StreamId) -> bool {
+        self.locate(id).is_some()
     }
 
     /// Deletes the live entry `id`; false if there is none.
