@@ -38,6 +38,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "notifications",
     "persistence",
     "scripting",
+    "hll",
 ];
 
 /// Whether `name` is a known feature name.

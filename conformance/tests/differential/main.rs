@@ -7,7 +7,6 @@
 //! failure with `DIFFERENTIAL_SEED=<n>`. `LODE_SERVER_BIN` picks the lode binary, as for the
 //! conformance suite.
 
-
 use std::fmt::Write as _;
 use std::time::Duration;
 

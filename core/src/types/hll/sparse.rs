@@ -85,66 +85,59 @@ pub fn push_zeros(out: &mut impl Extend<u8>, len: usize) {
     }
 }
 
-/// Calls `f(first_register, run)` for each opcode of the `body` (what follows the header)
-/// until a run would pass the last register. Returns the register index reached and whether
-/// every opcode was visited. Redis stops before a VAL run that overshoots (keeping the index
-/// reached, which may be exactly 16384), and counts a zero run that overshoots (so the index
-/// is past 16384 and the value corrupt whatever follows): stopping there too bounds the walk
-/// of a huge damaged value.
+/// Calls `f(first_register, run)` for each opcode of the `body` (what follows the header);
+/// whether the runs cover exactly the 16384 registers. A run that would pass the last
+/// register stops the walk before `f` sees it (the rule of redis-server 7.0.15 as
+/// distributions ship it, with the CVE-2025-32023 fix: any overshooting run makes the value
+/// corrupt), which also bounds the walk of a huge damaged value.
 #[inline(always)]
-fn walk(body: &[u8], mut f: impl FnMut(usize, Run)) -> (usize, bool) {
+fn walk(body: &[u8], mut f: impl FnMut(usize, Run)) -> bool {
     let (mut pos, mut idx) = (0, 0);
     while pos < body.len() {
         let run = run_at(body, pos);
         if idx + run.len > REGISTERS {
-            let reached = if run.value == 0 { idx + run.len } else { idx };
-            return (reached, false);
+            return false;
         }
         f(idx, run);
         idx += run.len;
         pos += run.width;
     }
-    (idx, true)
+    idx == REGISTERS
 }
 
-/// Adds the registers' values to `hist`; false if the runs do not cover exactly 16384
-/// registers (Redis's hllSparseRegHisto validity rule).
+/// Adds the registers' values to `hist`; false if the value is corrupt.
 pub fn histogram(body: &[u8], hist: &mut [u32; 64]) -> bool {
-    let (idx, complete) = walk(body, |_, run| {
+    walk(body, |_, run| {
         hist[usize::from(run.value)] += run.len as u32
-    });
-    complete && idx == REGISTERS
+    })
 }
 
-/// `max[i] = max(max[i], register i)`; false if the value is corrupt (Redis's hllMerge rule:
-/// the walk must end exactly at register 16384, trailing opcodes after a VAL that would
-/// overshoot are ignored).
+/// `max[i] = max(max[i], register i)`; false if the value is corrupt.
 pub fn merge_into(body: &[u8], max: &mut [u8; REGISTERS]) -> bool {
-    let (idx, _) = walk(body, |first, run| {
+    walk(body, |first, run| {
         if run.value != 0 {
             for m in &mut max[first..first + run.len] {
                 *m = (*m).max(run.value);
             }
         }
-    });
-    idx == REGISTERS
+    })
 }
 
 /// The dense form of the sparse HLL `v` (header copied, encoding byte set to dense), or None
-/// if the value is corrupt (same rule as [`merge_into`]).
+/// if the value is corrupt.
 pub fn to_dense(v: &[u8]) -> Option<Vec<u8>> {
     let mut dense = vec![0u8; DENSE_LEN];
     dense[..HDR].copy_from_slice(&v[..HDR]);
     dense[4] = 0;
     let regs = &mut dense[HDR..];
-    let (idx, _) = walk(&v[HDR..], |first, run| {
+    let valid = walk(&v[HDR..], |first, run| {
         if run.value != 0 {
             for i in first..first + run.len {
                 dense::put(regs, i, run.value);
             }
         }
     });
-    (idx == REGISTERS).then_some(dense)
+    valid.then_some(dense)
 }
 
 /// PFDEBUG DECODE's text: `z:LEN` (ZERO), `Z:LEN` (XZERO), `v:VALUE,LEN` (VAL), space separated.
@@ -327,21 +320,15 @@ mod tests {
     fn damaged_streams_are_refused() {
         let mut max = [0u8; REGISTERS];
         let mut hist = [0u32; 64];
-        // Too few registers, too many, a truncated XZERO, trailing garbage.
+        // Too few registers, a zero run past the end, a truncated XZERO, a trailing VAL.
         for bad in [&b"\x7f\xfe"[..], b"\x7f\xff\x00", b"\x7f", b"\x7f\xff\x80"] {
             assert!(!histogram(bad, &mut hist), "{bad:?}");
-        }
-        for bad in [&b"\x7f\xfe"[..], b"\x7f\xff\x00", b"\x7f"] {
             assert!(!merge_into(bad, &mut max), "{bad:?}");
         }
-        // Redis's merge stops before a VAL past the end and accepts what it has read.
-        assert!(merge_into(b"\x7f\xff\x80", &mut max));
         // Two XZEROs of 16129 and 255 registers; the same with the long one cut short, its
         // missing byte read as 0.
         assert!(histogram(b"\x7f\x00\x40\xfe", &mut hist));
-        assert!(histogram(b"\x40\xfe\x7f", &mut hist));
-        // A zero run past the end is corrupt even at exactly 16384 registers before it.
-        assert!(!merge_into(b"\x7f\xff\x00", &mut max));
+        assert!(merge_into(b"\x40\xfe\x7f", &mut max));
         let mut v = new_sparse();
         v.truncate(HDR);
         assert_eq!(set(&mut v, 0, 1, 3000), SetOutcome::Corrupt);
