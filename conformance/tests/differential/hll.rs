@@ -6,6 +6,12 @@
 use crate::{rng, Pair};
 use lode_conformance::Value;
 
+/// Both servers and the seeded random source for test `name`; None when redis-server is
+/// missing.
+fn start(name: &str) -> Option<(Pair, fastrand::Rng)> {
+    Some((Pair::start(name)?, rng(name)))
+}
+
 /// Elements per PFADD once an HLL is large.
 const BATCH: usize = 1000;
 
@@ -58,10 +64,9 @@ fn check_value(pair: &mut Pair, key: &str) {
 
 #[test]
 fn pfadd_counts_and_bytes_match() {
-    let Some(mut pair) = Pair::start("hll-pfadd") else {
+    let Some((mut pair, mut rng)) = start("hll-pfadd") else {
         return;
     };
-    let mut rng = rng("hll-pfadd");
     let mut sizes = vec![1, 10, 100, 1000, 5000, 20_000, 200_000];
     sizes.extend((0..3).map(|_| rng.usize(1..20_000)));
     for (i, &n) in sizes.iter().enumerate() {
@@ -76,10 +81,9 @@ fn pfadd_counts_and_bytes_match() {
 
 #[test]
 fn sparse_limit_and_todense_match() {
-    let Some(mut pair) = Pair::start("hll-sparse-limit") else {
+    let Some((mut pair, mut rng)) = start("hll-sparse-limit") else {
         return;
     };
-    let mut rng = rng("hll-sparse-limit");
     for round in 0..6 {
         let limit = rng.usize(20..4000).to_string();
         pair.same(&["CONFIG", "SET", "hll-sparse-max-bytes", &limit]);
@@ -93,10 +97,9 @@ fn sparse_limit_and_todense_match() {
 
 #[test]
 fn merge_and_union_count_match() {
-    let Some(mut pair) = Pair::start("hll-merge") else {
+    let Some((mut pair, mut rng)) = start("hll-merge") else {
         return;
     };
-    let mut rng = rng("hll-merge");
     let keys: Vec<String> = (0..5).map(|i| format!("m{i}")).collect();
     for (i, key) in keys.iter().enumerate() {
         // Sparse and dense sources: sizes from a handful to tens of thousands.
@@ -127,34 +130,41 @@ fn merge_and_union_count_match() {
     }
 }
 
-#[test]
-fn values_cross_between_servers() {
-    let Some(mut pair) = Pair::start("hll-cross") else {
-        return;
-    };
-    let mut rng = rng("hll-cross");
-    for (i, n) in [5usize, 900, 25_000].into_iter().enumerate() {
-        // Made by redis-server alone, then given to lode (and written back to redis-server the
-        // same way, so both hold the same string).
-        let from_redis = format!("r{i}");
-        let mut elements: Vec<Vec<u8>> = (0..n).map(|_| element(&mut rng)).collect();
-        for chunk in elements.chunks(BATCH) {
-            let mut cmd: Vec<&[u8]> = vec![&b"PFADD"[..], from_redis.as_bytes()];
-            cmd.extend(chunk.iter().map(Vec::as_slice));
+/// Adds `elements` to `key` on one server only (redis-server if `on_redis`), then SETs the
+/// resulting string on both.
+fn made_by_one(pair: &mut Pair, on_redis: bool, key: &str, elements: &[Vec<u8>]) {
+    for chunk in elements.chunks(BATCH) {
+        let mut cmd: Vec<&[u8]> = vec![&b"PFADD"[..], key.as_bytes()];
+        cmd.extend(chunk.iter().map(Vec::as_slice));
+        if on_redis {
             pair.redis(&cmd);
-        }
-        let bytes = bulk(&pair.redis(&["GET", &from_redis]));
-        pair.same(&[&b"SET"[..], from_redis.as_bytes(), &bytes[..]]);
-        // Made by lode alone, given to redis-server.
-        let from_lode = format!("l{i}");
-        elements.iter_mut().for_each(|e| e.push(b'x'));
-        for chunk in elements.chunks(BATCH) {
-            let mut cmd: Vec<&[u8]> = vec![&b"PFADD"[..], from_lode.as_bytes()];
-            cmd.extend(chunk.iter().map(Vec::as_slice));
+        } else {
             pair.lode(&cmd);
         }
-        let bytes = bulk(&pair.lode(&["GET", &from_lode]));
-        pair.same(&[&b"SET"[..], from_lode.as_bytes(), &bytes[..]]);
+    }
+    let made = if on_redis {
+        pair.redis(&["GET", key])
+    } else {
+        pair.lode(&["GET", key])
+    };
+    pair.same(&[&b"SET"[..], key.as_bytes(), &bulk(&made)[..]]);
+}
+
+#[test]
+fn values_cross_between_servers() {
+    let Some((mut pair, mut rng)) = start("hll-cross") else {
+        return;
+    };
+    for (i, n) in [5usize, 900, 25_000].into_iter().enumerate() {
+        // Made by redis-server alone, then given to lode; made by lode alone, then given to
+        // redis-server (each written back to its maker the same way, so both hold the same
+        // string).
+        let from_redis = format!("r{i}");
+        let mut elements: Vec<Vec<u8>> = (0..n).map(|_| element(&mut rng)).collect();
+        made_by_one(&mut pair, true, &from_redis, &elements);
+        let from_lode = format!("l{i}");
+        elements.iter_mut().for_each(|e| e.push(b'x'));
+        made_by_one(&mut pair, false, &from_lode, &elements);
         pair.same(&["PFCOUNT", &from_redis, &from_lode]);
         check_value(&mut pair, &from_redis);
         check_value(&mut pair, &from_lode);
@@ -169,10 +179,9 @@ fn values_cross_between_servers() {
 
 #[test]
 fn damaged_values_are_treated_alike() {
-    let Some(mut pair) = Pair::start("hll-damaged") else {
+    let Some((mut pair, mut rng)) = start("hll-damaged") else {
         return;
     };
-    let mut rng = rng("hll-damaged");
     for round in 0..100 {
         let key = format!("c{round}");
         let n = rng.usize(..if round % 10 == 0 { 3000 } else { 300 });

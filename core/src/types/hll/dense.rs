@@ -40,32 +40,45 @@ pub fn raise(regs: &mut [u8], i: usize, value: u8) -> bool {
     }
 }
 
-/// Calls `f` with every register in order, unpacking 4 registers from each 3 bytes.
+/// The 4 registers packed in 3 bytes.
 #[inline(always)]
-fn each(regs: &[u8], mut f: impl FnMut(usize, usize)) {
-    for (n, c) in regs[..BYTES].chunks_exact(3).enumerate() {
-        let w = usize::from(c[0]) | usize::from(c[1]) << 8 | usize::from(c[2]) << 16;
-        let i = n * 4;
-        f(i, w & 63);
-        f(i + 1, (w >> 6) & 63);
-        f(i + 2, (w >> 12) & 63);
-        f(i + 3, (w >> 18) & 63);
-    }
+fn unpack(c: &[u8]) -> [u8; 4] {
+    let w = u32::from(c[0]) | u32::from(c[1]) << 8 | u32::from(c[2]) << 16;
+    [
+        (w & 63) as u8,
+        ((w >> 6) & 63) as u8,
+        ((w >> 12) & 63) as u8,
+        ((w >> 18) & 63) as u8,
+    ]
 }
 
 /// Adds the registers' values to the histogram `hist` (index = register value).
 pub fn histogram(regs: &[u8], hist: &mut [u32; 64]) {
-    each(regs, |_, v| hist[v] += 1);
+    // One histogram per lane: consecutive increments of the same bucket (most registers
+    // hold 0..3) would otherwise wait on each other's store.
+    let mut lanes = [[0u32; 64]; 4];
+    for c in regs[..BYTES].chunks_exact(3) {
+        let r = unpack(c);
+        for (lane, v) in lanes.iter_mut().zip(r) {
+            lane[usize::from(v)] += 1;
+        }
+    }
+    for lane in &lanes {
+        for (h, n) in hist.iter_mut().zip(lane) {
+            *h += n;
+        }
+    }
 }
 
 /// `max[i] = max(max[i], register i)` for every register: the union of HLLs.
 pub fn merge_into(regs: &[u8], max: &mut [u8; REGISTERS]) {
-    each(regs, |i, v| {
-        let v = v as u8;
-        if v > max[i] {
-            max[i] = v;
+    // Branch-free maxima: whether a register raises the union is a coin toss the branch
+    // predictor loses.
+    for (c, m) in regs[..BYTES].chunks_exact(3).zip(max.chunks_exact_mut(4)) {
+        for (m, v) in m.iter_mut().zip(unpack(c)) {
+            *m = (*m).max(v);
         }
-    });
+    }
 }
 
 #[cfg(test)]

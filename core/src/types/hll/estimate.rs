@@ -69,15 +69,24 @@ fn round_like_llround(x: f64) -> u64 {
 
 /// The histogram of an array of one byte per register (PFCOUNT's union of several keys).
 pub fn raw_histogram(regs: &[u8; REGISTERS], hist: &mut [u32; 64]) {
+    // One histogram per byte lane, so repeated values do not serialise on one counter.
+    let mut lanes = [[0u32; 64]; 8];
+    let mut zero_words = 0;
     for chunk in regs.chunks_exact(8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         if u64::from_ne_bytes(word) == 0 {
-            hist[0] += 8;
+            zero_words += 1;
         } else {
-            for &v in chunk {
-                hist[usize::from(v & 63)] += 1;
+            for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                lane[usize::from(v & 63)] += 1;
             }
+        }
+    }
+    hist[0] += zero_words * 8;
+    for lane in &lanes {
+        for (h, n) in hist.iter_mut().zip(lane) {
+            *h += n;
         }
     }
 }
@@ -107,6 +116,25 @@ mod tests {
         regs[8] = 2;
         regs[9] = 1;
         assert_eq!(estimate(&hist_of(&regs)), 3);
+    }
+
+    #[test]
+    fn histogram_counts_every_register_once() {
+        // Zero words take the shortcut, the others go through the per-lane histograms.
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut regs = [0u8; REGISTERS];
+        for (i, r) in regs.iter_mut().enumerate() {
+            if i % 64 >= 16 {
+                *r = rng.u8(..Q as u8 + 2);
+            }
+        }
+        let mut want = [0u32; 64];
+        regs.iter().for_each(|&v| want[usize::from(v)] += 1);
+        let mut got = [5u32; 64];
+        raw_histogram(&regs, &mut got);
+        for (v, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g, w + 5, "value {v}");
+        }
     }
 
     #[test]
