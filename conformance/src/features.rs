@@ -39,6 +39,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "persistence",
     "scripting",
     "bitmaps",
+    "hll",
 ];
 
 /// Whether `name` is a known feature name.

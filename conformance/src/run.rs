@@ -452,7 +452,10 @@ mod tests {
                     === c\n@needs streams\n> LLEN l\n:0\n\
                     === d\n@needs transactions\n> MULTI\n+OK\n";
         let file = parse_file("t.case", text).unwrap();
-        let lode = cfg(ServerKind::Lode);
+        // lode without hll and streams, whatever LODE_FEATURES holds today, so the test
+        // does not change meaning as lode gains features.
+        let mut lode = cfg(ServerKind::Lode);
+        lode.features.retain(|f| !["hll", "streams"].contains(f));
         assert!(lode.missing(&file.blocks[3]).is_empty());
         assert_eq!(lode.missing(&file.blocks[1]), ["hll", "streams"]);
         assert!(cfg(ServerKind::Redis).missing(&file.blocks[1]).is_empty());

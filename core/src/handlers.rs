@@ -9,6 +9,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
     [
         crate::types::string::COMMANDS,
         crate::types::bitmap::COMMANDS,
+        crate::types::hll::COMMANDS,
         crate::types::list::COMMANDS,
         crate::types::hash::COMMANDS,
         crate::types::set::COMMANDS,

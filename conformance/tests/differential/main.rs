@@ -8,6 +8,7 @@
 //! conformance suite.
 
 mod bitfield;
+mod hll;
 mod streams;
 
 use std::fmt::Write as _;

@@ -2,6 +2,7 @@
 
 pub mod bitmap;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod mpop;
 pub mod scan_args;
