@@ -13,6 +13,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::types::hash::COMMANDS,
         crate::types::set::COMMANDS,
         crate::types::zset::COMMANDS,
+        crate::types::geo::COMMANDS,
         crate::types::sort::COMMANDS,
         crate::keyspace::commands::COMMANDS,
         crate::tx::COMMANDS,
