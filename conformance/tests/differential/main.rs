@@ -7,6 +7,7 @@
 //! failure with `DIFFERENTIAL_SEED=<n>`. `LODE_SERVER_BIN` picks the lode binary, as for the
 //! conformance suite.
 
+mod geo;
 
 use std::fmt::Write as _;
 use std::time::Duration;
