@@ -117,7 +117,7 @@ fn geo_random_clouds_and_searches() {
             p.same(&args);
         }
         p.same(&["ZCARD", &key]);
-        for _ in 0..150 {
+        for _ in 0..200 {
             let from_member = rng.bool();
             let centre_pt = if rng.bool() {
                 pts[rng.usize(0..pts.len())]
