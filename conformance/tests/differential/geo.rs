@@ -55,7 +55,8 @@ fn coord(rng: &mut fastrand::Rng, v: f64) -> String {
 /// A distance and unit with a log-uniform size between 1 m and ~8000 km.
 fn extent(rng: &mut fastrand::Rng) -> (f64, &'static str) {
     let metres = 10f64.powf(rng.f64() * 6.9);
-    let (unit, per) = [("m", 1.0), ("km", 1000.0), ("ft", 0.3048), ("mi", 1609.34)][rng.usize(0..4)];
+    let (unit, per) =
+        [("m", 1.0), ("km", 1000.0), ("ft", 0.3048), ("mi", 1609.34)][rng.usize(0..4)];
     let v = metres / per;
     (if v > 10.0 { v.round() } else { v }, unit)
 }

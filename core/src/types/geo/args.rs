@@ -124,7 +124,12 @@ fn member_pos(ctx: &mut Ctx, z: &ZSet, i: usize) -> Option<[f64; 2]> {
 
 /// Parses the arguments of a `kind` command whose source set is `src` (None when missing);
 /// `nostore` for the _RO forms. None after replying an error.
-pub fn parse<'a>(ctx: &mut Ctx<'a>, kind: Kind, nostore: bool, src: Option<&ZSet>) -> Option<Query<'a>> {
+pub fn parse<'a>(
+    ctx: &mut Ctx<'a>,
+    kind: Kind,
+    nostore: bool,
+    src: Option<&ZSet>,
+) -> Option<Query<'a>> {
     let mut q = Query {
         shape: Shape {
             center: [0.0, 0.0],

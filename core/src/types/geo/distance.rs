@@ -54,12 +54,9 @@ mod tests {
     #[test]
     fn palermo_catania() {
         // GEODIST Sicily Palermo Catania replies "166274.1516" in Redis.
-        let d = distance(
-            13.36138933897018433,
-            38.11555639549629859,
-            15.08726745843887329,
-            37.50266842333162032,
-        );
+        let [x1, y1] = crate::types::geo::geohash::decode_score(3479099956230698.0);
+        let [x2, y2] = crate::types::geo::geohash::decode_score(3479447370796909.0);
+        let d = distance(x1, y1, x2, y2);
         assert_eq!(format!("{:.4}", d), "166274.1516");
     }
 

@@ -76,6 +76,7 @@ mod tests {
         assert_eq!(coordinate(-0.0), "0");
         assert_eq!(coordinate(180.0), "180");
         assert_eq!(coordinate(0.5), "0.5");
-        assert_eq!(coordinate(-85.05112877980660357), "-85.05112877980660357");
+        let v: f64 = "-85.05112877980660357".parse().unwrap_or_default();
+        assert_eq!(coordinate(v), "-85.05112877980660357");
     }
 }

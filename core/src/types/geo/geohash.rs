@@ -288,7 +288,13 @@ mod tests {
 
     #[test]
     fn interleaving_round_trips() {
-        for (lat, long) in [(0u32, 0u32), (1, 0), (0, 1), (0x3FF_FFFF, 0x155_5555), (7, 9)] {
+        for (lat, long) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3FF_FFFF, 0x155_5555),
+            (7, 9),
+        ] {
             let bits = interleave(lat, long);
             assert_eq!(gather(bits) as u32, lat);
             assert_eq!(gather(bits >> 1) as u32, long);

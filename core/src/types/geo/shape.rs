@@ -57,14 +57,14 @@ impl Shape {
         let [long, lat] = self.center;
         let (half_h, half_w) = match self.extent {
             Extent::Radius(r) => (self.to_meters * r, self.to_meters * r),
-            Extent::Box { width, height } => {
-                (self.to_meters * (height / 2.0), self.to_meters * (width / 2.0))
-            }
+            Extent::Box { width, height } => (
+                self.to_meters * (height / 2.0),
+                self.to_meters * (width / 2.0),
+            ),
         };
         let lat_delta = rad_deg(half_h / EARTH_RADIUS_M);
-        let long_delta = |at_lat: f64| {
-            rad_deg(half_w / EARTH_RADIUS_M / super::distance::deg_rad(at_lat).cos())
-        };
+        let long_delta =
+            |at_lat: f64| rad_deg(half_w / EARTH_RADIUS_M / super::distance::deg_rad(at_lat).cos());
         let long_delta = if lat < 0.0 {
             long_delta(lat - lat_delta)
         } else {
