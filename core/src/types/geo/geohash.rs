@@ -189,40 +189,28 @@ pub fn score_of(long: f64, lat: f64) -> Option<u64> {
     encode_wgs84(long, lat, STEP_MAX).map(Hash::align52)
 }
 
-/// Moves one cell east (`d > 0`) or west along the odd (longitude) bits, wrapping around.
-fn move_x(hash: &mut Hash, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let shift = 64 - 2 * u32::from(hash.step);
-    let mut x = hash.bits & 0xAAAA_AAAA_AAAA_AAAA;
-    let y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0x5555_5555_5555_5555u64 >> shift;
-    x = if d > 0 {
-        x.wrapping_add(zz + 1)
-    } else {
-        (x | zz).wrapping_sub(zz + 1)
-    };
-    x &= 0xAAAA_AAAA_AAAA_AAAAu64 >> shift;
-    hash.bits = x | y;
-}
+/// Even bits: the latitude's.
+const LAT_BITS: u64 = 0x5555_5555_5555_5555;
+/// Odd bits: the longitude's.
+const LONG_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
-/// Moves one cell north (`d > 0`) or south along the even (latitude) bits, wrapping around.
-fn move_y(hash: &mut Hash, d: i8) {
+/// Moves one cell along the axis whose bits are `axis` (LONG_BITS: east for `d > 0`, else
+/// west; LAT_BITS: north or south), wrapping around at the grid's edge. Filling the other
+/// axis's bit positions with ones makes the carry or borrow run across them.
+fn move_along(hash: &mut Hash, d: i8, axis: u64) {
     if d == 0 {
         return;
     }
     let shift = 64 - 2 * u32::from(hash.step);
-    let x = hash.bits & 0xAAAA_AAAA_AAAA_AAAA;
-    let mut y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0xAAAA_AAAA_AAAA_AAAAu64 >> shift;
-    y = if d > 0 {
-        y.wrapping_add(zz + 1)
+    let other = hash.bits & !axis;
+    let mut mine = hash.bits & axis;
+    let zz = !axis >> shift;
+    mine = if d > 0 {
+        mine.wrapping_add(zz + 1)
     } else {
-        (y | zz).wrapping_sub(zz + 1)
+        (mine | zz).wrapping_sub(zz + 1)
     };
-    y &= 0x5555_5555_5555_5555u64 >> shift;
-    hash.bits = x | y;
+    hash.bits = (mine & (axis >> shift)) | other;
 }
 
 /// A cell's eight neighbours.
@@ -250,8 +238,8 @@ pub struct Neighbours {
 pub fn neighbours(hash: Hash) -> Neighbours {
     let at = |dx: i8, dy: i8| {
         let mut h = hash;
-        move_x(&mut h, dx);
-        move_y(&mut h, dy);
+        move_along(&mut h, dx, LONG_BITS);
+        move_along(&mut h, dy, LAT_BITS);
         h
     };
     Neighbours {

@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use crate::command::{Ctx, Handler};
 use crate::keyspace::Value;
+use crate::resp::ReplyWriter;
 use crate::types::zset::{add_pairs, AddFlags, ZSet};
 
 /// The geo commands lode implements.
@@ -93,39 +94,34 @@ fn with_zset(ctx: &mut Ctx, f: impl FnOnce(&mut Ctx, Option<&ZSet>)) {
     }
 }
 
-/// GEOPOS key [member ...]
-fn geopos(ctx: &mut Ctx) {
+/// Replies one element per member argument: `found` with the member's score, or `missing`.
+fn per_member(ctx: &mut Ctx, missing: fn(&mut ReplyWriter), found: fn(&mut ReplyWriter, f64)) {
     with_zset(ctx, |ctx, z| {
         let members = &ctx.args[2..];
         ctx.out.array(members.len());
         for m in members {
             match z.and_then(|z| z.score(m)) {
-                None => ctx.out.null_array(),
-                Some(score) => {
-                    let [long, lat] = geohash::decode_score(score);
-                    ctx.out.array(2);
-                    format::write_coordinate(ctx.out, long);
-                    format::write_coordinate(ctx.out, lat);
-                }
+                None => missing(ctx.out),
+                Some(score) => found(ctx.out, score),
             }
         }
     });
 }
 
+/// GEOPOS key [member ...]
+fn geopos(ctx: &mut Ctx) {
+    per_member(ctx, ReplyWriter::null_array, |out, score| {
+        let [long, lat] = geohash::decode_score(score);
+        out.array(2);
+        format::write_coordinate(out, long);
+        format::write_coordinate(out, lat);
+    });
+}
+
 /// GEOHASH key [member ...]
 fn geohash_cmd(ctx: &mut Ctx) {
-    with_zset(ctx, |ctx, z| {
-        let members = &ctx.args[2..];
-        ctx.out.array(members.len());
-        for m in members {
-            match z.and_then(|z| z.score(m)) {
-                None => ctx.out.null(),
-                Some(score) => {
-                    let s = geohash::standard_string(geohash::decode_score(score));
-                    ctx.out.bulk(&s);
-                }
-            }
-        }
+    per_member(ctx, ReplyWriter::null, |out, score| {
+        out.bulk(&geohash::standard_string(geohash::decode_score(score)));
     });
 }
 
