@@ -15,6 +15,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, Handler)> {
         crate::types::set::COMMANDS,
         crate::types::zset::COMMANDS,
         crate::types::stream::COMMANDS,
+        crate::types::geo::COMMANDS,
         crate::types::sort::COMMANDS,
         crate::keyspace::commands::COMMANDS,
         crate::tx::COMMANDS,

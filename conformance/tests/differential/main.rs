@@ -8,6 +8,7 @@
 //! conformance suite.
 
 mod bitfield;
+mod geo;
 mod hll;
 mod streams;
 

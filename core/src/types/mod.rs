@@ -1,6 +1,7 @@
 //! The value types and their commands, one file per type as Redis keeps t_string.c, t_list.c...
 
 pub mod bitmap;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;

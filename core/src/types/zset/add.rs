@@ -8,19 +8,26 @@ use crate::keyspace::Value;
 
 const NAN_ERR: &str = "ERR resulting score is not a number (NaN)";
 
+/// ZADD's options (GEOADD passes NX, XX and CH).
 #[derive(Default)]
-struct Flags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
-    ch: bool,
-    incr: bool,
+pub(crate) struct AddFlags {
+    /// Only add new members.
+    pub nx: bool,
+    /// Only update existing members.
+    pub xx: bool,
+    /// Only update when the new score is greater.
+    pub gt: bool,
+    /// Only update when the new score is less.
+    pub lt: bool,
+    /// Reply with added plus updated members.
+    pub ch: bool,
+    /// Increment the score (ZINCRBY, ZADD INCR).
+    pub incr: bool,
 }
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 pub fn zadd(ctx: &mut Ctx) {
-    let mut f = Flags::default();
+    let mut f = AddFlags::default();
     let mut i = 2;
     while i < ctx.args.len() {
         let a = ctx.arg(i);
@@ -41,14 +48,14 @@ pub fn zadd(ctx: &mut Ctx) {
 
 /// ZINCRBY key increment member
 pub fn zincrby(ctx: &mut Ctx) {
-    let f = Flags {
+    let f = AddFlags {
         incr: true,
-        ..Flags::default()
+        ..AddFlags::default()
     };
     add_generic(ctx, f, 2);
 }
 
-fn add_generic(ctx: &mut Ctx, f: Flags, first: usize) {
+fn add_generic(ctx: &mut Ctx, f: AddFlags, first: usize) {
     let pairs = ctx.args.len() - first;
     if pairs == 0 || !pairs.is_multiple_of(2) {
         return ctx.syntax_error();
@@ -64,35 +71,46 @@ fn add_generic(ctx: &mut Ctx, f: Flags, first: usize) {
         return ctx.error("ERR INCR option supports a single increment-element pair");
     }
     // Every score is checked before anything changes: the command is all or nothing.
-    let mut scores = Vec::with_capacity(pairs);
+    let mut scored = Vec::with_capacity(pairs);
     for p in 0..pairs {
         match parse_score(ctx.arg(first + 2 * p)) {
-            Some(s) => scores.push(s),
+            Some(s) => scored.push((s, ctx.arg(first + 2 * p + 1))),
             None => return ctx.error(errors::NOT_FLOAT),
         }
     }
+    add_pairs(ctx, &f, &scored);
+}
+
+/// Adds or updates the `(score, member)` pairs in the zset at argument 1 as ZADD does with the
+/// options `f` (already checked for conflicts), replying as ZADD; whether anything changed.
+/// GEOADD's scores are geohashes.
+pub(crate) fn add_pairs(ctx: &mut Ctx, f: &AddFlags, scored: &[(f64, &[u8])]) -> bool {
     let limits = limits(ctx);
     let key = ctx.arg(1);
     let mut db = ctx.lock();
     let zs = match zset_of(db.get(key)) {
-        Err(_) => return ctx.wrong_type(),
+        Err(_) => {
+            ctx.wrong_type();
+            return false;
+        }
         Ok(Some(z)) => z,
         Ok(None) => {
             if f.xx {
-                return reply(ctx, &f, 0, 0, None);
+                ctx.unchanged();
+                reply(ctx, f, 0, 0, None);
+                return false;
             }
-            let first_len = ctx.arg(first + 1).len();
+            let first_len = scored.first().map_or(0, |p| p.1.len());
             db.set(key, Value::ZSet(Box::new(ZSet::new_for(first_len, limits))));
             match zset_of(db.get(key)) {
                 Ok(Some(z)) => z,
-                _ => return,
+                _ => return false,
             }
         }
     };
     let (mut added, mut updated) = (0, 0);
     let mut last = None;
-    for (p, &score) in scores.iter().enumerate() {
-        let member = ctx.arg(first + 2 * p + 1);
+    for &(score, member) in scored {
         match zs.score(member) {
             Some(cur) => {
                 if f.nx {
@@ -101,7 +119,8 @@ fn add_generic(ctx: &mut Ctx, f: Flags, first: usize) {
                 let new = if f.incr { score + cur } else { score };
                 if new.is_nan() {
                     drop(db);
-                    return ctx.error(NAN_ERR);
+                    ctx.error(NAN_ERR);
+                    return false;
                 }
                 if (f.lt && new >= cur) || (f.gt && new <= cur) {
                     continue;
@@ -127,13 +146,18 @@ fn add_generic(ctx: &mut Ctx, f: Flags, first: usize) {
         db.signal_ready(key);
     }
     drop(db);
-    if added > 0 || updated > 0 {
+    let changed = added > 0 || updated > 0;
+    if changed {
         ctx.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    } else {
+        // Nothing changed: Redis neither propagates this nor touches watchers.
+        ctx.unchanged();
     }
-    reply(ctx, &f, added, updated, last);
+    reply(ctx, f, added, updated, last);
+    changed
 }
 
-fn reply(ctx: &mut Ctx, f: &Flags, added: i64, updated: i64, last: Option<f64>) {
+fn reply(ctx: &mut Ctx, f: &AddFlags, added: i64, updated: i64, last: Option<f64>) {
     if f.incr {
         match last {
             Some(s) => ctx.out.double(s),

@@ -33,7 +33,9 @@ mod set_input;
 mod tests;
 mod value;
 
+pub(crate) use add::{add_pairs, AddFlags};
 pub(crate) use pop::{parse_mpop, pop, End, PopOutcome, PopShape};
+pub(crate) use score::parse_score;
 pub use value::{Limits, ZSet};
 
 use crate::command::{Ctx, Handler};
@@ -91,7 +93,7 @@ fn zset_of(entry: Option<&mut Entry>) -> Result<Option<&mut Box<ZSet>>, ()> {
 }
 
 /// The packed-form thresholds currently configured.
-fn limits(ctx: &Ctx) -> Limits {
+pub(crate) fn limits(ctx: &Ctx) -> Limits {
     let cfg = ctx.server.config.read();
     Limits {
         entries: cfg.zset_max_listpack_entries,

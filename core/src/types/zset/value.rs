@@ -211,6 +211,29 @@ impl ZSet {
         }
     }
 
+    /// Calls `f` on the elements whose score lies in `min..max` (min included, max excluded),
+    /// ascending, until `f` returns false. The large form seeks the first one in O(log n) and
+    /// walks the order in place (geo's box scans), so nothing is copied.
+    pub fn for_score_range(&self, min: f64, max: f64, mut f: impl FnMut(&[u8], f64) -> bool) {
+        match self {
+            ZSet::Packed(p) => {
+                for (m, s) in p.iter().skip_while(|&(_, s)| s < min) {
+                    if s >= max || !f(m, s) {
+                        return;
+                    }
+                }
+            }
+            ZSet::Sorted(s) => {
+                let lo = s.order.count_while(|it| it.score < min);
+                for it in s.order.range(lo, usize::MAX) {
+                    if it.score >= max || !f(&it.member, it.score) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// The element at ascending rank `rank`.
     pub fn at(&self, rank: usize) -> Option<(&[u8], f64)> {
         match self {
