@@ -65,6 +65,9 @@ pub struct ClientState {
     /// A client that must never wait (the AOF loader's, as Redis's CLIENT_DENY_BLOCKING):
     /// blocking commands answer as if their timeout had passed, effects run inline.
     pub deny_blocking: bool,
+    /// Replays commands that were already accepted once (the AOF loader): Redis's
+    /// mustObeyClient, for which a few checks are relaxed (XADD/XTRIM's LIMIT without `~`).
+    pub replaying: bool,
     /// The blocking command this client waits in, if any: no further input is executed
     /// until it is settled.
     pub blocked: Option<Arc<Waiter>>,
@@ -113,6 +116,7 @@ impl ClientState {
             in_exec: false,
             in_script: false,
             deny_blocking: false,
+            replaying: false,
             blocked: None,
             awaiting: None,
             observer: None,

@@ -95,6 +95,7 @@ fn replay_muted(
     ));
     let mut client = ClientState::new(handle);
     client.deny_blocking = true;
+    client.replaying = true;
     let mut out = ReplyWriter::new();
     let mut done = Replayed {
         valid_len: at,

@@ -107,6 +107,8 @@ pub(super) fn flushdb(ctx: &mut Ctx) {
     for shard in locked.shards_mut() {
         shard.clear();
     }
+    // Stream group readers blocked here learn their streams are gone.
+    ctx.server.keyspace.blocking.signal_dbs(&[db]);
     // Caches are not per database: every tracking client drops everything, as in Redis.
     ctx.server.tracking.invalidate_all(&ctx.server.clients);
     ctx.out.ok();
@@ -138,6 +140,8 @@ pub(super) fn flushall(ctx: &mut Ctx) {
             db.clear();
         }
     }
+    let all: Vec<usize> = (0..ctx.server.keyspace.databases()).collect();
+    ctx.server.keyspace.blocking.signal_dbs(&all);
     ctx.server.tracking.invalidate_all(&ctx.server.clients);
     drop(locked);
     crate::persistence::save_after_flushall(ctx);

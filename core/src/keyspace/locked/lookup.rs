@@ -98,6 +98,10 @@ impl<'a> Locked<'a> {
                 if touch {
                     live.entry().access = access;
                 }
+                if matches!(live.entry().value, crate::keyspace::Value::Stream(_)) {
+                    // A stream about to be overwritten: its group readers must learn it.
+                    ks.blocking.signal(db, key);
+                }
                 Slot::Live(live)
             }
             Slot::Vacant(mut vacant) => {

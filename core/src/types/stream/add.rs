@@ -110,7 +110,11 @@ fn parse_trim_args(ctx: &mut Ctx, xadd: bool) -> Option<TrimArgs> {
         ctx.error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    if limit_given {
+    if ctx.client.replaying {
+        // A replayed command trims exactly as it says: what Redis propagates after an
+        // approximate trim keeps its LIMIT beside the `=` it rewrote.
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             ctx.error("ERR syntax error, LIMIT cannot be used without the special ~ option");
             return None;

@@ -60,7 +60,13 @@ fn no_group(ctx: &mut Ctx) {
     let (key, group) = (ctx.arg(1), ctx.arg(2));
     error_naming(
         ctx,
-        &[b"NOGROUP No such key '", key, b"' or consumer group '", group, b"'"],
+        &[
+            b"NOGROUP No such key '",
+            key,
+            b"' or consumer group '",
+            group,
+            b"'",
+        ],
     );
 }
 
@@ -116,7 +122,11 @@ pub fn xclaim(ctx: &mut Ctx) {
         Ok(g) => g,
         Err(wrong) => {
             drop(db);
-            return if wrong { ctx.wrong_type() } else { no_group(ctx) };
+            return if wrong {
+                ctx.wrong_type()
+            } else {
+                no_group(ctx)
+            };
         }
     };
     // From here on the group is out of the stream: every path puts it back.
@@ -183,10 +193,18 @@ fn claim_ids(
             time = Some((now as i64).wrapping_sub(idle));
         } else if opt.eq_ignore_ascii_case(b"time") && more > 0 {
             j += 1;
-            time = Some(int_or(ctx, j, "ERR Invalid TIME option argument for XCLAIM")?);
+            time = Some(int_or(
+                ctx,
+                j,
+                "ERR Invalid TIME option argument for XCLAIM",
+            )?);
         } else if opt.eq_ignore_ascii_case(b"retrycount") && more > 0 {
             j += 1;
-            retry = Some(int_or(ctx, j, "ERR Invalid RETRYCOUNT option argument for XCLAIM")?);
+            retry = Some(int_or(
+                ctx,
+                j,
+                "ERR Invalid RETRYCOUNT option argument for XCLAIM",
+            )?);
         } else if opt.eq_ignore_ascii_case(b"lastid") && more > 0 {
             j += 1;
             let Some(id) = strict(ctx.arg(j)) else {
@@ -212,14 +230,15 @@ fn claim_ids(
     };
     let (key, gname) = (ctx.args[1].clone(), ctx.args[2].clone());
     let cname = ctx.args[3].clone();
-    let Some(s) = stream(db, &key) else {
-        return None;
-    };
+    let s = stream(db, &key)?;
     let mut body = ReplyWriter::for_frame(256, ctx.out.resp3);
     let (mut n, mut props, mut created) = (0, Vec::new(), false);
     let mut have_consumer = false;
     for id in ids {
-        let pending = g.pel.get(&id).map(|p| (p.delivery_time, p.delivery_count, p.consumer.clone()));
+        let pending = g
+            .pel
+            .get(&id)
+            .map(|p| (p.delivery_time, p.delivery_count, p.consumer.clone()));
         if !s.contains(id) {
             // Pending but deleted from the stream: dropped from the PEL.
             if let Some((t, c, owner)) = pending {
@@ -262,8 +281,7 @@ fn claim_ids(
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 pub fn xautoclaim(ctx: &mut Ctx) {
-    let Some(min_idle) = int_or(ctx, 4, "ERR Invalid min-idle-time argument for XAUTOCLAIM")
-    else {
+    let Some(min_idle) = int_or(ctx, 4, "ERR Invalid min-idle-time argument for XAUTOCLAIM") else {
         return;
     };
     let min_idle = min_idle.max(0) as u64;
@@ -308,7 +326,11 @@ pub fn xautoclaim(ctx: &mut Ctx) {
         Ok(g) => g,
         Err(wrong) => {
             drop(db);
-            return if wrong { ctx.wrong_type() } else { no_group(ctx) };
+            return if wrong {
+                ctx.wrong_type()
+            } else {
+                no_group(ctx)
+            };
         }
     };
     let Some(s) = stream(&mut db, &key) else {
@@ -321,10 +343,7 @@ pub fn xautoclaim(ctx: &mut Ctx) {
     let mut created = false;
     let mut cursor = start;
     let mut next = StreamId::MIN;
-    loop {
-        let Some((&id, p)) = g.pel.range(cursor..).next() else {
-            break;
-        };
+    while let Some((&id, p)) = g.pel.range(cursor..).next() {
         if attempts == 0 || count == 0 {
             next = id;
             break;

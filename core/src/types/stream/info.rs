@@ -49,7 +49,13 @@ pub fn consumers(ctx: &mut Ctx) {
     if missing {
         error_naming(
             ctx,
-            &[b"NOGROUP No such consumer group '", group, b"' for key name '", key, b"'"],
+            &[
+                b"NOGROUP No such consumer group '",
+                group,
+                b"' for key name '",
+                key,
+                b"'",
+            ],
         );
     }
 }
@@ -234,7 +240,9 @@ fn radix_nodes(s: &Stream) -> usize {
     let mut prev: Option<[u8; 16]> = None;
     for (id, _) in s.nodes() {
         let key = id.to_be_bytes();
-        let lcp = prev.map_or(0, |p| p.iter().zip(&key).take_while(|(a, b)| a == b).count());
+        let lcp = prev.map_or(0, |p| {
+            p.iter().zip(&key).take_while(|(a, b)| a == b).count()
+        });
         let mut popped: Option<usize> = None;
         while stack.last().is_some_and(|p| p.depth > lcp) {
             let Some(mut node) = stack.pop() else { break };

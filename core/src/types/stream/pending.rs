@@ -85,7 +85,13 @@ pub fn xpending(ctx: &mut Ctx) {
         drop(db);
         return error_naming(
             ctx,
-            &[b"NOGROUP No such key '", key, b"' or consumer group '", gname, b"'"],
+            &[
+                b"NOGROUP No such key '",
+                key,
+                b"' or consumer group '",
+                gname,
+                b"'",
+            ],
         );
     };
     let out = &mut *ctx.out;
@@ -96,7 +102,11 @@ pub fn xpending(ctx: &mut Ctx) {
             (Some(&first), Some(&last)) => {
                 write_id(out, first);
                 write_id(out, last);
-                let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+                let owners: Vec<_> = g
+                    .consumers
+                    .iter()
+                    .filter(|(_, c)| !c.pel.is_empty())
+                    .collect();
                 out.array(owners.len());
                 for (name, c) in owners {
                     out.array(2);
@@ -142,4 +152,3 @@ pub fn xpending(ctx: &mut Ctx) {
         out.int(n as i64);
     }
 }
-

@@ -65,7 +65,13 @@ fn stream_for<'d>(
     if need_group && !s.groups.contains_key(group) {
         error_naming(
             ctx,
-            &[b"NOGROUP No such consumer group '", group, b"' for key name '", key, b"'"],
+            &[
+                b"NOGROUP No such consumer group '",
+                group,
+                b"' for key name '",
+                key,
+                b"'",
+            ],
         );
         return None;
     }

@@ -86,7 +86,7 @@ fn parse(ctx: &mut Ctx, xreadgroup: bool) -> Option<ReadArgs> {
         } else if o.eq_ignore_ascii_case(b"streams") && more > 0 {
             a.keys_at = i + 1;
             let rest = argc - a.keys_at;
-            if rest % 2 != 0 {
+            if !rest.is_multiple_of(2) {
                 ctx.error(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' \
                      must be specified.",
@@ -132,7 +132,10 @@ fn parse(ctx: &mut Ctx, xreadgroup: bool) -> Option<ReadArgs> {
 }
 
 /// The stream at `key` for reading: Ok(None) when missing, Err(()) for another type.
-fn stream_at<'s>(db: &'s mut crate::keyspace::Locked<'_>, key: &[u8]) -> Result<Option<&'s mut Stream>, ()> {
+fn stream_at<'s>(
+    db: &'s mut crate::keyspace::Locked<'_>,
+    key: &[u8],
+) -> Result<Option<&'s mut Stream>, ()> {
     match db.get(key).map(|e| &mut e.value) {
         None => Ok(None),
         Some(Value::Stream(s)) => Ok(Some(s)),
@@ -155,7 +158,9 @@ fn read(ctx: &mut Ctx, xreadgroup: bool) {
         // Ok(has the group) for a stream, Err(wrong type) otherwise.
         let found = match stream_at(&mut db, key) {
             Ok(Some(s)) => Ok(Some(
-                a.group.as_ref().is_some_and(|(g, _)| s.groups.contains_key(&g[..])),
+                a.group
+                    .as_ref()
+                    .is_some_and(|(g, _)| s.groups.contains_key(&g[..])),
             )),
             Ok(None) => Ok(None),
             Err(()) => Err(()),
@@ -419,7 +424,8 @@ fn deliver(
         ));
     });
     if noack {
-        fx.propagate.push(super::claim::setid_record(&key, group_name, g));
+        fx.propagate
+            .push(super::claim::setid_record(&key, group_name, g));
     }
 }
 
