@@ -40,6 +40,7 @@ pub const LODE_FEATURES: &[&str] = &[
     "scripting",
     "bitmaps",
     "hll",
+    "streams",
 ];
 
 /// Whether `name` is a known feature name.

@@ -10,6 +10,7 @@
 mod bitfield;
 mod geo;
 mod hll;
+mod stream_groups;
 mod streams;
 
 use std::fmt::Write as _;
