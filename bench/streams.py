@@ -16,11 +16,14 @@
   1000000009999-0; redis-benchmark (50 clients) runs `XRANGE s:range - + COUNT 100` (always the
   first 100) and `XRANGE s:range 1__rand_int__ + COUNT 100` with -r 9900 (a random start:
   `1` followed by 12 random digits is an id of the stream, so every call returns 100 entries),
-  at P=1 and P=16, with --requests / 4 requests (each returns 100 entries).
-- memory: on freshly started servers, RSS (VmRSS of /proc/<pid>/status) is read once settled,
-  then 1,000,000 `XADD s:mem * a 1 b 2 c 3` are loaded with redis-cli --pipe; once RSS has
-  settled again (compare.settle_rss) the delta / 1,000,000 is the RSS per entry. Also
-  `MEMORY USAGE s:mem` (default SAMPLES 5) and `MEMORY USAGE s:mem SAMPLES 0` (exact walk).
+  at P=1 and P=16, with --requests / 4 requests (each returns 100 entries). redis-benchmark
+  parses every reply (~700 elements), so near 20k req/s it is the limit on its core: then the
+  server CPU per request is the comparison that counts.
+- memory: on freshly started servers, RSS (VmRSS of /proc/<pid>/status) is read 11 s after
+  start (past jemalloc's 10 s decay of pages freed at startup) once settled; then 1,000,000
+  `XADD s:mem * a 1 b 2 c 3` are loaded with redis-cli --pipe, and once RSS has settled again
+  (compare.settle_rss) the delta / 1,000,000 is the RSS per entry. Also `MEMORY USAGE s:mem`
+  (default SAMPLES 5) and `MEMORY USAGE s:mem SAMPLES 0` (every node).
 
 Servers are started fresh in every round and alternated (redis then lode); throughput is the best
 of --rounds, CPU per request / entry the lowest, memory the lowest of the rounds.
@@ -161,7 +164,9 @@ def groups(server, n, pin):
 
 def memory(server):
     """(RSS bytes per entry, MEMORY USAGE, MEMORY USAGE SAMPLES 0) of MEM_ENTRIES entries."""
-    time.sleep(0.5)
+    # Startup frees a few MB that jemalloc hands back only after its 10 s decay, sometimes
+    # after two equal readings 2 s apart: a baseline taken earlier would be up to 2.4 MB high.
+    time.sleep(11)
     compare.settle_rss(server)
     before = server.rss_bytes()
     pipe(server, xadd_blob("s:mem", MEM_ENTRIES, ["a", "1", "b", "2", "c", "3"]))

@@ -276,6 +276,54 @@ fn loom_blocking_pop_served_exactly_once() {
     });
 }
 
+/// A stream group reader blocked in `XREADGROUP ... BLOCK` while another thread's XADD serves it
+/// and its own timeout fires: either it gets the entry, which is then pending for it and
+/// delivered to the group, or it times out and the entry stays undelivered: never both, never
+/// neither (streams are served by re-running the command, as lists are, but the re-run writes
+/// the group's state, so a double service would show as a second delivery).
+///
+/// Guards against: the same races as the blocking pop, on the stream path (XADD's signal, the
+/// re-run's group update under the shard lock, the timeout's settle).
+#[test]
+fn loom_blocking_group_read_served_exactly_once() {
+    loom::model(|| {
+        let server = server();
+        let (mut a, mut abuf) = session(&server);
+        let read = [
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "BLOCK",
+            "1000",
+            "STREAMS",
+            "s",
+            ">",
+        ];
+        let create = ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"];
+        assert_eq!(feed(&mut a, &mut abuf, &[&create, &read]), "+OK\r\n");
+        let adder = {
+            let server = server.clone();
+            thread::spawn(move || {
+                let (mut s, mut buf) = session(&server);
+                let reply = feed(&mut s, &mut buf, &[&["XADD", "s", "1-1", "f", "v"]]);
+                assert_eq!(reply, "$3\r\n1-1\r\n");
+            })
+        };
+        a.handle_timeout(Now::from_ms(EPOCH_MS + 2_000));
+        let reply = String::from_utf8_lossy(a.pending_output()).into_owned();
+        adder.join().unwrap();
+        let (mut c, mut cbuf) = session(&server);
+        let pending = feed(&mut c, &mut cbuf, &[&["XPENDING", "s", "g"]]);
+        let served = "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n";
+        match reply.as_str() {
+            r if r == served => assert!(pending.starts_with("*4\r\n:1\r\n"), "{pending}"),
+            "*-1\r\n" => assert!(pending.starts_with("*4\r\n:0\r\n"), "{pending}"),
+            other => panic!("A got {other:?}"),
+        }
+    });
+}
+
 /// The propagation stream as text, with the order of `needles` as they last appear in it.
 fn stream_text(
     server: &lode_core::server::Server,

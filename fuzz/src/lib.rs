@@ -187,6 +187,15 @@ pub enum Name {
     ZStore,
     ZRangeStore,
     Sort,
+    XAdd,
+    XDel,
+    XTrim,
+    XRange,
+    XGroup,
+    XReadGroup,
+    XAck,
+    XClaim,
+    XAutoClaim,
 }
 
 /// One structured command: a name plus enough material for any of its forms.
@@ -217,6 +226,26 @@ impl Step {
             _ => 10_000,
         }
     }
+}
+
+/// A stream ID from a small pool, so that commands meet each other's entries.
+fn stream_id(i: Int) -> Vec<u8> {
+    let n = i.get().unsigned_abs();
+    format!("{}-{}", n % 40, (n / 40) % 3).into_bytes()
+}
+
+/// One of two consumer group names (flags bits 0-1).
+fn group(f: u16) -> Vec<u8> {
+    if f & 1 == 0 {
+        b"g".to_vec()
+    } else {
+        b"h".to_vec()
+    }
+}
+
+/// One of three consumer names (flags bits 4-5).
+fn consumer(f: u16) -> Vec<u8> {
+    format!("c{}", (f >> 4) % 3).into_bytes()
 }
 
 fn db(i: Int) -> Vec<u8> {
@@ -457,6 +486,83 @@ impl Op {
                 a.extend([s(cmd), k(0), s("2"), k(1), k(2)]);
             }
             Name::ZRangeStore => a.extend([s("ZRANGESTORE"), k(0), k(1), n(0), n(1)]),
+            Name::XAdd => {
+                a.extend([s("XADD"), k(0)]);
+                if bit(0) {
+                    a.extend([s("MAXLEN"), s(if bit(1) { "~" } else { "=" }), small(1)]);
+                }
+                a.push(if bit(2) {
+                    s("*")
+                } else {
+                    stream_id(self.ints[0])
+                });
+                a.extend([v(0), v(1)]);
+            }
+            Name::XDel => a.extend([s("XDEL"), k(0), stream_id(self.ints[0])]),
+            Name::XTrim => {
+                let how = if bit(0) { "MAXLEN" } else { "MINID" };
+                let at = if bit(0) {
+                    small(0)
+                } else {
+                    stream_id(self.ints[0])
+                };
+                a.extend([
+                    s("XTRIM"),
+                    k(0),
+                    s(how),
+                    s(if bit(1) { "~" } else { "=" }),
+                    at,
+                ]);
+            }
+            Name::XRange => {
+                a.extend([
+                    s("XRANGE"),
+                    k(0),
+                    stream_id(self.ints[0]),
+                    stream_id(self.ints[1]),
+                ]);
+            }
+            Name::XGroup => {
+                let g = group(f);
+                match (f >> 2) % 5 {
+                    0 => a.extend([s("XGROUP"), s("CREATE"), k(0), g, stream_id(self.ints[0])]),
+                    1 => a.extend([s("XGROUP"), s("SETID"), k(0), g, stream_id(self.ints[0])]),
+                    2 => a.extend([s("XGROUP"), s("DESTROY"), k(0), g]),
+                    3 => a.extend([s("XGROUP"), s("CREATECONSUMER"), k(0), g, consumer(f)]),
+                    _ => a.extend([s("XGROUP"), s("DELCONSUMER"), k(0), g, consumer(f)]),
+                }
+                if (f >> 2).is_multiple_of(5) && bit(8) {
+                    a.push(s("MKSTREAM"));
+                }
+            }
+            Name::XReadGroup => {
+                a.extend([s("XREADGROUP"), s("GROUP"), group(f), consumer(f)]);
+                a.extend([s("COUNT"), small(1)]);
+                if bit(6) {
+                    a.push(s("NOACK"));
+                }
+                let from = if bit(7) {
+                    stream_id(self.ints[0])
+                } else {
+                    s(">")
+                };
+                a.extend([s("STREAMS"), k(0), from]);
+            }
+            Name::XAck => a.extend([s("XACK"), k(0), group(f), stream_id(self.ints[0])]),
+            Name::XClaim => {
+                a.extend([s("XCLAIM"), k(0), group(f), consumer(f), s("0")]);
+                a.push(stream_id(self.ints[0]));
+                if bit(6) {
+                    a.push(s("JUSTID"));
+                }
+                if bit(7) {
+                    a.push(s("FORCE"));
+                }
+            }
+            Name::XAutoClaim => {
+                a.extend([s("XAUTOCLAIM"), k(0), group(f), consumer(f), s("0")]);
+                a.extend([stream_id(self.ints[0]), s("COUNT"), small(1)]);
+            }
             Name::Sort => {
                 a.extend([s(if bit(0) { "SORT" } else { "SORT_RO" }), k(0)]);
                 if bit(1) {
@@ -687,6 +793,7 @@ fn check_collection(c: &mut TestClient, key: &[u8], ty: &[u8]) {
                 enc == b"skiplist" || (enc == b"listpack" && fits),
             )
         }
+        b"stream" => return check_stream(c, key, &enc),
         other => panic!(
             "{key:?}: unexpected type {:?}",
             String::from_utf8_lossy(other)
@@ -724,4 +831,45 @@ pub fn server(shards: Option<usize>) -> Arc<Server> {
             .set(lode_core::keyspace::access::AccessPolicy::of(&cfg));
     }
     Arc::new(srv)
+}
+
+/// A stream's invariants: XLEN agrees with XRANGE, and each group's pending count agrees with
+/// XPENDING's summary and with the sum over its consumers.
+fn check_stream(c: &mut TestClient, key: &[u8], enc: &[u8]) {
+    assert_eq!(enc, b"stream", "{key:?}: stream encoding");
+    let len = int(&call(c, &[&b"XLEN"[..], key]), "XLEN");
+    let Value::Array(entries) = call(c, &[&b"XRANGE"[..], key, b"-", b"+"]) else {
+        panic!("{key:?}: XRANGE is not an array");
+    };
+    assert_eq!(len as usize, entries.len(), "{key:?}: XLEN vs XRANGE");
+    let Value::Array(groups) = call(c, &[&b"XINFO"[..], b"GROUPS", key]) else {
+        panic!("{key:?}: XINFO GROUPS is not an array");
+    };
+    for g in groups {
+        let Value::Array(fields) = g else {
+            panic!("{key:?}: a group is not an array");
+        };
+        let name = bulk(&fields[1]);
+        let pending = int(&fields[5], "pending");
+        let summary = call(c, &[&b"XPENDING"[..], key, &name]);
+        let Value::Array(summary) = summary else {
+            panic!("{key:?}: XPENDING is not an array");
+        };
+        assert_eq!(
+            int(&summary[0], "XPENDING"),
+            pending,
+            "{key:?}: XPENDING count"
+        );
+        let Value::Array(consumers) = call(c, &[&b"XINFO"[..], b"CONSUMERS", key, &name]) else {
+            panic!("{key:?}: XINFO CONSUMERS is not an array");
+        };
+        let owned: i64 = consumers
+            .iter()
+            .map(|c| match c {
+                Value::Array(f) => int(&f[3], "consumer pending"),
+                _ => panic!("{key:?}: a consumer is not an array"),
+            })
+            .sum();
+        assert_eq!(owned, pending, "{key:?}: consumers' pending vs the group's");
+    }
 }

@@ -121,6 +121,8 @@ const NOT_REPLAYABLE: &[&str] = &[
     "BZPOPMIN",
     "BZPOPMAX",
     "BZMPOP",
+    // Propagated as the XCLAIMs and XGROUP SETID it amounts to.
+    "XREADGROUP",
 ];
 
 #[cfg(test)]

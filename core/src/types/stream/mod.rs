@@ -13,6 +13,8 @@ pub mod node;
 mod pending;
 mod read;
 pub mod stream_value;
+#[cfg(test)]
+mod tests;
 mod xgroup;
 mod xread;
 
