@@ -57,6 +57,9 @@ pub enum Propagation {
     Nothing,
     /// These commands instead, in order (EXPIRE as PEXPIREAT, SPOP as SREM, ...).
     Rewritten(Vec<Vec<Bytes>>),
+    /// Its own arguments with these replaced (index, value): XADD's generated ID and exact
+    /// trim threshold. Cheaper than a rewrite when nobody keeps the stream.
+    Patched(smallvec::SmallVec<[(usize, Bytes); 2]>),
 }
 
 impl<'a> Ctx<'a> {
@@ -96,6 +99,16 @@ impl<'a> Ctx<'a> {
         match &mut self.propagation {
             Propagation::Rewritten(v) => v.push(args),
             p => *p = Propagation::Rewritten(vec![args]),
+        }
+    }
+
+    /// Propagates the command with argument `i` replaced by `value` (after any earlier
+    /// replacement); no effect once the command propagates nothing or something else.
+    pub fn propagate_with(&mut self, i: usize, value: Bytes) {
+        match &mut self.propagation {
+            Propagation::Patched(v) => v.push((i, value)),
+            p @ Propagation::AsIs => *p = Propagation::Patched(smallvec::smallvec![(i, value)]),
+            Propagation::Nothing | Propagation::Rewritten(_) => {}
         }
     }
 

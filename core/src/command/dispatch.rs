@@ -271,6 +271,7 @@ fn record(
             let ops: Vec<Op> = list.into_iter().map(|a| (db, a)).collect();
             ks.log.append(&ops, false);
         }
+        Propagation::Patched(patches) => ks.log.append_patched(db, args, &patches),
         // Blocking commands propagate only what they served, as a rewrite.
         Propagation::AsIs
             if cmd.flags.has(CommandFlags::WRITE)

@@ -61,6 +61,14 @@ impl Builder {
         }
     }
 
+    /// A builder of bare elements (no header, no terminator): one element to splice in.
+    fn elements() -> Self {
+        Builder {
+            buf: Vec::new(),
+            count: 0,
+        }
+    }
+
     /// A finished listpack reopened for appending (its terminator dropped).
     pub fn reopen(mut lp: Vec<u8>) -> Self {
         let header = u16::from_le_bytes([lp[4], lp[5]]);
@@ -281,12 +289,14 @@ fn backlen_size(len: usize) -> usize {
 /// moving the rest when the encoding's size changes; returns where the next entry starts.
 pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64) -> usize {
     let old_end = next(lp, p).map_or(p, |(_, n)| n);
-    let mut b = Builder {
-        buf: Vec::with_capacity(12),
-        count: 0,
-    };
+    let mut b = Builder::elements();
     b.push_int(v);
     let new_len = b.buf.len();
+    if new_len == old_end - p {
+        // The usual case (a count that keeps its width): overwrite in place.
+        lp[p..old_end].copy_from_slice(&b.buf);
+        return p + new_len;
+    }
     lp.splice(p..old_end, b.buf);
     let total = lp.len() as u32;
     lp[0..4].copy_from_slice(&total.to_le_bytes());

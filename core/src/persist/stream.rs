@@ -158,7 +158,9 @@ pub fn decode(ty: u8, r: &mut Reader) -> Result<Stream> {
         }
         prev_last = Some(summary.last);
         live += summary.live;
-        s.insert_node(master, node);
+        if !s.insert_node(master, node) {
+            return Err(Error("stream nodes out of order"));
+        }
     }
     s.length = r.read_len()?;
     s.last_id = StreamId::new(r.read_len()?, r.read_len()?);

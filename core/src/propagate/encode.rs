@@ -17,10 +17,14 @@ fn digits(mut n: usize) -> usize {
 pub fn encoded_len<A: AsRef<[u8]>>(args: &[A]) -> usize {
     let mut n = 3 + digits(args.len());
     for a in args {
-        let l = a.as_ref().len();
-        n += 3 + digits(l) + l + 2;
+        n += bulk_len(a.as_ref().len());
     }
     n
+}
+
+/// The encoded length of one bulk string of `l` bytes.
+pub fn bulk_len(l: usize) -> usize {
+    3 + digits(l) + l + 2
 }
 
 /// Appends `args` to `out` as a RESP array of bulk strings.

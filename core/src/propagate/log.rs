@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use super::encode::{encode_command, encoded_len, select};
+use super::encode::{bulk_len, encode_command, encoded_len, select};
 use super::Op;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 
@@ -90,14 +90,32 @@ impl PropagationLog {
     /// Appends one command. Call with the shard locks of its keys held. Allocates nothing
     /// while no reader is registered: this is every write command's path.
     pub fn append_one(&self, db: usize, args: &[Bytes]) {
+        self.append_patched(db, args, &[]);
+    }
+
+    /// Appends `args` with the arguments at the given indexes replaced (XADD's generated ID).
+    /// The command is built only when it is kept (a reader or a capture wants it); otherwise
+    /// only its length counts, and nothing is allocated.
+    pub fn append_patched(&self, db: usize, args: &[Bytes], patches: &[(usize, Bytes)]) {
         if self.muted.load(Ordering::Relaxed) {
             return;
         }
         if self.capturing.load(Ordering::Acquire) || self.retaining.load(Ordering::Acquire) {
-            return self.append(&[(db, args.to_vec())], false);
+            let mut cmd = args.to_vec();
+            for (i, value) in patches {
+                if let Some(a) = cmd.get_mut(*i) {
+                    *a = value.clone();
+                }
+            }
+            return self.append(&[(db, cmd)], false);
         }
         self.changes.fetch_add(1, Ordering::Relaxed);
         let mut len = encoded_len(args);
+        for (i, value) in patches {
+            if let Some(a) = args.get(*i) {
+                len = len + bulk_len(value.len()) - bulk_len(a.len());
+            }
+        }
         if self.last_db.swap(db, Ordering::Relaxed) != db {
             len += encoded_len(&select(db));
         }

@@ -218,16 +218,13 @@ pub fn xadd(ctx: &mut Ctx) {
     }
     // Replicas and the AOF get the ID chosen and, after an approximate trim, the exact
     // threshold it reached, so they end with the same stream.
-    let mut args: Vec<Bytes> = ctx.args.to_vec();
     if a.approx {
-        args[a.threshold_at - 1] = Bytes::from_static(b"=");
-        args[a.threshold_at] = threshold.unwrap_or_default();
+        ctx.propagate_with(a.threshold_at - 1, Bytes::from_static(b"="));
+        ctx.propagate_with(a.threshold_at, threshold.unwrap_or_default());
     }
     if !matches!(a.id, Some(ParsedId::Full(_))) {
-        args[a.id_at] = Bytes::from(id.to_string());
-    }
-    if a.approx || !matches!(a.id, Some(ParsedId::Full(_))) {
-        ctx.propagate_as(args);
+        let mut text = [0; 41];
+        ctx.propagate_with(a.id_at, Bytes::copy_from_slice(id.write(&mut text)));
     }
 }
 

@@ -117,7 +117,7 @@ pub fn stream(ctx: &mut Ctx) {
         out.bulk(b"length");
         out.int(s.length as i64);
         out.bulk(b"radix-tree-keys");
-        out.int(s.nodes().count() as i64);
+        out.int(s.node_count() as i64);
         out.bulk(b"radix-tree-nodes");
         out.int(radix_nodes(s) as i64);
         for (name, id) in [

@@ -7,6 +7,7 @@ mod add;
 mod claim;
 pub mod group;
 pub mod id;
+mod index;
 mod info;
 mod lag;
 pub mod node;

@@ -17,11 +17,22 @@ pub const DELETED: i64 = 1;
 /// Entry flag: the fields are the master entry's, only values are stored.
 pub const SAME_FIELDS: i64 = 2;
 
-/// A stream node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stream node: its listpack at the start of a boxed buffer (16 bytes in the index, where a
+/// `Vec` takes 24). The listpack's header holds its own length, so the buffer can be longer:
+/// the node being appended to grows it by doubling, and `shrink` cuts it to the exact size
+/// once the node is full, as Redis's nodes are.
+#[derive(Clone, Debug)]
 pub struct Node {
-    lp: Vec<u8>,
+    buf: Box<[u8]>,
 }
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        self.lp() == other.lp()
+    }
+}
+
+impl Eq for Node {}
 
 /// An element's value as an integer (the node's own integers are always stored as such).
 fn int(e: Entry<'_>) -> i64 {
@@ -56,33 +67,68 @@ impl Node {
             b.push(f);
         }
         b.push_int(0);
-        let mut node = Node { lp: b.finish() };
+        let mut node = Node {
+            buf: b.finish().into_boxed_slice(),
+        };
         node.push_entry(id, id, pairs, SAME_FIELDS);
         node
     }
 
     /// A node from a listpack that has been validated as a stream node.
     pub fn from_listpack(lp: Vec<u8>) -> Node {
-        Node { lp }
+        Node {
+            buf: lp.into_boxed_slice(),
+        }
     }
 
     /// The listpack, as RDB stores it.
     pub fn listpack(&self) -> &[u8] {
-        &self.lp
+        self.lp()
+    }
+
+    /// The listpack: the buffer up to the length its header gives.
+    #[inline]
+    fn lp(&self) -> &[u8] {
+        &self.buf[..self.used()]
+    }
+
+    /// The listpack's length, from its header (the buffer is never shorter).
+    #[inline]
+    fn used(&self) -> usize {
+        let total = u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+        (total as usize).min(self.buf.len())
     }
 
     /// Bytes the node's listpack takes.
     pub fn bytes(&self) -> usize {
-        self.lp.len()
+        self.used()
     }
 
-    /// Frees the spare capacity left by appends (a node that will not grow any more).
+    /// Runs `f` on the listpack as a vector, then keeps whatever room the vector grew to (a
+    /// boxed slice cannot hold spare capacity, so the spare is zeroed and kept as length).
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let used = self.used();
+        let mut lp = std::mem::take(&mut self.buf).into_vec();
+        lp.truncate(used);
+        let r = f(&mut lp);
+        lp.resize(lp.capacity(), 0);
+        self.buf = lp.into_boxed_slice();
+        r
+    }
+
+    /// Cuts the buffer to the listpack's exact size (a node that will not grow any more).
     pub fn shrink(&mut self) {
-        self.lp.shrink_to_fit();
+        let used = self.used();
+        if used < self.buf.len() {
+            let mut lp = std::mem::take(&mut self.buf).into_vec();
+            lp.truncate(used);
+            self.buf = lp.into_boxed_slice();
+        }
     }
 
+    #[inline]
     fn element(&self, p: usize) -> Option<(Entry<'_>, usize)> {
-        listpack::next(&self.lp, p)
+        listpack::next(self.lp(), p)
     }
 
     /// (live entries, deleted entries).
@@ -124,12 +170,20 @@ impl Node {
                     .all(|(m, f)| entry_eq(*m, f))
         };
         let (live, _) = self.counts();
-        listpack::replace_int(&mut self.lp, listpack::FIRST, live + 1);
+        self.edit(|lp| listpack::replace_int(lp, listpack::FIRST, live + 1));
         self.push_entry(master, id, pairs, if same { SAME_FIELDS } else { 0 });
     }
 
     fn push_entry(&mut self, master: StreamId, id: StreamId, pairs: &[&[u8]], flags: i64) {
-        let mut b = Builder::reopen(std::mem::take(&mut self.lp));
+        self.edit(|lp| {
+            let mut b = Builder::reopen(std::mem::take(lp));
+            Node::write_entry(&mut b, master, id, pairs, flags);
+            *lp = b.finish();
+        });
+    }
+
+    /// Writes an entry's elements (see the module comment) to `b`.
+    fn write_entry(b: &mut Builder, master: StreamId, id: StreamId, pairs: &[&[u8]], flags: i64) {
         let nfields = pairs.len() / 2;
         b.push_int(flags);
         b.push_int(id.ms.wrapping_sub(master.ms) as i64);
@@ -147,7 +201,6 @@ impl Node {
             }
         }
         b.push_int(lp_count as i64);
-        self.lp = b.finish();
     }
 
     /// Reads the entry at `p` (the start of its flags), with `fields` the master fields;
@@ -200,40 +253,44 @@ impl Node {
         if p <= first {
             return None;
         }
-        let count_at = listpack::prev(&self.lp, p)?;
+        let count_at = listpack::prev(self.lp(), p)?;
         let (n, _) = self.element(count_at)?;
         let mut q = count_at;
         for _ in 0..int(n) {
-            q = listpack::prev(&self.lp, q)?;
+            q = listpack::prev(self.lp(), q)?;
         }
         (q >= first).then_some(q)
     }
 
     /// Where the terminator is: the position `prev_entry` walks back from for the last entry.
     pub fn end(&self) -> usize {
-        self.lp.len() - 1
+        self.used() - 1
     }
 
     /// Marks the entry at `at` deleted and updates the master counts.
     pub fn mark_deleted(&mut self, at: usize) {
         let flags = self.element(at).map_or(0, |(e, _)| int(e));
-        listpack::replace_int(&mut self.lp, at, flags | DELETED);
         let (live, deleted) = self.counts();
-        let p = listpack::replace_int(&mut self.lp, listpack::FIRST, live - 1);
-        listpack::replace_int(&mut self.lp, p, deleted + 1);
+        self.edit(|lp| {
+            listpack::replace_int(lp, at, flags | DELETED);
+            let p = listpack::replace_int(lp, listpack::FIRST, live - 1);
+            listpack::replace_int(lp, p, deleted + 1);
+        });
     }
 
     /// Sets the master counts after `n` entries were marked deleted by `mark_flag_only`.
     pub fn add_deleted(&mut self, n: i64) {
         let (live, deleted) = self.counts();
-        let p = listpack::replace_int(&mut self.lp, listpack::FIRST, live - n);
-        listpack::replace_int(&mut self.lp, p, deleted + n);
+        self.edit(|lp| {
+            let p = listpack::replace_int(lp, listpack::FIRST, live - n);
+            listpack::replace_int(lp, p, deleted + n);
+        });
     }
 
     /// Marks the entry at `at` deleted without touching the counts (trimming batches them).
     pub fn mark_flag_only(&mut self, at: usize) {
         let flags = self.element(at).map_or(0, |(e, _)| int(e));
-        listpack::replace_int(&mut self.lp, at, flags | DELETED);
+        self.edit(|lp| listpack::replace_int(lp, at, flags | DELETED));
     }
 
     /// The ID of the last entry (deleted or not).
@@ -271,7 +328,7 @@ impl Node {
         let (fields, first) = self.master_fields();
         if fields.len() as i64 != nfields
             || strict_int(
-                listpack::prev(&self.lp, first)
+                listpack::prev(self.lp(), first)
                     .and_then(|t| self.element(t))?
                     .0,
             )? != 0
@@ -288,7 +345,7 @@ impl Node {
             let elements_before = count_elements(self, p)?;
             let (e, next) = self.read(master, &fields, p)?;
             // lp-count must say how many elements came before it.
-            let lp_count = listpack::prev(&self.lp, next)
+            let lp_count = listpack::prev(self.lp(), next)
                 .and_then(|t| self.element(t))?
                 .0;
             if strict_int(lp_count)? != elements_before {

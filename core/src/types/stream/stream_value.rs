@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::group::Group;
 use super::id::StreamId;
+use super::index::NodeIndex;
 use super::node::{Node, RawEntry};
 use crate::persist::listpack::Entry;
 use crate::util::digest::{mix_digest, Digest};
@@ -36,7 +37,7 @@ pub enum Trim {
 /// A stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stream {
-    nodes: BTreeMap<StreamId, Node>,
+    nodes: NodeIndex,
     /// Live entries.
     pub length: u64,
     /// The last ID ever added (or set by XSETID).
@@ -58,13 +59,18 @@ impl Stream {
     }
 
     /// The nodes, by master ID, in order (RDB, MEMORY USAGE).
-    pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Node)> {
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Node)> {
         self.nodes.iter()
     }
 
-    /// Adds a node as loaded from RDB.
-    pub fn insert_node(&mut self, master: StreamId, node: Node) {
-        self.nodes.insert(master, node);
+    /// Number of nodes (XINFO's radix-tree-keys).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Adds a node as loaded from RDB, after every node it has; false if it is not after them.
+    pub fn insert_node(&mut self, master: StreamId, node: Node) -> bool {
+        self.nodes.push(master, node)
     }
 
     /// Appends an entry with `id` (above `last_id`, checked by the caller) and the flat
@@ -75,19 +81,19 @@ impl Stream {
             0 => LISTPACK_MAX,
             n => n.min(LISTPACK_MAX),
         };
-        let tail = self.nodes.iter_mut().next_back();
+        let tail = self.nodes.last_mut();
         let fits = tail.as_ref().is_some_and(|(_, node)| {
             let (live, deleted) = node.counts();
             node.bytes() + payload < max_bytes
                 && (limits.max_entries == 0 || live + deleted < limits.max_entries)
         });
         match tail {
-            Some((&master, node)) if fits => node.append(master, id, pairs),
+            Some((master, node)) if fits => node.append(master, id, pairs),
             tail => {
                 if let Some((_, node)) = tail {
                     node.shrink();
                 }
-                self.nodes.insert(id, Node::new(id, pairs));
+                self.nodes.push(id, Node::new(id, pairs));
             }
         }
         self.length += 1;
@@ -111,13 +117,11 @@ impl Stream {
             return;
         }
         if !rev {
-            // The node that may hold `start` begins at or before it.
-            let from = self
-                .nodes
-                .range(..=start)
-                .next_back()
-                .map_or(start, |(k, _)| *k);
-            for (&master, node) in self.nodes.range(from..=end) {
+            // From the node that may hold `start`: the last to begin at or before it.
+            for (master, node) in self.nodes.from(start) {
+                if master > end {
+                    return;
+                }
                 let (fields, mut p) = node.master_fields();
                 while let Some((e, next)) = node.read(master, &fields, p) {
                     p = next;
@@ -133,7 +137,7 @@ impl Stream {
                 }
             }
         } else {
-            for (&master, node) in self.nodes.range(..=end).rev() {
+            for (master, node) in self.nodes.back_from(end) {
                 let (fields, first) = node.master_fields();
                 let mut p = node.end();
                 while let Some(at) = node.prev_entry(p, first) {
@@ -157,7 +161,7 @@ impl Stream {
 
     /// The node holding `id`, if any, and the entry's position in it.
     fn locate(&self, id: StreamId) -> Option<(StreamId, usize)> {
-        let (&master, node) = self.nodes.range(..=id).next_back()?;
+        let (master, node) = self.nodes.floor_node(id)?;
         let (fields, mut p) = node.master_fields();
         while let Some((e, next)) = node.read(master, &fields, p) {
             if e.id == id {
@@ -181,12 +185,12 @@ impl Stream {
         let Some((master, at)) = self.locate(id) else {
             return false;
         };
-        let Some(node) = self.nodes.get_mut(&master) else {
+        let Some(node) = self.nodes.get_mut(master) else {
             return false;
         };
         node.mark_deleted(at);
         if node.counts().0 == 0 {
-            self.nodes.remove(&master);
+            self.nodes.remove(master);
         }
         self.length -= 1;
         if id > self.max_deleted {
@@ -232,7 +236,7 @@ impl Stream {
     /// most `limit` entries (0 = no limit). Returns how many entries were removed.
     pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
         let mut removed = 0u64;
-        while let Some((&master, node)) = self.nodes.iter().next() {
+        while let Some((master, node)) = self.nodes.first() {
             if let Trim::MaxLen(max) = how {
                 if self.length <= max {
                     break;
@@ -248,7 +252,7 @@ impl Stream {
                 Trim::MinId(min) => node.last_id(master).is_some_and(|last| last < min),
             };
             if whole {
-                self.nodes.remove(&master);
+                self.nodes.remove(master);
                 self.length -= live;
                 removed += live;
                 continue;
@@ -270,7 +274,7 @@ impl Stream {
     /// Marks entries of the first node deleted from its start until the trim is satisfied.
     fn trim_inside(&mut self, master: StreamId, how: Trim) -> u64 {
         let mut marks = Vec::new();
-        if let Some(node) = self.nodes.get(&master) {
+        if let Some(node) = self.nodes.get(master) {
             let (fields, mut p) = node.master_fields();
             let mut length = self.length;
             while let Some((
@@ -295,7 +299,7 @@ impl Stream {
             }
         }
         let n = marks.len() as u64;
-        if let Some(node) = self.nodes.get_mut(&master) {
+        if let Some(node) = self.nodes.get_mut(master) {
             // Flags keep their one-byte size, so the positions stay valid.
             for at in marks {
                 node.mark_flag_only(at);
