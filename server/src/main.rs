@@ -36,10 +36,13 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// garbage resident for seconds; Redis reuses its query buffers and does not churn as much.
 /// The background thread does the purging, so an idle server returns its garbage too (Redis's
 /// `jemalloc-bg-thread yes`; the option can still turn it off at start-up or at run time).
+/// Purged pages are released at once (`muzzy_decay_ms:0`, as Redis configures its jemalloc)
+/// rather than lazily with MADV_FREE, which leaves them counted in RSS until the kernel wants
+/// them back.
 /// A thin pointer to a NUL-terminated string, as C's `const char *malloc_conf` is.
 #[export_name = "_rjem_malloc_conf"]
-pub static MALLOC_CONF: &[u8; 63] =
-    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
+pub static MALLOC_CONF: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 /// The Redis version lode is compatible with (error banners, INFO).
 pub const REDIS_VERSION: &str = "7.0.15";
