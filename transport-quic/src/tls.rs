@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use lode_core::util::os_error::strerror;
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
@@ -38,7 +39,7 @@ pub(crate) fn load_certs(
     what: &str,
 ) -> Result<Vec<CertificateDer<'static>>, QuicError> {
     let data = read(path, what)?;
-    let certs = rustls_pemfile::certs(&mut data.as_slice())
+    let certs = CertificateDer::pem_slice_iter(&data)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| QuicError::new(format!("Invalid PEM in {what} {}: {e}", path.display())))?;
     if certs.is_empty() {
@@ -53,13 +54,15 @@ pub(crate) fn load_certs(
 /// The first private key in the PEM file at `path`.
 pub(crate) fn load_key(path: &Path, what: &str) -> Result<PrivateKeyDer<'static>, QuicError> {
     let data = read(path, what)?;
-    match rustls_pemfile::private_key(&mut data.as_slice()) {
-        Ok(Some(key)) => Ok(key),
-        Ok(None) if data.windows(9).any(|w| w == b"ENCRYPTED") => Err(QuicError::new(format!(
-            "{what} {} holds an encrypted private key: not supported (no tls-key-file-pass)",
-            path.display()
-        ))),
-        Ok(None) => Err(QuicError::new(format!(
+    match PrivateKeyDer::from_pem_slice(&data) {
+        Ok(key) => Ok(key),
+        Err(pem::Error::NoItemsFound) if data.windows(9).any(|w| w == b"ENCRYPTED") => {
+            Err(QuicError::new(format!(
+                "{what} {} holds an encrypted private key: not supported (no tls-key-file-pass)",
+                path.display()
+            )))
+        }
+        Err(pem::Error::NoItemsFound) => Err(QuicError::new(format!(
             "No private key found in {what} {}",
             path.display()
         ))),

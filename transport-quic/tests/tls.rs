@@ -120,6 +120,15 @@ fn invalid_pem_names_the_file() {
         "{msg}"
     );
 
+    // A certificate where the key should be: no private key in it.
+    let mut opts = server_options(&p, ClientAuth::No);
+    opts.key_file = opts.cert_file.clone();
+    let msg = lode_transport_quic::start(core_server(), &opts)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(msg.contains("No private key found"), "{msg}");
+
     // A key that is not the certificate's.
     let mut opts = server_options(&p, ClientAuth::No);
     opts.key_file = p.client_key.clone();
