@@ -177,6 +177,12 @@ impl Server {
         }
     }
 
+    /// Whether clients must authenticate before commands not flagged `no-auth`: while the
+    /// default user has a password (`requirepass`), as Redis's authRequired.
+    pub fn auth_required(&self) -> bool {
+        !self.config.read().requirepass.is_empty()
+    }
+
     /// The MISCONF error a write gets while the last save (or AOF write) failed and the
     /// configuration refuses writes then; None when writes are accepted.
     pub fn write_refusal(&self) -> Option<String> {

@@ -71,12 +71,15 @@ impl Session {
         ));
         server.clients.insert(handle.clone());
         Stats::add(&server.stats.total_connections_received, 1);
+        let mut state = ClientState::new(handle);
+        // As Redis's createClient: authenticated unless the default user has a password.
+        state.authenticated = !server.auth_required();
         Session {
             server,
             decoder: RequestDecoder::new(),
             args: Vec::with_capacity(8),
             out: ReplyWriter::new(),
-            state: ClientState::new(handle),
+            state,
             closed: false,
             last_input: now,
             held: None,

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use super::auth::{authenticate, WRONGPASS};
 use super::util::valid_client_name;
 use crate::command::{Ctx, Handler};
 
@@ -14,19 +15,7 @@ pub const REDIS_VERSION: &str = "7.0.15";
 /// The HELLO command.
 pub const COMMANDS: &[(&str, Handler)] = &[("hello", hello)];
 
-const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 const NAME_ERR: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
-
-/// Checks AUTH credentials. There are no ACL users yet: like Redis with only the default
-/// user, "default" is accepted with any password unless `requirepass` is set, and any other
-/// user name is refused.
-pub fn check_credentials(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    let required = ctx.server.config.read().requirepass.clone();
-    required.is_empty() || required.as_bytes() == pass
-}
 
 /// Sets (or with an empty name clears) the client name, replying with Redis's error if the
 /// name has forbidden characters; returns whether it was set.
@@ -59,7 +48,7 @@ fn hello(ctx: &mut Ctx) {
         if opt.eq_ignore_ascii_case(b"auth") && more >= 2 {
             ctx.redact(j + 1);
             ctx.redact(j + 2);
-            if !check_credentials(ctx, ctx.arg(j + 1), ctx.arg(j + 2)) {
+            if !authenticate(ctx, ctx.arg(j + 1), ctx.arg(j + 2)) {
                 return ctx.error(WRONGPASS);
             }
             j += 3;
@@ -74,6 +63,13 @@ fn hello(ctx: &mut Ctx) {
             msg.push(b'\'');
             return ctx.error_bytes(&msg);
         }
+    }
+    if !ctx.client.authenticated && ctx.server.auth_required() {
+        return ctx.error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
+             the RESP protocol version at the same time",
+        );
     }
     if ver != 0 {
         ctx.out.resp3 = ver == 3;

@@ -1,6 +1,7 @@
 //! Connection and server administration: the client registry and the connection, CLIENT,
 //! HELLO, server, CONFIG, INFO, COMMAND, DEBUG, LOLWUT, SLOWLOG and LATENCY commands.
 
+pub mod auth;
 pub mod client_cmd;
 pub mod client_kill;
 pub mod client_line;
@@ -27,6 +28,7 @@ use crate::command::Handler;
 /// The handler lists of every administration module.
 pub const COMMANDS: &[&[(&str, Handler)]] = &[
     connection::COMMANDS,
+    auth::COMMANDS,
     hello::COMMANDS,
     client_cmd::COMMANDS,
     client_reply::COMMANDS,

@@ -65,6 +65,9 @@ pub struct ClientState {
     /// A client that must never wait (the AOF loader's, as Redis's CLIENT_DENY_BLOCKING):
     /// blocking commands answer as if their timeout had passed, effects run inline.
     pub deny_blocking: bool,
+    /// The client has authenticated, or needed not (no password was set when it connected):
+    /// Redis's `c->authenticated`.
+    pub authenticated: bool,
     /// Replays commands that were already accepted once (the AOF loader): Redis's
     /// mustObeyClient, for which a few checks are relaxed (XADD/XTRIM's LIMIT without `~`).
     pub replaying: bool,
@@ -117,6 +120,7 @@ impl ClientState {
             in_script: false,
             deny_blocking: false,
             replaying: false,
+            authenticated: true,
             blocked: None,
             awaiting: None,
             observer: None,

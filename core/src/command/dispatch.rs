@@ -72,6 +72,10 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return Called::Done;
     }
+    if !state.authenticated && !cmd.flags.has(CommandFlags::NO_AUTH) && server.auth_required() {
+        reject(server, state, out, cmd, "NOAUTH Authentication required.");
+        return Called::Done;
+    }
     if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
