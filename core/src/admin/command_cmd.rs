@@ -234,6 +234,26 @@ fn command_docs(out: &mut ReplyWriter, f: &Json) {
 }
 
 /// Every top-level command, by name (Redis lists them in hash order; sorted is stable).
+/// Every command lode serves, by name, each followed by its subcommands by name.
+fn with_subcommands(server: &Server) -> Vec<&Command> {
+    let mut all = Vec::new();
+    for c in sorted_commands(server) {
+        all.push(c);
+        let mut subs: Vec<&Command> = c.subcommands.values().collect();
+        subs.sort_by(|a, b| a.name.cmp(&b.name));
+        all.extend(subs);
+    }
+    all
+}
+
+/// Whether `c` is in ACL category `cat` (a name without `@`, any case).
+pub(super) fn in_acl_category(c: &Command, cat: &[u8]) -> bool {
+    strs(&c.facts["acl_categories"]).iter().any(|c| {
+        c.strip_prefix('@')
+            .is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))
+    })
+}
+
 fn sorted_commands(server: &Server) -> Vec<&Command> {
     let mut v: Vec<&Command> = server.commands.iter().collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -291,29 +311,22 @@ fn list(ctx: &mut Ctx) {
             return ctx.syntax_error();
         }
     }
-    let mut names: Vec<String> = Vec::new();
-    let visit = |c: &Command, names: &mut Vec<String>| {
-        let keep = match filter {
-            Filter::None => true,
-            Filter::Module => false,
-            Filter::AclCat(cat) => strs(&c.facts["acl_categories"]).iter().any(|c| {
-                c.strip_prefix('@')
-                    .is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))
-            }),
-            Filter::Pattern(p) => crate::util::glob::string_match(p, c.name.as_bytes(), true),
-        };
-        if keep {
-            names.push(c.name.clone());
-        }
-    };
-    for c in sorted_commands(ctx.server) {
-        visit(c, &mut names);
-        let mut subs: Vec<&Command> = c.subcommands.values().collect();
-        subs.sort_by(|a, b| a.name.cmp(&b.name));
-        for s in subs {
-            visit(s, &mut names);
-        }
-    }
+    reply_names(ctx, |c| match filter {
+        Filter::None => true,
+        Filter::Module => false,
+        Filter::AclCat(cat) => in_acl_category(c, cat),
+        Filter::Pattern(p) => crate::util::glob::string_match(p, c.name.as_bytes(), true),
+    });
+}
+
+/// Replies with the names of the commands and subcommands lode serves that `keep` accepts,
+/// by name (COMMAND LIST, ACL CAT).
+pub(super) fn reply_names(ctx: &mut Ctx, keep: impl Fn(&Command) -> bool) {
+    let names: Vec<&String> = with_subcommands(ctx.server)
+        .into_iter()
+        .filter(|c| keep(c))
+        .map(|c| &c.name)
+        .collect();
     ctx.out.array(names.len());
     for n in names {
         ctx.out.bulk(n.as_bytes());

@@ -1,6 +1,7 @@
 //! Connection and server administration: the client registry and the connection, CLIENT,
 //! HELLO, server, CONFIG, INFO, COMMAND, DEBUG, LOLWUT, SLOWLOG and LATENCY commands.
 
+pub mod acl;
 pub mod auth;
 pub mod client_cmd;
 pub mod client_kill;
@@ -28,6 +29,7 @@ use crate::command::Handler;
 /// The handler lists of every administration module.
 pub const COMMANDS: &[&[(&str, Handler)]] = &[
     connection::COMMANDS,
+    acl::COMMANDS,
     auth::COMMANDS,
     hello::COMMANDS,
     client_cmd::COMMANDS,
