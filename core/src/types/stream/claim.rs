@@ -6,10 +6,9 @@ use bytes::Bytes;
 
 use super::group::Group;
 use super::id::{parse_bound, strict, StreamId, INVALID_ID};
-use super::{error_naming, write_id, Stream};
+use super::{no_key_or_group, stream_of, write_id, Stream};
 use crate::command::Ctx;
 use crate::config::notify;
-use crate::keyspace::Value;
 use crate::resp::ReplyWriter;
 
 /// The XCLAIM Redis propagates for a delivery or claim of `id` (time and count as left).
@@ -55,21 +54,6 @@ pub fn setid_record(key: &Bytes, group: &Bytes, g: &Group) -> Vec<Bytes> {
     ]
 }
 
-/// The NOGROUP error of the claim and pending commands.
-fn no_group(ctx: &mut Ctx) {
-    let (key, group) = (ctx.arg(1), ctx.arg(2));
-    error_naming(
-        ctx,
-        &[
-            b"NOGROUP No such key '",
-            key,
-            b"' or consumer group '",
-            group,
-            b"'",
-        ],
-    );
-}
-
 /// An integer argument, replying `msg` (an "ERR ..." line) when it is not one.
 fn int_or(ctx: &mut Ctx, i: usize, msg: &str) -> Option<i64> {
     let v = crate::util::num::parse_i64(ctx.arg(i));
@@ -97,18 +81,10 @@ fn take_group(
     key: &[u8],
     name: &[u8],
 ) -> Result<Group, bool> {
-    match db.get(key).map(|e| &mut e.value) {
-        Some(Value::Stream(s)) => s.groups.remove(name).ok_or(false),
-        Some(_) => Err(true),
-        None => Err(false),
-    }
-}
-
-/// The stream at `key`, known to be one.
-fn stream<'d>(db: &'d mut crate::keyspace::Locked<'_>, key: &[u8]) -> Option<&'d mut Stream> {
-    match db.get(key).map(|e| &mut e.value) {
-        Some(Value::Stream(s)) => Some(s),
-        _ => None,
+    match stream_of(db.get(key)) {
+        Ok(Some(s)) => s.groups.remove(name).ok_or(false),
+        Err(()) => Err(true),
+        Ok(None) => Err(false),
     }
 }
 
@@ -125,13 +101,13 @@ pub fn xclaim(ctx: &mut Ctx) {
             return if wrong {
                 ctx.wrong_type()
             } else {
-                no_group(ctx)
+                no_key_or_group(ctx, ctx.arg(1), ctx.arg(2))
             };
         }
     };
     // From here on the group is out of the stream: every path puts it back.
     let outcome = claim_ids(ctx, &mut db, &mut g);
-    if let Some(s) = stream(&mut db, key) {
+    if let Some(s) = stream_of(db.get(key)).ok().flatten() {
         s.groups.insert(gname.clone(), g);
     }
     drop(db);
@@ -230,7 +206,7 @@ fn claim_ids(
     };
     let (key, gname) = (ctx.args[1].clone(), ctx.args[2].clone());
     let cname = ctx.args[3].clone();
-    let s = stream(db, &key)?;
+    let s = stream_of(db.get(&key)).ok().flatten()?;
     let mut body = ReplyWriter::for_frame(256, ctx.out.resp3);
     let (mut n, mut props, mut created) = (0, Vec::new(), false);
     let mut have_consumer = false;
@@ -329,11 +305,11 @@ pub fn xautoclaim(ctx: &mut Ctx) {
             return if wrong {
                 ctx.wrong_type()
             } else {
-                no_group(ctx)
+                no_key_or_group(ctx, ctx.arg(1), ctx.arg(2))
             };
         }
     };
-    let Some(s) = stream(&mut db, &key) else {
+    let Some(s) = stream_of(db.get(&key)).ok().flatten() else {
         return;
     };
     let mut body = ReplyWriter::for_frame(256, ctx.out.resp3);

@@ -2,7 +2,7 @@
 //! 7.0's fields in Redis's order.
 
 use super::id::StreamId;
-use super::{error_naming, write_entry, write_id, Stream};
+use super::{no_group_for_key, write_entry, write_id, Stream};
 use crate::admin::util::{help as help_reply, subcommand_syntax_error};
 use crate::command::{errors, Ctx};
 use crate::keyspace::Value;
@@ -47,16 +47,7 @@ pub fn consumers(ctx: &mut Ctx) {
         None
     });
     if missing {
-        error_naming(
-            ctx,
-            &[
-                b"NOGROUP No such consumer group '",
-                group,
-                b"' for key name '",
-                key,
-                b"'",
-            ],
-        );
+        no_group_for_key(ctx, group, key);
     }
 }
 

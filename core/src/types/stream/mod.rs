@@ -60,6 +60,34 @@ fn error_naming(ctx: &mut Ctx, parts: &[&[u8]]) {
     ctx.error_bytes(&parts.concat());
 }
 
+/// "NOGROUP No such key 'k' or consumer group 'g'" (XPENDING, XCLAIM, XAUTOCLAIM).
+fn no_key_or_group(ctx: &mut Ctx, key: &[u8], group: &[u8]) {
+    error_naming(
+        ctx,
+        &[
+            b"NOGROUP No such key '",
+            key,
+            b"' or consumer group '",
+            group,
+            b"'",
+        ],
+    );
+}
+
+/// "NOGROUP No such consumer group 'g' for key name 'k'" (XGROUP, XINFO CONSUMERS).
+fn no_group_for_key(ctx: &mut Ctx, group: &[u8], key: &[u8]) {
+    error_naming(
+        ctx,
+        &[
+            b"NOGROUP No such consumer group '",
+            group,
+            b"' for key name '",
+            key,
+            b"'",
+        ],
+    );
+}
+
 /// The stream in `entry`: Ok(None) when there is no entry, Err for another type.
 fn stream_of(entry: Option<&mut Entry>) -> Result<Option<&mut Box<Stream>>, ()> {
     match entry {

@@ -1,7 +1,7 @@
 //! XACK and XPENDING: acknowledging and inspecting a group's pending entries.
 
 use super::id::{strict, StreamId, INVALID_ID};
-use super::{error_naming, write_id};
+use super::{no_key_or_group, write_id};
 use crate::command::Ctx;
 use crate::keyspace::Value;
 
@@ -83,16 +83,7 @@ pub fn xpending(ctx: &mut Ctx) {
     };
     let Some(g) = group else {
         drop(db);
-        return error_naming(
-            ctx,
-            &[
-                b"NOGROUP No such key '",
-                key,
-                b"' or consumer group '",
-                gname,
-                b"'",
-            ],
-        );
+        return no_key_or_group(ctx, key, gname);
     };
     let out = &mut *ctx.out;
     let Some((start, end, count)) = range else {

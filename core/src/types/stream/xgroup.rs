@@ -2,7 +2,7 @@
 
 use super::group::Group;
 use super::id::{loose, strict, INVALID_ID};
-use super::{error_naming, stream_of, Stream};
+use super::{no_group_for_key, stream_of, Stream};
 use crate::admin::util::{help as help_reply, subcommand_syntax_error};
 use crate::command::Ctx;
 use crate::config::notify;
@@ -63,16 +63,7 @@ fn stream_for<'d>(
     };
     let group = ctx.arg(3);
     if need_group && !s.groups.contains_key(group) {
-        error_naming(
-            ctx,
-            &[
-                b"NOGROUP No such consumer group '",
-                group,
-                b"' for key name '",
-                key,
-                b"'",
-            ],
-        );
+        no_group_for_key(ctx, group, key);
         return None;
     }
     Some(s)

@@ -9,10 +9,9 @@ use bytes::Bytes;
 
 use super::group::Group;
 use super::id::{strict, StreamId, INVALID_ID};
-use super::{error_naming, write_entry, Stream};
+use super::{error_naming, stream_of, write_entry, Stream};
 use crate::command::Ctx;
 use crate::config::notify;
-use crate::keyspace::Value;
 use crate::resp::ReplyWriter;
 
 /// Entries a blocked reader without COUNT gets at most (Redis's XREAD_BLOCKED_DEFAULT_COUNT).
@@ -131,18 +130,6 @@ fn parse(ctx: &mut Ctx, xreadgroup: bool) -> Option<ReadArgs> {
     Some(a)
 }
 
-/// The stream at `key` for reading: Ok(None) when missing, Err(()) for another type.
-fn stream_at<'s>(
-    db: &'s mut crate::keyspace::Locked<'_>,
-    key: &[u8],
-) -> Result<Option<&'s mut Stream>, ()> {
-    match db.get(key).map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::Stream(s)) => Ok(Some(s)),
-        Some(_) => Err(()),
-    }
-}
-
 fn read(ctx: &mut Ctx, xreadgroup: bool) {
     let Some(a) = parse(ctx, xreadgroup) else {
         return;
@@ -156,7 +143,7 @@ fn read(ctx: &mut Ctx, xreadgroup: bool) {
         let key = ctx.arg(a.keys_at + i);
         let arg = ctx.arg(ids_at + i);
         // Ok(has the group) for a stream, Err(wrong type) otherwise.
-        let found = match stream_at(&mut db, key) {
+        let found = match stream_of(db.get(key)) {
             Ok(Some(s)) => Ok(Some(
                 a.group
                     .as_ref()
@@ -199,7 +186,7 @@ fn read(ctx: &mut Ctx, xreadgroup: bool) {
                      get new messages. The $ ID would just return an empty result set.",
                 );
             }
-            match stream_at(&mut db, key) {
+            match stream_of(db.get(key)) {
                 Ok(Some(s)) => s.last_id,
                 _ => StreamId::MIN,
             }
@@ -233,7 +220,7 @@ fn read(ctx: &mut Ctx, xreadgroup: bool) {
     let mut effects = Effects::default();
     for (i, &gt) in ids.iter().enumerate() {
         let key = ctx.arg(a.keys_at + i);
-        let Ok(Some(s)) = stream_at(&mut db, key) else {
+        let Ok(Some(s)) = stream_of(db.get(key)) else {
             continue;
         };
         let read = Read {
