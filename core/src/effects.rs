@@ -47,6 +47,23 @@ pub enum Effect {
     RewriteAof(Box<RewriteJob>),
     /// Send keys to another server (MIGRATE).
     Migrate(Box<MigrateRequest>),
+    /// Read a whole file into `into` (ACL LOAD); the error is Redis's
+    /// "Error loading ACLs, opening file '<path>': <reason>".
+    ReadFile {
+        /// The file.
+        path: String,
+        /// Where its bytes go.
+        into: Arc<parking_lot::Mutex<Option<Vec<u8>>>>,
+    },
+    /// Replace a file with `bytes` atomically (ACL SAVE); on failure the reply is `error`.
+    WriteFile {
+        /// The file.
+        path: String,
+        /// Its new content.
+        bytes: Vec<u8>,
+        /// The reply line if it fails (the log says why).
+        error: &'static str,
+    },
     /// Write a whole RDB file made in memory and count it as a save (FLUSHALL's empty one).
     WriteRdb {
         /// `dbfilename`.
@@ -66,6 +83,25 @@ impl Effect {
         match self {
             Effect::ApplyConfig { names, config } => host.config_changed(&names, &config),
             Effect::RewriteConfig(lines) => host.rewrite_config(&lines),
+            Effect::ReadFile { path, into } => {
+                let fail = |e: &str| format!("ERR Error loading ACLs, opening file '{path}': {e}");
+                let bytes = host
+                    .read_file(&path)
+                    .map_err(|e| fail(&e))?
+                    .ok_or_else(|| fail("No such file or directory"))?;
+                *into.lock() = Some(bytes);
+                Ok(())
+            }
+            Effect::WriteFile { path, bytes, error } => {
+                let written = host.create_file(&path).and_then(|mut f| {
+                    f.write(&bytes)?;
+                    f.commit()
+                });
+                written.map_err(|e| {
+                    host.log(&format!("Writing {path}: {e}"));
+                    error.to_string()
+                })
+            }
             Effect::Shutdown(opts) => {
                 if !opts.abort {
                     let now = crate::clock::Now(server.last_now.load(Ordering::Relaxed));
@@ -151,6 +187,13 @@ pub enum AfterEffect {
     },
     /// MIGRATE: delete what the target acknowledged (unless COPY), then +OK or the error.
     Migrate(Box<MigrateDone>),
+    /// ACL LOAD: replace the users with those of the file read into `file`, then +OK.
+    AclLoad {
+        /// The ACL file, for error messages.
+        path: String,
+        /// The bytes the host read.
+        file: Arc<parking_lot::Mutex<Option<Vec<u8>>>>,
+    },
 }
 
 /// A client waiting for an effect.

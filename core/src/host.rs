@@ -28,6 +28,13 @@ pub trait Host: Send + Sync {
     fn rewrite_config(&self, _lines: &[String]) -> Result<(), String> {
         Err("ERR The server is running without a config file".into())
     }
+    /// Fills `buf` from a cryptographically secure source (ACL GENPASS). The default, for
+    /// hosts without one, is a fixed pattern no secret may come from.
+    fn random_bytes(&self, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+    }
     /// Writes a line to the server log at warning level (DEBUG LOG and friends).
     fn log(&self, _message: &str) {}
     /// Called after CONFIG SET changed `names` (canonical parameter names) to the values in

@@ -4,6 +4,7 @@
 //! random source: transports feed bytes and time in and take replies and events out
 //! (see docs/ARCHITECTURE.md, "The sans-I/O contract").
 
+pub mod acl;
 pub mod admin;
 pub mod admission;
 pub mod blocking;

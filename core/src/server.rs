@@ -65,6 +65,8 @@ pub struct Server {
     pub deferred_calls: crate::command::observe::DeferredCalls,
     /// The Lua VM, the script cache and the running script's state.
     pub scripting: crate::scripting::Scripting,
+    /// ACL users and the ACL log.
+    pub acl: crate::acl::Acl,
 }
 
 impl Server {
@@ -87,9 +89,15 @@ impl Server {
         keyspace.notify.set(config.notify_keyspace_events);
         let observe = crate::observe::Observe::default();
         observe.configure(&config);
+        let commands = CommandTable::new(crate::handlers::all());
+        let acl = crate::acl::Acl::new(&commands);
+        if !config.requirepass.is_empty() {
+            acl.set_requirepass(&commands, config.requirepass.as_bytes());
+        }
         Server {
             keyspace,
-            commands: CommandTable::new(crate::handlers::all()),
+            commands,
+            acl,
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: ClientRegistry::default(),
@@ -143,6 +151,10 @@ impl Server {
     /// Installs `config` as the live configuration (CONFIG SET, once the host applied what it
     /// owns), with what the keyspace keeps of it.
     pub fn install_config(&self, config: Config) {
+        if config.requirepass != self.config.read().requirepass {
+            self.acl
+                .set_requirepass(&self.commands, config.requirepass.as_bytes());
+        }
         let policy = AccessPolicy::of(&config);
         self.keyspace
             .lazy_expire_unlink
@@ -180,7 +192,7 @@ impl Server {
     /// Whether clients must authenticate before commands not flagged `no-auth`: while the
     /// default user has a password (`requirepass`), as Redis's authRequired.
     pub fn auth_required(&self) -> bool {
-        !self.config.read().requirepass.is_empty()
+        self.acl.auth_required()
     }
 
     /// The MISCONF error a write gets while the last save (or AOF write) failed and the

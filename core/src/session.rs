@@ -71,9 +71,12 @@ impl Session {
         ));
         server.clients.insert(handle.clone());
         Stats::add(&server.stats.total_connections_received, 1);
+        let default = server.acl.default_user().clone();
+        *handle.user.lock() = Some(default.clone());
         let mut state = ClientState::new(handle);
         // As Redis's createClient: authenticated unless the default user has a password.
         state.authenticated = !server.auth_required();
+        state.acl = Some(crate::acl::ClientAcl::new(&server.acl, default));
         Session {
             server,
             decoder: RequestDecoder::new(),

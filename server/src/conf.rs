@@ -92,6 +92,8 @@ pub struct Loader<'a> {
     depth: usize,
     /// Whether a directive set `io-threads` (otherwise io_uring runs one worker per core).
     pub io_threads_given: bool,
+    /// `user` directives (name, then rules), loaded once the server exists.
+    pub users: Vec<Vec<bytes::Bytes>>,
 }
 
 fn has_glob(s: &str) -> bool {
@@ -140,6 +142,7 @@ impl<'a> Loader<'a> {
             config,
             depth: 0,
             io_threads_given: false,
+            users: Vec::new(),
         }
     }
 
@@ -233,8 +236,20 @@ impl<'a> Loader<'a> {
     /// One directive: the core's table, then what the process must do about it at once.
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         match name {
+            "user" if !args.is_empty() => {
+                if self.users.iter().any(|u| u[0].as_ref() == args[0].as_bytes()) {
+                    return Err(format!(
+                        "Error in user declaration '{}': Duplicate user found. A user can only \
+                         be defined once in config files",
+                        args[0]
+                    ));
+                }
+                let words = args.iter().map(|a| bytes::Bytes::from(a.clone().into_bytes()));
+                self.users.push(words.collect());
+                return Ok(());
+            }
             // Not parameters: Redis handles them while loading. lode has no command renaming,
-            // ACL users, modules or sentinel yet, and says so rather than ignoring them.
+            // modules or sentinel yet, and says so rather than ignoring them.
             "rename-command" | "user" | "loadmodule" | "sentinel" => {
                 return Err(format!("'{name}' is not supported by lode yet"));
             }

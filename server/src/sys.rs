@@ -181,3 +181,20 @@ pub fn process(config_file: &str, os: &str) -> ProcessInfo {
         os: os.to_string(),
     }
 }
+
+/// Fills `buf` from the kernel's secure random source (getrandom), as Redis seeds its
+/// password generator from /dev/urandom.
+pub fn random_bytes(buf: &mut [u8]) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = &mut buf[filled..];
+        // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n > 0 {
+            filled += n as usize;
+        } else if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            // No kernel source: never hand out a predictable password silently.
+            panic!("getrandom failed: {}", std::io::Error::last_os_error());
+        }
+    }
+}

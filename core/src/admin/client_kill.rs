@@ -15,6 +15,7 @@ pub(super) fn kill(ctx: &mut Ctx) {
     let mut laddr: Option<&[u8]> = None;
     let mut ctype: Option<&str> = None;
     let mut id: u64 = 0;
+    let mut user: Option<std::sync::Arc<crate::acl::User>> = None;
     let mut skipme = true;
     let old_form = args.len() == 3;
     if old_form {
@@ -43,12 +44,14 @@ pub(super) fn kill(ctx: &mut Ctx) {
             } else if opt.eq_ignore_ascii_case(b"laddr") {
                 laddr = Some(val);
             } else if opt.eq_ignore_ascii_case(b"user") {
-                // Only the default user exists until ACLs do.
-                if &val[..] != b"default" {
-                    let mut msg = b"ERR No such user '".to_vec();
-                    msg.extend_from_slice(val);
-                    msg.push(b'\'');
-                    return ctx.error_bytes(&msg);
+                match ctx.server.acl.user(val) {
+                    Some(u) => user = Some(u),
+                    None => {
+                        let mut msg = b"ERR No such user '".to_vec();
+                        msg.extend_from_slice(val);
+                        msg.push(b'\'');
+                        return ctx.error_bytes(&msg);
+                    }
                 }
             } else if opt.eq_ignore_ascii_case(b"skipme") {
                 if val.eq_ignore_ascii_case(b"yes") {
@@ -72,6 +75,7 @@ pub(super) fn kill(ctx: &mut Ctx) {
             || laddr.is_some_and(|a| local_addr(&h.info).as_bytes() != a)
             || ctype.is_some_and(|t| client_type(&h) != t)
             || (id != 0 && h.id != id)
+            || user.as_ref().is_some_and(|u| !is_user(&h, u))
             || (h.id == me && skipme)
         {
             continue;
@@ -100,10 +104,18 @@ pub(super) fn kill(ctx: &mut Ctx) {
 /// Frees another client as Redis's freeClient does, on the spot: it leaves the client list
 /// and its subscriptions now, and its session closes without writing what it had not read.
 /// (The session itself goes when its transport next polls it, which the kill wakes.)
-fn free(server: &Server, h: &ClientHandle) {
+pub fn free(server: &Server, h: &ClientHandle) {
     h.kill();
     server.clients.remove(h.id);
     server.pubsub.forget(h);
+}
+
+/// Whether `h` is authenticated as `user`.
+pub fn is_user(h: &ClientHandle, user: &std::sync::Arc<crate::acl::User>) -> bool {
+    h.user
+        .lock()
+        .as_ref()
+        .is_some_and(|u| std::sync::Arc::ptr_eq(u, user))
 }
 
 #[cfg(test)]

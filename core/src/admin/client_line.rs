@@ -238,7 +238,7 @@ pub fn client_line(
         "id={} addr={} laddr={} fd=-1 name={name} age={age} idle={idle} flags={} db={} \
          sub={sub} psub={psub} ssub={ssub} multi={} qbuf={qbuf} qbuf-free={qbuf_free} \
          argv-mem={argv_mem} multi-mem={} rbs={REPLY_CHUNK} rbp={REPLY_CHUNK} obl={obl} \
-         oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={} user=default \
+         oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={} user={} \
          redir={redir} resp={}",
         h.id,
         peer_addr(&h.info),
@@ -248,6 +248,7 @@ pub fn client_line(
         h.multi.load(Ordering::Relaxed),
         h.multi_mem.load(Ordering::Relaxed),
         commands.name_of(h.last_cmd_id()),
+        String::from_utf8_lossy(&h.user_name()),
         h.resp.load(Ordering::Relaxed),
     );
     s

@@ -405,7 +405,10 @@ fn keys_of(server: &Server, argv: &[Bytes]) -> Result<Vec<(usize, Vec<String>)>,
         keys.extend(idx.iter().map(|&i| {
             (
                 i,
-                variable_flags(&cmd.name, argv).unwrap_or_else(|| flags.clone()),
+                crate::command::keys::variable_key_flags(&cmd.name, argv).map_or_else(
+                    || flags.clone(),
+                    |f| f.iter().map(|s| s.to_string()).collect(),
+                ),
             )
         }));
     }
@@ -437,43 +440,6 @@ fn keynum_valid(spec: &KeySpec, argv: &[Bytes]) -> bool {
         return false;
     };
     n >= 0 && (n == 0 || *start as i64 + firstkey + (n - 1) * keystep < argv.len() as i64)
-}
-
-/// Key flags of commands whose flags depend on their arguments (Redis's SET and BITFIELD
-/// key-extraction procedures).
-fn variable_flags(name: &str, argv: &[Bytes]) -> Option<Vec<String>> {
-    let v = |f: &[&str]| Some(f.iter().map(|s| s.to_string()).collect());
-    match name {
-        "set" => {
-            if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) {
-                v(&["RW", "access", "update"])
-            } else {
-                v(&["OW", "update"])
-            }
-        }
-        "bitfield" => {
-            let mut readonly = true;
-            let mut i = 2;
-            while i < argv.len() {
-                let rem = argv.len() - i - 1;
-                let a = &argv[i];
-                if a.eq_ignore_ascii_case(b"get") && rem >= 2 {
-                    i += 3;
-                } else if a.eq_ignore_ascii_case(b"overflow") && rem >= 1 {
-                    i += 2;
-                } else {
-                    readonly = false;
-                    break;
-                }
-            }
-            if readonly {
-                v(&["RO", "access"])
-            } else {
-                v(&["RW", "access", "update"])
-            }
-        }
-        _ => None,
-    }
 }
 
 fn getkeys_impl(ctx: &mut Ctx, with_flags: bool) {

@@ -122,7 +122,12 @@ fn resetstat(ctx: &mut Ctx) {
 }
 
 fn rewrite(ctx: &mut Ctx) {
-    let lines = ctx.server.config.read().rewrite_lines();
+    let mut lines = ctx.server.config.read().rewrite_lines();
+    lines.extend(
+        super::acl::rewrite_lines(ctx.server)
+            .into_iter()
+            .map(|l| l.to_string()),
+    );
     ctx.request_effect(Effect::RewriteConfig(lines), AfterEffect::ReplyOk);
 }
 

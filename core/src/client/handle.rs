@@ -74,6 +74,8 @@ pub struct ClientHandle {
     pub monitor: AtomicBool,
     /// Client-side caching mode (CLIENT TRACKING).
     pub tracking: crate::tracking::ClientTracking,
+    /// The ACL user the client is authenticated as (None for internal clients).
+    pub user: Mutex<Option<Arc<crate::acl::User>>>,
 }
 
 impl ClientHandle {
@@ -109,7 +111,16 @@ impl ClientHandle {
             replica: false.into(),
             tracking: Default::default(),
             monitor: false.into(),
+            user: Mutex::new(None),
         }
+    }
+
+    /// The name of the client's user, as CLIENT LIST shows it.
+    pub fn user_name(&self) -> bytes::Bytes {
+        self.user
+            .lock()
+            .as_ref()
+            .map_or_else(|| bytes::Bytes::from_static(b"default"), |u| u.name.clone())
     }
 
     /// Records the command with table id `id` (a command or subcommand) as the client's last

@@ -68,6 +68,9 @@ pub struct ClientState {
     /// The client has authenticated, or needed not (no password was set when it connected):
     /// Redis's `c->authenticated`.
     pub authenticated: bool,
+    /// The client's user and the rules it last saw; None for internal clients (the AOF
+    /// loader's), which may run anything, as Redis's clients without a user.
+    pub acl: Option<crate::acl::ClientAcl>,
     /// Replays commands that were already accepted once (the AOF loader): Redis's
     /// mustObeyClient, for which a few checks are relaxed (XADD/XTRIM's LIMIT without `~`).
     pub replaying: bool,
@@ -121,6 +124,7 @@ impl ClientState {
             deny_blocking: false,
             replaying: false,
             authenticated: true,
+            acl: None,
             blocked: None,
             awaiting: None,
             observer: None,

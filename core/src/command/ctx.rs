@@ -311,6 +311,16 @@ fn reply_after_effect(
             server.install_config(*config);
             out.ok();
         }
+        (AfterEffect::AclLoad { path, file }, Ok(())) => {
+            let text = file.lock().take().unwrap_or_default();
+            match crate::admin::acl::loaded(server, client, &path, &text) {
+                Ok(()) => out.ok(),
+                Err(e) => {
+                    out.error(&e);
+                    return Some(e);
+                }
+            }
+        }
         (AfterEffect::Migrate(done), outcome) => {
             return crate::keyspace::commands::migrate::finish(server, client, out, *done, outcome)
         }

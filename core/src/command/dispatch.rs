@@ -76,6 +76,22 @@ pub fn call_resolved(
         reject(server, state, out, cmd, "NOAUTH Authentication required.");
         return Called::Done;
     }
+    if state.multi.is_some() && cmd.flags.has(CommandFlags::NO_MULTI) {
+        reject(
+            server,
+            state,
+            out,
+            cmd,
+            "ERR Command not allowed inside a transaction",
+        );
+        return Called::Done;
+    }
+    if state.acl.is_some() {
+        if let Some(msg) = crate::acl::enforce::command_refusal(server, state, cmd, args, now) {
+            reject(server, state, out, cmd, &msg);
+            return Called::Done;
+        }
+    }
     if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -90,16 +106,6 @@ pub fn call_resolved(
             reject(server, state, out, cmd, &msg);
             return Called::Done;
         }
-    }
-    if state.multi.is_some() && cmd.flags.has(CommandFlags::NO_MULTI) {
-        reject(
-            server,
-            state,
-            out,
-            cmd,
-            "ERR Command not allowed inside a transaction",
-        );
-        return Called::Done;
     }
     if super::postpone::postponed(server, state, cmd, now.ms()) {
         return Called::Postponed;

@@ -48,6 +48,9 @@ pub struct KeySpec {
     /// The keys it finds may be modified (Redis's RW, OW or RM key-spec flags): the keys WATCH
     /// sees touched after a successful write.
     pub writes: bool,
+    /// The access ACL key patterns must grant (`acl::selector::READ` for `access`, `WRITE`
+    /// for `insert`, `delete` or `update`).
+    pub acl: u8,
 }
 
 impl KeySpec {
@@ -80,10 +83,15 @@ impl KeySpec {
         let writes = j["flags"]
             .as_array()
             .is_some_and(|f| f.iter().any(|x| x == "RW" || x == "OW" || x == "RM"));
+        let flags: Vec<&str> = j["flags"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
         KeySpec {
             begin,
             find,
             writes,
+            acl: acl_access(&flags),
         }
     }
 
@@ -196,4 +204,45 @@ fn sort_store_key(args: &[Bytes]) -> Option<usize> {
         i += 1;
     }
     found
+}
+
+/// The ACL access (`acl::selector::READ` / `WRITE`) key-spec flags call for, as Redis's
+/// ACLSelectorCheckKey maps them.
+pub fn acl_access(flags: &[&str]) -> u8 {
+    use crate::acl::selector::{READ, WRITE};
+    flags.iter().fold(0, |m, f| match *f {
+        "access" => m | READ,
+        "insert" | "delete" | "update" => m | WRITE,
+        _ => m,
+    })
+}
+
+/// Key-spec flags of commands whose flags depend on their arguments (Redis's SET and BITFIELD
+/// key-extraction procedures); None for every other command.
+pub fn variable_key_flags(name: &str, argv: &[Bytes]) -> Option<&'static [&'static str]> {
+    match name {
+        "set" => Some(
+            if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) {
+                &["RW", "access", "update"]
+            } else {
+                &["OW", "update"]
+            },
+        ),
+        "bitfield" => {
+            let mut i = 2;
+            while i < argv.len() {
+                let rem = argv.len() - i - 1;
+                let a = &argv[i];
+                if a.eq_ignore_ascii_case(b"get") && rem >= 2 {
+                    i += 3;
+                } else if a.eq_ignore_ascii_case(b"overflow") && rem >= 1 {
+                    i += 2;
+                } else {
+                    return Some(&["RW", "access", "update"]);
+                }
+            }
+            Some(&["RO", "access"])
+        }
+        _ => None,
+    }
 }

@@ -69,6 +69,8 @@ pub struct Command {
     pub key_specs: Vec<KeySpec>,
     /// Redis's flags and lode's own, as a bitset.
     pub flags: CommandFlags,
+    /// ACL categories, one bit per `acl::category::NAMES` entry.
+    pub acl_categories: u32,
     /// The Redis facts (COMMAND INFO/DOCS render from these).
     pub facts: Json,
     /// Calls, for INFO commandstats.
@@ -139,6 +141,13 @@ impl Command {
             subcommands,
             key_specs,
             flags: CommandFlags::parse(&name, flags.iter().copied()),
+            acl_categories: crate::acl::category::mask_of(
+                facts["acl_categories"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str()),
+            ),
             facts,
             name,
             calls: AtomicU64::new(0),
@@ -252,6 +261,11 @@ impl CommandTable {
     /// Every top-level command.
     pub fn iter(&self) -> impl Iterator<Item = &Command> {
         self.commands.values()
+    }
+
+    /// One more than the highest command id given out: the size of a per-command bitmap.
+    pub fn ids(&self) -> usize {
+        self.names.len()
     }
 
     /// Number of top-level commands.

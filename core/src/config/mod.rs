@@ -101,6 +101,12 @@ pub struct Config {
     pub maxclients: usize,
     /// `enable-debug-command`: "no", "yes" or "local".
     pub enable_debug_command: String,
+    /// `aclfile` (empty: users live in the config file).
+    pub aclfile: String,
+    /// `acllog-max-len`.
+    pub acllog_max_len: usize,
+    /// `acl-pubsub-default`: "allchannels" or "resetchannels".
+    pub acl_pubsub_default: String,
     /// `enable-protected-configs`: "no", "yes" or "local".
     pub enable_protected_configs: String,
     /// `port`.
@@ -241,6 +247,9 @@ impl Default for Config {
             client_query_buffer_limit: 0,
             maxclients: 0,
             enable_debug_command: String::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default: "resetchannels".into(),
             enable_protected_configs: String::new(),
             port: 0,
             bind: Vec::new(),

@@ -293,7 +293,7 @@ pub static PARAMS: &[Param] = &[
     p("aof-disable-auto-gc", B, "no"),
     p("replica-ignore-disk-write-errors", B, "no"),
     // strings
-    p("aclfile", S, "").flags(I),
+    p("aclfile", S, "").flags(I).field(str_field!(aclfile)),
     p("unixsocket", S, "")
         .flags(I)
         .field(str_field!(unixsocket)),
@@ -353,7 +353,8 @@ pub static PARAMS: &[Param] = &[
         "acl-pubsub-default",
         en(PUBSUB_DEFAULT_NAMES),
         "resetchannels",
-    ),
+    )
+    .field(enum_str_field!(acl_pubsub_default, PUBSUB_DEFAULT_NAMES)),
     p("sanitize-dump-payload", en(SANITIZE_NAMES), "no"),
     p("enable-protected-configs", en(PROTECTED_NAMES), "no")
         .flags(I)
@@ -455,7 +456,7 @@ pub static PARAMS: &[Param] = &[
     p("socket-mark-id", unum(0, UINT_MAX), "0").flags(I),
     p("active-defrag-max-scan-fields", unum(1, LONG_MAX), "1000"),
     p("slowlog-max-len", unum(0, LONG_MAX), "128").field(int_field!(slowlog_max_len)),
-    p("acllog-max-len", unum(0, LONG_MAX), "128"),
+    p("acllog-max-len", unum(0, LONG_MAX), "128").field(int_field!(acllog_max_len)),
     p("busy-reply-threshold", num(0, LONG_MAX), "5000")
         .alias("lua-time-limit")
         .field(int_field!(busy_reply_threshold)),

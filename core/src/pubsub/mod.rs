@@ -100,6 +100,28 @@ impl PubSub {
         }
     }
 
+    /// Every channel, pattern and shard channel client `id` is subscribed to (a scan of all
+    /// subscriptions: for rare checks such as an ACL change).
+    pub fn subscriptions_of(&self, id: u64) -> Vec<(Kind, Bytes)> {
+        let mut out = Vec::new();
+        for (kind, table) in [
+            (Kind::Channel, &self.channels),
+            (Kind::Shard, &self.shard_channels),
+        ] {
+            for (name, subs) in table.read().iter() {
+                if subs.iter().any(|c| c.id == id) {
+                    out.push((kind, name.clone()));
+                }
+            }
+        }
+        for (name, subs) in self.patterns.read().iter() {
+            if subs.iter().any(|c| c.id == id) {
+                out.push((Kind::Pattern, name.clone()));
+            }
+        }
+        out
+    }
+
     /// Drops every subscription of `client` at once: a client killed by CLIENT KILL counts
     /// as a subscriber no longer (Redis frees it on the spot), though its session may take a
     /// moment to close. Its session's own unsubscribing later finds nothing left to remove.

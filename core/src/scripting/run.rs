@@ -402,6 +402,13 @@ fn call_command(
     {
         return rejected("ERR This Redis command is not allowed from script");
     }
+    if client.acl.is_some() {
+        let context = crate::acl::log::Context::Lua;
+        if let Some(d) = crate::acl::enforce::refusal(server, client, cmd, argv, context, now) {
+            let why = crate::acl::check::short_message(d.reason);
+            return rejected(&format!("ERR The user executing the script {why}"));
+        }
+    }
     let writes = cmd.flags.has(CommandFlags::WRITE);
     if spec.read_only && (writes || cmd.flags.has(CommandFlags::MAY_REPLICATE)) {
         return rejected("ERR Write commands are not allowed from read-only scripts.");
