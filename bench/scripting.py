@@ -32,12 +32,14 @@ LIBRARY = ("#!lua name=benchlib\n"
                "KEYS", "keys") + " end)")
 
 
-def bench(server, argv, pipeline, requests, keyspace=1000):
+def bench(server, argv, pipeline, requests, keyspace=1000, connect=None):
     """One redis-benchmark run of `argv` (50 clients, `__rand_int__` below `keyspace`):
-    requests per second and server CPU microseconds per request."""
+    requests per second and server CPU microseconds per request. `connect`: how
+    redis-benchmark reaches the server (default: the server's port)."""
+    connect = connect or ["-p", str(server.port)]
     cpu0 = server.cpu_seconds()
     out = subprocess.run(
-        compare.pinned(["redis-benchmark", "-p", str(server.port), "-n", str(requests),
+        compare.pinned(["redis-benchmark"] + connect + ["-n", str(requests),
                         "-c", "50", "-P", str(pipeline), "-r", str(keyspace), "--csv"] + argv, 1),
         capture_output=True, text=True).stdout
     cpu = server.cpu_seconds() - cpu0

@@ -1,4 +1,4 @@
-//! A small synchronous RESP client over TCP, a Unix socket or a QUIC stream: sends commands as
+//! A small synchronous RESP client over TCP, a Unix socket, TLS or a QUIC stream: sends commands as
 //! multibulk or raw bytes, reads one reply (or exact bytes) with a deadline, notices a closed
 //! connection.
 
@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lode_tls::rustls::pki_types::ServerName;
+use lode_tls::rustls::{ClientConfig, ClientConnection, StreamOwned};
 use lode_transport_quic::client::{blocking, ClientOptions};
 
 use crate::{parse, ParseError, Value};
@@ -20,6 +22,33 @@ pub enum Endpoint {
     Unix(PathBuf),
     /// A lode QUIC port: each connection is a new stream on the endpoint's one QUIC connection.
     Quic(QuicEndpoint),
+    /// A `tls-port`: each connection is a TLS session over a new TCP connection.
+    Tls(TlsEndpoint),
+}
+
+/// A TLS port and the client configuration (trusting the test CA) every connection uses.
+#[derive(Clone)]
+pub struct TlsEndpoint {
+    addr: SocketAddr,
+    config: Arc<ClientConfig>,
+}
+
+impl std::fmt::Debug for TlsEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TlsEndpoint({})", self.addr)
+    }
+}
+
+impl TlsEndpoint {
+    /// The TLS port at `addr`, whose certificate the CA in `ca` signed.
+    pub fn new(addr: SocketAddr, ca: &Path) -> Result<TlsEndpoint, String> {
+        let config = lode_tls::client_config(Some(ca), None, None, "", &[])
+            .map_err(|e| format!("TLS client: {e}"))?;
+        Ok(TlsEndpoint {
+            addr,
+            config: Arc::new(config),
+        })
+    }
 }
 
 /// One QUIC connection to a server, shared by every client of the suite.
@@ -61,6 +90,7 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
             Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
             Endpoint::Quic(q) => write!(f, "quic://{}", q.addr),
+            Endpoint::Tls(t) => write!(f, "tls://{}", t.addr),
         }
     }
 }
@@ -69,6 +99,7 @@ enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
     Quic(blocking::Session),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
 /// What a read produced, when it did not produce what was asked for.
@@ -120,6 +151,14 @@ impl Conn {
             }
             Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
             Endpoint::Quic(q) => Stream::Quic(q.client.open_session()?),
+            Endpoint::Tls(t) => {
+                let s = TcpStream::connect_timeout(&t.addr, timeout)?;
+                s.set_nodelay(true)?;
+                let name = ServerName::try_from("localhost").map_err(io::Error::other)?;
+                let conn =
+                    ClientConnection::new(t.config.clone(), name).map_err(io::Error::other)?;
+                Stream::Tls(Box::new(StreamOwned::new(conn, s)))
+            }
         };
         Ok(Conn {
             stream,
@@ -133,6 +172,7 @@ impl Conn {
             Stream::Tcp(s) => s.write_all(bytes),
             Stream::Unix(s) => s.write_all(bytes),
             Stream::Quic(s) => s.write_all(bytes),
+            Stream::Tls(s) => s.write_all(bytes),
         }
     }
 
@@ -170,6 +210,10 @@ impl Conn {
                 .set_read_timeout(Some(left))
                 .and_then(|_| s.read(&mut chunk)),
             Stream::Quic(s) => s
+                .set_read_timeout(Some(left))
+                .and_then(|_| s.read(&mut chunk)),
+            Stream::Tls(s) => s
+                .sock
                 .set_read_timeout(Some(left))
                 .and_then(|_| s.read(&mut chunk)),
         };
@@ -274,6 +318,10 @@ impl Conn {
             Stream::Tcp(s) => s.shutdown(Shutdown::Write),
             Stream::Unix(s) => s.shutdown(Shutdown::Write),
             Stream::Quic(s) => s.shutdown_write(),
+            Stream::Tls(s) => {
+                s.conn.send_close_notify();
+                s.flush().and_then(|_| s.sock.shutdown(Shutdown::Write))
+            }
         };
         let deadline = Instant::now() + timeout;
         loop {
@@ -292,6 +340,8 @@ fn is_reset(e: &io::Error) -> bool {
         io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
+            // A TLS session the server ended without close_notify.
+            | io::ErrorKind::UnexpectedEof
     )
 }
 

@@ -1,7 +1,7 @@
 //! Starts a server binary (`redis-server` or `lode-server`, same command line) on a free
 //! port and a Unix socket in a fresh temp dir, set up for the transport under test (io_uring;
-//! a QUIC port with fresh certificates; a `lode-server --quic-bridge` process in front); stops
-//! every process it started (kill + wait, by its own pid) on drop.
+//! a QUIC port or a TLS port with fresh certificates; a `lode-server --quic-bridge` process in
+//! front); stops every process it started (kill + wait, by its own pid) on drop.
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::case::ServerKind;
-use crate::client::{Conn, Endpoint, QuicEndpoint};
+use crate::client::{Conn, Endpoint, QuicEndpoint, TlsEndpoint};
 use crate::target::{Target, Transport};
 
 /// A running server, killed when dropped.
@@ -24,6 +24,8 @@ pub struct ServerProcess {
     quic: Option<QuicEndpoint>,
     /// The bridge process and its local TCP port.
     bridge: Option<(Child, u16)>,
+    /// The TLS side: the server's `tls-port` and the clients' configuration.
+    tls: Option<TlsEndpoint>,
 }
 
 /// How long a server gets to accept connections.
@@ -73,29 +75,34 @@ impl ServerProcess {
         let log = |name: &str| std::fs::File::create(dir.join(name)).map(Stdio::from);
         let mut extra: Vec<String> = Vec::new();
         let mut quic = None;
+        let mut tls = None;
         match transport {
-            // lode's TCP and Unix targets pin the Tokio transport, whatever the default engine.
-            Transport::Tcp | Transport::Unix if target.kind == ServerKind::Lode => {
+            // lode's TCP, Unix and TLS targets pin the Tokio transport, whatever the default
+            // engine.
+            Transport::Tcp | Transport::Unix | Transport::Tls
+                if target.kind == ServerKind::Lode =>
+            {
                 extra.extend(["--io-engine".into(), "tokio".into()])
             }
-            Transport::Tcp | Transport::Unix => {}
+            Transport::Tcp | Transport::Unix | Transport::Tls => {}
             Transport::Uring => extra.extend(["--io-engine".into(), "uring".into()]),
             Transport::Quic | Transport::Bridge => {
                 let certs = crate::certs::generate(&dir)?;
                 let quic_port = free_udp_port().map_err(|e| format!("free UDP port: {e}"))?;
-                let path = |p: &Path| p.display().to_string();
-                extra.extend([
-                    "--quic-port".into(),
-                    quic_port.to_string(),
-                    "--tls-cert-file".into(),
-                    path(&certs.cert),
-                    "--tls-key-file".into(),
-                    path(&certs.key),
-                    "--tls-auth-clients".into(),
-                    "no".into(),
-                ]);
+                extra.extend(["--quic-port".into(), quic_port.to_string()]);
+                extra.extend(certs.server_options());
                 quic = Some((SocketAddr::from(([127, 0, 0, 1], quic_port)), certs.ca));
             }
+        }
+        if transport == Transport::Tls {
+            // Clients are not asked for certificates, so redis-benchmark-style clients and
+            // the suite's own connect alike.
+            let certs = crate::certs::generate(&dir)?;
+            let tls_port = free_port().map_err(|e| format!("free port: {e}"))?;
+            extra.extend(["--tls-port".into(), tls_port.to_string()]);
+            extra.extend(certs.server_options());
+            let addr = SocketAddr::from(([127, 0, 0, 1], tls_port));
+            tls = Some(TlsEndpoint::new(addr, &certs.ca)?);
         }
         let mut cmd = Command::new(bin);
         cmd.args([
@@ -129,6 +136,7 @@ impl ServerProcess {
             socket,
             quic: None,
             bridge: None,
+            tls,
         };
         server.wait_ready(bin)?;
         if let Some((addr, ca)) = quic {
@@ -187,7 +195,8 @@ impl ServerProcess {
                 ));
             }
             let up = |t| Conn::connect(&self.endpoint(t), Duration::from_millis(200)).is_ok();
-            if up(Transport::Tcp) && up(Transport::Unix) {
+            let tls = self.tls.is_none() || up(Transport::Tls);
+            if up(Transport::Tcp) && up(Transport::Unix) && tls {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -210,6 +219,10 @@ impl ServerProcess {
             Transport::Bridge => tcp(self.bridge.as_ref().map_or(0, |b| b.1)),
             Transport::Quic => match &self.quic {
                 Some(q) => Endpoint::Quic(q.clone()),
+                None => tcp(0),
+            },
+            Transport::Tls => match &self.tls {
+                Some(t) => Endpoint::Tls(t.clone()),
                 None => tcp(0),
             },
         }

@@ -15,6 +15,8 @@ pub enum Transport {
     Quic,
     /// TCP to a `lode-server --quic-bridge` process, which carries each client over QUIC.
     Bridge,
+    /// TLS over TCP to `tls-port` (Tokio for lode), from a rustls client.
+    Tls,
 }
 
 impl Transport {
@@ -26,6 +28,7 @@ impl Transport {
             Transport::Uring => "uring",
             Transport::Quic => "quic",
             Transport::Bridge => "bridge",
+            Transport::Tls => "tls",
         }
     }
 }
@@ -51,7 +54,7 @@ impl Target {
     }
 
     /// Whether `CONFORMANCE_TARGETS` (comma-separated; `redis`, `lode`, `tcp`, `unix`,
-    /// `uring`, `quic`, `bridge`, `redis-tcp`, ..., `all`) selects this target. Unset selects every target.
+    /// `uring`, `quic`, `bridge`, `tls`, `redis-tcp`, ..., `all`) selects this target. Unset selects every target.
     pub fn selected(&self) -> bool {
         selected_by(
             &self.name(),

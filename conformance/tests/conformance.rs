@@ -177,3 +177,13 @@ fn lode_quic() {
 fn lode_bridge() {
     run_target(Target::new(ServerKind::Lode, Transport::Bridge));
 }
+
+#[test]
+fn redis_tls() {
+    run_target(Target::new(ServerKind::Redis, Transport::Tls));
+}
+
+#[test]
+fn lode_tls() {
+    run_target(Target::new(ServerKind::Lode, Transport::Tls));
+}

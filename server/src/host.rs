@@ -16,9 +16,9 @@ use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo, ShutdownOptions}
 use lode_core::util::os_error::strerror;
 use parking_lot::Mutex;
 
-use crate::listen::{rebind_tcp, ListenConfig, TcpControl};
+use crate::listen::{rebind_tcp, rebind_tls, ListenConfig, TcpControl};
 use crate::log::{self, LogLevel};
-use crate::sys;
+use crate::{sys, tls};
 
 /// Why the main thread should stop the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct HostShared {
     /// The listener settings the TCP listeners were last bound from (a failed rebind's
     /// fallback).
     pub listen: Mutex<ListenConfig>,
+    /// The TLS configuration new TLS clients get, once TLS is configured.
+    pub tls: Mutex<Option<lode_tls::Acceptor>>,
     /// Bytes allocated once the server was up (INFO used_memory_startup).
     pub startup_allocated: AtomicU64,
     /// `uname` text, read once.
@@ -69,6 +71,7 @@ impl HostShared {
             config_file,
             control: OnceLock::new(),
             listen: Mutex::new(listen),
+            tls: Mutex::new(None),
             startup_allocated: AtomicU64::new(0),
             os: sys::os_name(),
             aof: Mutex::new(None),
@@ -84,6 +87,65 @@ impl HostShared {
 pub struct LodeHost(pub Arc<HostShared>);
 
 impl LodeHost {
+    /// CONFIG SET of a `tls-*` option (or `tls-port` while TLS is not configured yet):
+    /// builds the new TLS configuration and gives it to new connections. Nothing changes if
+    /// it does not load (the reason is logged), as Redis's `applyTlsCfg`.
+    fn reload_tls(&self, names: &[&str], config: &Config) -> Result<(), String> {
+        let options_changed = names.iter().any(|n| tls::is_tls_option(n));
+        let mut slot = self.0.tls.lock();
+        let port_needs_it = names.contains(&"tls-port") && slot.is_none();
+        if !(options_changed || port_needs_it) || !tls::wanted(config) {
+            return Ok(());
+        }
+        let cfg = tls::server_config(config).ok_or_else(|| tls::RELOAD_FAILED.to_string())?;
+        match &*slot {
+            Some(acceptor) => acceptor.replace(cfg),
+            None => *slot = Some(lode_tls::Acceptor::new(cfg)),
+        }
+        Ok(())
+    }
+
+    /// CONFIG SET port, tls-port or bind: rebinds the listeners they concern (both kinds
+    /// for `bind`, as Redis's `changeBindAddr`); a failure leaves the old ones bound.
+    fn rebind(&self, names: &[&str], config: &Config) -> Result<(), String> {
+        let has = |n: &str| names.contains(&n);
+        let Some(control) = self.0.control.get() else {
+            return Ok(());
+        };
+        let control = control.as_ref();
+        let mut listen = self.0.listen.lock();
+        let new = listen_config(config);
+        let failed = |port: bool| -> String {
+            if port {
+                "Unable to listen on this port. Check server logs.".into()
+            } else {
+                "Failed to bind to specified addresses.".into()
+            }
+        };
+        let plain = has("port") || has("bind");
+        if plain && rebind_tcp(control, &listen, &new).is_err() {
+            return Err(failed(has("port")));
+        }
+        if has("tls-port") || (has("bind") && new.tls_port != 0) {
+            let acceptor = self.0.tls.lock().clone();
+            let bound = match &acceptor {
+                Some(acceptor) => rebind_tls(control, &listen, &new, acceptor),
+                None => {
+                    control.close_tls();
+                    Ok(())
+                }
+            };
+            if bound.is_err() {
+                if plain {
+                    let _ = rebind_tcp(control, &new, &listen);
+                }
+                return Err(failed(has("tls-port")));
+            }
+        }
+        *listen = new;
+        Ok(())
+    }
+
     /// CONFIG SET appendonly: starts the AOF with a rewrite of the dataset, or stops it after
     /// writing out and fsyncing what it has.
     fn switch_aof(&self, on: bool) -> Result<(), String> {
@@ -116,6 +178,7 @@ pub fn listen_config(config: &Config) -> ListenConfig {
     ListenConfig {
         bind: config.bind.clone(),
         port: config.port,
+        tls_port: tls::port(config),
         unixsocket: config.unixsocket.clone(),
         unixsocketperm: config.unixsocketperm,
         backlog: config.tcp_backlog,
@@ -229,20 +292,14 @@ impl Host for LodeHost {
                 Some(lode_core::config::value::ConfigValue::Bool(false))
             ));
         }
-        if has("port") || has("bind") {
-            if let Some(control) = self.0.control.get() {
-                let mut listen = self.0.listen.lock();
-                let new = listen_config(config);
-                if rebind_tcp(control.as_ref(), &listen, &new).is_ok() {
-                    *listen = new;
-                } else {
-                    undo_dir();
-                    return Err(if has("port") {
-                        "Unable to listen on this port. Check server logs.".into()
-                    } else {
-                        "Failed to bind to specified addresses.".into()
-                    });
-                }
+        if let Err(e) = self.reload_tls(names, config) {
+            undo_dir();
+            return Err(e);
+        }
+        if has("port") || has("bind") || has("tls-port") {
+            if let Err(e) = self.rebind(names, config) {
+                undo_dir();
+                return Err(e);
             }
         }
         if has("appendonly") {
@@ -304,6 +361,10 @@ impl Host for LodeHost {
 fn param_of(line: &[u8]) -> Option<&'static str> {
     let words = lode_core::util::split_args::split_args(line)?;
     let first = String::from_utf8_lossy(words.first()?).to_ascii_lowercase();
+    // `user` lines are CONFIG REWRITE's too: it writes every ACL user (or none with an aclfile).
+    if first == "user" {
+        return Some("user");
+    }
     lode_core::config::params::lookup(&first).map(|p| p.name)
 }
 

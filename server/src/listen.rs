@@ -1,5 +1,6 @@
 //! Binding the listening sockets the way redis-server does: every `bind` address on `port`
-//! (a leading `-` marks an address that may be missing), plus an optional Unix socket.
+//! and on `tls-port` (a leading `-` marks an address that may be missing), plus an optional
+//! Unix socket.
 //!
 //! Binding is synchronous and happens before any runtime starts, so the binary can report a
 //! failure (port in use, bad address) and exit like redis-server before serving anything.
@@ -9,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::unix::fs::PermissionsExt;
 
 use lode_core::util::os_error::strerror;
+use lode_tls::Acceptor;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 /// What to listen on, in redis.conf terms.
@@ -18,6 +20,8 @@ pub struct ListenConfig {
     pub bind: Vec<String>,
     /// `port`; 0 = no TCP listener.
     pub port: u16,
+    /// `tls-port`; 0 = no TLS listener.
+    pub tls_port: u16,
     /// `unixsocket` path; empty = none.
     pub unixsocket: String,
     /// `unixsocketperm` (0 = leave the mode the umask gave).
@@ -40,6 +44,8 @@ pub struct Listeners {
 pub enum BindError {
     /// A TCP address could not be bound ("Failed listening on port N (TCP), aborting.").
     Tcp { port: u16 },
+    /// A TLS address could not be bound ("Failed listening on port N (TLS), aborting.").
+    Tls { port: u16 },
     /// The Unix socket could not be created; the text follows "Failed opening Unix socket: ".
     Unix(String),
     /// No TCP listener and no Unix socket.
@@ -51,6 +57,9 @@ impl std::fmt::Display for BindError {
         match self {
             BindError::Tcp { port } => {
                 write!(f, "Failed listening on port {port} (TCP), aborting.")
+            }
+            BindError::Tls { port } => {
+                write!(f, "Failed listening on port {port} (TLS), aborting.")
             }
             BindError::Unix(e) => write!(f, "Failed opening Unix socket: {e}"),
             BindError::Nowhere => write!(f, "Configured to not listen anywhere, exiting."),
@@ -179,29 +188,38 @@ fn unix_listener(
 /// Binds the TCP listeners of `cfg` (none with port 0), logging each failure as
 /// redis-server does; an address marked optional with '-' may be missing.
 pub fn bind_tcp(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError> {
+    bind_port(cfg, cfg.port).map_err(|port| BindError::Tcp { port })
+}
+
+/// Binds the TLS listeners of `cfg` (none with tls-port 0), as [`bind_tcp`] binds `port`.
+pub fn bind_tls(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError> {
+    bind_port(cfg, cfg.tls_port).map_err(|port| BindError::Tls { port })
+}
+
+/// Every `bind` address on `port`; `Err(port)` when one that must be bound cannot be.
+fn bind_port(cfg: &ListenConfig, port: u16) -> Result<Vec<std::net::TcpListener>, u16> {
     let mut out = Vec::new();
-    if cfg.port == 0 {
+    if port == 0 {
         return Ok(out);
     }
     // `bind "a b"` arrives as one argument from some callers: split it like Redis does.
     for spec in cfg.bind.iter().flat_map(|b| b.split_whitespace()) {
         let optional = spec.starts_with('-');
         let addr = spec.strip_prefix('-').unwrap_or(spec);
-        let bound = resolve(addr, cfg.port)
+        let bound = resolve(addr, port)
             .and_then(|sa| tcp_listener(sa, cfg.backlog).map_err(|(e, t)| (Some(e), t)));
         match bound {
             Ok(l) => out.push(l),
             Err((err, text)) => {
                 tracing::warn!(
-                    "Warning: Could not create server TCP listening socket {addr}:{}: {text}",
-                    cfg.port
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: {text}"
                 );
                 let skip = err.as_ref().is_some_and(|e| {
                     (optional && e.raw_os_error() == Some(libc::EADDRNOTAVAIL))
                         || family_unsupported(e)
                 });
                 if !skip {
-                    return Err(BindError::Tcp { port: cfg.port });
+                    return Err(port);
                 }
             }
         }
@@ -210,7 +228,8 @@ pub fn bind_tcp(cfg: &ListenConfig) -> Result<Vec<std::net::TcpListener>, BindEr
 }
 
 impl Listeners {
-    /// Binds every configured address, logging each failure as redis-server does.
+    /// Binds every configured address but the TLS ones ([`bind_tls`]), logging each failure
+    /// as redis-server does.
     pub fn bind(cfg: &ListenConfig) -> Result<Listeners, BindError> {
         let mut out = Listeners {
             tcp: bind_tcp(cfg)?,
@@ -221,7 +240,7 @@ impl Listeners {
                 .map_err(BindError::Unix)?;
             out.unix = Some((l, cfg.unixsocket.clone()));
         }
-        if out.tcp.is_empty() && out.unix.is_none() {
+        if out.tcp.is_empty() && out.unix.is_none() && cfg.tls_port == 0 {
             return Err(BindError::Nowhere);
         }
         Ok(out)
@@ -242,13 +261,17 @@ impl Listeners {
     }
 }
 
-/// What a running transport offers for CONFIG SET port / bind: its TCP listeners can be
-/// closed and new ones handed over.
+/// What a running transport offers for CONFIG SET port / tls-port / bind: its TCP and TLS
+/// listeners can be closed and new ones handed over.
 pub trait TcpControl: Send + Sync {
-    /// Stops accepting on every TCP listener and closes them, freeing their addresses.
+    /// Stops accepting on every plain TCP listener and closes them, freeing their addresses.
     fn close_tcp(&self);
     /// Starts accepting on `listeners`.
     fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>);
+    /// Stops accepting on every TLS listener and closes them, freeing their addresses.
+    fn close_tls(&self);
+    /// Starts accepting TLS clients on `listeners`, with sessions from `tls`.
+    fn serve_tls(&self, listeners: Vec<std::net::TcpListener>, tls: Acceptor);
     /// A script keeps a worker thread busy: serve new connections on a thread of their own.
     fn rescue(&self) {}
 }
@@ -276,12 +299,41 @@ pub fn rebind_tcp(
     }
 }
 
+/// Replaces the TLS listeners of `old` with those of `new` (serving `tls`), as
+/// [`rebind_tcp`] does for the plain ones.
+pub fn rebind_tls(
+    control: &dyn TcpControl,
+    old: &ListenConfig,
+    new: &ListenConfig,
+    tls: &Acceptor,
+) -> Result<(), BindError> {
+    control.close_tls();
+    match bind_tls(new) {
+        Ok(listeners) => {
+            control.serve_tls(listeners, tls.clone());
+            Ok(())
+        }
+        Err(e) => {
+            if let Ok(listeners) = bind_tls(old) {
+                control.serve_tls(listeners, tls.clone());
+            }
+            Err(e)
+        }
+    }
+}
+
 impl TcpControl for lode_transport_tokio::Control {
     fn close_tcp(&self) {
         lode_transport_tokio::Control::close_tcp(self);
     }
     fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
         lode_transport_tokio::Control::serve_tcp(self, listeners);
+    }
+    fn close_tls(&self) {
+        lode_transport_tokio::Control::close_tls(self);
+    }
+    fn serve_tls(&self, listeners: Vec<std::net::TcpListener>, tls: Acceptor) {
+        lode_transport_tokio::Control::serve_tls(self, listeners, tls);
     }
     fn rescue(&self) {
         lode_transport_tokio::Control::rescue(self);

@@ -11,6 +11,7 @@ mod listen;
 mod log;
 mod migrate;
 mod sys;
+mod tls;
 mod transport;
 
 use std::io::Write;
@@ -163,8 +164,11 @@ fn run(prog: &str, args: RunArgs) {
         config.other.get("jemalloc-bg-thread"),
         Some(lode_core::config::value::ConfigValue::Bool(false))
     ));
+    // As Redis's initServer: TLS is configured before anything listens.
+    let tls_acceptor = tls::configure_at_start(&config);
     let listen = listen_config(&config);
-    let listeners = match Listeners::bind(&listen) {
+    let bound = Listeners::bind(&listen).and_then(|l| Ok((l, listen::bind_tls(&listen)?)));
+    let (listeners, tls_listeners) = match bound {
         Ok(l) => l,
         Err(e) => {
             log::line(LogLevel::Warning, &e.to_string());
@@ -179,7 +183,12 @@ fn run(prog: &str, args: RunArgs) {
         args.config_file.clone(),
         listen.clone(),
     ));
-    let port = config.port;
+    // Redis names the TLS port where there is no plain one.
+    let port = if config.port != 0 {
+        config.port
+    } else {
+        listen.tls_port
+    };
     let seed = now().micros() ^ u64::from(pid).rotate_left(32);
     let config_snapshot = config.clone();
     let server = Arc::new(Server::new(
@@ -255,7 +264,12 @@ fn run(prog: &str, args: RunArgs) {
             std::process::exit(1);
         }
     };
-    let _ = shared.control.set(running.control());
+    let control = running.control();
+    if let Some(acceptor) = &tls_acceptor {
+        control.serve_tls(tls_listeners, acceptor.clone());
+    }
+    *shared.tls.lock() = tls_acceptor;
+    let _ = shared.control.set(control);
     let quic = quic.map(
         |opts| match lode_transport_quic::start(server.clone(), &opts) {
             Ok(q) => {

@@ -45,6 +45,12 @@ impl TcpControl for lode_transport_uring::Control {
     fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
         lode_transport_uring::Control::serve_tcp(self, listeners);
     }
+    fn close_tls(&self) {
+        lode_transport_uring::Control::close_tls(self);
+    }
+    fn serve_tls(&self, listeners: Vec<std::net::TcpListener>, tls: lode_tls::Acceptor) {
+        lode_transport_uring::Control::serve_tls(self, listeners, tls);
+    }
 }
 
 /// How many worker threads serve clients.

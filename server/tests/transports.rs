@@ -71,6 +71,9 @@ fn quic_without_certificate_is_refused_clearly() {
         "/nonexistent/cert.pem",
         "--tls-key-file",
         "/nonexistent/key.pem",
+        // Without it the missing CA is reported first, as Redis checks it before the files.
+        "--tls-auth-clients",
+        "no",
     ];
     let (code, text) = run(&[&no_tcp[..], &files[..]].concat());
     assert_eq!(code, Some(1), "{text}");

@@ -103,16 +103,23 @@ where
         }
     }
 
-    /// Writes pending output until done or the stream is full; `Err(())` = stream gone.
-    fn flush(&mut self, cx: &mut Context<'_>) -> Result<(), ()> {
+    /// Writes pending output until done or the stream is full, then flushes the stream;
+    /// `Ok(true)` = bytes are still on their way (the session's output, or what a layer
+    /// such as TLS holds), `Err(())` = stream gone. A socket's flush does nothing, so the
+    /// plain path pays nothing for it.
+    fn flush(&mut self, cx: &mut Context<'_>) -> Result<bool, ()> {
         while !self.core.output().is_empty() {
             match Pin::new(&mut self.stream).poll_write(cx, self.core.output()) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
                 Poll::Ready(Ok(n)) => self.core.consume_output(n),
-                Poll::Pending => break,
+                Poll::Pending => return Ok(true),
             }
         }
-        Ok(())
+        match Pin::new(&mut self.stream).poll_flush(cx) {
+            Poll::Ready(Ok(())) => Ok(false),
+            Poll::Ready(Err(_)) => Err(()),
+            Poll::Pending => Ok(true),
+        }
     }
 }
 
@@ -149,10 +156,10 @@ where
                 }
                 progressed = true;
             }
-            if this.flush(cx).is_err() {
+            let Ok(sending) = this.flush(cx) else {
                 return Poll::Ready(End::Gone);
-            }
-            let (next, timer) = this.core.end_round(now(), false, progressed, cx.waker());
+            };
+            let (next, timer) = this.core.end_round(now(), sending, progressed, cx.waker());
             if let Some(change) = timer {
                 this.timer.apply(change);
             }

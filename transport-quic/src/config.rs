@@ -6,19 +6,9 @@ use std::time::Duration;
 
 use quinn::{IdleTimeout, TransportConfig, VarInt};
 
-use crate::QuicError;
+pub use lode_tls::ClientAuth;
 
-/// `tls-auth-clients`: whether a client must present a certificate signed by the CA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ClientAuth {
-    /// Client certificates are not asked for.
-    No,
-    /// A client certificate signed by `tls-ca-cert-file` is required (Redis's default).
-    #[default]
-    Yes,
-    /// A client certificate is verified if the client presents one.
-    Optional,
-}
+use crate::QuicError;
 
 /// How to serve QUIC.
 #[derive(Clone, Debug)]

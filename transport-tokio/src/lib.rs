@@ -6,6 +6,8 @@
 //! [`Running::shutdown`] when it is time to exit.
 
 mod runtime;
+mod tls;
 
+pub use lode_tls::Acceptor;
 pub use lode_tokio_driver::now;
 pub use runtime::{start, Control, Flavor, Options, Running};

@@ -13,11 +13,17 @@ use std::time::Duration;
 
 use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
-use lode_tokio_driver::{Driver, PeerEof};
+use lode_tls::Acceptor;
+use lode_tokio_driver::{Driver, End, PeerEof};
+use tokio::io::AsyncWriteExt;
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::oneshot;
 
 use crate::now;
+use crate::tls::TlsStream;
+
+/// How long a closing TLS connection may take to send its `close_notify`.
+const CLOSE_NOTIFY_WAIT: Duration = Duration::from_secs(1);
 
 /// How the worker threads are organised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,13 +60,16 @@ pub struct Running {
     control: Control,
 }
 
-/// One TCP accept loop: its listener (shared, so it can be shut down from outside) and task.
+/// One TCP accept loop: its listener (shared, so it can be shut down from outside), task, and
+/// the TLS acceptor of a `tls-port` listener.
 struct TcpAccept {
     listener: Arc<tokio::net::TcpListener>,
     task: tokio::task::AbortHandle,
+    tls: Option<Acceptor>,
 }
 
-/// Changes a running transport's listeners (CONFIG SET port / bind); cheap to clone.
+/// Changes a running transport's listeners (CONFIG SET port / tls-port / bind); cheap to
+/// clone.
 #[derive(Clone)]
 pub struct Control {
     inner: Arc<ControlInner>,
@@ -78,14 +87,27 @@ struct ControlInner {
 }
 
 impl Control {
-    /// Stops accepting on every TCP listener and closes them, freeing their addresses.
+    /// Stops accepting on every plain TCP listener and closes them, freeing their addresses.
     pub fn close_tcp(&self) {
-        for old in self.inner.tcp.lock().drain(..) {
+        self.close_where(false);
+    }
+
+    /// Stops accepting on every TLS listener and closes them, freeing their addresses.
+    pub fn close_tls(&self) {
+        self.close_where(true);
+    }
+
+    fn close_where(&self, tls: bool) {
+        self.inner.tcp.lock().retain(|old| {
+            if old.tls.is_some() != tls {
+                return true;
+            }
             // shutdown() takes a listening socket out of LISTEN at once, freeing its address
             // for the new bind; the aborted task drops (closes) it later.
             let _ = socket2::SockRef::from(&*old.listener).shutdown(std::net::Shutdown::Both);
             old.task.abort();
-        }
+            false
+        });
     }
 
     /// A script keeps a worker thread busy, and with it every client and accept loop that
@@ -97,13 +119,15 @@ impl Control {
         if self.inner.rescued.swap(true, Ordering::AcqRel) {
             return;
         }
-        let listeners: Vec<std::net::TcpListener> = self
+        let listeners: Vec<(std::net::TcpListener, Option<Acceptor>)> = self
             .inner
             .tcp
             .lock()
             .iter()
-            .filter_map(|a| socket2::SockRef::from(&*a.listener).try_clone().ok())
-            .map(std::net::TcpListener::from)
+            .filter_map(|a| {
+                let sock = socket2::SockRef::from(&*a.listener).try_clone().ok()?;
+                Some((std::net::TcpListener::from(sock), a.tls.clone()))
+            })
             .collect();
         let server = self.inner.server.clone();
         let spawned = std::thread::Builder::new()
@@ -120,7 +144,7 @@ impl Control {
                     next: Arc::new(AtomicUsize::new(0)),
                 };
                 rt.block_on(async move {
-                    for l in listeners {
+                    for (l, tls) in listeners {
                         if l.set_nonblocking(true).is_err() {
                             continue;
                         }
@@ -132,7 +156,9 @@ impl Control {
                             loop {
                                 match l.accept().await {
                                     Ok((stream, peer)) => match server.upgrade() {
-                                        Some(s) => accept_tcp(&s, &dealer, stream, peer),
+                                        Some(s) => {
+                                            accept_tcp(&s, &dealer, stream, peer, tls.as_ref())
+                                        }
                                         None => return,
                                     },
                                     Err(e) => accept_failed(&e).await,
@@ -150,10 +176,20 @@ impl Control {
 
     /// Starts accepting on `listeners` (bound, listening, non-blocking).
     pub fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
+        self.serve(listeners, None);
+    }
+
+    /// Starts accepting TLS clients on `listeners` (bound, listening, non-blocking), each
+    /// given a session from `tls`'s configuration of the moment.
+    pub fn serve_tls(&self, listeners: Vec<std::net::TcpListener>, tls: Acceptor) {
+        self.serve(listeners, Some(tls));
+    }
+
+    fn serve(&self, listeners: Vec<std::net::TcpListener>, tls: Option<Acceptor>) {
         let Some(server) = self.inner.server.upgrade() else {
             return;
         };
-        let accepts = self.spawn_tcp(&server, listeners);
+        let accepts = self.spawn_tcp(&server, listeners, tls);
         self.inner.tcp.lock().extend(accepts);
     }
 
@@ -161,6 +197,7 @@ impl Control {
         &self,
         server: &Arc<Server>,
         listeners: Vec<std::net::TcpListener>,
+        tls: Option<Acceptor>,
     ) -> Vec<TcpAccept> {
         let _guard = self.inner.home.enter();
         let mut out = Vec::new();
@@ -170,10 +207,13 @@ impl Control {
             };
             let listener = Arc::new(l);
             let (server, dealer, l) = (server.clone(), self.inner.dealer.clone(), listener.clone());
+            let acceptor = tls.clone();
             let task = self.inner.home.spawn(async move {
                 loop {
                     match l.accept().await {
-                        Ok((stream, peer)) => accept_tcp(&server, &dealer, stream, peer),
+                        Ok((stream, peer)) => {
+                            accept_tcp(&server, &dealer, stream, peer, acceptor.as_ref())
+                        }
                         Err(e) => accept_failed(&e).await,
                     }
                 }
@@ -181,6 +221,7 @@ impl Control {
             out.push(TcpAccept {
                 listener,
                 task: task.abort_handle(),
+                tls: tls.clone(),
             });
         }
         out
@@ -316,7 +357,7 @@ fn spawn_listeners(
             rescued: std::sync::atomic::AtomicBool::new(false),
         }),
     };
-    let tcp = control.spawn_tcp(server, tcp);
+    let tcp = control.spawn_tcp(server, tcp, None);
     control.inner.tcp.lock().extend(tcp);
     if let Some((l, path)) = unix {
         let l = tokio::net::UnixListener::from_std(l)?;
@@ -357,6 +398,7 @@ fn accept_tcp(
     dealer: &Dealer,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
+    tls: Option<&Acceptor>,
 ) {
     if !admit(server, socket2::SockRef::from(&stream), Some(peer)) {
         return;
@@ -371,7 +413,18 @@ fn accept_tcp(
     }
     let local = stream.local_addr().unwrap_or(peer);
     let info = ClientInfo::Tcp { peer, local };
-    serve_on(dealer.pick(), server, stream, info);
+    let server = server.clone();
+    match tls {
+        None => serve_on(dealer.pick(), stream, move |s| driver(server, s, info)),
+        Some(tls) => {
+            let Some(pump) = tls.accept() else {
+                return;
+            };
+            serve_on(dealer.pick(), stream, move |s| {
+                serve_tls(server, TlsStream::new(s, pump), info)
+            });
+        }
+    }
 }
 
 fn accept_unix(server: &Arc<Server>, dealer: &Dealer, stream: tokio::net::UnixStream, path: &str) {
@@ -381,7 +434,8 @@ fn accept_unix(server: &Arc<Server>, dealer: &Dealer, stream: tokio::net::UnixSt
     let info = ClientInfo::Unix {
         path: path.to_string(),
     };
-    serve_on(dealer.pick(), server, stream, info);
+    let server = server.clone();
+    serve_on(dealer.pick(), stream, move |s| driver(server, s, info));
 }
 
 /// A Tokio stream that can leave one runtime's reactor and join another's.
@@ -411,20 +465,25 @@ impl Movable for tokio::net::UnixStream {
     }
 }
 
-/// Serves `stream` on the worker `target`, moving the socket to that worker's reactor when the
-/// accept ran on another one.
-fn serve_on<S: Movable>(target: &Handle, server: &Arc<Server>, stream: S, info: ClientInfo) {
+/// Serves `stream` with the future `serve` makes of it on the worker `target`, moving the
+/// socket to that worker's reactor when the accept ran on another one.
+fn serve_on<S, F, Fut>(target: &Handle, stream: S, serve: F)
+where
+    S: Movable,
+    F: FnOnce(S) -> Fut + Send + 'static,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: Send,
+{
     if same_runtime(target) {
-        tokio::spawn(driver(server.clone(), stream, info));
+        tokio::spawn(serve(stream));
         return;
     }
     let Ok(std) = stream.into_std_stream() else {
         return;
     };
-    let server = server.clone();
     target.spawn(async move {
         if let Ok(stream) = S::from_std_stream(std) {
-            driver(server, stream, info).await;
+            serve(stream).await;
         }
     });
 }
@@ -434,6 +493,21 @@ fn serve_on<S: Movable>(target: &Handle, server: &Arc<Server>, stream: S, info: 
 /// here, since dropping the socket is the only way to close it.
 fn driver<S: Movable>(server: Arc<Server>, stream: S, info: ClientInfo) -> Driver<S> {
     Driver::new(server, stream, info, PeerEof::Close)
+}
+
+/// The I/O loop serving one TLS client. A connection the server ends (QUIT, CLIENT KILL, a
+/// protocol error) sends `close_notify` once its replies are out, within a bound, so the
+/// client sees a clean end of session; a client that went away gets nothing more.
+async fn serve_tls(
+    server: Arc<Server>,
+    stream: TlsStream<tokio::net::TcpStream>,
+    info: ClientInfo,
+) {
+    let mut driver = Driver::new(server, stream, info, PeerEof::Close);
+    if (&mut driver).await == End::Finished {
+        let mut stream = driver.into_stream();
+        let _ = tokio::time::timeout(CLOSE_NOTIFY_WAIT, stream.shutdown()).await;
+    }
 }
 
 fn same_runtime(target: &Handle) -> bool {

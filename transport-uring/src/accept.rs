@@ -20,6 +20,7 @@ use compio::driver::op::Accept;
 use compio::BufResult;
 use lode_core::util::os_error::strerror;
 use lode_core::{ClientInfo, Server};
+use lode_tls::Acceptor;
 
 use crate::inbox::{Inbox, Msg};
 
@@ -28,6 +29,8 @@ pub(crate) struct Listening {
     sock: OwnedFd,
     /// Set by `Control::close_tcp`: the accept loop ends at its next completion.
     closed: AtomicBool,
+    /// A `tls-port` listener's acceptor: its clients speak TLS.
+    pub(crate) tls: Option<Acceptor>,
 }
 
 impl AsFd for Listening {
@@ -37,11 +40,12 @@ impl AsFd for Listening {
 }
 
 impl Listening {
-    /// Wraps a bound, listening socket.
-    pub(crate) fn new(sock: impl Into<OwnedFd>) -> Arc<Self> {
+    /// Wraps a bound, listening socket; its clients speak TLS if `tls` is given.
+    pub(crate) fn new(sock: impl Into<OwnedFd>, tls: Option<Acceptor>) -> Arc<Self> {
         Arc::new(Listening {
             sock: sock.into(),
             closed: AtomicBool::new(false),
+            tls,
         })
     }
 
@@ -73,11 +77,19 @@ impl Dealer {
         }
     }
 
-    fn deal(&self, fd: OwnedFd, info: ClientInfo) {
+    fn deal(&self, fd: OwnedFd, info: ClientInfo, tls: Option<&Acceptor>) {
+        // A TLS session from the configuration of the moment (CONFIG SET may replace it).
+        let tls = match tls {
+            Some(acceptor) => match acceptor.accept() {
+                Some(pump) => Some(Box::new(pump)),
+                None => return,
+            },
+            None => None,
+        };
         let n = self.next.get();
         self.next.set(n.wrapping_add(1));
         if let Some(w) = self.workers.get(n % self.workers.len().max(1)) {
-            w.push(Msg::Conn { fd, info });
+            w.push(Msg::Conn { fd, info, tls });
         }
     }
 }
@@ -98,7 +110,7 @@ async fn accept_one(l: &Arc<Listening>) -> Option<io::Result<OwnedFd>> {
 pub(crate) async fn tcp_loop(server: Arc<Server>, dealer: Dealer, l: Arc<Listening>) {
     while let Some(res) = accept_one(&l).await {
         match res {
-            Ok(fd) => admit_tcp(&server, &dealer, std::net::TcpStream::from(fd)),
+            Ok(fd) => admit_tcp(&server, &dealer, std::net::TcpStream::from(fd), &l),
             Err(e) => accept_failed(&e).await,
         }
     }
@@ -139,7 +151,7 @@ fn admit(server: &Server, fd: socket2::SockRef<'_>, peer: Option<SocketAddr>) ->
     }
 }
 
-fn admit_tcp(server: &Arc<Server>, dealer: &Dealer, stream: std::net::TcpStream) {
+fn admit_tcp(server: &Arc<Server>, dealer: &Dealer, stream: std::net::TcpStream, l: &Listening) {
     let Ok(peer) = stream.peer_addr() else {
         return;
     };
@@ -155,7 +167,11 @@ fn admit_tcp(server: &Arc<Server>, dealer: &Dealer, stream: std::net::TcpStream)
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
     let local = stream.local_addr().unwrap_or(peer);
-    dealer.deal(stream.into(), ClientInfo::Tcp { peer, local });
+    dealer.deal(
+        stream.into(),
+        ClientInfo::Tcp { peer, local },
+        l.tls.as_ref(),
+    );
 }
 
 fn admit_unix(server: &Arc<Server>, dealer: &Dealer, fd: OwnedFd, path: &str) {
@@ -165,5 +181,5 @@ fn admit_unix(server: &Arc<Server>, dealer: &Dealer, fd: OwnedFd, path: &str) {
     let info = ClientInfo::Unix {
         path: path.to_string(),
     };
-    dealer.deal(fd, info);
+    dealer.deal(fd, info, None);
 }

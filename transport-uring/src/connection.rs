@@ -27,16 +27,14 @@ use compio::driver::op::{Recv, RecvFlags, Send, SendFlags};
 use compio::driver::PollFirst;
 use compio::runtime::Submit;
 use compio::BufResult;
-use lode_core::connection::{Connection as Core, Next, TimerChange, READ_CHUNK, SHRINK_ABOVE};
+use lode_core::connection::{Connection as Core, Next, TimerChange, READ_CHUNK};
 use lode_core::{ClientInfo, Server};
 
 use crate::now;
+use crate::wire::Wire;
 
 /// Receive size while a request larger than `READ_CHUNK` is arriving.
 const READ_BIG: usize = 256 * 1024;
-
-/// The most pending output copied into one send.
-const WRITE_CHUNK: usize = 1024 * 1024;
 
 /// A send buffer up to this capacity is kept for the next send; a larger one (left by a big
 /// reply) is freed so an idle connection does not pin it.
@@ -46,14 +44,16 @@ const WBUF_KEEP: usize = 64 * 1024;
 /// the descriptor is closed only after the kernel is done with it.
 type Fd = Rc<OwnedFd>;
 
-/// The state of one connection, polled as a future until the connection ends.
-pub(crate) struct Connection {
+/// The state of one connection, polled as a future until the connection ends; `W` is what
+/// lies between the socket and the session (nothing, or TLS).
+pub(crate) struct Connection<W> {
     /// The session, its input buffer and the rules of reading, timers and closing. Declared
     /// first so it drops first: the session leaves the client list before the socket closes,
     /// so a client that saw the close never finds itself still listed (CLIENT LIST, INFO).
     core: Core,
     fd: Fd,
-    /// A second receive buffer, for receives started while the input is not empty.
+    /// A second receive buffer, for receives started while the input is not empty (with
+    /// TLS, the ciphertext receive buffer).
     spare: Option<BytesMut>,
     recv: Option<Submit<Recv<BytesMut, Fd>>>,
     /// The send buffer, here while no send is in flight.
@@ -64,11 +64,12 @@ pub(crate) struct Connection {
     /// The last receive did not fill its buffer, so the socket was empty then: the next
     /// receive most likely waits for the client, and can skip the kernel's first attempt.
     drained: bool,
+    wire: W,
 }
 
-impl Connection {
-    /// A connection serving `fd` as a new client of `server`.
-    pub(crate) fn new(server: Arc<Server>, fd: OwnedFd, info: ClientInfo) -> Self {
+impl<W: Wire> Connection<W> {
+    /// A connection serving `fd` as a new client of `server`, through `wire`.
+    pub(crate) fn new(server: Arc<Server>, fd: OwnedFd, info: ClientInfo, wire: W) -> Self {
         Connection {
             core: Core::new(server, info, now()),
             fd: Rc::new(fd),
@@ -78,6 +79,7 @@ impl Connection {
             send: None,
             timer: None,
             drained: true,
+            wire,
         }
     }
 
@@ -91,22 +93,8 @@ impl Connection {
         // empty), and the kernel reports `n` bytes written there; `n` is within capacity.
         unsafe { buf.set_len(n) };
         self.drained = n < buf.capacity();
-        let input = self.core.input_mut();
-        if input.is_empty() {
-            // The common case: no partial command waits, so the received buffer becomes
-            // the input buffer as it is, without a copy.
-            std::mem::swap(input, &mut buf);
-        } else {
-            input.extend_from_slice(&buf);
-        }
-        self.core.received(now(), n);
-        buf.clear();
-        // After the swap `buf` is the old, empty input: often capacity 0, then not worth
-        // keeping; a big one is not kept either.
-        if self.spare.is_none() && buf.capacity() >= READ_CHUNK && buf.capacity() <= SHRINK_ABOVE {
-            self.spare = Some(buf);
-        }
-        true
+        self.wire
+            .received(&mut self.core, &mut self.spare, buf, now())
     }
 
     /// Submits a receive unless one is in flight or input is paused; `true` if it did.
@@ -114,18 +102,13 @@ impl Connection {
         if self.recv.is_some() || !self.core.wants_input() {
             return false;
         }
-        let input = self.core.input_mut();
         // A partial request bigger than a chunk is arriving: take more per receive.
-        let want = if input.len() >= READ_CHUNK {
+        let want = if self.core.input_mut().len() >= READ_CHUNK {
             READ_BIG
         } else {
             READ_CHUNK
         };
-        let mut buf = if input.is_empty() {
-            std::mem::take(input)
-        } else {
-            self.spare.take().unwrap_or_default()
-        };
+        let mut buf = self.wire.recv_buf(&mut self.core, &mut self.spare);
         if buf.capacity() < want {
             buf.reserve(want);
         }
@@ -141,12 +124,14 @@ impl Connection {
 
     /// Submits a send of the pending output unless one is in flight; `true` if it did.
     fn start_send(&mut self) -> bool {
-        if self.send.is_some() || self.core.output().is_empty() {
+        if self.send.is_some() {
             return false;
         }
         let mut buf = self.wbuf.take().unwrap_or_default();
-        let out = self.core.output();
-        buf.extend_from_slice(&out[..out.len().min(WRITE_CHUNK)]);
+        if !self.wire.fill_send(&mut self.core, &mut buf) {
+            self.wbuf = Some(buf);
+            return false;
+        }
         // NOSIGNAL: a client that went away must not raise SIGPIPE.
         let op = Send::new(self.fd.clone(), buf, SendFlags::NOSIGNAL);
         self.send = Some(compio::runtime::submit(op));
@@ -156,11 +141,10 @@ impl Connection {
     /// Takes a completed send; `false` = the client is gone.
     fn sent(&mut self, res: std::io::Result<usize>, mut buf: Vec<u8>) -> bool {
         match res {
-            Ok(n) if n > 0 => self.core.consume_output(n),
+            Ok(n) if n > 0 => self.wire.sent(&mut self.core, n, &mut buf),
             _ => return false,
         }
-        buf.clear();
-        if buf.capacity() > WBUF_KEEP {
+        if buf.is_empty() && buf.capacity() > WBUF_KEEP {
             buf = Vec::new();
         }
         self.wbuf = Some(buf);
@@ -178,7 +162,15 @@ impl Connection {
     }
 }
 
-impl Future for Connection {
+impl<W: Wire> Connection<W> {
+    /// The client left, broke the protocol or stopped reading its last replies.
+    fn gone(&mut self) -> Poll<()> {
+        self.wire.abandon(&self.fd, self.send.is_some());
+        Poll::Ready(())
+    }
+}
+
+impl<W: Wire + Unpin> Future for Connection<W> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -189,7 +181,7 @@ impl Future for Connection {
                 if let Poll::Ready(BufResult(res, op)) = Pin::new(op).poll(cx) {
                     this.recv = None;
                     if !this.received(res, op.into_inner()) {
-                        return Poll::Ready(());
+                        return this.gone();
                     }
                     progressed = true;
                 }
@@ -205,7 +197,7 @@ impl Future for Connection {
                     this.timer = None;
                     if !this.core.timer_fired(now()) {
                         // The client never drained its last replies: give up on them.
-                        return Poll::Ready(());
+                        return this.gone();
                     }
                     progressed = true;
                 }
@@ -214,7 +206,7 @@ impl Future for Connection {
                 if let Poll::Ready(BufResult(res, op)) = Pin::new(op).poll(cx) {
                     this.send = None;
                     if !this.sent(res, op.into_inner()) {
-                        return Poll::Ready(());
+                        return this.gone();
                     }
                     progressed = true;
                 }
@@ -222,13 +214,16 @@ impl Future for Connection {
             if this.start_send() {
                 progressed = true;
             }
-            let sending = this.send.is_some();
+            let sending = this.send.is_some() || this.wire.holds_output();
             let (next, timer) = this.core.end_round(now(), sending, progressed, cx.waker());
             if let Some(change) = timer {
                 this.set_timer(change);
             }
             match next {
-                Next::Done => return Poll::Ready(()),
+                Next::Done => {
+                    this.wire.finish(&this.fd);
+                    return Poll::Ready(());
+                }
                 Next::Sleep => return Poll::Pending,
                 Next::Again => {}
             }

@@ -10,13 +10,19 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 use lode_core::ClientInfo;
+use lode_tls::Pump;
 
 use crate::accept::Listening;
 
 /// Work for a worker thread.
 pub(crate) enum Msg {
-    /// An admitted client: serve it on this worker.
-    Conn { fd: OwnedFd, info: ClientInfo },
+    /// An admitted client: serve it on this worker (through its TLS session, if it came on
+    /// a TLS listener).
+    Conn {
+        fd: OwnedFd,
+        info: ClientInfo,
+        tls: Option<Box<Pump>>,
+    },
     /// Start accepting on these TCP listeners (sent to worker 0 only).
     ListenTcp(Vec<Arc<Listening>>),
 }

@@ -25,7 +25,9 @@ mod accept;
 mod connection;
 mod inbox;
 mod runtime;
+mod wire;
 
+pub use lode_tls::Acceptor;
 pub use runtime::{start, Control, Options, Running};
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use lode_core::Server;
+use lode_tls::Acceptor;
 
 use crate::accept::{tcp_loop, unix_loop, Dealer, Listening};
 use crate::connection::Connection;
 use crate::inbox::{Inbox, Msg};
 use crate::now;
+use crate::wire::{Plain, Tls};
 
 /// How to run the transport.
 #[derive(Clone, Debug)]
@@ -32,8 +34,8 @@ pub struct Running {
     control: Control,
 }
 
-/// Changes a running transport's TCP listeners (CONFIG SET port / bind); cheap to clone,
-/// usable from any thread.
+/// Changes a running transport's TCP listeners (CONFIG SET port / tls-port / bind); cheap to
+/// clone, usable from any thread.
 #[derive(Clone)]
 pub struct Control {
     inner: Arc<ControlInner>,
@@ -46,16 +48,42 @@ struct ControlInner {
 }
 
 impl Control {
-    /// Stops accepting on every TCP listener and closes them, freeing their addresses.
+    /// Stops accepting on every plain TCP listener and closes them, freeing their addresses.
     pub fn close_tcp(&self) {
-        for l in self.inner.tcp.lock().drain(..) {
+        self.close_where(false);
+    }
+
+    /// Stops accepting on every TLS listener and closes them, freeing their addresses.
+    pub fn close_tls(&self) {
+        self.close_where(true);
+    }
+
+    fn close_where(&self, tls: bool) {
+        self.inner.tcp.lock().retain(|l| {
+            if l.tls.is_some() != tls {
+                return true;
+            }
             l.close();
-        }
+            false
+        });
     }
 
     /// Starts accepting on `listeners` (bound, listening, non-blocking).
     pub fn serve_tcp(&self, listeners: Vec<std::net::TcpListener>) {
-        let ls: Vec<Arc<Listening>> = listeners.into_iter().map(Listening::new).collect();
+        self.serve(listeners, None);
+    }
+
+    /// Starts accepting TLS clients on `listeners` (bound, listening, non-blocking), each
+    /// given a session from `tls`'s configuration of the moment.
+    pub fn serve_tls(&self, listeners: Vec<std::net::TcpListener>, tls: Acceptor) {
+        self.serve(listeners, Some(tls));
+    }
+
+    fn serve(&self, listeners: Vec<std::net::TcpListener>, tls: Option<Acceptor>) {
+        let ls: Vec<Arc<Listening>> = listeners
+            .into_iter()
+            .map(|l| Listening::new(l, tls.clone()))
+            .collect();
         if ls.is_empty() {
             return;
         }
@@ -75,6 +103,7 @@ impl Running {
         // The control may outlive the workers (the server keeps it): close the TCP
         // listeners it shares with them, so nothing stays listening on the port.
         self.control.close_tcp();
+        self.control.close_tls();
         for inbox in self.inboxes.iter() {
             inbox.stop();
         }
@@ -126,8 +155,8 @@ pub fn start(
     let threads = opts.threads.max(1);
     let inboxes: Arc<Vec<Arc<Inbox>>> =
         Arc::new((0..threads).map(|_| Arc::new(Inbox::default())).collect());
-    let tcp: Vec<Arc<Listening>> = tcp.into_iter().map(Listening::new).collect();
-    let unix = unix.map(|(l, path)| (Listening::new(l), path));
+    let tcp: Vec<Arc<Listening>> = tcp.into_iter().map(|l| Listening::new(l, None)).collect();
+    let unix = unix.map(|(l, path)| (Listening::new(l, None), path));
     let control = Control {
         inner: Arc::new(ControlInner {
             home: inboxes[0].clone(),
@@ -219,8 +248,20 @@ impl Worker {
         while std::future::poll_fn(|cx| inbox.poll_recv(cx, &mut msgs)).await {
             for msg in msgs.drain(..) {
                 match msg {
-                    Msg::Conn { fd, info } => {
-                        let conn = Connection::new(self.server.clone(), fd, info);
+                    Msg::Conn {
+                        fd,
+                        info,
+                        tls: None,
+                    } => {
+                        let conn = Connection::new(self.server.clone(), fd, info, Plain);
+                        compio::runtime::spawn(conn).detach();
+                    }
+                    Msg::Conn {
+                        fd,
+                        info,
+                        tls: Some(pump),
+                    } => {
+                        let conn = Connection::new(self.server.clone(), fd, info, Tls(*pump));
                         compio::runtime::spawn(conn).detach();
                     }
                     Msg::ListenTcp(ls) => {

@@ -40,6 +40,14 @@ impl Server {
     }
 
     pub fn spawn(dir: PathBuf, port: u16, sock: PathBuf, args: &[String]) -> Server {
+        let mut s = Self::spawn_unready(dir, port, sock, args);
+        s.wait_ready();
+        s
+    }
+
+    /// Starts the binary without waiting for it to serve on `port` (a server with no plain
+    /// port, or one expected to fail).
+    pub fn spawn_unready(dir: PathBuf, port: u16, sock: PathBuf, args: &[String]) -> Server {
         let child = Command::new(BIN)
             .args(args)
             .current_dir(&dir)
@@ -48,14 +56,12 @@ impl Server {
             .stderr(std::fs::File::create(dir.join("stderr.log")).expect("log file"))
             .spawn()
             .expect("spawn lode-server");
-        let mut s = Server {
+        Server {
             child: Some(child),
             dir,
             port,
             sock,
-        };
-        s.wait_ready();
-        s
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
