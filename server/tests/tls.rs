@@ -133,6 +133,19 @@ fn commands_pipelines_and_large_values_on_io_uring() {
 }
 
 #[test]
+fn a_plain_client_on_the_tls_port_gets_nothing() {
+    // As with Redis (OpenSSL): no reply, no alert, the connection just closes.
+    let (_server, tls_port, _pki) = start(&[]);
+    let mut plain = TcpStream::connect(("127.0.0.1", tls_port)).expect("connect");
+    plain
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    plain.write_all(b"PING\r\n").expect("write");
+    let mut buf = [0u8; 64];
+    assert!(matches!(plain.read(&mut buf), Ok(0) | Err(_)));
+}
+
+#[test]
 fn client_certificates_follow_tls_auth_clients() {
     let (server, tls_port, pki) = start(&[]);
     let other = generate(&server.dir.join("other"), "another CA").expect("pki");

@@ -12,6 +12,11 @@ use bytes::BytesMut;
 /// One connection's TLS session (server side).
 pub struct Pump {
     conn: rustls::ServerConnection,
+    /// Ciphertext has been sent.
+    sent: bool,
+    /// The client did not speak TLS at all: send it nothing (not even the alert rustls
+    /// queued), as OpenSSL sends nothing to a client whose first bytes are not TLS.
+    mute: bool,
 }
 
 /// What [`Pump::take_plain`] found.
@@ -25,7 +30,11 @@ pub enum Plain {
 
 impl Pump {
     pub(crate) fn new(conn: rustls::ServerConnection) -> Self {
-        Pump { conn }
+        Pump {
+            conn,
+            sent: false,
+            mute: false,
+        }
     }
 
     /// Reads ciphertext from `rd` (one read) and processes the records it completes.
@@ -34,9 +43,12 @@ impl Pump {
     /// queued, and worth sending before closing.
     pub fn read_tls(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
         let n = self.conn.read_tls(rd)?;
-        self.conn
-            .process_new_packets()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if let Err(e) = self.conn.process_new_packets() {
+            if !self.sent && matches!(e, rustls::Error::InvalidMessage(_)) {
+                self.mute = true;
+            }
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
         Ok(n)
     }
 
@@ -107,18 +119,23 @@ impl Pump {
 
     /// Whether ciphertext waits to be sent.
     pub fn wants_write(&self) -> bool {
-        self.conn.wants_write()
+        !self.mute && self.conn.wants_write()
     }
 
     /// Writes waiting ciphertext to `wr` (one write).
     pub fn write_tls(&mut self, wr: &mut dyn Write) -> io::Result<usize> {
-        self.conn.write_tls(wr)
+        if self.mute {
+            return Ok(0);
+        }
+        let n = self.conn.write_tls(wr)?;
+        self.sent |= n > 0;
+        Ok(n)
     }
 
     /// Moves all waiting ciphertext to the end of `out`.
     pub fn drain_into(&mut self, out: &mut Vec<u8>) {
-        while self.conn.wants_write() {
-            if !matches!(self.conn.write_tls(out), Ok(n) if n > 0) {
+        while self.wants_write() {
+            if !matches!(self.write_tls(out), Ok(n) if n > 0) {
                 break;
             }
         }

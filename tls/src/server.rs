@@ -5,7 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use lode_core::util::os_error::strerror;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, WebPkiClientVerifier};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::InconsistentKeys;
 
 use crate::pem::{load_certs, load_key, roots};
 use crate::{suites, ClientAuth, TlsError, TlsOptions};
@@ -15,6 +19,35 @@ const UNLIMITED_SESSIONS: usize = 1 << 20;
 
 fn is_set(p: &Path) -> bool {
     !p.as_os_str().is_empty()
+}
+
+/// The server's certificate chain with its key, which must be the certificate's. A
+/// certificate webpki cannot read (an X.509 v1 certificate, which `openssl x509 -req` makes
+/// without extensions, as Redis's gen-test-certs.sh makes `redis.crt`) is served as it is,
+/// as OpenSSL serves it: only the client has to accept it.
+fn certified_key(
+    opts: &TlsOptions,
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey, TlsError> {
+    let signing = provider.key_provider.load_private_key(key).map_err(|e| {
+        TlsError::new(format!(
+            "Failed to load private key: {}: {e}",
+            opts.key_file.display()
+        ))
+    })?;
+    let certified = CertifiedKey::new(certs, signing);
+    match certified.keys_match() {
+        Err(rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => {
+            Err(TlsError::new(format!(
+                "Failed to load private key: tls-key-file {} does not match tls-cert-file {}",
+                opts.key_file.display(),
+                opts.cert_file.display()
+            )))
+        }
+        _ => Ok(certified),
+    }
 }
 
 /// The server configuration `opts` describe, or the line to log about why not.
@@ -69,18 +102,12 @@ pub fn server_config(opts: &TlsOptions) -> Result<rustls::ServerConfig, TlsError
         load_certs(cert, "tls-client-cert-file")?;
         load_key(key, "tls-client-key-file")?;
     }
+    let certified = certified_key(opts, certs, key, &provider)?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&versions)
         .map_err(|e| TlsError::new(format!("Failed to configure ciphers: {e}")))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .map_err(|e| {
-            TlsError::new(format!(
-                "Failed to load certificate and key: tls-cert-file {}, tls-key-file {}: {e}",
-                opts.cert_file.display(),
-                opts.key_file.display()
-            ))
-        })?;
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     cfg.ignore_client_order = opts.prefer_server_ciphers;
     if opts.session_caching {
         let size = match opts.session_cache_size {
