@@ -237,14 +237,20 @@ impl<'a> Loader<'a> {
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         match name {
             "user" if !args.is_empty() => {
-                if self.users.iter().any(|u| u[0].as_ref() == args[0].as_bytes()) {
+                if self
+                    .users
+                    .iter()
+                    .any(|u| u[0].as_ref() == args[0].as_bytes())
+                {
                     return Err(format!(
                         "Error in user declaration '{}': Duplicate user found. A user can only \
                          be defined once in config files",
                         args[0]
                     ));
                 }
-                let words = args.iter().map(|a| bytes::Bytes::from(a.clone().into_bytes()));
+                let words = args
+                    .iter()
+                    .map(|a| bytes::Bytes::from(a.clone().into_bytes()));
                 self.users.push(words.collect());
                 return Ok(());
             }

@@ -260,6 +260,10 @@ impl Host for LodeHost {
         crate::aof::load::load(server, lode_transport_tokio::now()).map(|_| ())
     }
 
+    fn random_bytes(&self, buf: &mut [u8]) {
+        crate::sys::random_bytes(buf);
+    }
+
     fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         crate::files::read_optional(Path::new(path)).map_err(|e| strerror(&e))
     }

@@ -13,6 +13,7 @@ mod migrate;
 mod sys;
 mod tls;
 mod transport;
+mod users;
 
 use std::io::Write;
 use std::sync::{mpsc, Arc};
@@ -91,10 +92,11 @@ fn main() {
 }
 
 /// Loads the configuration or exits as redis-server does on a bad one; also says whether
-/// `io-threads` was given.
-fn load_config(args: &RunArgs) -> (Config, bool) {
+/// `io-threads` was given, and returns the `user` directives.
+fn load_config(args: &RunArgs) -> (Config, bool, Vec<Vec<bytes::Bytes>>) {
     let mut config = Config::default();
     let mut io_threads_given = false;
+    let mut users = Vec::new();
     if args.any_args {
         let mut stdin = std::io::stdin();
         let stdin: Option<&mut dyn std::io::Read> = if args.from_stdin {
@@ -105,6 +107,7 @@ fn load_config(args: &RunArgs) -> (Config, bool) {
         let mut loader = Loader::new(&mut config);
         let result = loader.load(args.config_file.as_deref(), stdin, Some(&args.options));
         io_threads_given = loader.io_threads_given;
+        users = std::mem::take(&mut loader.users);
         match result {
             Ok(()) => {}
             Err(ConfError::Open(msg)) => {
@@ -118,11 +121,11 @@ fn load_config(args: &RunArgs) -> (Config, bool) {
         }
     }
     conf::record_cwd(&mut config);
-    (config, io_threads_given)
+    (config, io_threads_given, users)
 }
 
 fn run(prog: &str, args: RunArgs) {
-    let (mut config, io_threads_given) = load_config(&args);
+    let (mut config, io_threads_given, users) = load_config(&args);
     let boot = Boot::from_config(&config);
     if boot.daemonize {
         daemonize();
@@ -232,6 +235,10 @@ fn run(prog: &str, args: RunArgs) {
         );
     }
     log::line(LogLevel::Warning, "Server initialized");
+    if let Err(e) = users::load_at_startup(&server, &users) {
+        log::line(LogLevel::Warning, &e);
+        std::process::exit(1);
+    }
     // After the banner, as Redis: its " PID: " line is how supervisors (and Redis's test suite)
     // learn the server started, even when loading then fails.
     load_data(&server, &shared);

@@ -12,11 +12,13 @@ pub fn load_at_startup(server: &Server, directives: &[Vec<Bytes>]) -> Result<(),
         (c.aclfile.clone(), c.acl_pubsub_default == "allchannels")
     };
     if !aclfile.is_empty() && !directives.is_empty() {
-        return Err("Configuring Redis with users defined in redis.conf and at the same setting \
+        return Err(
+            "Configuring Redis with users defined in redis.conf and at the same setting \
                     an ACL file path is invalid. This setup is very likely to lead to \
                     configuration errors and security holes, please define either an ACL file \
                     or declare users directly in your redis.conf, but not both."
-            .into());
+                .into(),
+        );
     }
     let users = file::from_directives(&server.commands, directives, all)
         .map_err(|e| format!("{e}. Critical error while loading ACLs. Exiting."))?;

@@ -49,15 +49,48 @@ type KeyRefs = SmallVec<[(usize, u8); 8]>;
 
 fn keys_of(cmd: &Command, args: &[Bytes]) -> KeyRefs {
     let mut out = KeyRefs::new();
+    if cmd.name == "migrate" {
+        if let Some(keys) = migrate_keys(args) {
+            let perm = cmd.key_specs.first().map_or(0, |s| s.acl);
+            out.extend(keys.map(|i| (i, perm)));
+            return out;
+        }
+    }
     let variable = variable_key_flags(&cmd.name, args).map(acl_access);
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-    for spec in &cmd.key_specs {
+    for spec in cmd.key_specs.iter().filter(|s| !s.not_key) {
+        if !spec.keynum_valid(args) {
+            // Redis's key search gives up on the whole command: no keys to check.
+            return KeyRefs::new();
+        }
         idx.clear();
         spec.extract(args, &mut idx);
         let perm = variable.unwrap_or(spec.acl);
         out.extend(idx.iter().map(|&i| (i, perm)));
     }
     out
+}
+
+/// MIGRATE's keys as Redis's migrateGetKeys finds them when KEYS is given (its key specs
+/// are incomplete): the arguments after KEYS, skipping AUTH/AUTH2 values. None without KEYS.
+fn migrate_keys(args: &[Bytes]) -> Option<std::ops::Range<usize>> {
+    let mut i = 6;
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"keys") {
+            return Some(if args[3].is_empty() {
+                i + 1..args.len()
+            } else {
+                0..0
+            });
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The channels a command publishes or subscribes to: (argument index, is a pattern).

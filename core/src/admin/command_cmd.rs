@@ -10,7 +10,6 @@ use serde_json::Value as Json;
 
 use super::command_docs::doc;
 use super::util::help;
-use crate::command::keys::KeySpec;
 use crate::command::{Command, Ctx, Handler};
 use crate::resp::ReplyWriter;
 use crate::server::Server;
@@ -391,7 +390,7 @@ fn keys_of(server: &Server, argv: &[Bytes]) -> Result<Vec<(usize, Vec<String>)>,
     let mut keys = Vec::new();
     let mut idx = Vec::new();
     for (spec, facts) in cmd.key_specs.iter().zip(specs) {
-        if !keynum_valid(spec, argv) {
+        if !spec.keynum_valid(argv) {
             keys.clear();
             break;
         }
@@ -416,30 +415,6 @@ fn keys_of(server: &Server, argv: &[Bytes]) -> Result<Vec<(usize, Vec<String>)>,
         return Err("ERR Invalid arguments specified for command");
     }
     Ok(keys)
-}
-
-/// A keynum spec whose count is not a usable number makes Redis reject the whole command.
-fn keynum_valid(spec: &KeySpec, argv: &[Bytes]) -> bool {
-    use crate::command::keys::{BeginSearch, FindKeys};
-    let (
-        BeginSearch::Index(start),
-        FindKeys::Keynum {
-            keynumidx,
-            firstkey,
-            keystep,
-        },
-    ) = (&spec.begin, &spec.find)
-    else {
-        return true;
-    };
-    let at = *start as i64 + keynumidx;
-    let Some(n) = argv
-        .get(at as usize)
-        .and_then(|a| crate::util::num::parse_i64(a))
-    else {
-        return false;
-    };
-    n >= 0 && (n == 0 || *start as i64 + firstkey + (n - 1) * keystep < argv.len() as i64)
 }
 
 fn getkeys_impl(ctx: &mut Ctx, with_flags: bool) {

@@ -240,7 +240,8 @@ fn clients_section(server: &Server) -> String {
 
 /// Memory held by replica clients and by the others (normal and pub/sub), each counted as
 /// CLIENT LIST's `tot-mem`.
-fn clients_memory(server: &Server) -> (usize, usize) {
+/// Output and query buffer bytes of (replicas, other clients), for INFO and MEMORY STATS.
+pub(super) fn clients_memory(server: &Server) -> (usize, usize) {
     let mut totals = (0, 0);
     for c in server.clients.snapshot() {
         let mem = super::client_line::total_memory(&c);

@@ -1,4 +1,4 @@
-//! MEMORY USAGE, DOCTOR, MALLOC-STATS, PURGE and HELP.
+//! MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE and HELP.
 
 use super::util::help;
 use crate::command::{Ctx, Handler};
@@ -8,6 +8,7 @@ use crate::types::{hash::Hash, set::Set, zset::ZSet};
 /// The MEMORY subcommands lode implements.
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("memory|usage", usage),
+    ("memory|stats", stats),
     ("memory|doctor", doctor),
     ("memory|malloc-stats", malloc_stats),
     ("memory|purge", purge),
@@ -46,6 +47,121 @@ fn usage(ctx: &mut Ctx) {
     match size {
         Some(n) => ctx.out.int(n as i64),
         None => ctx.out.null(),
+    }
+}
+
+/// MEMORY STATS: Redis 7.0's fields, from the allocator figures INFO memory reports. lode
+/// does not account memory per subsystem yet: the overhead is what was allocated at startup
+/// plus the clients' buffers, the dataset the rest.
+fn stats(ctx: &mut Ctx) {
+    let server = ctx.server;
+    let m = server.host.memory();
+    let peak = server
+        .stats
+        .peak_memory
+        .fetch_max(m.used, std::sync::atomic::Ordering::Relaxed)
+        .max(m.used)
+        .max(m.peak);
+    let (replicas, normal) = super::info::clients_memory(server);
+    let overhead = (m.startup + (replicas + normal) as u64).min(m.used);
+    let dataset = m.used - overhead;
+    let keys = server.keyspace.key_count() as u64;
+    let net = m.used.saturating_sub(m.startup).max(1);
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        }
+    };
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let diff = |a: u64, b: u64| a as i64 - b as i64;
+    let ints: [(&str, i64); 10] = [
+        ("peak.allocated", peak as i64),
+        ("total.allocated", m.used as i64),
+        ("startup.allocated", m.startup as i64),
+        ("replication.backlog", 0),
+        ("clients.slaves", replicas as i64),
+        ("clients.normal", normal as i64),
+        ("cluster.links", 0),
+        ("aof.buffer", 0),
+        ("lua.caches", 0),
+        ("functions.caches", 0),
+    ];
+    let dbs = server.config.read().databases;
+    let used_dbs: Vec<usize> = (0..dbs)
+        .filter(|&d| server.keyspace.db_counts(d).0 > 0)
+        .collect();
+    ctx.out.map(ints.len() + used_dbs.len() + 17);
+    for (name, v) in ints {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.int(v);
+    }
+    for d in used_dbs {
+        ctx.out.bulk(format!("db.{d}").as_bytes());
+        ctx.out.map(2);
+        ctx.out.bulk(b"overhead.hashtable.main");
+        ctx.out.int(0);
+        ctx.out.bulk(b"overhead.hashtable.expires");
+        ctx.out.int(0);
+    }
+    for (name, v) in [
+        ("overhead.total", overhead),
+        ("keys.count", keys),
+        ("keys.bytes-per-key", net.checked_div(keys).unwrap_or(0)),
+    ] {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.int(v as i64);
+    }
+    ctx.out.bulk(b"dataset.bytes");
+    ctx.out.int(dataset as i64);
+    ctx.out.bulk(b"dataset.percentage");
+    ctx.out.double(pct(dataset, net));
+    ctx.out.bulk(b"peak.percentage");
+    ctx.out.double(pct(m.used, peak));
+    let floats = [
+        ("allocator.allocated", m.allocator_allocated as i64, None),
+        ("allocator.active", m.allocator_active as i64, None),
+        ("allocator.resident", m.allocator_resident as i64, None),
+        (
+            "allocator-fragmentation.ratio",
+            0,
+            Some(ratio(m.allocator_active, m.allocator_allocated)),
+        ),
+        (
+            "allocator-fragmentation.bytes",
+            diff(m.allocator_active, m.allocator_allocated),
+            None,
+        ),
+        (
+            "allocator.rss-ratio",
+            0,
+            Some(ratio(m.allocator_resident, m.allocator_active)),
+        ),
+        (
+            "allocator.rss-bytes",
+            diff(m.allocator_resident, m.allocator_active),
+            None,
+        ),
+        (
+            "rss-overhead.ratio",
+            0,
+            Some(ratio(m.rss, m.allocator_resident)),
+        ),
+        (
+            "rss-overhead.bytes",
+            diff(m.rss, m.allocator_resident),
+            None,
+        ),
+        ("fragmentation", 0, Some(ratio(m.rss, m.used))),
+        ("fragmentation.bytes", diff(m.rss, m.used), None),
+    ];
+    for (name, int, float) in floats {
+        ctx.out.bulk(name.as_bytes());
+        match float {
+            Some(f) => ctx.out.double(f),
+            None => ctx.out.int(int),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod client_kill;
 pub mod client_line;
 pub mod client_pause;
 pub mod client_reply;
+pub mod cluster;
 pub mod command_cmd;
 pub mod command_docs;
 pub mod config_cmd;
@@ -34,6 +35,7 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     hello::COMMANDS,
     client_cmd::COMMANDS,
     client_reply::COMMANDS,
+    cluster::COMMANDS,
     config_cmd::COMMANDS,
     command_cmd::COMMANDS,
     info::COMMANDS,

@@ -51,6 +51,9 @@ pub struct KeySpec {
     /// The access ACL key patterns must grant (`acl::selector::READ` for `access`, `WRITE`
     /// for `insert`, `delete` or `update`).
     pub acl: u8,
+    /// Redis's `not_key`: the argument is not a key (SPUBLISH's shard channel), so ACL key
+    /// patterns do not apply to it.
+    pub not_key: bool,
 }
 
 impl KeySpec {
@@ -92,6 +95,7 @@ impl KeySpec {
             find,
             writes,
             acl: acl_access(&flags),
+            not_key: flags.contains(&"not_key"),
         }
     }
 
@@ -106,6 +110,28 @@ impl KeySpec {
             self.begin = BeginSearch::SortStore;
         }
         self
+    }
+
+    /// Whether a keynum spec's count is usable for `argv`: a number, not negative, and not
+    /// naming more keys than there are arguments. Redis rejects the whole key search (COMMAND
+    /// GETKEYS errors, ACL checks see no keys) otherwise. Other specs are always usable.
+    pub fn keynum_valid(&self, argv: &[Bytes]) -> bool {
+        let (
+            BeginSearch::Index(start),
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            },
+        ) = (&self.begin, &self.find)
+        else {
+            return true;
+        };
+        let at = *start as i64 + keynumidx;
+        let Some(n) = argv.get(at as usize).and_then(|a| parse_i64(a)) else {
+            return false;
+        };
+        n >= 0 && (n == 0 || *start as i64 + firstkey + (n - 1) * keystep < argv.len() as i64)
     }
 
     /// Appends the argument indexes of the keys this spec finds in `args` (args[0] = name).

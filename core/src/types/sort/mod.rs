@@ -47,6 +47,7 @@ impl<'a> Options<'a> {
             gets: Vec::new(),
         };
         let n = ctx.args.len();
+        let mut full_key_access = None;
         let mut j = 2;
         while j < n {
             let arg = ctx.arg(j);
@@ -66,9 +67,21 @@ impl<'a> Options<'a> {
                 o.store = Some(ctx.arg(j + 1));
                 j += 1;
             } else if arg.eq_ignore_ascii_case(b"by") && left >= 1 {
-                o.by = Some(Pattern::parse(ctx.arg(j + 1)));
+                let pattern = ctx.arg(j + 1);
+                // A BY with a real pattern reads keys the ACL check never saw.
+                if pattern.contains(&b'*')
+                    && !*full_key_access.get_or_insert_with(|| reads_every_key(ctx))
+                {
+                    ctx.error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                    return None;
+                }
+                o.by = Some(Pattern::parse(pattern));
                 j += 1;
             } else if arg.eq_ignore_ascii_case(b"get") && left >= 1 {
+                if !*full_key_access.get_or_insert_with(|| reads_every_key(ctx)) {
+                    ctx.error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+                    return None;
+                }
                 o.gets.push(Pattern::parse(ctx.arg(j + 1)));
                 j += 1;
             } else {
@@ -78,6 +91,21 @@ impl<'a> Options<'a> {
             j += 1;
         }
         Some(o)
+    }
+}
+
+/// Whether the client's user may read every key with this command (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess for SORT's BY and GET patterns).
+fn reads_every_key(ctx: &mut Ctx) -> bool {
+    let (server, cmd, args) = (ctx.server, ctx.cmd, ctx.args);
+    match ctx.client.acl.as_mut() {
+        Some(acl) => crate::acl::check::check_with_every_key(
+            acl.rules(&server.acl),
+            cmd,
+            args,
+            crate::acl::selector::READ,
+        ),
+        None => true,
     }
 }
 
