@@ -67,7 +67,7 @@ impl Server {
                 // Protected mode, as Redis 7.0 applies it: while the default user has no
                 // password, only loopback clients are served, whatever `bind` says.
                 && c.protected_mode
-                && c.requirepass.is_empty()
+                && self.acl.default_user().rules().nopass
             {
                 Some(DENIED_ERR)
             } else {
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(server.admit(Some(local)), Ok(()));
         assert_eq!(server.admit(None), Ok(()));
         assert_eq!(server.admit(Some(remote)), Err(DENIED_ERR));
-        server.config.write().requirepass = "pw".into();
+        server.acl.set_requirepass(&server.commands, b"pw");
         assert_eq!(server.admit(Some(remote)), Ok(()));
         server.config.write().maxclients = 0;
         assert_eq!(server.admit(None), Err(MAXCLIENTS_ERR));

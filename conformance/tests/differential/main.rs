@@ -7,6 +7,7 @@
 //! failure with `DIFFERENTIAL_SEED=<n>`. `LODE_SERVER_BIN` picks the lode binary, as for the
 //! conformance suite.
 
+mod acl_walk;
 mod bitfield;
 mod geo;
 mod hll;

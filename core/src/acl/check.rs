@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::selector::Selector;
 use super::user::Rules;
-use crate::command::keys::{acl_access, variable_key_flags};
+use crate::command::keys::{acl_access, variable_key_flags, SpecKeys};
 use crate::command::Command;
 
 /// What a refused command was refused for, Redis's ACL_DENIED_* in rising precedence.
@@ -47,32 +47,57 @@ pub struct Denied {
 /// Keys a command names, with the access each needs: (argument index, READ/WRITE bits).
 type KeyRefs = SmallVec<[(usize, u8); 8]>;
 
+/// The keys a command names with the access each needs, found as Redis's
+/// getKeysFromCommandWithSpecs finds them for ACL checks: SET and BITFIELD (variable flags)
+/// and any command whose specs cannot be used on these arguments go to the command's own
+/// finder (SORT's and MIGRATE's; none, so no keys, for the others).
 fn keys_of(cmd: &Command, args: &[Bytes]) -> KeyRefs {
     let mut out = KeyRefs::new();
-    if cmd.name == "migrate" {
-        if let Some(keys) = migrate_keys(args) {
-            let perm = cmd.key_specs.first().map_or(0, |s| s.acl);
-            out.extend(keys.map(|i| (i, perm)));
-            return out;
+    if let Some(flags) = variable_key_flags(&cmd.name, args) {
+        if args.len() > 1 {
+            out.push((1, acl_access(flags)));
         }
+        return out;
     }
-    let variable = variable_key_flags(&cmd.name, args).map(acl_access);
-    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
     for spec in cmd.key_specs.iter().filter(|s| !s.not_key) {
-        if !spec.keynum_valid(args) {
-            // Redis's key search gives up on the whole command: no keys to check.
-            return KeyRefs::new();
+        match spec.redis_positions(args) {
+            SpecKeys::Found(range) => out.extend(range.step_by(spec.step()).map(|i| (i, spec.acl))),
+            SpecKeys::Absent => {}
+            SpecKeys::Unusable => return fallback_keys(cmd, args),
         }
-        idx.clear();
-        spec.extract(args, &mut idx);
-        let perm = variable.unwrap_or(spec.acl);
-        out.extend(idx.iter().map(|&i| (i, perm)));
     }
     out
 }
 
-/// MIGRATE's keys as Redis's migrateGetKeys finds them when KEYS is given (its key specs
-/// are incomplete): the arguments after KEYS, skipping AUTH/AUTH2 values. None without KEYS.
+/// The command's own key finder, for when its specs fail (Redis's getkeys procs).
+fn fallback_keys(cmd: &Command, args: &[Bytes]) -> KeyRefs {
+    let mut out = KeyRefs::new();
+    let spec_acl = |i: usize| cmd.key_specs.get(i).map_or(0, |s| s.acl);
+    match cmd.name.as_str() {
+        "sort" | "sort_ro" => {
+            if args.len() > 1 {
+                out.push((1, spec_acl(0)));
+            }
+            if cmd.name == "sort" {
+                let mut store = smallvec::SmallVec::<[usize; 1]>::new();
+                if let Some(spec) = cmd.key_specs.get(2) {
+                    spec.extract(args, &mut store);
+                }
+                out.extend(store.into_iter().map(|i| (i, spec_acl(2))));
+            }
+        }
+        "migrate" => {
+            let keys = migrate_keys(args).unwrap_or(3..4.min(args.len()));
+            out.extend(keys.map(|i| (i, spec_acl(0))));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// MIGRATE's keys as Redis's migrateGetKeys finds them when KEYS is given: the arguments
+/// after KEYS (none if the key argument is not empty), skipping AUTH/AUTH2 values. None
+/// without KEYS.
 fn migrate_keys(args: &[Bytes]) -> Option<std::ops::Range<usize>> {
     let mut i = 6;
     while i < args.len() {

@@ -195,7 +195,7 @@ fn server_section(server: &Server, now_us: u64) -> String {
         usize::BITS,
         proc_info.pid,
         server.run_id,
-        cfg.port,
+        tcp_port(&cfg),
         uptime / 86_400,
         cfg.hz,
         cfg.hz,
@@ -281,6 +281,14 @@ fn scripting_memory(server: &Server) -> String {
         human_bytes(total_vm),
         human_bytes(scripts),
     )
+}
+
+/// INFO's `tcp_port`: `port`, or `tls-port` when there is no plain port, as Redis shows it.
+fn tcp_port(cfg: &crate::config::Config) -> i64 {
+    match (cfg.port, cfg.other.get("tls-port")) {
+        (0, Some(crate::config::value::ConfigValue::Int(tls))) => *tls,
+        (port, _) => i64::from(port),
+    }
 }
 
 fn memory_section(server: &Server) -> String {

@@ -38,6 +38,18 @@ pub enum FindKeys {
     Unknown,
 }
 
+/// What a key spec finds in a command's arguments, by Redis's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecKeys {
+    /// Keys at these argument indexes (every `step()`-th).
+    Found(std::ops::Range<usize>),
+    /// The spec's keyword is absent: no keys from it.
+    Absent,
+    /// The spec cannot be used (unknown, incomplete, or out of the arguments' range): Redis
+    /// gives up on the whole key search and asks the command's own finder.
+    Unusable,
+}
+
 /// One key spec of a command.
 #[derive(Clone, Debug)]
 pub struct KeySpec {
@@ -54,6 +66,8 @@ pub struct KeySpec {
     /// Redis's `not_key`: the argument is not a key (SPUBLISH's shard channel), so ACL key
     /// patterns do not apply to it.
     pub not_key: bool,
+    /// Redis's `incomplete`: the spec may miss keys (MIGRATE's KEYS).
+    pub incomplete: bool,
 }
 
 impl KeySpec {
@@ -96,6 +110,7 @@ impl KeySpec {
             writes,
             acl: acl_access(&flags),
             not_key: flags.contains(&"not_key"),
+            incomplete: flags.contains(&"incomplete"),
         }
     }
 
@@ -132,6 +147,84 @@ impl KeySpec {
             return false;
         };
         n >= 0 && (n == 0 || *start as i64 + firstkey + (n - 1) * keystep < argv.len() as i64)
+    }
+
+    /// The keys this spec finds exactly as Redis's getKeysUsingKeySpecs does, which the ACL
+    /// checks follow.
+    pub fn redis_positions(&self, args: &[Bytes]) -> SpecKeys {
+        self.redis_range(args).map_or(SpecKeys::Unusable, |r| {
+            r.map_or(SpecKeys::Absent, SpecKeys::Found)
+        })
+    }
+
+    fn redis_range(&self, args: &[Bytes]) -> Option<Option<std::ops::Range<usize>>> {
+        let argc = args.len() as i64;
+        let first = match &self.begin {
+            BeginSearch::Index(i) => *i as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let (start, end) = if *startfrom > 0 {
+                    (*startfrom, argc - 1)
+                } else {
+                    (argc + startfrom, 1)
+                };
+                let mut i = start;
+                let mut found = None;
+                while i != end {
+                    if i >= argc || i < 1 {
+                        break;
+                    }
+                    if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                        found = Some(i + 1);
+                        break;
+                    }
+                    i += if start <= end { 1 } else { -1 };
+                }
+                match found {
+                    Some(f) => f,
+                    None => return Some(None),
+                }
+            }
+            BeginSearch::Unknown | BeginSearch::SortStore => return None,
+        };
+        let (first, last) = match self.find {
+            FindKeys::Range { lastkey, limit, .. } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey
+                } else if limit == 0 {
+                    argc + lastkey
+                } else {
+                    first + ((argc - first) / limit + lastkey)
+                };
+                (first, last)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                ..
+            } => {
+                let at = first + keynumidx;
+                if at >= argc {
+                    return None;
+                }
+                let n = parse_i64(&args[at as usize]).filter(|n| *n >= 0)?;
+                (first + firstkey, first + firstkey + n - 1)
+            }
+            FindKeys::Unknown => return None,
+        };
+        if last >= argc || last < first || first >= argc || self.incomplete {
+            return None;
+        }
+        Some(Some(first as usize..last as usize + 1))
+    }
+
+    /// The step between keys of a range or keynum spec.
+    pub fn step(&self) -> usize {
+        match self.find {
+            FindKeys::Range { keystep, .. } | FindKeys::Keynum { keystep, .. } => {
+                keystep.max(1) as usize
+            }
+            FindKeys::Unknown => 1,
+        }
     }
 
     /// Appends the argument indexes of the keys this spec finds in `args` (args[0] = name).
