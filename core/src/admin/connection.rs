@@ -40,7 +40,7 @@ fn quit(ctx: &mut Ctx) {
 }
 
 /// RESET: back to a freshly connected client's state (db 0, RESP2, no name, no-evict and
-/// no-touch off). State owned by other modules (transactions, subscriptions, tracking) is
+/// no-touch off, the default user). State owned by other modules (transactions, subscriptions, tracking) is
 /// reset by those modules when they exist.
 fn reset(ctx: &mut Ctx) {
     ctx.client.reset_transaction(&ctx.server.keyspace.watches);
@@ -59,6 +59,15 @@ fn reset(ctx: &mut Ctx) {
     h.no_evict.store(false, Ordering::Relaxed);
     h.no_touch.store(false, Ordering::Relaxed);
     *h.name.lock() = None;
+    // Back to the default user, authenticated only if it needs no password (Redis's
+    // clearClientConnectionState).
+    if ctx.client.acl.is_some() {
+        let server = ctx.server;
+        let default = server.acl.default_user().clone();
+        *h.user.lock() = Some(default.clone());
+        ctx.client.authenticated = !server.auth_required();
+        ctx.client.acl = Some(crate::acl::ClientAcl::new(&server.acl, default));
+    }
     ctx.out.simple(b"RESET");
 }
 
