@@ -108,7 +108,7 @@ def main():
     pin = "; servers on CPU 0, redis-benchmark on CPU 1" if args.pin else ""
     print(f"Best of {args.rounds} rounds (servers alternated, fresh each round){pin}.\n")
     print(f"redis-benchmark, 50 clients, {args.requests} requests, 100,000 keys; restricted = "
-          f"--user {USER} ({len(RULES)} rules, ~key:* the 9th key pattern)")
+          f"--user {USER} ({len(RULES)} rules, ~key:* the 10th key pattern)")
     print(f"{'workload':<12}{'P':>4}{'mode':>12}{'redis rps':>12}{'lode rps':>12}{'ratio':>8}"
           f"{'redis us/req':>14}{'lode us/req':>13}{'ratio':>8}")
     for test in TESTS:

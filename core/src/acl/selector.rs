@@ -24,9 +24,58 @@ pub struct KeyPattern {
     pub pattern: Bytes,
     /// READ, WRITE or both.
     pub perm: u8,
+    shape: Shape,
+}
+
+/// How a pattern can be matched: most ACL patterns are a literal or a literal prefix then `*`,
+/// which need no glob engine (checked for every key of every command a restricted user runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// No glob characters: equality.
+    Literal,
+    /// A literal of this length, then a single trailing `*`.
+    Prefix(usize),
+    /// Anything else: Redis's glob matcher.
+    Glob,
+}
+
+impl Shape {
+    fn of(pattern: &[u8]) -> Shape {
+        let special = |b: &u8| matches!(b, b'*' | b'?' | b'[' | b'\\');
+        match pattern.iter().position(special) {
+            None => Shape::Literal,
+            Some(i) if i == pattern.len() - 1 && pattern[i] == b'*' => Shape::Prefix(i),
+            Some(_) => Shape::Glob,
+        }
+    }
+}
+
+/// Whether `s` matches the glob `pattern` of shape `shape`.
+fn matches(pattern: &[u8], shape: Shape, s: &[u8]) -> bool {
+    match shape {
+        Shape::Literal => pattern == s,
+        // Redis's matcher never matches an empty string against a leading `*`.
+        Shape::Prefix(n) => !s.is_empty() && s.starts_with(&pattern[..n]),
+        Shape::Glob => string_match(pattern, s, false),
+    }
 }
 
 impl KeyPattern {
+    /// A pattern granting `perm`.
+    pub fn new(pattern: Bytes, perm: u8) -> KeyPattern {
+        let shape = Shape::of(&pattern);
+        KeyPattern {
+            pattern,
+            perm,
+            shape,
+        }
+    }
+
+    /// Whether `key` matches the pattern.
+    pub fn matches(&self, key: &[u8]) -> bool {
+        matches(&self.pattern, self.shape, key)
+    }
+
     /// The pattern as ACL rules spell it.
     pub fn describe(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(match self.perm {
@@ -260,10 +309,9 @@ impl Selector {
         }
         match self.keys.iter_mut().find(|k| k.pattern.as_ref() == pat) {
             Some(k) => k.perm |= perm,
-            None => self.keys.push(KeyPattern {
-                pattern: Bytes::copy_from_slice(pat),
-                perm,
-            }),
+            None => self
+                .keys
+                .push(KeyPattern::new(Bytes::copy_from_slice(pat), perm)),
         }
         self.all_keys = false;
         Ok(())
@@ -325,7 +373,7 @@ impl Selector {
             || self
                 .keys
                 .iter()
-                .any(|k| k.perm & perm == perm && string_match(&k.pattern, key, false))
+                .any(|k| k.perm & perm == perm && k.matches(key))
     }
 
     /// Whether every key may be accessed with `perm` (a `*` pattern granting it).
@@ -350,7 +398,34 @@ pub fn channel_in(patterns: &[Bytes], channel: &[u8], is_pattern: bool) -> bool 
         if is_pattern {
             p.as_ref() == channel
         } else {
-            string_match(p, channel, false)
+            matches(p, Shape::of(p), channel)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_match_as_the_glob_matcher_does() {
+        let patterns: &[&[u8]] = &[
+            b"*", b"key:*", b"key:", b"", b"k?y*", b"a*b", b"[ab]*", b"x\\*", b"**", b"key:**",
+        ];
+        let keys: &[&[u8]] = &[
+            b"", b"key:", b"key:1", b"key", b"kay:", b"a", b"ab", b"x*", b"xy",
+        ];
+        for p in patterns {
+            let kp = KeyPattern::new(Bytes::copy_from_slice(p), READ);
+            for k in keys {
+                assert_eq!(
+                    kp.matches(k),
+                    string_match(p, k, false),
+                    "{:?} ~ {:?}",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(k)
+                );
+            }
+        }
+    }
 }
