@@ -178,6 +178,9 @@ impl Session {
             && self.state.awaiting.is_none()
             && !self.postponed
         {
+            // Redis's small request limits for a client that has yet to authenticate.
+            self.decoder
+                .set_auth_required(!self.state.authenticated && server.auth_required());
             match self.decoder.decode(buf, &limits, &mut self.args) {
                 Ok(true) => {
                     let resolved = server.commands.resolve(&self.args);
