@@ -69,6 +69,11 @@ pub struct Server {
     pub acl: crate::acl::Acl,
 }
 
+/// The refusal of DEBUG when `enable-debug-command` does not allow it.
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command \
+     option is set to \"local\", you can run it from a local connection, otherwise you need to \
+     set this option in the configuration file, and then restart the server.";
+
 impl Server {
     /// A server with `config`, seeded with `seed`, hosted by `host`, started at `now`.
     pub fn new(config: Config, seed: u64, host: Box<dyn Host>, now: Now) -> Self {
@@ -189,8 +194,14 @@ impl Server {
         }
     }
 
-    /// Whether clients must authenticate before commands not flagged `no-auth`: while the
-    /// default user has a password (`requirepass`), as Redis's authRequired.
+    /// Whether DEBUG may run for `client` (`enable-debug-command` no, yes or local).
+    pub fn debug_allowed(&self, client: &crate::client::ClientInfo) -> bool {
+        let setting = &self.config.read().enable_debug_command;
+        crate::admin::util::allowed(setting, client)
+    }
+
+    /// Whether clients must authenticate before commands not flagged `no-auth`: the default
+    /// user has a password or is off, as Redis's authRequired.
     pub fn auth_required(&self) -> bool {
         self.acl.auth_required()
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::digest::{dataset_digest, object_digest};
-use super::util::{allowed, help, subcommand_syntax_error};
+use super::util::{help, subcommand_syntax_error};
 use crate::command::{errors, Ctx, Handler};
 use crate::effects::{AfterEffect, Completion, Effect};
 use crate::keyspace::{Entry, Value};
@@ -15,15 +15,7 @@ use crate::util::sha1::hex;
 /// The DEBUG command.
 pub const COMMANDS: &[(&str, Handler)] = &[("debug", debug)];
 
-const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is \
-     set to \"local\", you can run it from a local connection, otherwise you need to set this \
-     option in the configuration file, and then restart the server.";
-
 fn debug(ctx: &mut Ctx) {
-    let setting = ctx.server.config.read().enable_debug_command.clone();
-    if !allowed(&setting, &ctx.client.handle.info) {
-        return ctx.error(NOT_ALLOWED);
-    }
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     let argc = ctx.args.len();
     match (sub.as_str(), argc) {
@@ -456,6 +448,16 @@ mod tests {
         });
         let mut c = TestClient::new(&srv);
         assert!(c.cmd(&["DEBUG", "DIGEST"]).starts_with("+0000"));
+        // As Redis, the gate comes before authentication: no NOAUTH for a refused DEBUG.
+        let srv = server_with(Config {
+            requirepass: "pw".into(),
+            ..Config::default()
+        });
+        let mut c = TestClient::new(&srv);
+        assert!(c
+            .cmd(&["DEBUG", "DIGEST"])
+            .starts_with("-ERR DEBUG command not allowed."));
+        assert_eq!(c.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return Called::Done;
     }
+    if cmd.flags.has(CommandFlags::PROTECTED) && !server.debug_allowed(&state.handle.info) {
+        reject(server, state, out, cmd, crate::server::DEBUG_NOT_ALLOWED);
+        return Called::Done;
+    }
     if !state.authenticated && !cmd.flags.has(CommandFlags::NO_AUTH) && server.auth_required() {
         reject(server, state, out, cmd, "NOAUTH Authentication required.");
         return Called::Done;

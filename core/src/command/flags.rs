@@ -67,6 +67,9 @@ impl CommandFlags {
     /// The boundary locks nothing for it (each redis.call locks its own keys, and a script may
     /// touch keys it did not declare); it is EXCLUSIVE, so nothing interleaves.
     pub const SCRIPT: Self = Self(1 << 25);
+    /// Redis's `protected` (not shown by COMMAND INFO): DEBUG, which `enable-debug-command`
+    /// gates before authentication and ACLs are checked.
+    pub const PROTECTED: Self = Self(1 << 26);
 
     /// The flag Redis names `name` in COMMAND INFO, if it is one.
     pub fn from_redis_name(name: &str) -> Option<Self> {
@@ -121,6 +124,9 @@ impl CommandFlags {
         }
         if REDIS_MAY_REPLICATE.contains(&name) {
             f = f | Self::MAY_REPLICATE;
+        }
+        if name == "debug" {
+            f = f | Self::PROTECTED;
         }
         f
     }
