@@ -81,7 +81,9 @@ impl Effect {
     pub fn perform(self, server: &Server) -> Result<(), String> {
         let host = &*server.host;
         match self {
-            Effect::ApplyConfig { names, config } => host.config_changed(&names, &config),
+            Effect::ApplyConfig { names, config } => {
+                host.config_changed(&names, &config).map_err(|e| e.reply())
+            }
             Effect::RewriteConfig(lines) => host.rewrite_config(&lines),
             Effect::ReadFile { path, into } => {
                 let fail = |e: &str| format!("ERR Error loading ACLs, opening file '{path}': {e}");
@@ -177,13 +179,11 @@ pub enum AfterEffect {
     ReplyOk,
     /// Close the connection without a reply (SHUTDOWN went ahead), or reply the error.
     Close,
-    /// CONFIG SET: install `config` and reply +OK, or reply "ERR CONFIG SET failed (possibly
-    /// related to argument '`first`') - <error>" and change nothing.
+    /// CONFIG SET: install `config` and reply +OK, or reply the host's "ERR CONFIG SET
+    /// failed (possibly related to argument '<param>') - <error>" and change nothing.
     InstallConfig {
         /// The configuration to install.
         config: Box<Config>,
-        /// The first parameter named, as the client typed it.
-        first: String,
     },
     /// MIGRATE: delete what the target acknowledged (unless COPY), then +OK or the error.
     Migrate(Box<MigrateDone>),
@@ -289,7 +289,11 @@ mod tests {
         assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "50"]), "");
         assert_eq!(srv.config.read().hz, 10);
         let req = srv.effects.pop().expect("queued");
-        req.completion.complete(Err("no can do".into()));
+        let refusal = crate::host::ApplyError {
+            param: "hz",
+            message: "no can do".into(),
+        };
+        req.completion.complete(Err(refusal.reply()));
         assert_eq!(
             c.poll(),
             "-ERR CONFIG SET failed (possibly related to argument 'hz') - no can do\r\n"

@@ -40,9 +40,9 @@ pub trait Host: Send + Sync {
     /// Called after CONFIG SET changed `names` (canonical parameter names) to the values in
     /// `config`, before they take effect: the host applies what it owns (rebinding `port` and
     /// `bind`, `dir`, `maxclients`, log settings...). An error cancels the whole CONFIG SET,
-    /// which then replies "ERR CONFIG SET failed (possibly related to argument '<first
-    /// name>') - <error>"; like Redis, the host should leave things as they were on error.
-    fn config_changed(&self, _names: &[&str], _config: &Config) -> Result<(), String> {
+    /// which then replies "ERR CONFIG SET failed (possibly related to argument '<param>') -
+    /// <message>"; like Redis, the host should leave things as they were on error.
+    fn config_changed(&self, _names: &[&str], _config: &Config) -> Result<(), ApplyError> {
         Ok(())
     }
     /// Memory figures for INFO memory (jemalloc stats and RSS in the binary); zeros if unknown.
@@ -115,6 +115,26 @@ pub trait Host: Send + Sync {
     /// The contents of the file `path`, or None if there is none.
     fn read_file(&self, _path: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(None)
+    }
+}
+
+/// Why the host could not apply a CONFIG SET: the parameter whose change failed (Redis names
+/// it in the reply) and the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyError {
+    /// The canonical name of the parameter that could not be applied.
+    pub param: &'static str,
+    /// The reason, as Redis words it ("Unable to listen on this port. Check server logs.").
+    pub message: String,
+}
+
+impl ApplyError {
+    /// The CONFIG SET reply for this failure.
+    pub fn reply(&self) -> String {
+        format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+            self.param, self.message
+        )
     }
 }
 

@@ -94,6 +94,8 @@ pub struct Loader<'a> {
     pub io_threads_given: bool,
     /// `user` directives (name, then rules), loaded once the server exists.
     pub users: Vec<Vec<bytes::Bytes>>,
+    /// A `save` directive was read: later ones add save points instead of replacing them.
+    save_seen: bool,
 }
 
 fn has_glob(s: &str) -> bool {
@@ -143,6 +145,7 @@ impl<'a> Loader<'a> {
             depth: 0,
             io_threads_given: false,
             users: Vec::new(),
+            save_seen: false,
         }
     }
 
@@ -261,7 +264,21 @@ impl<'a> Loader<'a> {
             }
             _ => {}
         }
+        // As Redis: the first `save` replaces the built-in points, later ones add theirs
+        // (a config file's `save 900 1` and `--save 100 100` give both), `save ""` clears.
+        let kept = if name == "save" && self.save_seen {
+            std::mem::take(&mut self.config.save)
+        } else {
+            Vec::new()
+        };
         self.config.apply(name, args)?;
+        if name == "save" {
+            self.save_seen = true;
+            if !self.config.save.is_empty() {
+                let added = std::mem::replace(&mut self.config.save, kept);
+                self.config.save.extend(added);
+            }
+        }
         match name {
             "io-threads" => self.io_threads_given = true,
             "loglevel" => {
@@ -308,6 +325,16 @@ mod tests {
         Loader::new(&mut config).load_string(text.as_bytes())?;
         let boot = Boot::from_config(&config);
         Ok((config, boot))
+    }
+
+    #[test]
+    fn later_save_lines_add_points_and_an_empty_one_clears() {
+        let (c, _) = load("save 900 1\nsave 100 100\n").expect("valid");
+        assert_eq!(c.save, vec![(900, 1), (100, 100)]);
+        let (c, _) = load("save 900 1\nsave \"\"\n").expect("valid");
+        assert!(c.save.is_empty());
+        let (c, _) = load("port 7000\n").expect("valid");
+        assert_eq!(c.save, vec![(3600, 1), (300, 100), (60, 10000)]);
     }
 
     fn report(text: &str) -> String {

@@ -11,7 +11,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, OnceLock};
 
 use lode_core::config::Config;
-use lode_core::host::FileSink;
+use lode_core::host::{ApplyError, FileSink};
 use lode_core::server::{CpuInfo, Host, MemoryInfo, ProcessInfo, ShutdownOptions};
 use lode_core::util::os_error::strerror;
 use parking_lot::Mutex;
@@ -268,13 +268,16 @@ impl Host for LodeHost {
         crate::files::read_optional(Path::new(path)).map_err(|e| strerror(&e))
     }
 
-    fn config_changed(&self, names: &[&str], config: &Config) -> Result<(), String> {
+    fn config_changed(&self, names: &[&str], config: &Config) -> Result<(), ApplyError> {
         let has = |n: &str| names.contains(&n);
         // Fallible changes first, each undone if a later one fails, so a failed CONFIG SET
         // leaves the process as it was.
         let old_cwd = std::env::current_dir().ok();
         if has("dir") {
-            std::env::set_current_dir(&config.dir).map_err(|e| strerror(&e))?;
+            std::env::set_current_dir(&config.dir).map_err(|e| ApplyError {
+                param: "dir",
+                message: strerror(&e),
+            })?;
         }
         let undo_dir = || {
             if let (true, Some(d)) = (has("dir"), &old_cwd) {
@@ -285,9 +288,12 @@ impl Host for LodeHost {
             let fits = sys::fit_open_files(config.maxclients as u64);
             if fits < config.maxclients as u64 {
                 undo_dir();
-                return Err(format!(
-                    "The operating system is not able to handle the specified number of clients, try with {fits}"
-                ));
+                return Err(ApplyError {
+                    param: "maxclients",
+                    message: format!(
+                        "The operating system is not able to handle the specified number of clients, try with {fits}"
+                    ),
+                });
             }
         }
         if has("jemalloc-bg-thread") {
@@ -296,20 +302,32 @@ impl Host for LodeHost {
                 Some(lode_core::config::value::ConfigValue::Bool(false))
             ));
         }
-        if let Err(e) = self.reload_tls(names, config) {
+        if let Err(message) = self.reload_tls(names, config) {
             undo_dir();
-            return Err(e);
+            let param = names
+                .iter()
+                .find(|n| tls::is_tls_option(n))
+                .and_then(|n| lode_core::config::params::lookup(n))
+                .map_or("tls-port", |p| p.name);
+            return Err(ApplyError { param, message });
         }
         if has("port") || has("bind") || has("tls-port") {
-            if let Err(e) = self.rebind(names, config) {
+            if let Err(message) = self.rebind(names, config) {
                 undo_dir();
-                return Err(e);
+                let param = ["port", "tls-port", "bind"]
+                    .into_iter()
+                    .find(|p| has(p))
+                    .unwrap_or("bind");
+                return Err(ApplyError { param, message });
             }
         }
         if has("appendonly") {
-            if let Err(e) = self.switch_aof(config.appendonly) {
+            if let Err(message) = self.switch_aof(config.appendonly) {
                 undo_dir();
-                return Err(e);
+                return Err(ApplyError {
+                    param: "appendonly",
+                    message,
+                });
             }
         }
         if has("loglevel") {

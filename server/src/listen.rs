@@ -276,27 +276,24 @@ pub trait TcpControl: Send + Sync {
     fn rescue(&self) {}
 }
 
-/// Replaces the TCP listeners of `old` with those of `new`. Like Redis, the old listeners
-/// close first (so the same address can be bound again); if the new ones can't all be bound,
-/// the old configuration is bound again and the error returned.
+/// Replaces the TCP listeners of `old` with those of `new`. When the port changes, the new
+/// ones are bound while the old still serve, so a port in use fails the change and leaves
+/// the server listening where it was. When it does not (only `bind` changed), the old
+/// listeners close first, as Redis does, so the same port can be bound again; if the new
+/// ones can't all be bound, the old configuration is bound again and the error returned.
 pub fn rebind_tcp(
     control: &dyn TcpControl,
     old: &ListenConfig,
     new: &ListenConfig,
 ) -> Result<(), BindError> {
-    control.close_tcp();
-    match bind_tcp(new) {
-        Ok(listeners) => {
-            control.serve_tcp(listeners);
-            Ok(())
-        }
-        Err(e) => {
-            if let Ok(listeners) = bind_tcp(old) {
-                control.serve_tcp(listeners);
-            }
-            Err(e)
-        }
-    }
+    swap(
+        old.port == new.port,
+        &|| control.close_tcp(),
+        &|c: &ListenConfig| bind_tcp(c),
+        &|l| control.serve_tcp(l),
+        old,
+        new,
+    )
 }
 
 /// Replaces the TLS listeners of `old` with those of `new` (serving `tls`), as
@@ -307,15 +304,41 @@ pub fn rebind_tls(
     new: &ListenConfig,
     tls: &Acceptor,
 ) -> Result<(), BindError> {
-    control.close_tls();
-    match bind_tls(new) {
+    swap(
+        old.tls_port == new.tls_port,
+        &|| control.close_tls(),
+        &|c: &ListenConfig| bind_tls(c),
+        &|l| control.serve_tls(l, tls.clone()),
+        old,
+        new,
+    )
+}
+
+/// The listener swap of [`rebind_tcp`] and [`rebind_tls`]: `same_port` says whether the new
+/// addresses may collide with the old ones.
+fn swap(
+    same_port: bool,
+    close: &dyn Fn(),
+    bind: &dyn Fn(&ListenConfig) -> Result<Vec<std::net::TcpListener>, BindError>,
+    serve: &dyn Fn(Vec<std::net::TcpListener>),
+    old: &ListenConfig,
+    new: &ListenConfig,
+) -> Result<(), BindError> {
+    if !same_port {
+        let listeners = bind(new)?;
+        close();
+        serve(listeners);
+        return Ok(());
+    }
+    close();
+    match bind(new) {
         Ok(listeners) => {
-            control.serve_tls(listeners, tls.clone());
+            serve(listeners);
             Ok(())
         }
         Err(e) => {
-            if let Ok(listeners) = bind_tls(old) {
-                control.serve_tls(listeners, tls.clone());
+            if let Ok(listeners) = bind(old) {
+                serve(listeners);
             }
             Err(e)
         }

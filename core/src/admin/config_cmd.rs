@@ -89,7 +89,6 @@ fn set(ctx: &mut Ctx) {
     }
     new.apply_config_set(&old);
     let names: Vec<&'static str> = chosen.iter().map(|(p, _, _)| p.name).collect();
-    let first = chosen.first().map_or("", |(_, r, _)| *r).to_string();
     // The host applies what it owns (rebinding listeners...) off the worker threads; the new
     // configuration is installed only once it did.
     let effect = Effect::ApplyConfig {
@@ -98,7 +97,6 @@ fn set(ctx: &mut Ctx) {
     };
     let then = AfterEffect::InstallConfig {
         config: Box::new(new),
-        first,
     };
     ctx.request_effect(effect, then);
 }
@@ -122,12 +120,21 @@ fn resetstat(ctx: &mut Ctx) {
 }
 
 fn rewrite(ctx: &mut Ctx) {
-    let mut lines = ctx.server.config.read().rewrite_lines();
-    lines.extend(
-        super::acl::rewrite_lines(ctx.server)
-            .into_iter()
-            .map(|l| l.to_string()),
-    );
+    rewrite_file(ctx, false);
+}
+
+/// Rewrites the config file (CONFIG REWRITE; with `all`, every parameter even at its default,
+/// as DEBUG CONFIG-REWRITE-FORCE-ALL) and the ACL users, replying +OK or the error.
+pub fn rewrite_file(ctx: &mut Ctx, all: bool) {
+    let mut lines = {
+        let config = ctx.server.config.read();
+        if all {
+            config.all_lines()
+        } else {
+            config.rewrite_lines()
+        }
+    };
+    lines.extend(super::acl::rewrite_lines(ctx.server));
     ctx.request_effect(Effect::RewriteConfig(lines), AfterEffect::ReplyOk);
 }
 

@@ -93,6 +93,7 @@ fn debug(ctx: &mut Ctx) {
             ctx.out.error_bytes(&msg);
         }
         ("change-repl-id", 2) => ctx.out.ok(),
+        ("config-rewrite-force-all", 2) => super::config_cmd::rewrite_file(ctx, true),
         ("quicklist-packed-threshold", 3) => {
             // Redis stores list elements above this size in nodes of their own; lode's chunks
             // hold an element of any size, so the threshold is validated and has no effect.
@@ -399,6 +400,8 @@ fn protocol(ctx: &mut Ctx) {
 const HELP: &[&str] = &[
     "CHANGE-REPL-ID",
     "    Accepted for compatibility; lode has no replication IDs yet.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE, but writes every parameter, defaults included.",
     "DIGEST",
     "    Prints a digest of the whole dataset (all zeros when it is empty).",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -549,7 +552,7 @@ mod tests {
         // Redis's HELP layout: header, the listing, then HELP and its description.
         let help = c.cmd(&["DEBUG", "HELP"]);
         assert!(help.starts_with(
-            "*27\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+            "*29\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
              +CHANGE-REPL-ID\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));

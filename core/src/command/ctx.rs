@@ -324,11 +324,10 @@ fn reply_after_effect(
         (AfterEffect::Migrate(done), outcome) => {
             return crate::keyspace::commands::migrate::finish(server, client, out, *done, outcome)
         }
-        (AfterEffect::InstallConfig { first, .. }, Err(e)) => {
-            let msg =
-                format!("ERR CONFIG SET failed (possibly related to argument '{first}') - {e}");
-            out.error(&msg);
-            return Some(msg);
+        // The host's error names the parameter that failed and is the whole reply.
+        (AfterEffect::InstallConfig { .. }, Err(e)) => {
+            out.error(&e);
+            return Some(e);
         }
         (_, Err(e)) => {
             out.error(&e);

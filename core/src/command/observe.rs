@@ -228,7 +228,11 @@ mod tests {
         // A refused change counts as a failed call.
         assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "20"]), "");
         let req = srv.effects.pop().expect("queued");
-        req.completion.complete(Err("no".into()));
+        let refusal = crate::host::ApplyError {
+            param: "hz",
+            message: "no".into(),
+        };
+        req.completion.complete(Err(refusal.reply()));
         assert!(c.poll().starts_with("-ERR CONFIG SET failed"));
         let stats = c.cmd(&["INFO", "commandstats"]);
         assert!(stats.contains("cmdstat_config|set:calls=3,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1"), "{stats}");

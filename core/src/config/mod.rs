@@ -478,10 +478,19 @@ impl Config {
     /// The directives CONFIG REWRITE persists: one redis.conf line per parameter whose value
     /// differs from its default, values quoted where needed.
     pub fn rewrite_lines(&self) -> Vec<String> {
+        self.rewrite_lines_with(false)
+    }
+
+    /// The directives of every parameter, default or not (DEBUG CONFIG-REWRITE-FORCE-ALL).
+    pub fn all_lines(&self) -> Vec<String> {
+        self.rewrite_lines_with(true)
+    }
+
+    fn rewrite_lines_with(&self, all: bool) -> Vec<String> {
         let mut lines = Vec::new();
         for p in PARAMS {
             let v = self.value(p);
-            if v == default_value(p) || p.name == "dir" && self.dir.is_empty() {
+            if (!all && v == default_value(p)) || p.name == "dir" && self.dir.is_empty() {
                 continue;
             }
             let text = p.kind.render(&v);
@@ -497,6 +506,8 @@ impl Config {
                     }
                     continue;
                 }
+                // An empty multi-word value (`replicaof` of a primary) is no line at all.
+                k if k.multi_arg() && text.is_empty() => continue,
                 k if k.multi_arg() => format!("{} {}", p.name, text),
                 _ => format!("{} {}", p.name, quote(&text)),
             };
