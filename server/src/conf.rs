@@ -213,6 +213,12 @@ impl<'a> Loader<'a> {
                 r?;
                 continue;
             }
+            if name == "user" && !rest.is_empty() {
+                // Kept as bytes: a password need not be UTF-8.
+                let words: Vec<bytes::Bytes> = rest.iter().map(|a| a.clone().into()).collect();
+                self.add_user(words).map_err(fail)?;
+                continue;
+            }
             self.apply(&name, &args).map_err(fail)?;
         }
         // Redis checks the log file can be opened once everything is read: failing later,
@@ -236,30 +242,26 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// A `user` directive (name, then rules), kept for loading once the server exists; a
+    /// name given twice is Redis's error.
+    fn add_user(&mut self, words: Vec<bytes::Bytes>) -> Result<(), String> {
+        if self.users.iter().any(|u| u[0] == words[0]) {
+            return Err(format!(
+                "Error in user declaration '{}': Duplicate user found. A user can only be \
+                 defined once in config files",
+                String::from_utf8_lossy(&words[0])
+            ));
+        }
+        self.users.push(words);
+        Ok(())
+    }
+
     /// One directive: the core's table, then what the process must do about it at once.
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         match name {
-            "user" if !args.is_empty() => {
-                if self
-                    .users
-                    .iter()
-                    .any(|u| u[0].as_ref() == args[0].as_bytes())
-                {
-                    return Err(format!(
-                        "Error in user declaration '{}': Duplicate user found. A user can only \
-                         be defined once in config files",
-                        args[0]
-                    ));
-                }
-                let words = args
-                    .iter()
-                    .map(|a| bytes::Bytes::from(a.clone().into_bytes()));
-                self.users.push(words.collect());
-                return Ok(());
-            }
             // Not parameters: Redis handles them while loading. lode has no command renaming,
             // modules or sentinel yet, and says so rather than ignoring them.
-            "rename-command" | "user" | "loadmodule" | "sentinel" => {
+            "rename-command" | "loadmodule" | "sentinel" => {
                 return Err(format!("'{name}' is not supported by lode yet"));
             }
             _ => {}
@@ -325,6 +327,19 @@ mod tests {
         Loader::new(&mut config).load_string(text.as_bytes())?;
         let boot = Boot::from_config(&config);
         Ok((config, boot))
+    }
+
+    #[test]
+    fn user_lines_are_kept_as_bytes_and_once_per_name() {
+        let mut config = Config::default();
+        let mut loader = Loader::new(&mut config);
+        loader
+            .load_string(b"user alice on \">p\\xffw\" ~*\nuser bob off\n")
+            .expect("valid");
+        assert_eq!(loader.users.len(), 2);
+        assert_eq!(loader.users[0][2].as_ref(), b">p\xffw");
+        assert!(report("user a on\nuser a off\n").contains("Duplicate user found"));
+        assert!(report("user\n").contains("Bad directive or wrong number of arguments"));
     }
 
     #[test]
