@@ -9,7 +9,7 @@ use lode_core::Server;
 pub fn load_at_startup(server: &Server, directives: &[Vec<Bytes>]) -> Result<(), String> {
     let (aclfile, all) = {
         let c = server.config.read();
-        (c.aclfile.clone(), c.acl_pubsub_default == "allchannels")
+        (c.aclfile.clone(), c.pubsub_all_channels())
     };
     if !aclfile.is_empty() && !directives.is_empty() {
         return Err(

@@ -100,14 +100,18 @@ pub fn command_refusal(
 /// caller once its reply is written, as Redis's ACLFreeUserAndKillClients.
 pub fn kill_user_clients(server: &Server, me: &mut ClientState, user: &std::sync::Arc<User>) {
     for h in server.clients.snapshot() {
-        if !crate::admin::client_kill::is_user(&h, user) {
-            continue;
+        if crate::admin::client_kill::is_user(&h, user) {
+            close(server, me, &h);
         }
-        if h.id == me.handle.id {
-            me.close_after_reply = true;
-        } else {
-            crate::admin::client_kill::free(server, &h);
-        }
+    }
+}
+
+/// Closes `h`: at once for another client, after its reply for the caller `me`.
+fn close(server: &Server, me: &mut ClientState, h: &ClientHandle) {
+    if h.id == me.handle.id {
+        me.close_after_reply = true;
+    } else {
+        crate::admin::client_kill::free(server, h);
     }
 }
 
@@ -148,13 +152,8 @@ pub fn kill_revoked_subscribers(
                 let pattern = *kind == crate::pubsub::Kind::Pattern;
                 !super::selector::channel_in(&upcoming, name, pattern)
             });
-        if !revoked {
-            continue;
-        }
-        if h.id == me.handle.id {
-            me.close_after_reply = true;
-        } else {
-            crate::admin::client_kill::free(server, &h);
+        if revoked {
+            close(server, me, &h);
         }
     }
 }

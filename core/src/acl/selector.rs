@@ -144,15 +144,6 @@ impl Selector {
         }
     }
 
-    /// The command bits, for comparisons.
-    pub fn bits(&self) -> Vec<u64> {
-        let mut v = self.commands.clone();
-        while v.last() == Some(&0) {
-            v.pop();
-        }
-        v
-    }
-
     /// The first arguments allowed for the command with `id`.
     pub fn first_args(&self, id: usize) -> &[Bytes] {
         self.first_args

@@ -32,7 +32,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 
 /// Whether new users get every channel (`acl-pubsub-default allchannels`).
 pub fn pubsub_all(ctx: &Ctx) -> bool {
-    ctx.server.config.read().acl_pubsub_default == "allchannels"
+    ctx.server.config.read().pubsub_all_channels()
 }
 
 /// ACL SETUSER username [rule ...]
@@ -352,7 +352,7 @@ pub fn loaded(
     path: &str,
     text: &[u8],
 ) -> Result<(), String> {
-    let all = server.config.read().acl_pubsub_default == "allchannels";
+    let all = server.config.read().pubsub_all_channels();
     let users = file::parse(&server.commands, text, path, all).map_err(|e| format!("ERR {e}"))?;
     let old: Vec<Arc<crate::acl::User>> = server
         .acl

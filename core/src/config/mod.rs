@@ -393,6 +393,11 @@ impl Config {
         Ok(())
     }
 
+    /// Whether new ACL users get every channel (`acl-pubsub-default allchannels`).
+    pub fn pubsub_all_channels(&self) -> bool {
+        self.acl_pubsub_default == "allchannels"
+    }
+
     /// Sets `p` from one CONFIG SET value string (multi-word values split on spaces).
     pub fn set_str(&mut self, p: &Param, value: &str) -> Result<(), String> {
         let words = split_words(p.kind, value);
