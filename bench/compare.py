@@ -17,8 +17,12 @@ uring (io_uring), quic (redis-benchmark talks to a local `lode-server --quic-bri
 carries each client over QUIC to lode; the bridge gets the client's CPU, and the CPU column is
 the server's alone). The first transport listed is the one memory is measured on.
 
+--value-size sets the loaded values' length (32 by default; 100 exceeds Redis's 44-byte embstr
+limit). --only throughput or --only memory runs just the redis-benchmark tests or just the loads.
+
 Usage: bench/compare.py [--lode target/release/lode-server] [--requests 200000] [--rounds 2]
                         [--tests set,get,incr,mset] [--pipelines 1,16] [--keys 1000000]
+                        [--value-size 32] [--only throughput|memory]
                         [--collections] [--pin] [--transports tokio,uring,quic]
                         [--io-threads 1]
 """
@@ -268,7 +272,10 @@ def main():
     ap.add_argument("--tests", default="set,get,incr,mset")
     ap.add_argument("--pipelines", default="1,16")
     ap.add_argument("--keys", type=int, default=1000000)
-    ap.add_argument("--value-size", type=int, default=32)
+    ap.add_argument("--value-size", type=int, default=32,
+                    help="length of each loaded key's value in bytes")
+    ap.add_argument("--only", choices=["throughput", "memory"],
+                    help="run only the redis-benchmark tests, or only the memory loads")
     ap.add_argument("--collections", action="store_true",
                     help="also measure RSS per element of hashes, sets, zsets and a list")
     ap.add_argument("--pin", action="store_true",
@@ -290,7 +297,8 @@ def main():
         lodes = [lode_server(args.lode, t, certs, args.io_threads) for t in transports]
         lode = lodes[0]
         rows = []
-        for pipeline in [int(p) for p in args.pipelines.split(",")]:
+        pipelines = [] if args.only == "memory" else [int(p) for p in args.pipelines.split(",")]
+        for pipeline in pipelines:
             for test in args.tests.split(","):
                 best = {}
                 for _ in range(args.rounds):
@@ -302,15 +310,16 @@ def main():
                 shown = ", ".join(f"{n} {v[0]:.0f} rps" for n, v in best.items())
                 print(f"# {test} P={pipeline}: {shown}", file=sys.stderr)
         pin = ", servers pinned to CPU 0 and the client to CPU 1" if PIN else ""
-        print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds{pin}\n")
-        print("| test | P | server | req/s | ratio to redis | p99 ms | server CPU µs/req |")
-        print("|---|---|---|---|---|---|---|")
+        if rows:
+            print(f"redis-benchmark -c {args.clients} -n {args.requests}, best of {args.rounds} alternating rounds{pin}\n")
+            print("| test | P | server | req/s | ratio to redis | p99 ms | server CPU µs/req |")
+            print("|---|---|---|---|---|---|---|")
         for test, p, best in rows:
             r = best["redis"]
             for name in ["redis"] + [s.name for s in lodes]:
                 v = best[name]
                 print(f"| {test} | {p} | {name} | {v[0]:.0f} | {v[0] / r[0]:.2f} | {v[1]:.3f} | {v[2]:.2f} |")
-        if args.keys > 0:
+        if args.keys > 0 and args.only != "throughput":
             ld, lt = load_keys(lode, args.keys, args.value_size)
             rd, rt = load_keys(redis, args.keys, args.value_size)
             print(f"\nMemory after loading {args.keys} keys with {args.value_size}-byte values (RSS delta per key; total RSS per key):\n")
@@ -318,7 +327,8 @@ def main():
             print("|---|---|---|")
             print(f"| lode | {ld:.1f} | {lt:.1f} |")
             print(f"| redis | {rd:.1f} | {rt:.1f} |")
-        if args.collections:
+            print(f"| ratio | {ld / rd:.2f} | {lt / rt:.2f} |")
+        if args.collections and args.only != "throughput":
             print("\nMemory per collection element (RSS delta from an empty server after loading the dataset alone):\n")
             print("| dataset | lode bytes/element | redis bytes/element | ratio | lode encoding | redis encoding |")
             print("|---|---|---|---|---|---|")

@@ -15,9 +15,9 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("memory|help", memory_help),
 ];
 
-/// What one key costs before its value's own allocations: the 64-byte node and the
-/// table's pointer and index slot.
-const PER_KEY: usize = 64 + 8 + 5;
+/// What one key costs before its key bytes and its value's own allocations: the node's
+/// 32-byte entry and the table's 9-byte element and 5-byte index slot.
+const PER_KEY: usize = 32 + 9 + 5;
 
 /// MEMORY USAGE key [SAMPLES count]: an estimate of the bytes the key and its value occupy.
 /// lode's representations are not Redis's, so the figure is lode's own (sizes of its
@@ -39,10 +39,10 @@ fn usage(ctx: &mut Ctx) {
     let key = ctx.arg(2);
     let mut db = ctx.lock();
     // Like Redis, an expired key not yet reclaimed is still measured.
-    let size = db.shard_mut(key).peek(key).map(|e| {
-        let key_heap = if key.len() > 22 { key.len() } else { 0 };
-        PER_KEY + key_heap + value_bytes(&e.value)
-    });
+    let size = db
+        .shard_mut(key)
+        .peek(key)
+        .map(|e| PER_KEY + key.len() + value_bytes(&e.value));
     drop(db);
     match size {
         Some(n) => ctx.out.int(n as i64),
@@ -178,7 +178,13 @@ fn spill(len: usize) -> usize {
 fn value_bytes(v: &Value) -> usize {
     match v {
         Value::Int(_) => 0,
-        Value::Str(s) => spill(s.len()),
+        Value::Str(s) => {
+            if s.is_heap() {
+                s.len()
+            } else {
+                0
+            }
+        }
         Value::Raw(r) => 24 + r.capacity(),
         Value::List(l) => l.allocated(),
         Value::Hash(h) => match &**h {

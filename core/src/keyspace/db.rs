@@ -3,6 +3,8 @@
 
 use indexmap::IndexSet;
 
+pub(super) mod thin;
+
 use super::events::KeyEvents;
 use super::table::{KeyTable, Keyed, OccupiedEntry, TableEntry, VacantEntry};
 use super::value::Value;
@@ -13,7 +15,7 @@ use crate::util::small_bytes::SmallBytes;
 /// under a fixed seed (deterministic simulation) yet unpredictable to clients.
 pub type KeyHasher = foldhash::fast::FixedState;
 
-/// A stored value with its metadata.
+/// A stored value with its metadata: 32 bytes, the head of its key's node (`db/thin.rs`).
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// The value.
@@ -33,29 +35,14 @@ impl Entry {
     }
 }
 
-/// A key and its entry in one allocation. The table holds only a pointer to it, which keeps
-/// the table small and the garbage its growth leaves behind small: with 1M keys this is what
-/// brings lode's memory per key under Redis's.
-#[derive(Clone, Debug)]
-pub struct Node {
-    key: SmallBytes,
-    entry: Entry,
-}
-
-/// The table's element: a boxed node, looked up by its key bytes.
-#[derive(Clone, Debug)]
-pub struct NodeBox(Box<Node>);
-
-impl NodeBox {
-    fn new(key: SmallBytes, entry: Entry) -> Self {
-        NodeBox(Box::new(Node { key, entry }))
-    }
-}
+/// The table's element: a key and its entry in one allocation (`db/thin.rs`), 9 bytes in
+/// the table. A 16-byte key makes a 48-byte node (the 32-byte [`Entry`] and the key).
+type NodeBox = thin::Node<Entry>;
 
 impl Keyed for NodeBox {
     #[inline]
     fn key(&self) -> &[u8] {
-        &self.0.key
+        thin::Node::key(self)
     }
 }
 
@@ -132,7 +119,7 @@ impl DbShard {
         };
         match self.map.get_mut(key) {
             Some(node) => {
-                let old = std::mem::replace(&mut node.0.entry, entry);
+                let old = std::mem::replace(node.head_mut(), entry);
                 if old.expire_at != 0 && expire_at == 0 {
                     self.volatile.swap_remove(key);
                 } else if old.expire_at == 0 && expire_at != 0 {
@@ -141,9 +128,8 @@ impl DbShard {
                 false
             }
             None => {
-                let key = SmallBytes::new(key);
                 if expire_at != 0 {
-                    self.volatile.insert(key.clone());
+                    self.volatile.insert(SmallBytes::new(key));
                 }
                 self.map.insert(NodeBox::new(key, entry));
                 true
@@ -153,8 +139,7 @@ impl DbShard {
 
     /// Removes `key`, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let node = self.map.swap_remove(key)?;
-        let entry = node.0.entry;
+        let entry = self.map.swap_remove(key)?.into_head();
         if entry.expire_at != 0 {
             self.volatile.swap_remove(key);
         }
@@ -166,7 +151,7 @@ impl DbShard {
         let Some(node) = self.map.get_mut(key) else {
             return false;
         };
-        let entry = &mut node.0.entry;
+        let entry = node.head_mut();
         let was = entry.expire_at;
         entry.expire_at = expire_at;
         if was == 0 && expire_at != 0 {
@@ -184,7 +169,7 @@ impl DbShard {
         match self.map.entry(key) {
             TableEntry::Occupied(o) => {
                 // Same rule as reads (`Entry::is_expired`): alive at exactly its expiry millisecond.
-                if o.get().0.entry.is_expired(now_ms) {
+                if o.get().head().is_expired(now_ms) {
                     *expired += 1;
                     Slot::Vacant(VacantSlot {
                         place: Some(Place::Stale(o)),
@@ -211,29 +196,27 @@ impl DbShard {
 
     /// The entry at table position `idx`.
     pub fn entry_at(&self, idx: usize) -> Option<&Entry> {
-        self.map.get_index(idx).map(|n| &n.0.entry)
+        self.map.get_index(idx).map(|n| n.head())
     }
 
     /// The key and entry at table position `idx` (SCAN, RANDOMKEY, sampling).
     pub fn get_index(&self, idx: usize) -> Option<(&[u8], &Entry)> {
-        self.map
-            .get_index(idx)
-            .map(|n| (n.0.key.as_slice(), &n.0.entry))
+        self.map.get_index(idx).map(|n| (n.key(), n.head()))
     }
 
     /// The entry at table position `idx`, mutably.
     pub fn entry_at_mut(&mut self, idx: usize) -> Option<&mut Entry> {
-        self.map.get_index_mut(idx).map(|n| &mut n.0.entry)
+        self.map.get_index_mut(idx).map(|n| n.head_mut())
     }
 
     /// The entry of `key` without expiry or access-time effects (DEBUG, digests).
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key).map(|n| &n.0.entry)
+        self.map.get(key).map(|n| n.head())
     }
 
     /// Every key and entry, in table order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.map.iter().map(|n| (n.0.key.as_slice(), &n.0.entry))
+        self.map.iter().map(|n| (n.key(), n.head()))
     }
 
     /// Removes every key.
@@ -262,23 +245,23 @@ pub struct LiveSlot<'a> {
 impl<'a> LiveSlot<'a> {
     /// The entry.
     pub fn entry(&mut self) -> &mut Entry {
-        &mut self.entry.get_mut().0.entry
+        self.entry.get_mut().head_mut()
     }
 
     /// The entry, for as long as the slot's borrow lasts.
     pub fn into_entry(self) -> &'a mut Entry {
-        &mut self.entry.into_mut().0.entry
+        self.entry.into_mut().head_mut()
     }
 
     /// Sets or clears (0) the expiry, keeping the TTL index in step.
     pub fn set_expire(&mut self, expire_at: u64) {
-        let node = &mut self.entry.get_mut().0;
-        let was = node.entry.expire_at;
-        node.entry.expire_at = expire_at;
+        let node = self.entry.get_mut();
+        let was = node.head().expire_at;
+        node.head_mut().expire_at = expire_at;
         if was == 0 && expire_at != 0 {
-            self.volatile.insert(node.key.clone());
+            self.volatile.insert(SmallBytes::new(node.key()));
         } else if was != 0 && expire_at == 0 {
-            self.volatile.swap_remove(&node.key);
+            self.volatile.swap_remove(node.key());
         }
     }
 
@@ -294,11 +277,10 @@ impl<'a> LiveSlot<'a> {
     /// Deletes the key, returning its entry.
     pub fn remove(self) -> Entry {
         let node = self.entry.swap_remove();
-        let Node { key, entry } = *node.0;
-        if entry.expire_at != 0 {
-            self.volatile.swap_remove(&key);
+        if node.head().expire_at != 0 {
+            self.volatile.swap_remove(node.key());
         }
-        entry
+        node.into_head()
     }
 }
 
@@ -340,19 +322,18 @@ impl<'a> VacantSlot<'a> {
         };
         match self.place.take() {
             Some(Place::Free(v)) => {
-                let key = SmallBytes::new(key);
                 if expire_at != 0 {
-                    self.volatile.insert(key.clone());
+                    self.volatile.insert(SmallBytes::new(key));
                 }
                 v.insert(NodeBox::new(key, entry));
             }
             Some(Place::Stale(mut o)) => {
                 // A stale entry always had a TTL, so it is already in the TTL index.
-                let node = &mut o.get_mut().0;
+                let node = o.get_mut();
                 if expire_at == 0 {
-                    self.volatile.swap_remove(&node.key);
+                    self.volatile.swap_remove(node.key());
                 }
-                node.entry = entry;
+                *node.head_mut() = entry;
             }
             None => {}
         }
@@ -363,7 +344,7 @@ impl Drop for VacantSlot<'_> {
     fn drop(&mut self) {
         if let Some(Place::Stale(o)) = self.place.take() {
             let node = o.swap_remove();
-            self.volatile.swap_remove(&node.0.key);
+            self.volatile.swap_remove(node.key());
         }
     }
 }
@@ -371,9 +352,12 @@ impl Drop for VacantSlot<'_> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn node_fits_a_64_byte_allocation() {
-        // One key costs: this node, the table's 8-byte pointer and its 5-byte index bucket.
-        assert_eq!(std::mem::size_of::<super::Value>(), 24);
-        assert_eq!(std::mem::size_of::<super::Node>(), 64);
+    fn entry_is_32_bytes() {
+        // One key costs: a node of this entry and the key bytes (48 bytes for a 16-byte key),
+        // the table's 9-byte element and its index slot.
+        assert_eq!(std::mem::size_of::<super::Value>(), 16);
+        assert_eq!(std::mem::size_of::<Option<super::Value>>(), 16);
+        assert_eq!(std::mem::size_of::<super::Entry>(), 32);
+        assert_eq!(std::mem::size_of::<super::NodeBox>(), 9);
     }
 }

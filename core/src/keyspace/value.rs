@@ -2,22 +2,25 @@
 
 use crate::types::{hash::Hash, list::List, set::Set, stream::Stream, zset::ZSet};
 use crate::util::num::parse_i64;
-use crate::util::small_bytes::SmallBytes;
+
+pub use super::db::thin::{Str, STR_INLINE};
 
 /// Strings up to this length are "embstr" in Redis (one allocation with the object header).
 pub const EMBSTR_MAX: usize = 44;
 
-/// A value stored under a key.
+/// A value stored under a key: 16 bytes (`Str`'s first byte carries the discriminant; see
+/// `db/thin.rs`), so that an [`Entry`](super::Entry) is 32.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A string that is the canonical form of a 64-bit integer (encoding "int").
     Int(i64),
-    /// A string as set whole (encoding "embstr" up to 44 bytes, else "raw").
-    Str(SmallBytes),
+    /// A string as set whole (encoding "embstr" up to 44 bytes, else "raw"). Inline up to
+    /// [`STR_INLINE`] bytes, else in one exact-size allocation.
+    Str(Str),
     /// A string modified in place by APPEND/SETRANGE (encoding "raw", growable).
-    // Boxed so that `Value` stays 24 bytes: only strings grown in place pay the indirection.
+    // Boxed so that `Value` stays 16 bytes: only strings grown in place pay the indirection.
     Raw(Box<Vec<u8>>),
-    /// A list. Collections are boxed for the same reason: `Value` stays 24 bytes.
+    /// A list. Collections are boxed for the same reason: `Value` stays 16 bytes.
     List(Box<List>),
     /// A hash.
     Hash(Box<Hash>),
@@ -37,7 +40,7 @@ impl Value {
                 return Value::Int(n);
             }
         }
-        Value::Str(SmallBytes::new(bytes))
+        Value::Str(Str::new(bytes))
     }
 
     /// The name TYPE reports.

@@ -3,9 +3,9 @@
 use super::long_double::{LongDouble, Parsed};
 use crate::command::{errors, Ctx};
 use crate::config::notify;
+use crate::keyspace::value::Str;
 use crate::keyspace::{Slot, Value};
 use crate::util::num::parse_i64;
-use crate::util::small_bytes::SmallBytes;
 
 /// INCR key
 pub fn incr(ctx: &mut Ctx) {
@@ -98,7 +98,7 @@ pub fn incrbyfloat(ctx: &mut Ctx) {
     };
     // Stored as the text replied, never as an integer: Redis reports "embstr" even for "3".
     let text = sum.to_human();
-    let value = Value::Str(SmallBytes::new(text.as_bytes()));
+    let value = Value::Str(Str::new(text.as_bytes()));
     match slot {
         Slot::Vacant(vacant) => vacant.insert(key, value, 0),
         Slot::Live(mut live) => {
