@@ -4,15 +4,14 @@
 //! access by position, append, `swap_remove` — and exists only to spend fewer bytes per key.
 //! IndexMap keeps a 16-byte `(hash, key)` bucket per entry (with its entries `Vec` reserved
 //! up to the index's capacity) plus an 8-byte `usize` per index bucket. Here an entry is just
-//! the 8-byte pointer (hashes are recomputed from the key bytes when the index grows or an
-//! element moves) and an index bucket is a 4-byte `u32` position, plus hashbrown's control
-//! byte. With 1M keys over 64 shards (~15.6k keys each, just past a power-of-two threshold)
-//! that takes the table overhead from ~48 to ~20 bytes per key: 1M `SET key:%012d <32 bytes>`
-//! measured `used_memory` 148 → 121 bytes per key and RSS 148 → 128 (redis-server 7.0.15:
-//! 137 and 153). The cost is a pointer chase per element when the index grows (rehash from
-//! the key bytes) and when `swap_remove` re-points the moved element: inserting 1M keys is
-//! ~10% slower in isolation, lookups are unchanged, overwrites and removals a bit faster (a
-//! smaller index), and `redis-benchmark` throughput is unchanged.
+//! the element (the keyspace's is a 9-byte node pointer and key length; hashes are recomputed
+//! from the key bytes when the index is rebuilt or an element moves) and an index bucket is a
+//! 4-byte `u32` position plus a control byte, in an [`Index`] sized for the entries' capacity
+//! rather than rounded up to a power of two (`table/index.rs`). The entries grow by 1.5 and
+//! the index with them (×8/7 buckets: load at most 7/8). With 1M keys over 64 shards (~15.6k
+//! keys each) that is 10.0 bytes of entries and 6.4 of index per key; the hashbrown index this
+//! replaced had 32,768 buckets there (10.5 bytes per key). The cost is a pointer chase per
+//! element when the index is rebuilt and when `swap_remove` re-points the moved element.
 //!
 //! Ordering contract (SCAN and the active expiry cursor rely on it): positions never
 //! increase. [`KeyTable::insert`] and [`VacantEntry::insert`] append at the end; removal is
@@ -20,9 +19,11 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use hashbrown::HashTable;
-
 use super::db::KeyHasher;
+
+mod index;
+
+use index::Index;
 
 /// An element that carries its own key; the table hashes and compares these bytes.
 pub trait Keyed {
@@ -35,8 +36,8 @@ pub trait Keyed {
 pub struct KeyTable<T> {
     /// The elements, by position. Grown by ~1.5× (see [`KeyTable::grow_entries`]).
     entries: Vec<T>,
-    /// Hash of the key → position in `entries`.
-    index: HashTable<u32>,
+    /// Hash of the key → position in `entries`; sized for `entries`' capacity.
+    index: Index,
     hasher: KeyHasher,
 }
 
@@ -60,7 +61,7 @@ impl<T: Keyed> KeyTable<T> {
     pub fn with_hasher(hasher: KeyHasher) -> Self {
         KeyTable {
             entries: Vec::new(),
-            index: HashTable::new(),
+            index: Index::new(),
             hasher,
         }
     }
@@ -86,8 +87,8 @@ impl<T: Keyed> KeyTable<T> {
     fn find_hashed(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         self.index
-            .find(hash, |&i| entries[i as usize].key() == key)
-            .map(|&i| i as usize)
+            .find(hash, |i| entries[i as usize].key() == key)
+            .map(|i| i as usize)
     }
 
     /// Position of `key`.
@@ -138,8 +139,12 @@ impl<T: Keyed> KeyTable<T> {
             index,
             hasher,
         } = self;
-        // On growth hashbrown rehashes every position: recompute from the key bytes.
-        index.insert_unique(hash, p, |&i| hash_key(hasher, entries[i as usize].key()));
+        // A full index is rebuilt for the entries' (grown) capacity, rehashing every position
+        // from its key bytes.
+        let reserve = entries.capacity();
+        index.insert(hash, p, reserve, |i| {
+            hash_key(hasher, entries[i as usize].key())
+        });
         idx
     }
 
@@ -157,19 +162,14 @@ impl<T: Keyed> KeyTable<T> {
     /// place and its index entry is updated.
     fn swap_remove_hashed(&mut self, hash: u64, idx: usize) -> T {
         let p = pos(idx);
-        match self.index.find_entry(hash, |&i| i == p) {
-            Ok(bucket) => {
-                bucket.remove();
-            }
-            Err(_) => unreachable!("KeyTable index lost position {idx}"),
+        if !self.index.remove(hash, p) {
+            unreachable!("KeyTable index lost position {idx}");
         }
         let last = self.entries.len() - 1;
         if idx != last {
             let last_hash = self.hash(self.entries[last].key());
-            let lp = pos(last);
-            match self.index.find_mut(last_hash, |&i| i == lp) {
-                Some(slot) => *slot = p,
-                None => unreachable!("KeyTable index lost position {last}"),
+            if !self.index.replace(last_hash, pos(last), p) {
+                unreachable!("KeyTable index lost position {last}");
             }
         }
         self.entries.swap_remove(idx)
@@ -190,7 +190,7 @@ impl<T: Keyed> KeyTable<T> {
     /// Removes every element and frees the storage.
     pub fn clear(&mut self) {
         self.entries = Vec::new();
-        self.index = HashTable::new();
+        self.index = Index::new();
     }
 
     /// Finds `key` with one hash and one probe: its element, or the place to add it.

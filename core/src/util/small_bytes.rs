@@ -5,11 +5,51 @@
 //! otherwise.
 
 use std::borrow::Borrow;
-use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::ops::Deref;
 
 const INLINE: usize = 22;
+
+/// What every immutable byte string type with `new(&[u8])` and `as_slice()` implements alike:
+/// it derefs to, compares as, converts from and prints as its bytes. (`SmallBytes` here, and
+/// the keyspace's 16-byte `Str`.)
+macro_rules! byte_string_traits {
+    ($t:ty) => {
+        impl std::ops::Deref for $t {
+            type Target = [u8];
+            #[inline]
+            fn deref(&self) -> &[u8] {
+                self.as_slice()
+            }
+        }
+
+        impl AsRef<[u8]> for $t {
+            fn as_ref(&self) -> &[u8] {
+                self.as_slice()
+            }
+        }
+
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_slice() == other.as_slice()
+            }
+        }
+
+        impl Eq for $t {}
+
+        impl From<&[u8]> for $t {
+            fn from(b: &[u8]) -> Self {
+                <$t>::new(b)
+            }
+        }
+
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{:?}", String::from_utf8_lossy(self))
+            }
+        }
+    };
+}
+pub(crate) use byte_string_traits;
 
 /// A binary-safe immutable byte string, inline when short.
 #[derive(Clone)]
@@ -56,27 +96,13 @@ impl Default for SmallBytes {
     }
 }
 
-impl Deref for SmallBytes {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
+byte_string_traits!(SmallBytes);
 
 impl Borrow<[u8]> for SmallBytes {
     fn borrow(&self) -> &[u8] {
         self.as_slice()
     }
 }
-
-impl PartialEq for SmallBytes {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for SmallBytes {}
 
 impl Hash for SmallBytes {
     // Must hash exactly like `[u8]` so maps keyed by SmallBytes can be probed with `&[u8]`.
@@ -94,18 +120,6 @@ impl PartialOrd for SmallBytes {
 impl Ord for SmallBytes {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.as_slice().cmp(other.as_slice())
-    }
-}
-
-impl From<&[u8]> for SmallBytes {
-    fn from(b: &[u8]) -> Self {
-        SmallBytes::new(b)
-    }
-}
-
-impl fmt::Debug for SmallBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self))
     }
 }
 

@@ -21,8 +21,9 @@ use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
-use std::ops::Deref;
 use std::ptr::NonNull;
+
+use crate::util::small_bytes::byte_string_traits;
 
 /// Key lengths from this one up are stored as a `u64` before the key bytes (the element's
 /// length byte then says only "long").
@@ -320,39 +321,7 @@ impl Clone for Str {
     }
 }
 
-impl Deref for Str {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl AsRef<[u8]> for Str {
-    fn as_ref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl PartialEq for Str {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Str {}
-
-impl From<&[u8]> for Str {
-    fn from(b: &[u8]) -> Self {
-        Str::new(b)
-    }
-}
-
-impl fmt::Debug for Str {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self))
-    }
-}
+byte_string_traits!(Str);
 
 #[cfg(test)]
 mod tests {
