@@ -116,6 +116,13 @@ pub trait Host: Send + Sync {
     fn read_file(&self, _path: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(None)
     }
+    /// Frees `garbage` off the serving path, as Redis's lazyfree thread does: values UNLINK,
+    /// FLUSHALL ASYNC and the `lazyfree-lazy-*` options take out of the keyspace
+    /// (`keyspace::lazyfree`). Dropping it is the whole job; its drop also updates INFO's
+    /// lazyfree counters. The default drops it at once, on the calling thread.
+    fn free_in_background(&self, garbage: Box<dyn Send>) {
+        drop(garbage);
+    }
 }
 
 /// Why the host could not apply a CONFIG SET: the parameter whose change failed (Redis names

@@ -86,9 +86,7 @@ impl Server {
         persist.lastsave.store(now.secs(), Ordering::Relaxed);
         let keyspace = Keyspace::new(config.databases, DEFAULT_SHARDS, rng.u64(..));
         keyspace.access_policy.set(AccessPolicy::of(&config));
-        keyspace
-            .lazy_expire_unlink
-            .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        keyspace.lazyfree.configure(&config);
         let pubsub = crate::pubsub::PubSub::default();
         pubsub.set_limit(&config.client_output_buffer_limit[2]);
         keyspace.notify.set(config.notify_keyspace_events);
@@ -161,9 +159,7 @@ impl Server {
                 .set_requirepass(&self.commands, config.requirepass.as_bytes());
         }
         let policy = AccessPolicy::of(&config);
-        self.keyspace
-            .lazy_expire_unlink
-            .store(config.lazyfree_lazy_expire, Ordering::Relaxed);
+        self.keyspace.lazyfree.configure(&config);
         self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
         self.keyspace.notify.set(config.notify_keyspace_events);
         self.observe.configure(&config);

@@ -56,6 +56,8 @@ pub struct HostShared {
     /// The TSC-calibrated clock behind `monotonic_us` (CLOCK_MONOTONIC where the TSC is not
     /// usable).
     pub clock: quanta::Clock,
+    /// The lazyfree thread (`Host::free_in_background`).
+    pub freer: crate::lazyfree::Freer,
 }
 
 impl HostShared {
@@ -78,6 +80,7 @@ impl HostShared {
             server: OnceLock::new(),
             clock_origin: clock.now(),
             clock,
+            freer: Default::default(),
         }
     }
 }
@@ -370,6 +373,10 @@ impl Host for LodeHost {
             .now()
             .duration_since(self.0.clock_origin)
             .as_micros() as u64
+    }
+
+    fn free_in_background(&self, garbage: Box<dyn Send>) {
+        self.0.freer.free(garbage);
     }
 
     fn sleep(&self, duration: std::time::Duration) {

@@ -7,6 +7,7 @@ mod conf;
 mod effects;
 mod files;
 mod host;
+mod lazyfree;
 mod listen;
 mod log;
 mod migrate;

@@ -112,6 +112,7 @@ pub fn reset_stats(server: &crate::server::Server) {
     for cmd in server.commands.iter() {
         cmd.reset_stats();
     }
+    server.keyspace.lazyfree.reset_stats();
 }
 
 fn resetstat(ctx: &mut Ctx) {

@@ -360,8 +360,8 @@ fn memory_section(server: &Server) -> String {
          mem_aof_buffer:0\r\n\
          mem_allocator:{allocator}\r\n\
          active_defrag_running:0\r\n\
-         lazyfree_pending_objects:0\r\n\
-         lazyfreed_objects:0\r\n",
+         lazyfree_pending_objects:{}\r\n\
+         lazyfreed_objects:{}\r\n",
         human_bytes(m.used),
         human_bytes(m.rss),
         human_bytes(peak),
@@ -382,6 +382,8 @@ fn memory_section(server: &Server) -> String {
         signed(m.rss, m.allocator_resident),
         ratio(m.rss, m.used),
         signed(m.rss, m.used),
+        server.keyspace.lazyfree.pending(),
+        server.keyspace.lazyfree.freed(),
         used = m.used,
         rss = m.rss,
     )

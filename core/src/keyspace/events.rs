@@ -16,6 +16,12 @@ pub trait KeyEvents: Sync {
     /// `key` of `db` was deleted by the keyspace itself (expiry, eviction): clients caching it
     /// must be told, whatever the notification flags.
     fn key_removed(&self, _db: usize, _key: &[u8]) {}
+
+    /// The host whose background freer takes the values the keyspace frees lazily
+    /// ([`super::Keyspace::release`]); without one they are freed where they are released.
+    fn host(&self) -> Option<&dyn crate::host::Host> {
+        None
+    }
 }
 
 /// The `notify-keyspace-events` classes, kept apart from the configuration so that checking

@@ -90,7 +90,10 @@ impl Keyspace {
                         capped = true;
                         break 'shards;
                     }
-                    let deleted = |key: &[u8]| self.expired(db, key, events);
+                    let deleted = |key: &[u8], value| {
+                        self.expired(db, key, events);
+                        self.release(value, super::Release::Expire, events);
+                    };
                     match round(&mut shard.dbs[db], now_ms, &mut left, &mut tally, deleted) {
                         Round::Again => rounds += 1,
                         Round::Done => db += 1,
@@ -131,13 +134,14 @@ enum Round {
 }
 
 /// One round over one table: examines up to `KEYS_PER_LOOP` volatile keys from its cursor,
-/// calling `deleted` for each expired key it removes (with the shard still locked).
+/// calling `deleted` with each expired key it removes and its value (with the shard still
+/// locked).
 fn round(
     db: &mut DbShard,
     now_ms: u64,
     left: &mut usize,
     tally: &mut Tally,
-    mut deleted: impl FnMut(&[u8]),
+    mut deleted: impl FnMut(&[u8], super::Value),
 ) -> Round {
     let num = db.volatile.len().min(KEYS_PER_LOOP).min(*left);
     if num == 0 {
@@ -153,8 +157,9 @@ fn round(
         let dead = db.peek(key).is_some_and(|e| e.is_expired(now_ms));
         if dead {
             let key = key.clone();
-            db.remove(&key);
-            deleted(&key);
+            if let Some(old) = db.remove(&key) {
+                deleted(&key, old.value);
+            }
             expired += 1;
             // swap_remove moved the last volatile key into `pos`: examine it next, so the
             // cursor stays where it is.

@@ -7,6 +7,7 @@ pub use super::access::lru_clock;
 use super::access::AccessPolicy;
 use super::db::{DbShard, Entry};
 use super::events::KeyEvents;
+use super::lazyfree::{self, Release};
 use super::value::Value;
 use super::{Keyspace, Shard};
 use crate::config::notify;
@@ -199,8 +200,55 @@ impl<'a> Locked<'a> {
         self.reclaim_if_expired(key);
         let access = self.write_access(key);
         self.signal_if_blockable(key, &value);
-        if self.shard_mut(key).put(key, value, expire_at, access) {
+        let replaced = self.release_overwritten(key);
+        if self.shard_mut(key).put(key, value, expire_at, access) && !replaced {
             self.notify(notify::NEW, "new", key);
+        }
+    }
+
+    /// Lets go of `value`, taken out of the keyspace for `why`: freed in the background if
+    /// `why`'s `lazyfree-lazy-*` option is on and it is heavy, here otherwise
+    /// ([`Keyspace::release`]).
+    pub fn release(&self, value: Value, why: Release) {
+        self.ks.release(value, why, self.events);
+    }
+
+    /// Before `key` is overwritten, under `lazyfree-lazy-server-del`: takes its live value out
+    /// of the table if it is heavy, and releases it to the background freer (Redis's
+    /// dbOverwrite). True if it did, so the write that follows is still an overwrite.
+    fn release_overwritten(&mut self, key: &[u8]) -> bool {
+        if !self.ks.lazyfree.lazy(Release::ServerDel) {
+            return false;
+        }
+        let shard = self.shard_mut(key);
+        if !shard.peek(key).is_some_and(|e| lazyfree::heavy(&e.value)) {
+            return false;
+        }
+        let Some(old) = shard.remove(key) else {
+            return false;
+        };
+        self.release(old.value, Release::ServerDel);
+        true
+    }
+
+    /// Lazy expiry of a heavy value under `lazyfree-lazy-expire`: the tables' own lazy expiry
+    /// frees an expired value where it finds it, so one worth freeing in the background is
+    /// taken out first (with its `expired` record and notification) and released.
+    fn expire_heavy(&mut self, key: &[u8]) {
+        let (now, ks, db, events) = (self.now_ms, self.ks, self.db, self.events);
+        if !ks.lazyfree.lazy(Release::Expire) {
+            return;
+        }
+        let shard = self.shard_mut(key);
+        let stale = shard
+            .peek(key)
+            .is_some_and(|e| e.is_expired(now) && lazyfree::heavy(&e.value));
+        if !stale || ks.pause.holds_expiry(now) {
+            return;
+        }
+        if let Some(old) = shard.remove(key) {
+            ks.expired(db, key, events);
+            ks.release(old.value, Release::Expire, events);
         }
     }
 
@@ -208,6 +256,7 @@ impl<'a> Locked<'a> {
     /// first, so an expired key is reclaimed (`expired`, its DEL) and the write creates it anew
     /// (`new`), rather than the write silently replacing the stale entry.
     fn reclaim_if_expired(&mut self, key: &[u8]) {
+        self.expire_heavy(key);
         let (now, ks, db, events) = (self.now_ms, self.ks, self.db, self.events);
         let mut expired = 0;
         self.shard_mut(key).find(key, now, &mut expired);
@@ -239,10 +288,11 @@ impl<'a> Locked<'a> {
     pub fn put_entry(&mut self, key: &[u8], entry: Entry) {
         self.reclaim_if_expired(key);
         self.signal_if_blockable(key, &entry.value);
+        let replaced = self.release_overwritten(key);
         let created = self
             .shard_mut(key)
             .put(key, entry.value, entry.expire_at, entry.access);
-        if created {
+        if created && !replaced {
             self.notify(notify::NEW, "new", key);
         }
     }
@@ -293,8 +343,10 @@ impl<'a> Locked<'a> {
                 break self.first_live_key();
             }
             if entry.is_expired(now) {
-                shard.remove(&key);
-                ks.expired(db, &key, events);
+                if let Some(old) = shard.remove(&key) {
+                    ks.expired(db, &key, events);
+                    ks.release(old.value, Release::Expire, events);
+                }
                 continue;
             }
             break Some(key);
@@ -343,7 +395,11 @@ impl<'a> Locked<'a> {
     /// REPLACE): an expired key then counts as deleted, not as expired. True if it was there.
     pub fn delete(&mut self, key: &[u8]) -> bool {
         self.signal_ready(key);
-        self.shard_mut(key).remove(key).is_some()
+        let Some(old) = self.shard_mut(key).remove(key) else {
+            return false;
+        };
+        self.release(old.value, Release::ServerDel);
+        true
     }
 
     /// Deletes `key`, returning its entry if it was live.

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod db;
 pub mod events;
 pub mod expire;
+pub mod lazyfree;
 pub mod locked;
 pub mod scan;
 pub(crate) mod table;
@@ -25,6 +26,7 @@ pub use access::{AccessPolicy, AccessPolicyCell, LfuRandom};
 pub use db::{DbShard, Entry, KeyHasher, LiveSlot, Slot, VacantSlot};
 pub use events::{KeyEvents, NotifyFlags};
 pub use expire::ExpireCycle;
+pub use lazyfree::{LazyFree, Release};
 pub use locked::{LockSet, Locked};
 pub use scan::ScanFilter;
 pub use value::Value;
@@ -60,8 +62,9 @@ pub struct Keyspace {
     pub log: PropagationLog,
     /// Keys watched by clients (WATCH).
     pub watches: WatchRegistry,
-    /// `lazyfree-lazy-expire`: expired keys are propagated as UNLINK rather than DEL.
-    pub lazy_expire_unlink: AtomicBool,
+    /// The `lazyfree-lazy-*` options and INFO's lazyfree counters: which removed values are
+    /// freed off the serving path.
+    pub lazyfree: LazyFree,
     /// `notify-keyspace-events`: which keyspace notifications are published.
     pub notify: NotifyFlags,
     /// CLIENT PAUSE: while a pause lasts, expiry deletes nothing.
@@ -105,7 +108,7 @@ impl Keyspace {
             blocking: Default::default(),
             log: PropagationLog::default(),
             watches: WatchRegistry::default(),
-            lazy_expire_unlink: AtomicBool::new(false),
+            lazyfree: LazyFree::default(),
             notify: NotifyFlags::default(),
             pause: Default::default(),
             observing: AtomicBool::new(false),
@@ -200,11 +203,7 @@ impl Keyspace {
     pub fn expired(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
         self.event(events, crate::config::notify::EXPIRED, "expired", db, key);
         self.expired_keys.fetch_add(1, Ordering::Relaxed);
-        let name: &'static [u8] = if self.lazy_expire_unlink.load(Ordering::Relaxed) {
-            b"UNLINK"
-        } else {
-            b"DEL"
-        };
+        let name = self.lazyfree.del_command(Release::Expire);
         self.log
             .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
         self.watches.touch(db, key, false);
@@ -219,6 +218,17 @@ impl Keyspace {
     /// propagate the DEL and touch watchers there).
     pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
         self.event(events, crate::config::notify::EVICTED, "evicted", db, key);
+    }
+
+    /// Lets go of `value`, taken out of the keyspace for `why`: handed to the background
+    /// freer of `events`' host when `why`'s `lazyfree-lazy-*` option is on and the value is
+    /// heavy ([`LazyFree::free`]), freed here otherwise.
+    pub fn release(&self, value: Value, why: Release, events: Option<&dyn KeyEvents>) {
+        if self.lazyfree.lazy(why) {
+            if let Some(host) = events.and_then(|e| e.host()) {
+                self.lazyfree.free(host, value);
+            }
+        }
     }
 
     /// Reports `event` about `key` to `events` if notifications of `class` are on.

@@ -96,8 +96,11 @@ impl Keyspace {
             }
             for key in &expired {
                 if !held {
-                    table.remove(key);
+                    let old = table.remove(key);
                     self.expired(db, key, events);
+                    if let Some(old) = old {
+                        self.release(old.value, super::Release::Expire, events);
+                    }
                 }
                 if filter.type_name.is_some() {
                     // Redis found the type with a read lookup, which missed.

@@ -139,3 +139,40 @@ fn expiry_and_served_blocking_pops_propagate_their_effect() {
     );
     assert_eq!(srv.keyspace.log.offset(), r.offset());
 }
+
+#[test]
+fn lazyfree_options_propagate_deletes_as_unlink() {
+    // Redis rewrites GETDEL under lazyfree-lazy-user-del, and EXPIRE or GETEX with a time
+    // already past under lazyfree-lazy-expire, to UNLINK; DEL stays DEL.
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    let deletes = |c: &mut TestClient| {
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["GETDEL", "a"]);
+        c.cmd(&["SET", "b", "1"]);
+        c.cmd(&["GETEX", "b", "PXAT", "1"]);
+        c.cmd(&["SET", "c", "1"]);
+        c.cmd(&["EXPIRE", "c", "-1"]);
+        c.cmd(&["SET", "d", "1"]);
+        c.cmd(&["DEL", "d"]);
+    };
+    let expect = |del: &str| -> Vec<String> {
+        let mut v = Vec::new();
+        for k in ["a", "b", "c"] {
+            v.push(format!("SET {k} 1"));
+            v.push(format!("{del} {k}"));
+        }
+        v.push("SET d 1".into());
+        v.push("DEL d".into());
+        v
+    };
+    deletes(&mut c);
+    let mut want = vec!["SELECT 0".to_string()];
+    want.extend(expect("DEL"));
+    assert_eq!(streamed(&srv, &mut r), want);
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"]);
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-expire", "yes"]);
+    deletes(&mut c);
+    assert_eq!(streamed(&srv, &mut r), expect("UNLINK"));
+}

@@ -62,6 +62,10 @@ impl KeyEvents for Server {
             self.tracking.invalidate(&self.clients, key, None);
         }
     }
+
+    fn host(&self) -> Option<&dyn crate::host::Host> {
+        Some(&*self.host)
+    }
 }
 
 impl Ctx<'_> {

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::command::{errors, Ctx};
+use crate::keyspace::{DbShard, Release};
 
 /// Parses an integer that must fit a C int (Redis's getIntFromObject).
 fn parse_c_int(s: &[u8]) -> Option<i64> {
@@ -80,33 +81,61 @@ pub(super) fn dbsize(ctx: &mut Ctx) {
     ctx.out.int(n as i64);
 }
 
-/// Checks FLUSHDB/FLUSHALL's optional SYNC|ASYNC. Both flush synchronously here: freeing
-/// in the background is an optimisation lode doesn't need to be correct.
-fn flush_mode_ok(ctx: &mut Ctx) -> bool {
+/// FLUSHDB/FLUSHALL's optional SYNC|ASYNC: whether the flush is asynchronous (without
+/// either, as `lazyfree-lazy-user-flush` says), None after replying a syntax error.
+fn flush_async(ctx: &mut Ctx) -> Option<bool> {
     match ctx.args.len() {
-        1 => true,
-        2 if ctx.arg(1).eq_ignore_ascii_case(b"sync")
-            || ctx.arg(1).eq_ignore_ascii_case(b"async") =>
-        {
-            true
-        }
+        1 => Some(ctx.server.keyspace.lazyfree.lazy(Release::UserFlush)),
+        2 if ctx.arg(1).eq_ignore_ascii_case(b"sync") => Some(false),
+        2 if ctx.arg(1).eq_ignore_ascii_case(b"async") => Some(true),
         _ => {
             ctx.syntax_error();
-            false
+            None
+        }
+    }
+}
+
+/// The keys of emptied tables an asynchronous flush hands to the background freer as one
+/// job counted by its keys (Redis's emptyDbAsync); a synchronous one clears in place.
+#[derive(Default)]
+struct Flushed {
+    tables: Vec<DbShard>,
+    keys: u64,
+}
+
+impl Flushed {
+    /// Empties `table`: into the garbage when flushing asynchronously, in place otherwise.
+    fn empty(&mut self, table: &mut DbShard, lazy: bool) {
+        if !lazy || table.is_empty() {
+            table.clear();
+            return;
+        }
+        self.keys += table.len() as u64;
+        let fresh = DbShard::new(*table.volatile.hasher());
+        self.tables.push(std::mem::replace(table, fresh));
+    }
+
+    /// Hands the emptied tables to the host's background freer.
+    fn free(self, ctx: &Ctx) {
+        if !self.tables.is_empty() {
+            let server = ctx.server;
+            (server.keyspace.lazyfree).free_tables(&*server.host, self.tables, self.keys);
         }
     }
 }
 
 pub(super) fn flushdb(ctx: &mut Ctx) {
-    if !flush_mode_ok(ctx) {
+    let Some(lazy) = flush_async(ctx) else {
         return;
-    }
+    };
     let db = ctx.client.db;
     let mut locked = ctx.lock();
     touch_flushed(&mut locked, db);
+    let mut flushed = Flushed::default();
     for shard in locked.shards_mut() {
-        shard.clear();
+        flushed.empty(shard, lazy);
     }
+    flushed.free(ctx);
     // Stream group readers blocked here learn their streams are gone.
     ctx.server.keyspace.blocking.signal_dbs(&[db]);
     // Caches are not per database: every tracking client drops everything, as in Redis.
@@ -128,18 +157,20 @@ fn touch_flushed(locked: &mut crate::keyspace::Locked<'_>, db: usize) {
 }
 
 pub(super) fn flushall(ctx: &mut Ctx) {
-    if !flush_mode_ok(ctx) {
+    let Some(lazy) = flush_async(ctx) else {
         return;
-    }
+    };
     let mut locked = ctx.lock();
     for db in 0..ctx.server.keyspace.databases() {
         touch_flushed(&mut locked, db);
     }
+    let mut flushed = Flushed::default();
     for shard in locked.all_dbs_mut() {
         for db in shard.dbs.iter_mut() {
-            db.clear();
+            flushed.empty(db, lazy);
         }
     }
+    flushed.free(ctx);
     let all: Vec<usize> = (0..ctx.server.keyspace.databases()).collect();
     ctx.server.keyspace.blocking.signal_dbs(&all);
     ctx.server.tracking.invalidate_all(&ctx.server.clients);

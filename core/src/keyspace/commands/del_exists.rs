@@ -2,31 +2,39 @@
 
 use crate::command::Ctx;
 use crate::config::notify;
+use crate::keyspace::Release;
 
 /// DEL key [key ...]: deletes the live keys among its arguments, replying with their count.
-/// An expired key is reclaimed on the way but not counted, as in Redis.
+/// An expired key is reclaimed on the way but not counted, as in Redis. Under
+/// `lazyfree-lazy-user-del` it frees as UNLINK does.
 pub(super) fn del(ctx: &mut Ctx) {
+    delete_keys(ctx, Release::UserDel);
+}
+
+/// UNLINK key [key ...]: DEL whose heavy values are freed in the background
+/// (`keyspace::lazyfree`), after the keys left the keyspace.
+pub(super) fn unlink(ctx: &mut Ctx) {
+    delete_keys(ctx, Release::Unlink);
+}
+
+/// DEL and UNLINK: values go as `why` says.
+fn delete_keys(ctx: &mut Ctx, why: Release) {
     let args = ctx.args;
     let mut db = ctx.lock();
     // Only the keys really deleted are touched; deleting none propagates nothing.
     let deleted: smallvec::SmallVec<[usize; 2]> = (1..args.len())
         .filter(|&i| {
-            let gone = db.remove(&args[i]).is_some();
-            if gone {
-                db.notify(notify::GENERIC, "del", &args[i]);
-            }
-            gone
+            let Some(old) = db.remove(&args[i]) else {
+                return false;
+            };
+            db.release(old.value, why);
+            db.notify(notify::GENERIC, "del", &args[i]);
+            true
         })
         .collect();
     drop(db);
     ctx.out.int(deleted.len() as i64);
     ctx.modified = Some(deleted);
-}
-
-/// UNLINK key [key ...]: DEL whose memory Redis frees in the background. Dropping a value here
-/// is what a background thread would do anyway, so it simply deletes.
-pub(super) fn unlink(ctx: &mut Ctx) {
-    del(ctx);
 }
 
 /// EXISTS key [key ...]: how many arguments name a live key (a repeated key counts each time).

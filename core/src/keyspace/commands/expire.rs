@@ -2,6 +2,7 @@
 
 use crate::command::Ctx;
 use crate::config::notify;
+use crate::keyspace::Release;
 use crate::propagate::{cmd, int};
 
 /// EXPIRE key seconds [NX | XX | GT | LT].
@@ -116,8 +117,11 @@ fn expire_generic(ctx: &mut Ctx, base: i64, unit: i64) {
     }
     // Propagated with the absolute time, so a replay at another time sets the same expiry.
     if when <= now {
-        db.remove(key);
-        ctx.propagate_as(cmd(&[b"DEL", key]));
+        if let Some(old) = db.remove(key) {
+            db.release(old.value, Release::Expire);
+        }
+        let del = ctx.server.keyspace.lazyfree.del_command(Release::Expire);
+        ctx.propagate_as(cmd(&[del, key]));
         ctx.notify(notify::GENERIC, "del", key);
     } else {
         db.set_expire(key, when as u64);

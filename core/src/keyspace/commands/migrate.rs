@@ -176,7 +176,7 @@ fn delete_acked(server: &Server, view: &mut crate::keyspace::Locked<'_>, done: &
             .get_read_quiet(key)
             .is_some_and(|e| dump::create(&e.value, &limits) == done.payloads[i]);
         if unchanged {
-            view.remove(key);
+            view.delete(key);
             view.notify(notify::GENERIC, "del", key);
             ks.watches.touch(done.db, key, false);
             del.push(key.clone());

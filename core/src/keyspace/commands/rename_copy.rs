@@ -41,7 +41,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) {
             return;
         }
         // Deleted before the new key is added, as Redis does: the `new` event follows.
-        db.remove(dst);
+        db.delete(dst);
     }
     let Some(entry) = db.remove(src) else {
         ctx.error(errors::NO_SUCH_KEY);
@@ -132,7 +132,7 @@ pub(super) fn copy(ctx: &mut Ctx) {
             return;
         }
         // Deleted before the copy is added, as Redis does: the `new` event follows.
-        db.remove(dst_key);
+        db.delete(dst_key);
     }
     // A copy is a new object: its access time is now, as for any freshly created value.
     db.put(dst_key, value, expire_at);

@@ -46,6 +46,7 @@ impl<'a> Locked<'a> {
     /// The one lookup path: lazy expiry, then optionally the access time, the hit/miss stats
     /// and the miss notification.
     fn lookup(&mut self, key: &[u8], touch: bool, read: Read) -> Option<&mut Entry> {
+        self.expire_heavy(key);
         let now = self.now_ms;
         let ks = self.ks;
         let policy = self.policy;
@@ -80,6 +81,7 @@ impl<'a> Locked<'a> {
     /// Finds `key` for a write with one hash lookup (lazy expiry applied): its live entry or
     /// room to create it.
     pub fn slot(&mut self, key: &[u8]) -> Slot<'_> {
+        self.expire_heavy(key);
         let now = self.now_ms;
         let ks = self.ks;
         let touch = self.touch;

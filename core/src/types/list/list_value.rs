@@ -49,6 +49,11 @@ impl List {
         self.len() == 0
     }
 
+    /// Number of chunks (the nodes of Redis's quicklist: what freeing the list costs).
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     /// The name OBJECT ENCODING reports (Redis 7.0 lists are always quicklists).
     pub fn encoding(&self) -> &'static str {
         "quicklist"

@@ -12,7 +12,7 @@ use super::set_value::MemberRef;
 use super::{max_intset, Set};
 use crate::command::Ctx;
 use crate::config::notify;
-use crate::keyspace::{DbShard, Locked, Value};
+use crate::keyspace::{DbShard, Locked, Release, Value};
 
 /// SINTERCARD's numkeys must be a positive integer.
 const NUMKEYS: &str = "ERR numkeys should be greater than 0";
@@ -235,7 +235,13 @@ fn union_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&[u8]>, op: Op) {
             };
             store(ctx, &mut db, dst, result, event);
         }
-        None => reply_set(ctx, &result),
+        None => {
+            reply_set(ctx, &result);
+            // Redis frees the result as it frees a deleted value (lazyfree-lazy-server-del).
+            if db.keyspace().lazyfree.lazy(Release::ServerDel) {
+                db.release(Value::Set(Box::new(result)), Release::ServerDel);
+            }
+        }
     }
 }
 

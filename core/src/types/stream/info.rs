@@ -110,7 +110,7 @@ pub fn stream(ctx: &mut Ctx) {
         out.bulk(b"radix-tree-keys");
         out.int(s.node_count() as i64);
         out.bulk(b"radix-tree-nodes");
-        out.int(radix_nodes(s) as i64);
+        out.int(s.radix_nodes() as i64);
         for (name, id) in [
             (&b"last-generated-id"[..], s.last_id),
             (b"max-deleted-entry-id", s.max_deleted),
@@ -203,64 +203,6 @@ fn details(s: &Stream, out: &mut ReplyWriter, count: usize) {
             }
         }
     }
-}
-
-/// The node count of Redis's radix tree over the nodes' 16-byte master IDs, computed for the
-/// compressed tree those keys make: the root, each key, each branching point, plus one
-/// compressed node under a branching point wherever the edge below it spans several bytes.
-fn radix_nodes(s: &Stream) -> usize {
-    struct Pos {
-        depth: usize,
-        children: usize,
-        long: usize,
-    }
-    fn attach(child: usize, parent: &mut Pos) {
-        parent.children += 1;
-        if child - parent.depth > 1 {
-            parent.long += 1;
-        }
-    }
-    let pos = |depth| Pos {
-        depth,
-        children: 0,
-        long: 0,
-    };
-    let mut total = 0;
-    let mut finish = |p: &Pos| total += 1 + if p.children >= 2 { p.long } else { 0 };
-    let mut stack = vec![pos(0)];
-    let mut prev: Option<[u8; 16]> = None;
-    for (id, _) in s.nodes() {
-        let key = id.to_be_bytes();
-        let lcp = prev.map_or(0, |p| {
-            p.iter().zip(&key).take_while(|(a, b)| a == b).count()
-        });
-        let mut popped: Option<usize> = None;
-        while stack.last().is_some_and(|p| p.depth > lcp) {
-            let Some(mut node) = stack.pop() else { break };
-            if let Some(d) = popped {
-                attach(d, &mut node);
-            }
-            finish(&node);
-            popped = Some(node.depth);
-        }
-        if stack.last().is_some_and(|p| p.depth < lcp) {
-            stack.push(pos(lcp));
-        }
-        if let (Some(d), Some(top)) = (popped, stack.last_mut()) {
-            attach(d, top);
-        }
-        stack.push(pos(16));
-        prev = Some(key);
-    }
-    let mut popped: Option<usize> = None;
-    while let Some(mut node) = stack.pop() {
-        if let Some(d) = popped {
-            attach(d, &mut node);
-        }
-        finish(&node);
-        popped = Some(node.depth);
-    }
-    total
 }
 
 /// XINFO HELP

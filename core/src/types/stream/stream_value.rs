@@ -68,6 +68,81 @@ impl Stream {
         self.nodes.len()
     }
 
+    /// The node count of Redis's radix tree over the nodes' 16-byte master IDs, computed for the
+    /// compressed tree those keys make: the root, each key, each branching point, plus one
+    /// compressed node under a branching point wherever the edge below it spans several bytes.
+    pub fn radix_nodes(&self) -> usize {
+        struct Pos {
+            depth: usize,
+            children: usize,
+            long: usize,
+        }
+        fn attach(child: usize, parent: &mut Pos) {
+            parent.children += 1;
+            if child - parent.depth > 1 {
+                parent.long += 1;
+            }
+        }
+        let pos = |depth| Pos {
+            depth,
+            children: 0,
+            long: 0,
+        };
+        let mut total = 0;
+        let mut finish = |p: &Pos| total += 1 + if p.children >= 2 { p.long } else { 0 };
+        let mut stack = vec![pos(0)];
+        let mut prev: Option<[u8; 16]> = None;
+        for (id, _) in self.nodes() {
+            let key = id.to_be_bytes();
+            let lcp = prev.map_or(0, |p| {
+                p.iter().zip(&key).take_while(|(a, b)| a == b).count()
+            });
+            let mut popped: Option<usize> = None;
+            while stack.last().is_some_and(|p| p.depth > lcp) {
+                let Some(mut node) = stack.pop() else { break };
+                if let Some(d) = popped {
+                    attach(d, &mut node);
+                }
+                finish(&node);
+                popped = Some(node.depth);
+            }
+            if stack.last().is_some_and(|p| p.depth < lcp) {
+                stack.push(pos(lcp));
+            }
+            if let (Some(d), Some(top)) = (popped, stack.last_mut()) {
+                attach(d, top);
+            }
+            stack.push(pos(16));
+            prev = Some(key);
+        }
+        let mut popped: Option<usize> = None;
+        while let Some(mut node) = stack.pop() {
+            if let Some(d) = popped {
+                attach(d, &mut node);
+            }
+            finish(&node);
+            popped = Some(node.depth);
+        }
+        total
+    }
+
+    /// The work freeing the stream takes, as Redis's lazyfreeGetFreeEffort counts it: one per
+    /// node of its radix tree, plus, when it has consumer groups, the number of groups times
+    /// one more than the first group's PEL size (the first group standing for all of them).
+    /// Exact up to `cap`; past it, a lower bound that is still above `cap` (a long stream's
+    /// tree is not walked).
+    pub fn free_effort(&self, cap: usize) -> usize {
+        let groups = match self.groups.first_key_value() {
+            Some((_, g)) => self.groups.len() * (1 + g.pel.len()),
+            None => 0,
+        };
+        // The tree has at least one node per key plus its root: skip walking a big one.
+        if self.node_count() + groups > cap {
+            return self.node_count() + 1 + groups;
+        }
+        self.radix_nodes() + groups
+    }
+
     /// Adds a node as loaded from RDB, after every node it has; false if it is not after them.
     pub fn insert_node(&mut self, master: StreamId, node: Node) -> bool {
         self.nodes.push(master, node)

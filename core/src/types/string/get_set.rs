@@ -4,7 +4,7 @@ use super::options::{expire_at_ms, expire_error, ExpireKind, For, Options};
 use super::reply_string;
 use crate::command::Ctx;
 use crate::config::notify;
-use crate::keyspace::{Slot, Value};
+use crate::keyspace::{Release, Slot, Value};
 use crate::propagate::{cmd, int};
 
 /// GET key
@@ -50,9 +50,9 @@ fn set_generic(
 ) -> Outcome {
     let (key, val) = (ctx.arg(1), ctx.arg(val_at));
     let mut db = ctx.lock();
+    let mut overwritten = None;
     // SET ... GET reads the key the way GET does, so it counts as a keyspace hit or miss.
-    let slot = if get { db.slot_read(key) } else { db.slot(key) };
-    match slot {
+    match if get { db.slot_read(key) } else { db.slot(key) } {
         Slot::Live(mut live) => {
             if get && !reply_string(ctx.out, &live.entry().value) {
                 ctx.wrong_type();
@@ -67,6 +67,8 @@ fn set_generic(
                 None if keepttl => live.entry().expire_at,
                 None => 0,
             };
+            // The old value may be freed in the background (lazyfree-lazy-server-del).
+            overwritten = Some(std::mem::replace(&mut live.entry().value, Value::Int(0)));
             live.replace(Value::string(val), ttl);
         }
         Slot::Vacant(vacant) => {
@@ -79,6 +81,9 @@ fn set_generic(
             }
             vacant.insert(key, Value::string(val), expire_at.unwrap_or(0));
         }
+    }
+    if let Some(old) = overwritten {
+        db.release(old, Release::ServerDel);
     }
     ctx.notify(notify::STRING, "set", key);
     if let Some(at) = expire_at {
@@ -165,7 +170,8 @@ pub fn getdel(ctx: &mut Ctx) {
         Slot::Live(mut live) => {
             if reply_string(ctx.out, &live.entry().value) {
                 live.remove();
-                ctx.propagate_as(cmd(&[b"DEL", key]));
+                let del = ctx.server.keyspace.lazyfree.del_command(Release::UserDel);
+                ctx.propagate_as(cmd(&[del, key]));
                 ctx.notify(notify::GENERIC, "del", key);
             } else {
                 ctx.wrong_type();
@@ -202,7 +208,8 @@ pub fn getex(ctx: &mut Ctx) {
         // An absolute time already past deletes the key, as EXPIREAT does.
         Some((kind, at)) if kind.absolute() && at <= now => {
             live.remove();
-            ctx.propagate_as(cmd(&[b"DEL", key]));
+            let del = ctx.server.keyspace.lazyfree.del_command(Release::Expire);
+            ctx.propagate_as(cmd(&[del, key]));
             ctx.notify(notify::GENERIC, "del", key);
         }
         Some((_, at)) => {

@@ -3,7 +3,7 @@
 use super::reply_string;
 use crate::command::Ctx;
 use crate::config::notify;
-use crate::keyspace::{Locked, Slot, Value};
+use crate::keyspace::{Locked, Release, Slot, Value};
 
 /// MGET key [key ...]
 pub fn mget(ctx: &mut Ctx) {
@@ -49,9 +49,20 @@ pub fn msetnx(ctx: &mut Ctx) {
 fn set_pairs(ctx: &Ctx, db: &mut Locked) {
     for pair in ctx.args[1..].chunks_exact(2) {
         let (key, val) = (&pair[0][..], &pair[1][..]);
-        match db.slot(key) {
-            Slot::Live(mut live) => live.replace(Value::string(val), 0),
-            Slot::Vacant(vacant) => vacant.insert(key, Value::string(val), 0),
+        let overwritten = match db.slot(key) {
+            Slot::Live(mut live) => {
+                // The old value may be freed in the background (lazyfree-lazy-server-del).
+                let old = std::mem::replace(&mut live.entry().value, Value::Int(0));
+                live.replace(Value::string(val), 0);
+                Some(old)
+            }
+            Slot::Vacant(vacant) => {
+                vacant.insert(key, Value::string(val), 0);
+                None
+            }
+        };
+        if let Some(old) = overwritten {
+            db.release(old, Release::ServerDel);
         }
         ctx.notify(notify::STRING, "set", key);
     }

@@ -4,5 +4,6 @@
 
 mod dump;
 mod expiry;
+mod lazyfree;
 mod redis_diff;
 mod scan;
