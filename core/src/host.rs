@@ -49,6 +49,11 @@ pub trait Host: Send + Sync {
     fn memory(&self) -> MemoryInfo {
         MemoryInfo::default()
     }
+    /// Bytes allocated right now (used_memory), cheap enough to read before every command
+    /// when `maxmemory` is set; 0 if unknown.
+    fn used_memory(&self) -> u64 {
+        0
+    }
     /// CPU time used so far, for INFO cpu (getrusage in the binary); zeros if unknown.
     fn cpu(&self) -> CpuInfo {
         CpuInfo::default()

@@ -17,6 +17,7 @@ pub mod connection;
 #[cfg(not(loom))]
 pub mod cron;
 pub mod effects;
+pub mod evict;
 pub mod handlers;
 pub mod host;
 pub mod keyspace;

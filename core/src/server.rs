@@ -63,6 +63,8 @@ pub struct Server {
     pub observe: crate::observe::Observe,
     /// Calls whose reply waits for an effect, recorded once it is written.
     pub deferred_calls: crate::command::observe::DeferredCalls,
+    /// `maxmemory` eviction: state and statistics.
+    pub eviction: crate::evict::Eviction,
     /// The Lua VM, the script cache and the running script's state.
     pub scripting: crate::scripting::Scripting,
     /// ACL users and the ACL log.
@@ -92,6 +94,8 @@ impl Server {
         keyspace.notify.set(config.notify_keyspace_events);
         let observe = crate::observe::Observe::default();
         observe.configure(&config);
+        let eviction = crate::evict::Eviction::default();
+        eviction.configure(&config);
         let commands = CommandTable::new(crate::handlers::all());
         let acl = crate::acl::Acl::new(&commands);
         if !config.requirepass.is_empty() {
@@ -121,6 +125,7 @@ impl Server {
             monitors: Default::default(),
             observe,
             deferred_calls: Default::default(),
+            eviction,
             scripting: Default::default(),
         }
     }
@@ -143,6 +148,10 @@ impl Server {
                 .latency
                 .add_if_needed("expire-cycle", ms, now.secs());
         }
+        {
+            let _gate = self.exec_gate.read();
+            crate::evict::tick(self, now);
+        }
         // Keys the expiry cycle deleted under BCAST prefixes, and a lowered
         // tracking-table-max-keys.
         self.tracking.broadcast(&self.clients);
@@ -159,6 +168,10 @@ impl Server {
                 .set_requirepass(&self.commands, config.requirepass.as_bytes());
         }
         let policy = AccessPolicy::of(&config);
+        if config.maxmemory_policy != self.config.read().maxmemory_policy {
+            self.eviction.forget_candidates();
+        }
+        self.eviction.configure(&config);
         self.keyspace.lazyfree.configure(&config);
         self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
         self.keyspace.notify.set(config.notify_keyspace_events);

@@ -50,6 +50,9 @@ pub struct Session {
     /// Replies from this offset of `out` on wait until the AOF is durable up to the stream
     /// offset given (`appendfsync always`; see `persistence::durable`).
     held: Option<(usize, u64)>,
+    /// Bytes written from the front of `out` since its allocation began: still allocated
+    /// until the buffer drains or is compacted (`consume_output`).
+    out_written: usize,
     /// Where the client stands against `client-output-buffer-limit`.
     output_limit: OutputLimit,
     /// The allocation holding the transport's input buffer, when the transport tracks it
@@ -86,6 +89,7 @@ impl Session {
             closed: false,
             last_input: now,
             held: None,
+            out_written: 0,
             output_limit: OutputLimit::default(),
             input_room: 0,
             postponed: false,

@@ -345,6 +345,10 @@ impl Host for LodeHost {
         sys::memory(self.0.startup_allocated.load(Ordering::Relaxed))
     }
 
+    fn used_memory(&self) -> u64 {
+        crate::alloc::used()
+    }
+
     fn cpu(&self) -> CpuInfo {
         sys::cpu()
     }

@@ -1,5 +1,6 @@
 //! lode-server: starts lode with redis-server's command line and configuration syntax.
 
+mod alloc;
 mod aof;
 mod bridge;
 mod cli;
@@ -31,7 +32,7 @@ use crate::listen::Listeners;
 use crate::log::LogLevel;
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: alloc::CountingJemalloc = alloc::CountingJemalloc;
 
 /// jemalloc's start-up options (read by the prefixed jemalloc that tikv-jemallocator builds).
 /// Dirty pages go back to the OS after 1 s instead of 10 s: lode's I/O buffers are allocated
@@ -296,7 +297,7 @@ fn run(prog: &str, args: RunArgs) {
     );
     shared
         .startup_allocated
-        .store(sys::allocated(), std::sync::atomic::Ordering::Relaxed);
+        .store(alloc::used(), std::sync::atomic::Ordering::Relaxed);
     log::line(LogLevel::Notice, "Ready to accept connections");
     if let Some(p) = &unix_path {
         log::line(

@@ -109,7 +109,7 @@ pub const ALLOCATOR: &str = "jemalloc-5.3.0";
 pub fn memory(startup: u64) -> MemoryInfo {
     let (allocated, active, resident) = read_jemalloc().unwrap_or_default();
     MemoryInfo {
-        used: allocated,
+        used: crate::alloc::used(),
         rss: rss(),
         peak: 0,
         startup,
@@ -119,11 +119,6 @@ pub fn memory(startup: u64) -> MemoryInfo {
         total_system: total_system_memory(),
         allocator_name: ALLOCATOR,
     }
-}
-
-/// Bytes allocated right now (used_memory).
-pub fn allocated() -> u64 {
-    read_jemalloc().map_or(0, |(a, _, _)| a)
 }
 
 fn micros(tv: libc::timeval) -> u64 {

@@ -175,6 +175,8 @@ pub fn total_memory(h: &ClientHandle) -> usize {
 /// `argv_mem` bytes (the caller's own, while it runs CLIENT LIST).
 fn memory_with(h: &ClientHandle, pending: usize, argv_mem: usize, argc: usize) -> usize {
     let [sub, psub, ssub] = [0, 1, 2].map(|i| h.subscriptions[i].load(Ordering::Relaxed));
+    // What the output buffer holds allocated, when that is more than its contents.
+    let pending = pending.max(h.obuf_capacity.load(Ordering::Relaxed));
     pending - pending.min(REPLY_CHUNK)
         + h.qbuf.load(Ordering::Relaxed)
         + h.qbuf_free.load(Ordering::Relaxed)

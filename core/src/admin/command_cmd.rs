@@ -247,7 +247,7 @@ fn with_subcommands(server: &Server) -> Vec<&Command> {
 
 /// Whether `c` is in ACL category `cat` (a name without `@`, any case).
 pub(super) fn in_acl_category(c: &Command, cat: &[u8]) -> bool {
-    strs(&c.facts["acl_categories"]).iter().any(|c| {
+    strs(&c.facts()["acl_categories"]).iter().any(|c| {
         c.strip_prefix('@')
             .is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))
     })
@@ -275,7 +275,7 @@ fn command(ctx: &mut Ctx) {
     let cmds = sorted_commands(ctx.server);
     ctx.out.array(cmds.len());
     for c in cmds {
-        command_info(ctx.out, &c.facts);
+        command_info(ctx.out, &c.facts());
     }
 }
 
@@ -339,7 +339,7 @@ fn info(ctx: &mut Ctx) {
     ctx.out.array(ctx.args.len() - 2);
     for name in &ctx.args[2..] {
         match lookup(ctx.server, name) {
-            Some(c) => command_info(ctx.out, &c.facts),
+            Some(c) => command_info(ctx.out, &c.facts()),
             None => ctx.out.null(),
         }
     }
@@ -357,7 +357,7 @@ fn docs(ctx: &mut Ctx) {
     ctx.out.map(found.len());
     for c in found {
         ctx.out.bulk(c.name.as_bytes());
-        command_docs(ctx.out, &c.facts);
+        command_docs(ctx.out, &c.facts());
     }
 }
 
@@ -374,7 +374,8 @@ fn keys_of(server: &Server, argv: &[Bytes]) -> Result<Vec<(usize, Vec<String>)>,
     } else {
         base
     };
-    let specs = cmd.facts["key_specs"]
+    let facts = cmd.facts();
+    let specs = facts["key_specs"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or(&[]);
@@ -411,7 +412,7 @@ fn keys_of(server: &Server, argv: &[Bytes]) -> Result<Vec<(usize, Vec<String>)>,
             )
         }));
     }
-    if keys.is_empty() && !strs(&cmd.facts["flags"]).contains(&"no_mandatory_keys") {
+    if keys.is_empty() && !strs(&facts["flags"]).contains(&"no_mandatory_keys") {
         return Err("ERR Invalid arguments specified for command");
     }
     Ok(keys)

@@ -113,6 +113,7 @@ pub fn reset_stats(server: &crate::server::Server) {
         cmd.reset_stats();
     }
     server.keyspace.lazyfree.reset_stats();
+    server.eviction.reset_stats(server.host.monotonic_us());
 }
 
 fn resetstat(ctx: &mut Ctx) {

@@ -163,16 +163,7 @@ fn serialized_len(v: &Value) -> usize {
 fn object(ctx: &mut Ctx) {
     let key = ctx.arg(2);
     let now = ctx.now.ms();
-    let shared_ok = {
-        // Redis stops sharing small integers when eviction needs per-object LRU/LFU data.
-        use crate::config::MaxmemoryPolicy::*;
-        let c = ctx.server.config.read();
-        c.maxmemory == 0
-            || !matches!(
-                c.maxmemory_policy,
-                AllkeysLru | VolatileLru | AllkeysLfu | VolatileLfu
-            )
-    };
+    let shared_ok = ctx.server.config.read().shares_integers();
     let mut locked = ctx.lock();
     // Like Redis, look the key up without expiring it.
     let line = locked.shard_mut(key).peek(key).map(|e: &Entry| {

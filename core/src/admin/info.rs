@@ -485,6 +485,11 @@ fn stats_section(server: &Server) -> String {
     let (pubsub_channels, pubsub_patterns, pubsubshard_channels) = server.pubsub.counts();
     let (tracking_total_keys, tracking_total_items, tracking_total_prefixes) =
         server.tracking.totals();
+    let (stale_perc, cap_reached) = ks.expire_cycle_stats();
+    let evicted_keys = server.eviction.evicted_keys.load(Ordering::Relaxed);
+    let evicted_clients = server.eviction.clients.evicted.load(Ordering::Relaxed);
+    let (exceeded_total, exceeded_current) =
+        server.eviction.exceeded_ms(server.host.monotonic_us());
     format!(
         "# Stats\r\n\
          total_connections_received:{}\r\n\
@@ -503,13 +508,13 @@ fn stats_section(server: &Server) -> String {
          sync_partial_ok:0\r\n\
          sync_partial_err:0\r\n\
          expired_keys:{}\r\n\
-         expired_stale_perc:0.00\r\n\
-         expired_time_cap_reached_count:0\r\n\
+         expired_stale_perc:{stale_perc:.2}\r\n\
+         expired_time_cap_reached_count:{cap_reached}\r\n\
          expire_cycle_cpu_milliseconds:0\r\n\
-         evicted_keys:0\r\n\
-         evicted_clients:0\r\n\
-         total_eviction_exceeded_time:0\r\n\
-         current_eviction_exceeded_time:0\r\n\
+         evicted_keys:{evicted_keys}\r\n\
+         evicted_clients:{evicted_clients}\r\n\
+         total_eviction_exceeded_time:{exceeded_total}\r\n\
+         current_eviction_exceeded_time:{exceeded_current}\r\n\
          keyspace_hits:{}\r\n\
          keyspace_misses:{}\r\n\
          pubsub_channels:{pubsub_channels}\r\n\

@@ -53,6 +53,9 @@ pub struct ClientHandle {
     pub watch: crate::sync::Arc<crate::keyspace::WatchState>,
     /// Bytes of pending output.
     pub omem: AtomicUsize,
+    /// Bytes the output buffer holds allocated (its capacity), which `tot-mem` and client
+    /// eviction count: a buffer grown for a big reply holds that memory until it drains.
+    pub obuf_capacity: AtomicUsize,
     /// CLIENT NO-EVICT is on (CLIENT LIST flag `e`).
     pub no_evict: AtomicBool,
     /// CLIENT NO-TOUCH is on (CLIENT LIST flag `T`, as Redis 7.2 shows it).
@@ -101,6 +104,7 @@ impl ClientHandle {
             paused: false.into(),
             watch: Default::default(),
             omem: 0.into(),
+            obuf_capacity: 0.into(),
             no_evict: false.into(),
             no_touch: false.into(),
             waker,

@@ -21,6 +21,9 @@ pub struct Multi {
     /// A queued command may write or replicate (Redis's `mstate.cmd_flags` for WRITE and
     /// MAY_REPLICATE): a CLIENT PAUSE ... WRITE holds the EXEC back.
     pub may_replicate: bool,
+    /// A queued command is flagged DENYOOM (Redis's `mstate.cmd_flags`): EXEC is refused
+    /// while memory is over `maxmemory`.
+    pub deny_oom: bool,
     /// Bytes of the queued arguments plus a pointer per argument (Redis's
     /// `mstate.argv_len_sums`, CLIENT LIST `multi-mem`).
     pub argv_len_sums: usize,
@@ -28,10 +31,11 @@ pub struct Multi {
 
 impl Multi {
     /// Queues `args`; `may_replicate` says whether the command may write or replicate.
-    pub fn push(&mut self, args: &[Bytes], may_replicate: bool) {
+    pub fn push(&mut self, args: &[Bytes], may_replicate: bool, deny_oom: bool) {
         let len: usize = args.iter().map(|a| a.len()).sum();
         self.argv_len_sums += len + ARG_POINTER * args.len();
         self.may_replicate |= may_replicate;
+        self.deny_oom |= deny_oom;
         self.queue.push(args.to_vec());
     }
 }
@@ -71,6 +75,10 @@ pub struct ClientState {
     /// The client's user and the rules it last saw; None for internal clients (the AOF
     /// loader's), which may run anything, as Redis's clients without a user.
     pub acl: Option<crate::acl::ClientAcl>,
+    /// Memory was over `maxmemory`, with nothing left to evict, when this client's current
+    /// top-level command began (Redis's `pre_command_oom_state`): a script it runs may not
+    /// call DENYOOM commands.
+    pub oom_at_start: bool,
     /// Replays commands that were already accepted once (the AOF loader): Redis's
     /// mustObeyClient, for which a few checks are relaxed (XADD/XTRIM's LIMIT without `~`).
     pub replaying: bool,
@@ -123,6 +131,7 @@ impl ClientState {
             in_script: false,
             deny_blocking: false,
             replaying: false,
+            oom_at_start: false,
             authenticated: true,
             acl: None,
             blocked: None,

@@ -96,6 +96,15 @@ pub fn call_resolved(
             return Called::Done;
         }
     }
+    match memory_check(server, state, out, cmd, now) {
+        MemoryCheck::Run => {}
+        MemoryCheck::Refuse => {
+            reject(server, state, out, cmd, crate::evict::OOM_ERROR);
+            return Called::Done;
+        }
+        // Client eviction closed this very client: the command is dropped with it.
+        MemoryCheck::Evicted => return Called::Done,
+    }
     if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -121,7 +130,7 @@ pub fn call_resolved(
             if !multi.aborted && !state.watched.is_dirty() {
                 let writes = cmd.flags.has(CommandFlags::WRITE)
                     || cmd.flags.has(CommandFlags::MAY_REPLICATE);
-                multi.push(args, writes);
+                multi.push(args, writes, cmd.flags.has(CommandFlags::DENYOOM));
                 let h = &state.handle;
                 h.multi.store(multi.queue.len() as isize, Ordering::Relaxed);
                 h.multi_mem.store(multi.argv_len_sums, Ordering::Relaxed);
@@ -134,6 +143,65 @@ pub fn call_resolved(
     Called::Done
 }
 
+/// What the memory checks before a command decided.
+enum MemoryCheck {
+    Run,
+    /// Over `maxmemory` with nothing to evict: refuse with -OOM.
+    Refuse,
+    /// Client eviction closed the caller.
+    Evicted,
+}
+
+/// Evicts clients over `maxmemory-clients` (the caller included), then runs an eviction pass
+/// when `maxmemory` is set (Redis's processCommand does so before
+/// every command a client sends, not inside EXEC, scripts or loading) and says whether `cmd`
+/// must be refused because memory stays over the limit: DENYOOM commands, an EXEC whose
+/// queue holds one, and anything but EXEC/DISCARD/QUIT/RESET inside MULTI (queueing costs
+/// memory too).
+fn memory_check(
+    server: &Server,
+    state: &mut ClientState,
+    out: &ReplyWriter,
+    cmd: &Command,
+    now: Now,
+) -> MemoryCheck {
+    if state.in_exec || state.in_script {
+        return MemoryCheck::Run;
+    }
+    if server.eviction.clients.limit.load(Ordering::Relaxed) != 0 {
+        // The replies this batch produced so far count as this client's output.
+        let h = &state.handle;
+        let pending = out.buf.len() + h.mailbox.len();
+        h.omem.fetch_max(pending, Ordering::Relaxed);
+        h.obuf_capacity
+            .fetch_max(out.buf.capacity(), Ordering::Relaxed);
+    }
+    // Clients go before keys (Redis evicts clients first); over maxmemory the clients are
+    // looked at whenever the limit is checked, not just once a millisecond.
+    let over = crate::evict::over_limit(server);
+    crate::evict::clients::evict(server, now.micros(), over);
+    if state.handle.killed.load(Ordering::Relaxed) {
+        return MemoryCheck::Evicted;
+    }
+    if server.eviction.maxmemory.load(Ordering::Relaxed) == 0 || state.replaying {
+        state.oom_at_start = false;
+        return MemoryCheck::Run;
+    }
+    let oom = crate::evict::perform(server, now) == crate::evict::Outcome::Fail;
+    state.oom_at_start = oom;
+    let exec = cmd.name == "exec";
+    let refuse = oom
+        && (cmd.flags.has(CommandFlags::DENYOOM)
+            || (exec && state.multi.as_ref().is_some_and(|m| m.deny_oom))
+            || (state.multi.is_some()
+                && !matches!(&*cmd.name, "exec" | "discard" | "quit" | "reset")));
+    if refuse {
+        MemoryCheck::Refuse
+    } else {
+        MemoryCheck::Run
+    }
+}
+
 /// Refuses a command before it runs (a queued one makes EXEC fail with EXECABORT).
 fn reject(
     server: &Server,
@@ -142,9 +210,17 @@ fn reject(
     cmd: &Command,
     msg: &str,
 ) {
-    out.error(msg);
     cmd.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    if cmd.name == "exec" && state.multi.is_some() {
+        // A refused EXEC ends the transaction, saying why (Redis's execCommandAbort).
+        state.reset_transaction(&server.keyspace.watches);
+        let line = format!("EXECABORT Transaction discarded because of: {msg}");
+        server.stats.record_error(line.as_bytes());
+        out.error(&line);
+        return;
+    }
     server.stats.record_error(msg.as_bytes());
+    out.error(msg);
     if let Some(multi) = state.multi.as_mut() {
         multi.aborted = true;
     }

@@ -129,6 +129,8 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     /// `maxmemory-samples`.
     pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity` (0–100): how long one eviction pass may run.
+    pub maxmemory_eviction_tenacity: u32,
     /// `maxmemory-clients` (bytes; a negative value is a percentage of maxmemory).
     pub maxmemory_clients: i64,
     /// `lfu-log-factor`.
@@ -261,6 +263,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 0,
+            maxmemory_eviction_tenacity: 0,
             maxmemory_clients: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
@@ -412,6 +415,18 @@ impl Config {
         if self.repl_backlog_size != old.repl_backlog_size {
             self.repl_backlog_size = self.repl_backlog_size.max(REPL_BACKLOG_MIN_SIZE);
         }
+    }
+
+    /// Whether small integer values are shared objects (OBJECT REFCOUNT): Redis stops
+    /// sharing them under a `maxmemory` with an LRU or LFU policy, which needs per-object
+    /// access data.
+    pub fn shares_integers(&self) -> bool {
+        use MaxmemoryPolicy::*;
+        self.maxmemory == 0
+            || !matches!(
+                self.maxmemory_policy,
+                VolatileLru | VolatileLfu | AllkeysLru | AllkeysLfu
+            )
     }
 
     /// Applies one directive (`port 7000`, from the command line or a config file); the error

@@ -410,7 +410,8 @@ pub static PARAMS: &[Param] = &[
     p("replica-priority", num(0, INT_MAX), "100").alias("slave-priority"),
     p("repl-diskless-sync-delay", num(0, INT_MAX), "5"),
     p("maxmemory-samples", num(1, INT_MAX), "5").field(int_field!(maxmemory_samples)),
-    p("maxmemory-eviction-tenacity", num(0, 100), "10"),
+    p("maxmemory-eviction-tenacity", num(0, 100), "10")
+        .field(int_field!(maxmemory_eviction_tenacity)),
     p("timeout", num(0, INT_MAX), "0").field(int_field!(timeout)),
     p("replica-announce-port", num(0, 65535), "0").alias("slave-announce-port"),
     p("tcp-backlog", num(0, INT_MAX), "511")

@@ -212,12 +212,19 @@ impl Keyspace {
         }
     }
 
-    /// Reports that `key` of `db` was evicted (maxmemory) as the `evicted` notification. lode
-    /// does not evict yet: this is the hook its eviction loop will call right after deleting
-    /// the key, under the key's shard lock, as `expired` is called for expiry (it will also
-    /// propagate the DEL and touch watchers there).
-    pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
+    /// Records that `key` of `db` was evicted (maxmemory) and deleted: the `evicted`
+    /// notification, one propagated DEL (UNLINK under `lazyfree-lazy-eviction`), a touch of
+    /// its watchers, and tracking clients told. Call right after the deletion, with the key's
+    /// shard lock still held, as for [`Keyspace::expired`].
+    pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>, unlink: bool) {
         self.event(events, crate::config::notify::EVICTED, "evicted", db, key);
+        let name: &'static [u8] = if unlink { b"UNLINK" } else { b"DEL" };
+        self.log
+            .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
+        self.watches.touch(db, key, false);
+        if let Some(e) = events {
+            e.key_removed(db, key);
+        }
     }
 
     /// Lets go of `value`, taken out of the keyspace for `why`: handed to the background

@@ -66,6 +66,11 @@ impl Busy {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the running script has run a write command.
+    pub fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
+    }
+
     /// Whether SCRIPT KILL / FUNCTION KILL asked it to stop.
     pub fn killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)

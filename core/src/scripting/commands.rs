@@ -67,6 +67,19 @@ pub fn check_flags(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Result<(), String
     if flags.has(ScriptFlags::COMPAT) || flags.has(ScriptFlags::NO_WRITES) {
         return Ok(());
     }
+    // A script with flags is a DENYOOM command unless it allows OOM (Redis's
+    // scriptFlagsToCmdFlags), so it is refused as one when memory was over the limit.
+    if !flags.has(ScriptFlags::ALLOW_OOM)
+        && ctx.client.oom_at_start
+        && ctx
+            .server
+            .eviction
+            .maxmemory
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+    {
+        return Err(crate::evict::OOM_ERROR.into());
+    }
     if ctx.server.write_refusal().is_some() {
         return Err(
             "MISCONF Redis is configured to save RDB snapshots, but it's currently \
@@ -156,6 +169,7 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) {
             name: &sha,
             eval: true,
             read_only: ro || (!flags.has(ScriptFlags::COMPAT) && flags.has(ScriptFlags::NO_WRITES)),
+            allow_oom: !flags.has(ScriptFlags::COMPAT) && flags.has(ScriptFlags::ALLOW_OOM),
             command: ctx.args,
         };
         let caller = Caller {

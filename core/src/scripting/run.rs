@@ -26,6 +26,8 @@ pub struct RunSpec<'a> {
     pub eval: bool,
     /// Writes are refused (`*_RO` commands, `no-writes`).
     pub read_only: bool,
+    /// DENYOOM commands may run while memory is over `maxmemory` (the `allow-oom` flag).
+    pub allow_oom: bool,
     /// The command that runs it (FUNCTION STATS shows a busy function's).
     pub command: &'a [Bytes],
 }
@@ -417,6 +419,22 @@ fn call_command(
         if let Some(msg) = server.write_refusal() {
             return rejected(msg.trim_start_matches('-'));
         }
+    }
+    // Over maxmemory when the script began: a DENYOOM command is refused unless the script
+    // allows OOM or has already written (it cannot stop half way), as Redis's
+    // scriptVerifyOOM.
+    if !spec.allow_oom
+        && client.oom_at_start
+        && !client.replaying
+        && cmd.flags.has(CommandFlags::DENYOOM)
+        && !server.scripting.busy.wrote()
+        && server
+            .eviction
+            .maxmemory
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+    {
+        return rejected(crate::evict::OOM_ERROR);
     }
     if writes {
         server.scripting.busy.set_wrote();

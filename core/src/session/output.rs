@@ -10,6 +10,10 @@ use crate::clock::Now;
 use crate::config::ObufLimit;
 use crate::stats::Stats;
 
+/// The output buffer capacity kept once everything is written: Redis's static reply buffer
+/// (PROTO_REPLY_CHUNK_BYTES). Anything bigger is freed.
+const KEPT_OUTPUT: usize = 16 * 1024;
+
 impl Session {
     /// With `appendfsync always`: the replies produced since `from` wait until the stream is
     /// durable up to where it is now, which covers every write they could have observed.
@@ -44,6 +48,7 @@ impl Session {
     pub(super) fn check_output_limit(&mut self, limit: &ObufLimit, now: Now) {
         let used = self.out.buf.len() + self.state.handle.mailbox.len();
         self.state.handle.omem.store(used, Ordering::Relaxed);
+        self.publish_capacity();
         if self.output_limit.exceeded(limit, used, now.ms()) {
             self.close_over_limit();
         }
@@ -77,7 +82,9 @@ impl Session {
         // Freed now, not when the transport gets round to dropping the session.
         self.out.buf = bytes::BytesMut::new();
         self.state.handle.mailbox.clear();
+        self.out_written = 0;
         self.state.handle.omem.store(0, Ordering::Relaxed);
+        self.state.handle.obuf_capacity.store(0, Ordering::Relaxed);
     }
 
     /// Replies that may be written now (not those waiting for the AOF's fsync, nor any for a
@@ -100,13 +107,38 @@ impl Session {
             _ => None,
         };
         self.out.buf.advance(n);
+        self.out_written += n;
         if self.out.buf.is_empty() {
-            self.out.buf.clear();
+            if self.out.buf.capacity() > KEPT_OUTPUT {
+                // A buffer grown for a big reply goes back to the allocator once written,
+                // as Redis frees its reply list blocks.
+                self.out.buf = bytes::BytesMut::with_capacity(KEPT_OUTPUT);
+            } else {
+                self.out.buf.clear();
+            }
+            self.out_written = 0;
+        } else if self.out_written > KEPT_OUTPUT && self.out_written >= self.out.buf.len() {
+            // What was written still occupies the allocation: once it outweighs what is
+            // left, the rest moves to a buffer of its own (copying at most what was written
+            // since the last move, so each byte is copied O(1) times).
+            let mut rest = bytes::BytesMut::with_capacity(self.out.buf.len().max(KEPT_OUTPUT));
+            rest.extend_from_slice(&self.out.buf);
+            self.out.buf = rest;
+            self.out_written = 0;
         }
         let queued = self.state.handle.mailbox.len();
         self.state
             .handle
             .omem
             .store(self.out.buf.len() + queued, Ordering::Relaxed);
+        self.publish_capacity();
+    }
+
+    /// Publishes the output buffer's allocated size (`tot-mem`, client eviction).
+    fn publish_capacity(&self) {
+        self.state.handle.obuf_capacity.store(
+            self.out_written + self.out.buf.capacity(),
+            Ordering::Relaxed,
+        );
     }
 }

@@ -39,9 +39,13 @@ pub(super) fn encoding(ctx: &mut Ctx) {
 
 /// OBJECT REFCOUNT key: the shared integers report INT_MAX, everything else 1 (lode never
 /// shares values between keys, and Redis's only sharing visible here is those integers).
+/// Redis stops sharing them under a `maxmemory` with an LRU or LFU policy, where each value
+/// needs its own access field; lode answers by the policy in force now.
 pub(super) fn refcount(ctx: &mut Ctx) {
+    let sharing = ctx.server.config.read().shares_integers();
     with_entry(ctx, |e, ctx| {
-        let shared = matches!(e.value, Value::Int(n) if (0..SHARED_INTEGERS).contains(&n));
+        let shared =
+            sharing && matches!(e.value, Value::Int(n) if (0..SHARED_INTEGERS).contains(&n));
         ctx.out.int(if shared { SHARED_REFCOUNT } else { 1 });
     });
 }

@@ -318,7 +318,7 @@ mod tests {
 
     /// A strong hash in odd rounds, the weak one in even rounds.
     fn hash_of(round: u32, key: u32) -> u64 {
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             weak(key)
         } else {
             u64::from(key)

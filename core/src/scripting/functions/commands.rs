@@ -62,6 +62,7 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) {
             name: &func.name,
             eval: false,
             read_only: ro || func.flags.has(ScriptFlags::NO_WRITES),
+            allow_oom: func.flags.has(ScriptFlags::ALLOW_OOM),
             command: args,
         };
         let caller = Caller {
