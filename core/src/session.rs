@@ -27,6 +27,9 @@ use crate::sync::RwLockReadGuard;
 /// bounds what one pipelined batch can make the server buffer for a client that reads slowly
 /// (replies and their order are unchanged; only when they are produced).
 pub const OUTPUT_PAUSE_BYTES: usize = 64 * 1024 * 1024;
+/// A request with more arguments than this does not leave its argument vector to the next
+/// one (Redis frees a client's argv after every command): 100,000 arguments are 3 MB.
+const KEPT_ARGS: usize = 1024;
 
 pub use crate::client::{ClientInfo, ClientState, NoopWaker, ReplyMode, Waker};
 
@@ -189,6 +192,9 @@ impl Session {
                 Ok(true) => {
                     let resolved = server.commands.resolve(&self.args);
                     self.run_command(&server, now, resolved, &mut gate, &batch);
+                    if self.args.capacity() > KEPT_ARGS && !self.postponed {
+                        self.args = Vec::with_capacity(8);
+                    }
                 }
                 Ok(false) => break,
                 Err(DecodeError::QueryBufferOverflow) => {
@@ -471,5 +477,23 @@ impl Drop for Session {
         set_postponed(&mut self.postponed, &self.state.handle, &self.server, false);
         self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{frame, server, EPOCH_MS};
+
+    #[test]
+    fn a_request_with_many_arguments_does_not_keep_its_vector() {
+        let now = Now::from_ms(EPOCH_MS);
+        let mut s = Session::new(server(), ClientInfo::Internal, Arc::new(NoopWaker), now);
+        let mut args = vec!["SADD".to_string(), "s".into()];
+        args.extend((0..5000).map(|i| i.to_string()));
+        let mut buf = BytesMut::from(&frame(&args)[..]);
+        s.handle_input(now, &mut buf);
+        assert_eq!(s.pending_output(), b":5000\r\n");
+        assert!(s.args.capacity() <= KEPT_ARGS, "{}", s.args.capacity());
     }
 }
