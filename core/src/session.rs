@@ -477,6 +477,7 @@ impl Drop for Session {
         set_postponed(&mut self.postponed, &self.state.handle, &self.server, false);
         self.state.handle.mailbox.clear();
         self.server.clients.remove(self.state.handle.id);
+        self.server.eviction.clients.forget(&self.state.handle);
     }
 }
 

@@ -175,8 +175,10 @@ pub fn total_memory(h: &ClientHandle) -> usize {
 /// `argv_mem` bytes (the caller's own, while it runs CLIENT LIST).
 fn memory_with(h: &ClientHandle, pending: usize, argv_mem: usize, argc: usize) -> usize {
     let [sub, psub, ssub] = [0, 1, 2].map(|i| h.subscriptions[i].load(Ordering::Relaxed));
-    // What the output buffer holds allocated, when that is more than its contents.
-    let pending = pending.max(h.obuf_capacity.load(Ordering::Relaxed));
+    // What the output buffer holds allocated, when that is more than its contents, plus
+    // messages queued for the client since (invalidations, published messages).
+    let allocated = h.obuf_capacity.load(Ordering::Relaxed) + h.mailbox.len();
+    let pending = pending.max(allocated);
     pending - pending.min(REPLY_CHUNK)
         + h.qbuf.load(Ordering::Relaxed)
         + h.qbuf_free.load(Ordering::Relaxed)
@@ -186,6 +188,17 @@ fn memory_with(h: &ClientHandle, pending: usize, argv_mem: usize, argc: usize) -
         + ARG_POINTER * argc
         + multi_overhead(h)
         + pubsub_mem(sub, psub, ssub)
+        + tracking_prefixes_mem(h)
+}
+
+/// What a client's BCAST prefixes cost (Redis counts its rax's nodes): each prefix is a
+/// `Bytes` in a B-tree.
+fn tracking_prefixes_mem(h: &ClientHandle) -> usize {
+    const PER_PREFIX: usize = 48;
+    if !h.tracking.flags().has(TrackingFlags::BCAST) {
+        return 0;
+    }
+    h.tracking.prefixes.lock().len() * PER_PREFIX
 }
 
 /// One CLIENT LIST / CLIENT INFO line (without its newline). `caller` is given when `h` is the

@@ -56,6 +56,9 @@ pub struct ClientHandle {
     /// Bytes the output buffer holds allocated (its capacity), which `tot-mem` and client
     /// eviction count: a buffer grown for a big reply holds that memory until it drains.
     pub obuf_capacity: AtomicUsize,
+    /// This client's share of the clients' memory total client eviction keeps
+    /// (`evict::clients::ClientEviction::account`).
+    pub accounted: AtomicUsize,
     /// CLIENT NO-EVICT is on (CLIENT LIST flag `e`).
     pub no_evict: AtomicBool,
     /// CLIENT NO-TOUCH is on (CLIENT LIST flag `T`, as Redis 7.2 shows it).
@@ -105,6 +108,7 @@ impl ClientHandle {
             watch: Default::default(),
             omem: 0.into(),
             obuf_capacity: 0.into(),
+            accounted: 0.into(),
             no_evict: false.into(),
             no_touch: false.into(),
             waker,

@@ -176,10 +176,12 @@ fn memory_check(
         h.obuf_capacity
             .fetch_max(out.buf.capacity(), Ordering::Relaxed);
     }
-    // Clients go before keys (Redis evicts clients first); over maxmemory the clients are
-    // looked at whenever the limit is checked, not just once a millisecond.
-    let over = crate::evict::over_limit(server);
-    crate::evict::clients::evict(server, now.micros(), over);
+    // Clients go before keys (Redis evicts clients first); over maxmemory they are looked at
+    // whatever their running total says.
+    if server.eviction.clients.limit.load(Ordering::Relaxed) != 0 {
+        server.eviction.clients.account(&state.handle);
+        crate::evict::clients::evict(server, crate::evict::over_limit(server));
+    }
     if state.handle.killed.load(Ordering::Relaxed) {
         return MemoryCheck::Evicted;
     }

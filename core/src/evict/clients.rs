@@ -8,7 +8,7 @@
 //! millisecond of the command clock and on every tick, which keeps the cost per command flat
 //! however many clients are connected.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::admin::client_line::total_memory;
 use crate::client::{ClientClass, ClientHandle};
@@ -24,8 +24,8 @@ pub struct ClientEviction {
     pub evicted: AtomicU64,
     /// The limit in bytes, from the configuration (0: client eviction is off).
     pub limit: AtomicU64,
-    /// The command clock (µs) of the last scan.
-    last_scan_us: AtomicU64,
+    /// The normal and pub/sub clients' memory, as last accounted.
+    total: AtomicI64,
 }
 
 /// The limit in bytes (0 when client eviction is off): `maxmemory-clients` itself, or its
@@ -48,26 +48,42 @@ fn evictable(h: &ClientHandle) -> bool {
     !h.no_evict.load(Ordering::Relaxed) && h.class() != ClientClass::Replica
 }
 
+impl ClientEviction {
+    /// Brings `h`'s share of the total up to date; returns its memory now.
+    pub fn account(&self, h: &ClientHandle) -> u64 {
+        let now = if h.class() == ClientClass::Replica {
+            0
+        } else {
+            total_memory(h)
+        };
+        let old = h.accounted.swap(now, Ordering::Relaxed);
+        self.total
+            .fetch_add(now as i64 - old as i64, Ordering::Relaxed);
+        now as u64
+    }
+
+    /// Takes a closed client's share out of the total.
+    pub fn forget(&self, h: &ClientHandle) {
+        let old = h.accounted.swap(0, Ordering::Relaxed);
+        self.total.fetch_sub(old as i64, Ordering::Relaxed);
+    }
+}
+
 /// Closes the biggest evictable clients while normal and pub/sub clients together hold more
-/// than the limit. `now_us` is the command clock; `force` scans whatever the time.
-pub fn evict(server: &Server, now_us: u64, force: bool) {
+/// than the limit. With `force` the clients are walked whatever the running total says.
+pub fn evict(server: &Server, force: bool) {
     let state = &server.eviction.clients;
     let limit = state.limit.load(Ordering::Relaxed);
     if limit == 0 {
         return;
     }
-    let last = state.last_scan_us.load(Ordering::Relaxed);
-    if !force && now_us < last.saturating_add(1000) {
+    if !force && state.total.load(Ordering::Relaxed) < limit as i64 {
         return;
     }
-    state.last_scan_us.store(now_us, Ordering::Relaxed);
     let mut total = 0u64;
     let mut candidates: Vec<(u64, std::sync::Arc<ClientHandle>)> = Vec::new();
     for h in server.clients.snapshot() {
-        if h.class() == ClientClass::Replica {
-            continue;
-        }
-        let mem = total_memory(&h) as u64;
+        let mem = state.account(&h);
         total += mem;
         if evictable(&h) {
             candidates.push((mem, h));
@@ -84,6 +100,7 @@ pub fn evict(server: &Server, now_us: u64, force: bool) {
         // The caller too is closed at once, its replies dropped, as Redis frees an evicted
         // client as soon as it can (CLIENT_CLOSE_ASAP).
         crate::admin::client_kill::free(server, &h);
+        state.forget(&h);
         state.evicted.fetch_add(1, Ordering::Relaxed);
         total -= mem;
     }

@@ -159,13 +159,12 @@ pub fn perform(server: &Server, now: Now) -> Outcome {
     if server.keyspace.pause.holds_expiry(now.ms()) {
         return Outcome::Ok;
     }
-    let (policy, samples, tenacity, unlink) = {
+    let (policy, samples, tenacity) = {
         let c = server.config.read();
         (
             c.maxmemory_policy,
             c.maxmemory_samples.max(1) as usize,
             c.maxmemory_eviction_tenacity,
-            c.lazyfree_lazy_eviction,
         )
     };
     let outcome = if policy == MaxmemoryPolicy::NoEviction {
@@ -182,7 +181,6 @@ pub fn perform(server: &Server, now: Now) -> Outcome {
                     now,
                     policy,
                     samples,
-                    unlink,
                     volatile_only: sample::volatile_only(policy),
                     started_us,
                     limit_us: limit,
@@ -204,7 +202,7 @@ pub fn perform(server: &Server, now: Now) -> Outcome {
 /// Continues an unfinished pass from the server tick (Redis's evictionTimeProc), and starts
 /// one when memory went over the limit without a command arriving (CONFIG SET maxmemory).
 pub fn tick(server: &Server, now: Now) {
-    clients::evict(server, now.micros(), true);
+    clients::evict(server, true);
     if server.eviction.maxmemory.load(Ordering::Relaxed) != 0 {
         perform(server, now);
     }
@@ -216,7 +214,6 @@ struct Pass<'s> {
     now: Now,
     policy: MaxmemoryPolicy,
     samples: usize,
-    unlink: bool,
     /// The policy evicts only keys with a TTL (one PERSISTed since sampling stays).
     volatile_only: bool,
     started_us: u64,
@@ -270,15 +267,16 @@ impl Pass<'_> {
             let Some(entry) = table.remove(key) else {
                 return false;
             };
-            ks.evicted(db, key, Some(self.server), self.unlink);
+            ks.evicted(db, key, Some(self.server));
             entry.value
         };
         self.server
             .eviction
             .evicted_keys
             .fetch_add(1, Ordering::Relaxed);
-        // Freed after the shard lock is released.
-        drop(value);
+        // Freed after the shard lock is released, in the background under
+        // lazyfree-lazy-eviction if it is big.
+        ks.release(value, crate::keyspace::Release::Eviction, Some(self.server));
         true
     }
 }

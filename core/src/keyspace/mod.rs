@@ -216,9 +216,9 @@ impl Keyspace {
     /// notification, one propagated DEL (UNLINK under `lazyfree-lazy-eviction`), a touch of
     /// its watchers, and tracking clients told. Call right after the deletion, with the key's
     /// shard lock still held, as for [`Keyspace::expired`].
-    pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>, unlink: bool) {
+    pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
         self.event(events, crate::config::notify::EVICTED, "evicted", db, key);
-        let name: &'static [u8] = if unlink { b"UNLINK" } else { b"DEL" };
+        let name = self.lazyfree.del_command(Release::Eviction);
         self.log
             .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
         self.watches.touch(db, key, false);

@@ -134,11 +134,17 @@ impl Session {
         self.publish_capacity();
     }
 
-    /// Publishes the output buffer's allocated size (`tot-mem`, client eviction).
+    /// Publishes the output buffer's allocated size (`tot-mem`) and this client's memory to
+    /// client eviction's total.
     fn publish_capacity(&self) {
-        self.state.handle.obuf_capacity.store(
+        let handle = &self.state.handle;
+        handle.obuf_capacity.store(
             self.out_written + self.out.buf.capacity(),
             Ordering::Relaxed,
         );
+        self.server.eviction.clients.account(handle);
+        // Over maxmemory-clients the biggest clients go now, as Redis evicts clients as soon
+        // as their buffers grow (this one too, mid-read).
+        crate::evict::clients::evict(&self.server, false);
     }
 }

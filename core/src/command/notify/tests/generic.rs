@@ -206,13 +206,13 @@ fn a_whole_value_write_over_an_expired_key_expires_it_first() {
 #[test]
 fn the_eviction_hook_publishes_evicted() {
     let f = fixture("KEe");
-    f.srv.keyspace.evicted(0, b"k", Some(&*f.srv), false);
+    f.srv.keyspace.evicted(0, b"k", Some(&*f.srv));
     assert_eq!(
         super::published(),
         ["__keyspace@0__:k evicted", "evicted k"]
     );
     let f = fixture("KEA");
-    f.srv.keyspace.evicted(0, b"k", None, false);
+    f.srv.keyspace.evicted(0, b"k", None);
     assert!(super::published().is_empty());
 }
 
