@@ -166,8 +166,18 @@ impl Connection {
 
     /// The input buffer, with room for a read of at least `MIN_SPARE` bytes.
     pub fn input_buffer(&mut self) -> &mut BytesMut {
-        if self.input.capacity() - self.input.len() < MIN_SPARE {
-            self.input.reserve(READ_CHUNK);
+        let spare = self.input.capacity() - self.input.len();
+        match self.session.big_bulk_remaining(self.input.len()) {
+            // A big argument: room for exactly what it still needs, not double (Redis's
+            // non-greedy growth), so the buffer holds no more than the request.
+            Some(want) if want > spare => {
+                let skip = self.session.take_header_prefix().min(self.input.len());
+                let mut exact = BytesMut::with_capacity(self.input.len() - skip + want);
+                exact.extend_from_slice(&self.input[skip..]);
+                self.input = exact;
+            }
+            _ if spare < MIN_SPARE => self.input.reserve(READ_CHUNK),
+            _ => {}
         }
         &mut self.input
     }

@@ -104,6 +104,17 @@ impl Session {
         self.state.handle.id
     }
 
+    /// Bytes still to arrive for a big bulk argument being read (see
+    /// `RequestDecoder::big_bulk_remaining`).
+    pub fn big_bulk_remaining(&self, buffered: usize) -> Option<usize> {
+        self.decoder.big_bulk_remaining(buffered)
+    }
+
+    /// See `RequestDecoder::take_header_prefix`.
+    pub fn take_header_prefix(&mut self) -> usize {
+        self.decoder.take_header_prefix()
+    }
+
     /// This client's entry in the client registry.
     pub fn handle(&self) -> &Arc<ClientHandle> {
         &self.state.handle

@@ -56,6 +56,29 @@ fn debug(ctx: &mut Ctx) {
             ctx.server.cron_paused.store(paused, Ordering::Relaxed);
             ctx.out.ok();
         }
+        // lode's reply buffer is never resized on a timer (CLIENT LIST's rbs stays 16 KiB;
+        // buffers grown for big replies are freed once written), so Redis's switches for
+        // that resizing are accepted with nothing to change.
+        ("replybuffer", 4) => {
+            let what = ctx.arg(2).to_ascii_lowercase();
+            let value = ctx.arg(3);
+            let ok = match &what[..] {
+                b"peak-reset-time" => {
+                    value.eq_ignore_ascii_case(b"never")
+                        || value.eq_ignore_ascii_case(b"reset")
+                        || crate::util::num::parse_i64(value).is_some()
+                }
+                b"resizing" => true,
+                _ => false,
+            };
+            if !ok && what == b"peak-reset-time" {
+                return ctx.error("ERR value is not an integer or out of range");
+            }
+            if !ok {
+                return subcommand_syntax_error(ctx);
+            }
+            ctx.out.ok();
+        }
         ("object", 3) => object(ctx),
         ("reload", _) => reload(ctx),
         ("loadaof", 2) => loadaof(ctx),
@@ -409,6 +432,10 @@ const HELP: &[&str] = &[
     "PROTOCOL <type>",
     "    Replies with a sample of a RESP type: string, integer, double, bignum, null, array,",
     "    set, map, attrib, push, verbatim, true, false.",
+    "REPLYBUFFER PEAK-RESET-TIME <never||reset|time>",
+    "    Accepted for Redis's tests; lode never resizes reply buffers on a timer.",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Accepted for Redis's tests; lode never resizes reply buffers on a timer.",
     "PAUSE-CRON <0|1>",
     "    Stops or resumes the periodic work (expiry cycle, save points, tracking limits).",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -543,7 +570,7 @@ mod tests {
         // Redis's HELP layout: header, the listing, then HELP and its description.
         let help = c.cmd(&["DEBUG", "HELP"]);
         assert!(help.starts_with(
-            "*29\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+            "*33\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
              +CHANGE-REPL-ID\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));

@@ -109,6 +109,33 @@ impl RequestDecoder {
         (len, self.spans.len())
     }
 
+    /// Bytes still to arrive for the bulk argument being read, when it is a big one (Redis's
+    /// PROTO_MBULK_BIG_ARG, 32 KiB): the caller sizes its buffer for exactly that, as Redis
+    /// grows its query buffer non-greedily for big arguments. `buffered` is the buffer's
+    /// length.
+    pub fn big_bulk_remaining(&self, buffered: usize) -> Option<usize> {
+        const BIG_ARG: u64 = 32 * 1024;
+        let len = self.bulk_len.filter(|&l| l >= BIG_ARG)?;
+        let end = (self.pos as u64).saturating_add(len).saturating_add(2);
+        usize::try_from(end.saturating_sub(buffered as u64)).ok()
+    }
+
+    /// Before a big bulk argument that is the frame's first, the bytes before its payload
+    /// (the frame's headers) can go: returns how many, and from now on positions count from
+    /// the payload. The caller must drop exactly that many bytes from the front of its
+    /// buffer. 0 when nothing may be dropped (no big bulk pending, or earlier arguments of
+    /// the frame live in the buffer). Redis trims its query buffer the same way, so its
+    /// `qbuf` shows only the argument's bytes.
+    pub fn take_header_prefix(&mut self) -> usize {
+        if self.big_bulk_remaining(usize::MAX).is_none() || !self.spans.is_empty() {
+            return 0;
+        }
+        let skip = self.pos;
+        self.pos = 0;
+        self.scan = self.scan.saturating_sub(skip);
+        skip
+    }
+
     /// Parses the next request in `buf`. Ok(true): a command was parsed and its arguments
     /// pushed into `args` (cleared first) as slices of one frame split off the front of `buf`.
     /// Ok(false): more bytes are needed. Empty inline lines and `*0`/negative multibulks are
@@ -721,5 +748,38 @@ mod tests {
             let chunk = 1 + (next() % 8) as usize;
             let _ = run_with(&input, chunk, &limits);
         }
+    }
+
+    #[test]
+    fn a_big_first_argument_sheds_its_headers() {
+        let payload = vec![b'v'; 40_000];
+        let mut input = b"*2\r\n$40000\r\n".to_vec();
+        input.extend_from_slice(&payload);
+        input.extend_from_slice(b"\r\n$3\r\nend\r\n");
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::from(&input[..1000]);
+        let mut args = Vec::new();
+        assert!(!dec.decode(&mut buf, &LIMITS, &mut args).unwrap());
+        assert_eq!(
+            dec.big_bulk_remaining(buf.len()),
+            Some(40_002 - (1000 - 12))
+        );
+        let skip = dec.take_header_prefix();
+        assert_eq!(skip, 12, "the *2 and $40000 lines");
+        let _ = buf.split_to(skip);
+        buf.extend_from_slice(&input[1000..]);
+        assert!(dec.decode(&mut buf, &LIMITS, &mut args).unwrap());
+        assert_eq!(args.len(), 2);
+        assert_eq!(&args[0][..], &payload[..]);
+        assert_eq!(&args[1][..], b"end");
+        // Small bulks, or a big one after other arguments, keep their headers.
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::from(&b"*2\r\n$1\r\na\r\n$40000\r\nvv"[..]);
+        assert!(!dec.decode(&mut buf, &LIMITS, &mut args).unwrap());
+        assert_eq!(dec.take_header_prefix(), 0);
+        let mut dec = RequestDecoder::new();
+        let mut buf = BytesMut::from(&b"*1\r\n$100\r\nvv"[..]);
+        assert!(!dec.decode(&mut buf, &LIMITS, &mut args).unwrap());
+        assert_eq!(dec.take_header_prefix(), 0);
     }
 }

@@ -48,10 +48,13 @@ impl Session {
     pub(super) fn check_output_limit(&mut self, limit: &ObufLimit, now: Now) {
         let used = self.out.buf.len() + self.state.handle.mailbox.len();
         self.state.handle.omem.store(used, Ordering::Relaxed);
-        self.publish_capacity();
         if self.output_limit.exceeded(limit, used, now.ms()) {
             self.close_over_limit();
         }
+        // After the output limit: a client it closes frees its buffers without first
+        // pushing the clients' total over maxmemory-clients (Redis gives the limit
+        // precedence too).
+        self.publish_capacity();
     }
 
     /// Closes the client at once, dropping what it has not read, as Redis does with a client
