@@ -188,6 +188,10 @@ impl Index {
     /// first if it is full: to at least `reserve` positions' worth of buckets, recomputing each
     /// stored position's hash with `rehash`.
     pub fn insert(&mut self, hash: u64, pos: u32, reserve: usize, rehash: impl Fn(u32) -> u64) {
+        debug_assert_eq!(
+            pos as usize, self.items,
+            "positions are dense: appends only"
+        );
         let mut bucket = if self.buckets() == 0 {
             None
         } else {
@@ -213,30 +217,30 @@ impl Index {
     }
 
     /// Rebuilds the index with room for `items` positions (dropping every deleted bucket).
+    ///
+    /// The stored positions are always exactly `0..len` (the table's positions are dense), so
+    /// they are re-inserted in that order: the caller's `rehash` then reads the keys in
+    /// position order, which for a table filled in one go is allocation order, rather than
+    /// in the random order of the old buckets.
     pub fn rebuild(&mut self, items: usize, rehash: &impl Fn(u32) -> u64) {
         let n = Index::buckets_for(items.max(self.items));
-        let old = std::mem::replace(
-            self,
-            Index {
-                ctrl: vec![EMPTY; n + GROUP].into_boxed_slice(),
-                slots: vec![0; n].into_boxed_slice(),
-                growth_left: limit(n),
-                items: 0,
-            },
-        );
-        let old_n = old.buckets();
-        for i in 0..old_n {
-            if old.ctrl[i] & 0x80 == 0 {
-                let pos = old.slots[i];
-                let hash = rehash(pos);
-                let Some(j) = self.free_bucket(hash) else {
-                    unreachable!("a fresh index has room for every old position");
-                };
-                self.set_ctrl(j, tag(hash));
-                self.slots[j] = pos;
-                self.items += 1;
-                self.growth_left -= 1;
-            }
+        let count = self.items;
+        *self = Index {
+            ctrl: vec![EMPTY; n + GROUP].into_boxed_slice(),
+            slots: vec![0; n].into_boxed_slice(),
+            growth_left: limit(n),
+            items: 0,
+        };
+        for pos in 0..count {
+            let pos = u32::try_from(pos).expect("positions fit u32");
+            let hash = rehash(pos);
+            let Some(j) = self.free_bucket(hash) else {
+                unreachable!("a fresh index has room for every old position");
+            };
+            self.set_ctrl(j, tag(hash));
+            self.slots[j] = pos;
+            self.items += 1;
+            self.growth_left -= 1;
         }
     }
 
