@@ -19,6 +19,12 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 /// 32-byte entry and the table's 9-byte element and 5-byte index slot.
 const PER_KEY: usize = 32 + 9 + 5;
 
+/// What a key holding `value` occupies, by lode's own sizes (MEMORY USAGE; eviction counts
+/// what it frees with it).
+pub fn key_bytes(key: &[u8], value: &crate::keyspace::Value) -> usize {
+    PER_KEY + key.len() + value_bytes(value)
+}
+
 /// MEMORY USAGE key [SAMPLES count]: an estimate of the bytes the key and its value occupy.
 /// lode's representations are not Redis's, so the figure is lode's own (sizes of its
 /// allocations, computed from the structures, not sampled); SAMPLES is accepted for
@@ -42,7 +48,7 @@ fn usage(ctx: &mut Ctx) {
     let size = db
         .shard_mut(key)
         .peek(key)
-        .map(|e| PER_KEY + key.len() + value_bytes(&e.value));
+        .map(|e| key_bytes(key, &e.value));
     drop(db);
     match size {
         Some(n) => ctx.out.int(n as i64),

@@ -223,61 +223,68 @@ struct Pass<'s> {
 impl Pass<'_> {
     fn run(&self, sampler: &mut sample::Sampler) -> Outcome {
         let server = self.server;
+        let Some(to_free) = excess(server) else {
+            return Outcome::Ok;
+        };
+        // As Redis, a pass frees what was over when it began, counting only what the
+        // deletions themselves free: the invalidation messages and notifications they cause
+        // must not make the same pass evict more (a feedback loop that would empty the
+        // dataset when many clients track it).
+        let mut freed = 0u64;
         let mut freed_keys = 0u64;
-        while excess(server).is_some() {
+        while freed < to_free {
             let Some((db, key)) = sampler.choose(self) else {
                 return Outcome::Fail;
             };
             let del_started = server.host.monotonic_us();
-            if !self.evict(db, &key) {
+            let Some(bytes) = self.evict(db, &key) else {
                 continue;
-            }
+            };
+            freed += bytes;
             let del_ms = server.host.monotonic_us().saturating_sub(del_started) / 1000;
             server
                 .observe
                 .latency
                 .add_if_needed("eviction-del", del_ms, self.now.secs());
             freed_keys += 1;
-            // As Redis, the clock is looked at every 16 keys.
-            if freed_keys.is_multiple_of(16)
-                && server.host.monotonic_us().saturating_sub(self.started_us) > self.limit_us
-            {
-                return if excess(server).is_some() {
-                    Outcome::Running
-                } else {
-                    Outcome::Ok
-                };
+            // As Redis, every 16 keys: memory freed in the background may already be enough,
+            // and the pass may have run out of time.
+            if freed_keys.is_multiple_of(16) {
+                if excess(server).is_none() {
+                    break;
+                }
+                if server.host.monotonic_us().saturating_sub(self.started_us) > self.limit_us {
+                    return Outcome::Running;
+                }
             }
         }
         Outcome::Ok
     }
 
-    /// Deletes `key` of `db` if it is still there; records it as evicted.
-    fn evict(&self, db: usize, key: &[u8]) -> bool {
-        let ks = &self.server.keyspace;
+    /// Deletes `key` of `db` if it is still there and records it as evicted; returns what
+    /// its deletion frees, by MEMORY USAGE's sizes. (Redis reads its allocator's counter
+    /// around the deletion; an estimate needs no host call under the shard lock, and leaves
+    /// out the messages recording the eviction allocates, as Redis's reading does.)
+    fn evict(&self, db: usize, key: &[u8]) -> Option<u64> {
+        let server = self.server;
+        let ks = &server.keyspace;
         let s = ks.shard_of(key);
         let value = {
             let mut shard = ks.guard(s);
-            let Some(table) = shard.dbs.get_mut(db) else {
-                return false;
-            };
+            let table = shard.dbs.get_mut(db)?;
             if self.volatile_only && !table.volatile.contains(key) {
-                return false;
+                return None;
             }
-            let Some(entry) = table.remove(key) else {
-                return false;
-            };
-            ks.evicted(db, key, Some(self.server));
+            let entry = table.remove(key)?;
+            ks.evicted(db, key, Some(server));
             entry.value
         };
-        self.server
-            .eviction
-            .evicted_keys
-            .fetch_add(1, Ordering::Relaxed);
+        let bytes = crate::admin::memory::key_bytes(key, &value) as u64;
+        server.eviction.evicted_keys.fetch_add(1, Ordering::Relaxed);
         // Freed after the shard lock is released, in the background under
         // lazyfree-lazy-eviction if it is big.
-        ks.release(value, crate::keyspace::Release::Eviction, Some(self.server));
-        true
+        ks.release(value, crate::keyspace::Release::Eviction, Some(server));
+        Some(bytes)
     }
 }
 

@@ -128,27 +128,32 @@ impl Sampler {
         self.pool.pop_best().map(|c| (c.db, c.key))
     }
 
-    /// Offers `pass.samples` random keys of `db` to the pool; returns how many. Each key comes
-    /// from a shard picked at random (the next one holding keys if that one holds none), so
-    /// the sample is spread over the whole database as Redis's is.
+    /// Offers `pass.samples` random keys of `db` to the pool; returns how many. They come
+    /// from one random shard under one lock (a sampling's cache misses then overlap, and
+    /// shards hold keys hashed uniformly, so one is as good a sample as any), continuing to
+    /// the next shards only while the ones visited hold fewer keys than are wanted.
     fn populate(&mut self, pass: &Pass<'_>, db: usize, volatile: bool) -> usize {
         let ks = &pass.server.keyspace;
         let n = ks.shard_count();
         let now_ms = pass.now.ms();
         let access = ks.access_policy.get();
         let clock = lru_clock(now_ms);
-        let mut sampled = 0;
-        'samples: for _ in 0..pass.samples {
-            let start = self.rng.usize(..n);
-            for step in 0..n {
-                let shard = ks.guard((start + step) % n);
-                let Some(table) = shard.dbs.get(db) else {
-                    return sampled;
-                };
-                let len = candidates(table, volatile);
-                if len == 0 {
-                    continue;
-                }
+        let start = self.rng.usize(..n);
+        let mut left = pass.samples;
+        for step in 0..n {
+            if left == 0 {
+                break;
+            }
+            let shard = ks.guard((start + step) % n);
+            let Some(table) = shard.dbs.get(db) else {
+                break;
+            };
+            let len = candidates(table, volatile);
+            if len == 0 {
+                continue;
+            }
+            let take = left.min(len);
+            for _ in 0..take {
                 let pos = self.rng.usize(..len);
                 let found: Option<(&[u8], &Entry)> = if volatile {
                     table
@@ -158,24 +163,20 @@ impl Sampler {
                 } else {
                     table.get_index(pos)
                 };
-                if let Some((key, entry)) = found {
-                    let score = match pass.policy {
-                        MaxmemoryPolicy::VolatileTtl => u64::MAX - entry.expire_at,
-                        MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu => {
-                            255 - u64::from(access.lfu_counter(entry.access, now_ms))
-                        }
-                        // Idle time in ms, as Redis scores LRU candidates.
-                        _ => u64::from(clock.wrapping_sub(entry.access)) * 1000,
-                    };
-                    self.pool.offer(score, db, key);
-                    sampled += 1;
-                }
-                continue 'samples;
+                let Some((key, entry)) = found else { continue };
+                let score = match pass.policy {
+                    MaxmemoryPolicy::VolatileTtl => u64::MAX - entry.expire_at,
+                    MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu => {
+                        255 - u64::from(access.lfu_counter(entry.access, now_ms))
+                    }
+                    // Idle time in ms, as Redis scores LRU candidates.
+                    _ => u64::from(clock.wrapping_sub(entry.access)) * 1000,
+                };
+                self.pool.offer(score, db, key);
             }
-            // No shard holds a candidate of this database.
-            return sampled;
+            left -= take;
         }
-        sampled
+        pass.samples - left
     }
 
     /// A random key of the next database in turn (random policies).

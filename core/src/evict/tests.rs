@@ -1,19 +1,23 @@
-//! Eviction through sessions, on a host whose "used memory" is 100 bytes per key, so limits
-//! are counted in keys and every outcome is deterministic.
+//! Eviction through sessions, on a host whose "used memory" is what MEMORY USAGE says the
+//! keys take, so limits are counted in keys and every outcome is deterministic.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::admin::memory::key_bytes;
 use crate::clock::Now;
 use crate::config::Config;
 use crate::host::Host;
+use crate::keyspace::Value;
 use crate::server::Server;
 use crate::testkit::{TestClient, EPOCH_MS};
 
-/// What one key costs on [`KeyMemory`].
-const PER_KEY: u64 = 100;
+/// What a key of two characters holding a one-byte string takes: the unit limits are given in.
+fn unit() -> u64 {
+    key_bytes(b"kk", &Value::string(b"v")) as u64
+}
 
-/// A host measuring memory as [`PER_KEY`] bytes per key in the keyspace, plus `extra`.
+/// A host measuring memory as the keys' MEMORY USAGE sizes, plus `extra`.
 #[derive(Default)]
 struct KeyMemory {
     server: Arc<OnceLock<Weak<Server>>>,
@@ -22,13 +26,26 @@ struct KeyMemory {
 
 impl Host for KeyMemory {
     fn used_memory(&self) -> u64 {
-        let server = self.server.get().and_then(Weak::upgrade);
-        let keys = server.map_or(0, |s| s.keyspace.key_count() as u64 * PER_KEY);
+        let Some(server) = self.server.get().and_then(Weak::upgrade) else {
+            return 0;
+        };
+        let ks = &server.keyspace;
+        let mut keys = 0u64;
+        for s in 0..ks.shard_count() {
+            let shard = ks.guard(s);
+            for db in &shard.dbs {
+                keys += db
+                    .iter()
+                    .map(|(k, e)| key_bytes(k, &e.value) as u64)
+                    .sum::<u64>();
+            }
+        }
         keys + self.extra.load(Ordering::Relaxed)
     }
 }
 
-/// A server whose memory holds `keys` keys, with `policy` and the given samples.
+/// A server whose memory holds `keys` keys (and half a key's slack), with `policy` and the
+/// given samples.
 fn server(keys: u64, policy: &str, samples: &str) -> Arc<Server> {
     server_with_extra(keys, policy, samples).0
 }
@@ -36,7 +53,7 @@ fn server(keys: u64, policy: &str, samples: &str) -> Arc<Server> {
 /// [`server`], and the memory its host adds to the keys'.
 fn server_with_extra(keys: u64, policy: &str, samples: &str) -> (Arc<Server>, Arc<AtomicU64>) {
     let mut config = Config::default();
-    let max = (keys * PER_KEY).to_string();
+    let max = (keys * unit() + unit() / 2).to_string();
     for (name, value) in [
         ("maxmemory", max.as_str()),
         ("maxmemory-policy", policy),
@@ -322,7 +339,7 @@ fn keys_written_after_the_keyspace_emptied_are_found() {
     let (srv, extra) = server_with_extra(2, "allkeys-lru", "5");
     let mut c = TestClient::new(&srv);
     // Over the limit with no key at all: every command finds nothing to evict.
-    extra.store(1000, Ordering::Relaxed);
+    extra.store(10 * unit(), Ordering::Relaxed);
     assert!(c.cmd(&["SET", "a", "v"]).starts_with("-OOM "));
     assert!(c.cmd(&["SET", "a", "v"]).starts_with("-OOM "));
     // Room again: keys are written...
