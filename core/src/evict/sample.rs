@@ -133,37 +133,17 @@ impl Sampler {
     /// shards hold keys hashed uniformly, so one is as good a sample as any), continuing to
     /// the next shards only while the ones visited hold fewer keys than are wanted.
     fn populate(&mut self, pass: &Pass<'_>, db: usize, volatile: bool) -> usize {
-        let ks = &pass.server.keyspace;
-        let n = ks.shard_count();
         let now_ms = pass.now.ms();
-        let access = ks.access_policy.get();
+        let access = pass.server.keyspace.access_policy.get();
         let clock = lru_clock(now_ms);
-        let start = self.rng.usize(..n);
         let mut left = pass.samples;
-        for step in 0..n {
-            if left == 0 {
-                break;
-            }
-            let shard = ks.guard((start + step) % n);
-            let Some(table) = shard.dbs.get(db) else {
-                break;
-            };
-            let len = candidates(table, volatile);
-            if len == 0 {
-                continue;
-            }
+        let Sampler { pool, rng, .. } = self;
+        walk_shards(pass, rng, db, volatile, |table, len, rng| {
             let take = left.min(len);
             for _ in 0..take {
-                let pos = self.rng.usize(..len);
-                let found: Option<(&[u8], &Entry)> = if volatile {
-                    table
-                        .volatile
-                        .get_index(pos)
-                        .and_then(|k| Some((k.as_slice(), table.peek(k)?)))
-                } else {
-                    table.get_index(pos)
+                let Some((key, entry)) = key_at(table, rng.usize(..len), volatile) else {
+                    continue;
                 };
-                let Some((key, entry)) = found else { continue };
                 let score = match pass.policy {
                     MaxmemoryPolicy::VolatileTtl => u64::MAX - entry.expire_at,
                     MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu => {
@@ -172,42 +152,63 @@ impl Sampler {
                     // Idle time in ms, as Redis scores LRU candidates.
                     _ => u64::from(clock.wrapping_sub(entry.access)) * 1000,
                 };
-                self.pool.offer(score, db, key);
+                pool.offer(score, db, key);
             }
             left -= take;
-        }
+            left == 0
+        });
         pass.samples - left
     }
 
     /// A random key of the next database in turn (random policies).
     fn random_key(&mut self, pass: &Pass<'_>, volatile: bool) -> Option<(usize, Vec<u8>)> {
-        let ks = &pass.server.keyspace;
-        let n = ks.shard_count();
         for i in 0..self.dbs.len() {
             self.next_db = self.next_db.wrapping_add(1);
             let db = self.dbs[(self.next_db + i) % self.dbs.len()];
-            let start = self.rng.usize(..n);
-            for step in 0..n {
-                let shard = ks.guard((start + step) % n);
-                let Some(table) = shard.dbs.get(db) else {
-                    break;
-                };
-                let len = candidates(table, volatile);
-                if len == 0 {
-                    continue;
-                }
-                let pos = self.rng.usize(..len);
-                let key = if volatile {
-                    table.volatile.get_index(pos).map(|k| k.to_vec())
-                } else {
-                    table.get_index(pos).map(|(k, _)| k.to_vec())
-                };
-                if let Some(key) = key {
-                    return Some((db, key));
-                }
+            let mut found = None;
+            walk_shards(pass, &mut self.rng, db, volatile, |table, len, rng| {
+                found = key_at(table, rng.usize(..len), volatile).map(|(k, _)| k.to_vec());
+                found.is_some()
+            });
+            if let Some(key) = found {
+                return Some((db, key));
             }
         }
         self.until_refresh = 0;
         None
+    }
+}
+
+/// Visits the shards holding candidates of `db`, from a random one on, each under its lock,
+/// until `visit` (given the table, its number of candidates and the random source) says stop.
+fn walk_shards(
+    pass: &Pass<'_>,
+    rng: &mut fastrand::Rng,
+    db: usize,
+    volatile: bool,
+    mut visit: impl FnMut(&DbShard, usize, &mut fastrand::Rng) -> bool,
+) {
+    let ks = &pass.server.keyspace;
+    let n = ks.shard_count();
+    let start = rng.usize(..n);
+    for step in 0..n {
+        let shard = ks.guard((start + step) % n);
+        let Some(table) = shard.dbs.get(db) else {
+            return;
+        };
+        let len = candidates(table, volatile);
+        if len > 0 && visit(table, len, rng) {
+            return;
+        }
+    }
+}
+
+/// The candidate at `pos` of `table`: among its keys with a TTL, or all its keys.
+fn key_at(table: &DbShard, pos: usize, volatile: bool) -> Option<(&[u8], &Entry)> {
+    if volatile {
+        let key = table.volatile.get_index(pos)?;
+        Some((key.as_slice(), table.peek(key)?))
+    } else {
+        table.get_index(pos)
     }
 }
