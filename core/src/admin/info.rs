@@ -292,8 +292,9 @@ fn tcp_port(cfg: &crate::config::Config) -> i64 {
 }
 
 fn memory_section(server: &Server) -> String {
-    let (mem_clients_slaves, mem_clients_normal) = clients_memory(server);
     let m = server.host.memory();
+    let o = super::memory::Overhead::measure(server, &m);
+    let (mem_clients_slaves, mem_clients_normal) = (o.clients_slaves, o.clients_normal);
     let (maxmemory, policy) = {
         let c = server.config.read();
         (c.maxmemory, c.maxmemory_policy.name())
@@ -307,7 +308,7 @@ fn memory_section(server: &Server) -> String {
             .fetch_max(m.used, Ordering::Relaxed)
             .max(m.used)
     };
-    let overhead = m.startup.min(m.used);
+    let overhead = o.total;
     let dataset = m.used - overhead;
     let net = if m.used > m.startup {
         m.used - m.startup

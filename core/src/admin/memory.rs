@@ -19,6 +19,35 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 /// 32-byte entry and the table's 9-byte element and 5-byte index slot.
 const PER_KEY: usize = 32 + 9 + 5;
 
+/// What `used_memory` holds besides the dataset, as Redis's getMemoryOverheadData counts it:
+/// what was allocated at startup, the clients' buffers and the keyspace's tables.
+pub struct Overhead {
+    /// Replicas' memory (`mem_clients_slaves`).
+    pub clients_slaves: u64,
+    /// Other clients' memory (`mem_clients_normal`).
+    pub clients_normal: u64,
+    /// Per database: the main table's and the expires set's overhead in bytes.
+    pub tables: Vec<(usize, usize)>,
+    /// Everything above plus startup, at most `used` (`used_memory_overhead`).
+    pub total: u64,
+}
+
+impl Overhead {
+    /// The overhead now, out of `m`'s figures.
+    pub fn measure(server: &crate::server::Server, m: &crate::host::MemoryInfo) -> Self {
+        let (slaves, normal) = super::info::clients_memory(server);
+        let tables = server.keyspace.overhead_bytes();
+        let table_total: usize = tables.iter().map(|(a, b)| a + b).sum();
+        let total = (m.startup + (slaves + normal + table_total) as u64).min(m.used);
+        Overhead {
+            clients_slaves: slaves as u64,
+            clients_normal: normal as u64,
+            tables,
+            total,
+        }
+    }
+}
+
 /// What a key holding `value` occupies, by lode's own sizes (MEMORY USAGE; eviction counts
 /// what it frees with it).
 pub fn key_bytes(key: &[u8], value: &crate::keyspace::Value) -> usize {
@@ -56,9 +85,9 @@ fn usage(ctx: &mut Ctx) {
     }
 }
 
-/// MEMORY STATS: Redis 7.0's fields, from the allocator figures INFO memory reports. lode
-/// does not account memory per subsystem yet: the overhead is what was allocated at startup
-/// plus the clients' buffers, the dataset the rest.
+/// MEMORY STATS: Redis 7.0's fields, from the allocator figures INFO memory reports; the
+/// overhead is startup, the clients and the keyspace's tables ([`Overhead`]), the dataset the
+/// rest.
 fn stats(ctx: &mut Ctx) {
     let server = ctx.server;
     let m = server.host.memory();
@@ -68,8 +97,8 @@ fn stats(ctx: &mut Ctx) {
         .fetch_max(m.used, std::sync::atomic::Ordering::Relaxed)
         .max(m.used)
         .max(m.peak);
-    let (replicas, normal) = super::info::clients_memory(server);
-    let overhead = (m.startup + (replicas + normal) as u64).min(m.used);
+    let o = Overhead::measure(server, &m);
+    let (replicas, normal, overhead) = (o.clients_slaves, o.clients_normal, o.total);
     let dataset = m.used - overhead;
     let keys = server.keyspace.key_count() as u64;
     let net = m.used.saturating_sub(m.startup).max(1);
@@ -94,21 +123,27 @@ fn stats(ctx: &mut Ctx) {
         ("lua.caches", 0),
         ("functions.caches", 0),
     ];
-    let dbs = server.config.read().databases;
-    let used_dbs: Vec<usize> = (0..dbs)
-        .filter(|&d| server.keyspace.db_counts(d).0 > 0)
+    let used_dbs: Vec<(usize, (usize, usize))> = o
+        .tables
+        .iter()
+        .enumerate()
+        .filter(|&(d, _)| server.keyspace.db_counts(d).0 > 0)
+        .map(|(d, &t)| (d, t))
         .collect();
     ctx.out.map(ints.len() + used_dbs.len() + 17);
     for (name, v) in ints {
         ctx.out.bulk(name.as_bytes());
         ctx.out.int(v);
     }
-    for d in used_dbs {
+    for (d, (main, expires)) in used_dbs {
         ctx.out.bulk(format!("db.{d}").as_bytes());
-        ctx.out.map(2);
+        ctx.out.map(3);
         ctx.out.bulk(b"overhead.hashtable.main");
-        ctx.out.int(0);
+        ctx.out.int(main as i64);
         ctx.out.bulk(b"overhead.hashtable.expires");
+        ctx.out.int(expires as i64);
+        // Redis 7.0's cluster-mode key index; lode has no cluster mode.
+        ctx.out.bulk(b"overhead.hashtable.slot-to-keys");
         ctx.out.int(0);
     }
     for (name, v) in [

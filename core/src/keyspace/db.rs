@@ -74,6 +74,18 @@ impl DbShard {
         }
     }
 
+    /// Bytes of table overhead: the main table's (element vector and index) and the
+    /// volatile keys' set (its entries and index, the key copies it holds not counted), as
+    /// MEMORY STATS reports `overhead.hashtable.main` and `.expires`.
+    pub fn overhead_bytes(&self) -> (usize, usize) {
+        // IndexSet: a (hash, key) bucket per entry plus a usize and a control byte per index
+        // slot, the index kept at most 7/8 full.
+        let cap = self.volatile.capacity();
+        let entry = std::mem::size_of::<SmallBytes>() + std::mem::size_of::<u64>();
+        let expires = cap * entry + cap * 8 / 7 * (std::mem::size_of::<usize>() + 1);
+        (self.map.heap_bytes(), expires)
+    }
+
     /// Number of keys, including expired ones not yet reclaimed.
     pub fn len(&self) -> usize {
         self.map.len()
@@ -359,5 +371,22 @@ mod tests {
         assert_eq!(std::mem::size_of::<Option<super::Value>>(), 16);
         assert_eq!(std::mem::size_of::<super::Entry>(), 32);
         assert_eq!(std::mem::size_of::<super::NodeBox>(), 9);
+    }
+
+    #[test]
+    fn overhead_counts_the_tables_not_the_nodes() {
+        let mut db = super::DbShard::new(super::KeyHasher::with_seed(3));
+        assert_eq!(db.overhead_bytes(), (0, 0));
+        for i in 0..1000u64 {
+            let key = format!("key:{i:012}");
+            let expire_at = if i % 2 == 0 { 1_000_000 } else { 0 };
+            db.put(key.as_bytes(), super::Value::string(b"v"), expire_at, 0);
+        }
+        let (main, expires) = db.overhead_bytes();
+        // 9 bytes an element and 5 an index bucket, at least one each per key.
+        assert!((1000 * 14..1000 * 40).contains(&main), "{main}");
+        assert!(expires >= 500 * 16, "{expires}");
+        db.clear();
+        assert_eq!(db.overhead_bytes(), (0, 0));
     }
 }

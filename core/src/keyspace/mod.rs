@@ -296,6 +296,20 @@ impl Keyspace {
         }
     }
 
+    /// Table overhead per database, (main, expires) in bytes (see `DbShard::overhead_bytes`).
+    pub fn overhead_bytes(&self) -> Vec<(usize, usize)> {
+        let mut per_db = vec![(0, 0); self.databases];
+        for s in self.shards.iter() {
+            let s = s.lock();
+            for (db, table) in s.dbs.iter().enumerate() {
+                let (main, expires) = table.overhead_bytes();
+                per_db[db].0 += main;
+                per_db[db].1 += expires;
+            }
+        }
+        per_db
+    }
+
     /// Keys in every database (expired keys not yet reclaimed included).
     pub fn key_count(&self) -> usize {
         self.shards

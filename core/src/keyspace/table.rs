@@ -72,6 +72,12 @@ impl<T: Keyed> KeyTable<T> {
         self.entries.len()
     }
 
+    /// Bytes the table itself holds allocated: its element vector and its index, not what
+    /// the elements point to (MEMORY STATS' `overhead.hashtable.main`).
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<T>() + self.index.heap_bytes()
+    }
+
     /// Whether the table is empty.
     #[inline]
     pub fn is_empty(&self) -> bool {

@@ -117,6 +117,11 @@ impl Index {
         self.slots.len()
     }
 
+    /// Bytes the index holds allocated (MEMORY STATS' table overhead).
+    pub fn heap_bytes(&self) -> usize {
+        self.ctrl.len() + self.slots.len() * std::mem::size_of::<u32>()
+    }
+
     /// The smallest bucket count (a multiple of `GROUP`) that holds `items` positions.
     pub fn buckets_for(items: usize) -> usize {
         // Each group of 16 buckets holds up to 14 positions (load 7/8).
