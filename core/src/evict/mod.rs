@@ -41,7 +41,7 @@ pub enum Outcome {
 }
 
 /// Eviction state and statistics, shared by every thread.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Eviction {
     /// `maxmemory`, mirrored from the configuration so the check before every command is one
     /// relaxed load.
