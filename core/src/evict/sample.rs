@@ -140,6 +140,10 @@ impl Sampler {
         let Sampler { pool, rng, .. } = self;
         walk_shards(pass, rng, db, volatile, |table, len, rng| {
             let take = left.min(len);
+            // Scored first, offered after: the samples' loads (table slot, then the entry it
+            // points to) are independent of one another, so the misses overlap instead of
+            // waiting behind each offer's work.
+            let mut scored: smallvec::SmallVec<[(&[u8], u64); 16]> = smallvec::SmallVec::new();
             for _ in 0..take {
                 let Some((key, entry)) = key_at(table, rng.usize(..len), volatile) else {
                     continue;
@@ -152,6 +156,9 @@ impl Sampler {
                     // Idle time in ms, as Redis scores LRU candidates.
                     _ => u64::from(clock.wrapping_sub(entry.access)) * 1000,
                 };
+                scored.push((key, score));
+            }
+            for (key, score) in scored {
                 pool.offer(score, db, key);
             }
             left -= take;
