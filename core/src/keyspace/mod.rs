@@ -203,13 +203,7 @@ impl Keyspace {
     pub fn expired(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
         self.event(events, crate::config::notify::EXPIRED, "expired", db, key);
         self.expired_keys.fetch_add(1, Ordering::Relaxed);
-        let name = self.lazyfree.del_command(Release::Expire);
-        self.log
-            .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
-        self.watches.touch(db, key, false);
-        if let Some(e) = events {
-            e.key_removed(db, key);
-        }
+        self.deleted_by_server(db, key, Release::Expire, events);
     }
 
     /// Records that `key` of `db` was evicted (maxmemory) and deleted: the `evicted`
@@ -218,7 +212,20 @@ impl Keyspace {
     /// shard lock still held, as for [`Keyspace::expired`].
     pub fn evicted(&self, db: usize, key: &[u8], events: Option<&dyn KeyEvents>) {
         self.event(events, crate::config::notify::EVICTED, "evicted", db, key);
-        let name = self.lazyfree.del_command(Release::Eviction);
+        self.deleted_by_server(db, key, Release::Eviction, events);
+    }
+
+    /// What a deletion the keyspace makes by itself (expiry, eviction) shares: the DEL or
+    /// UNLINK (as `why`'s lazyfree option says) into the stream, watchers touched, tracking
+    /// clients told.
+    fn deleted_by_server(
+        &self,
+        db: usize,
+        key: &[u8],
+        why: Release,
+        events: Option<&dyn KeyEvents>,
+    ) {
+        let name = self.lazyfree.del_command(why);
         self.log
             .append_one(db, &[Bytes::from_static(name), Bytes::copy_from_slice(key)]);
         self.watches.touch(db, key, false);
