@@ -76,6 +76,12 @@ pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enabl
      option is set to \"local\", you can run it from a local connection, otherwise you need to \
      set this option in the configuration file, and then restart the server.";
 
+/// The refusal of MODULE LOAD/LOADEX/UNLOAD when `enable-module-command` does not allow it.
+pub const MODULE_NOT_ALLOWED: &str = "ERR MODULE command not allowed. If the \
+     enable-module-command option is set to \"local\", you can run it from a local connection, \
+     otherwise you need to set this option in the configuration file, and then restart the \
+     server.";
+
 impl Server {
     /// A server with `config`, seeded with `seed`, hosted by `host`, started at `now`.
     pub fn new(config: Config, seed: u64, host: Box<dyn Host>, now: Now) -> Self {
@@ -207,6 +213,21 @@ impl Server {
     pub fn debug_allowed(&self, client: &crate::client::ClientInfo) -> bool {
         let setting = &self.config.read().enable_debug_command;
         crate::admin::util::allowed(setting, client)
+    }
+
+    /// The refusal of a PROTECTED command (DEBUG, or a MODULE subcommand that loads or
+    /// unloads) that its `enable-*-command` setting does not allow this client; None if allowed.
+    pub fn protected_refusal(
+        &self,
+        cmd_name: &str,
+        client: &crate::client::ClientInfo,
+    ) -> Option<&'static str> {
+        if cmd_name.starts_with("module|") {
+            let setting = &self.config.read().enable_module_command;
+            (!crate::admin::util::allowed(setting, client)).then_some(MODULE_NOT_ALLOWED)
+        } else {
+            (!self.debug_allowed(client)).then_some(DEBUG_NOT_ALLOWED)
+        }
     }
 
     /// Whether clients must authenticate before commands not flagged `no-auth`: the default

@@ -21,6 +21,7 @@ pub mod latency;
 pub mod latency_report;
 pub mod lolwut;
 pub mod memory;
+pub mod module;
 pub mod server_cmds;
 pub mod slowlog;
 pub mod util;
@@ -43,6 +44,7 @@ pub const COMMANDS: &[&[(&str, Handler)]] = &[
     debug::COMMANDS,
     lolwut::COMMANDS,
     memory::COMMANDS,
+    module::COMMANDS,
     slowlog::COMMANDS,
     latency::COMMANDS,
 ];

@@ -72,9 +72,11 @@ pub fn call_resolved(
         reject(server, state, out, cmd, &msg);
         return Called::Done;
     }
-    if cmd.flags.has(CommandFlags::PROTECTED) && !server.debug_allowed(&state.handle.info) {
-        reject(server, state, out, cmd, crate::server::DEBUG_NOT_ALLOWED);
-        return Called::Done;
+    if cmd.flags.has(CommandFlags::PROTECTED) {
+        if let Some(msg) = server.protected_refusal(&cmd.name, &state.handle.info) {
+            reject(server, state, out, cmd, msg);
+            return Called::Done;
+        }
     }
     if !state.authenticated && !cmd.flags.has(CommandFlags::NO_AUTH) && server.auth_required() {
         reject(server, state, out, cmd, "NOAUTH Authentication required.");

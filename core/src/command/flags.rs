@@ -67,8 +67,9 @@ impl CommandFlags {
     /// The boundary locks nothing for it (each redis.call locks its own keys, and a script may
     /// touch keys it did not declare); it is EXCLUSIVE, so nothing interleaves.
     pub const SCRIPT: Self = Self(1 << 25);
-    /// Redis's `protected` (not shown by COMMAND INFO): DEBUG, which `enable-debug-command`
-    /// gates before authentication and ACLs are checked.
+    /// Redis's `protected` (not shown by COMMAND INFO): DEBUG and MODULE LOAD/LOADEX/UNLOAD,
+    /// which `enable-debug-command` / `enable-module-command` gate before authentication and
+    /// ACLs are checked.
     pub const PROTECTED: Self = Self(1 << 26);
 
     /// The flag Redis names `name` in COMMAND INFO, if it is one.
@@ -125,7 +126,7 @@ impl CommandFlags {
         if REDIS_MAY_REPLICATE.contains(&name) {
             f = f | Self::MAY_REPLICATE;
         }
-        if name == "debug" {
+        if matches!(name, "debug" | "module|load" | "module|loadex" | "module|unload") {
             f = f | Self::PROTECTED;
         }
         f

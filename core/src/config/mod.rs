@@ -101,6 +101,8 @@ pub struct Config {
     pub maxclients: usize,
     /// `enable-debug-command`: "no", "yes" or "local".
     pub enable_debug_command: String,
+    /// `enable-module-command`: "no", "yes" or "local".
+    pub enable_module_command: String,
     /// `aclfile` (empty: users live in the config file).
     pub aclfile: String,
     /// `acllog-max-len`.
@@ -249,6 +251,7 @@ impl Default for Config {
             client_query_buffer_limit: 0,
             maxclients: 0,
             enable_debug_command: String::new(),
+            enable_module_command: String::new(),
             aclfile: String::new(),
             acllog_max_len: 128,
             acl_pubsub_default: "resetchannels".into(),

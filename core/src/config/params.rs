@@ -362,7 +362,9 @@ pub static PARAMS: &[Param] = &[
     p("enable-debug-command", en(PROTECTED_NAMES), "no")
         .flags(I)
         .field(enum_str_field!(enable_debug_command, PROTECTED_NAMES)),
-    p("enable-module-command", en(PROTECTED_NAMES), "no").flags(I),
+    p("enable-module-command", en(PROTECTED_NAMES), "no")
+        .flags(I)
+        .field(enum_str_field!(enable_module_command, PROTECTED_NAMES)),
     p("cluster-preferred-endpoint-type", en(ENDPOINT_NAMES), "ip"),
     p(
         "propagation-error-behavior",
