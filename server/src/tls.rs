@@ -57,6 +57,8 @@ pub fn options(config: &Config) -> TlsOptions {
     TlsOptions {
         cert_file: path(config, "tls-cert-file").unwrap_or_default(),
         key_file: path(config, "tls-key-file").unwrap_or_default(),
+        key_file_pass: get(config, "tls-key-file-pass"),
+        client_key_file_pass: get(config, "tls-client-key-file-pass"),
         ca_cert_file: path(config, "tls-ca-cert-file"),
         ca_cert_dir: path(config, "tls-ca-cert-dir"),
         client_cert,

@@ -76,16 +76,22 @@ fn tls_args(pki: &Pki, tls_port: u16) -> Vec<String> {
 fn start(extra: &[&str]) -> (Server, u16, Pki) {
     let dir = temp_dir();
     let pki = generate(&dir.join("pki"), "lode test CA").expect("pki");
+    let (server, tls_port) = spawn_tls(dir, &pki, extra);
+    (server, tls_port, pki)
+}
+
+/// lode-server in `dir` with a plain port and a TLS port serving `pki`'s files, then `extra`.
+fn spawn_tls(dir: std::path::PathBuf, pki: &Pki, extra: &[&str]) -> (Server, u16) {
     let (port, tls_port) = (free_port(), free_port());
     let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    args.extend(tls_args(&pki, tls_port));
+    args.extend(tls_args(pki, tls_port));
     args.extend(["--save".into(), String::new()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let sock = dir.join("lode.sock");
-    (Server::spawn(dir, port, sock, &args), tls_port, pki)
+    (Server::spawn(dir, port, sock, &args), tls_port)
 }
 
 fn commands_over_tls(engine: &str) {
@@ -130,6 +136,18 @@ fn commands_pipelines_and_large_values_on_tokio() {
 fn commands_pipelines_and_large_values_on_io_uring() {
     // Falls back to Tokio (with a log line) where the kernel refuses io_uring.
     commands_over_tls("uring");
+}
+
+#[test]
+fn an_encrypted_key_is_read_with_tls_key_file_pass() {
+    let dir = temp_dir();
+    let pki = generate(&dir.join("pki"), "lode test CA").expect("pki");
+    let encrypted = dir.join("server-encrypted.key");
+    lode_tls::testkit::encrypt_key(&pki.server_key, &encrypted, "s3cret").expect("encrypt");
+    let key = encrypted.display().to_string();
+    let extra = ["--tls-key-file", &key, "--tls-key-file-pass", "s3cret"];
+    let (_server, tls_port) = spawn_tls(dir, &pki, &extra);
+    assert!(serves(tls_port, &pki));
 }
 
 #[test]
@@ -289,21 +307,31 @@ fn startup_fails_like_redis_when_tls_cannot_be_configured() {
     let logs = refused(&files(&["--tls-protocols", "TLSv1.2 SSLv3"]));
     assert!(logs.contains("Invalid tls-protocols specified."), "{logs}");
 
-    // An encrypted key: rustls cannot decrypt it, whatever tls-key-file-pass says.
-    let encrypted = dir.join("encrypted.key");
+    // An encrypted key that is not one; a real one with the wrong passphrase, then with none.
+    let garbage = dir.join("encrypted.key");
     std::fs::write(
-        &encrypted,
+        &garbage,
         "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
     )
     .expect("write");
+    let encrypted = dir.join("real-encrypted.key");
+    lode_tls::testkit::encrypt_key(&pki.server_key, &encrypted, "right").expect("encrypt");
+    for (file, why) in [
+        (&garbage, "Failed to load private key"),
+        (&encrypted, "bad decrypt"),
+    ] {
+        let key = file.display().to_string();
+        let logs = refused(&files(&[
+            "--tls-key-file",
+            &key,
+            "--tls-key-file-pass",
+            "wrong",
+        ]));
+        assert!(logs.contains(why), "{logs}");
+    }
     let key = encrypted.display().to_string();
-    let logs = refused(&files(&[
-        "--tls-key-file",
-        &key,
-        "--tls-key-file-pass",
-        "secret",
-    ]));
-    assert!(logs.contains("encrypted private key"), "{logs}");
+    let logs = refused(&files(&["--tls-key-file", &key]));
+    assert!(logs.contains("tls-key-file-pass is not set"), "{logs}");
 
     // Client authentication (the default) needs a CA.
     let no_ca = vec![

@@ -30,7 +30,7 @@ pub fn client_config(
     let mut cfg = match (cert_file, key_file) {
         (Some(cert), Some(key)) => {
             let certs = load_certs(cert, "tls-client-cert-file")?;
-            let key = load_key(key, "tls-client-key-file")?;
+            let key = load_key(key, "tls-client-key-file", "")?;
             builder
                 .with_client_auth_cert(certs, key)
                 .map_err(|e| TlsError::new(format!("client certificate {}: {e}", cert.display())))?

@@ -33,8 +33,12 @@ impl ClientAuth {
 pub struct TlsOptions {
     /// `tls-cert-file`: the server's certificate chain (PEM).
     pub cert_file: PathBuf,
-    /// `tls-key-file`: the server's private key (PEM, unencrypted).
+    /// `tls-key-file`: the server's private key (PEM; PKCS#8-encrypted with `key_file_pass`).
     pub key_file: PathBuf,
+    /// `tls-key-file-pass`: the passphrase of an encrypted `tls-key-file` (empty: none).
+    pub key_file_pass: String,
+    /// `tls-client-key-file-pass`: the passphrase of an encrypted `tls-client-key-file`.
+    pub client_key_file_pass: String,
     /// `tls-ca-cert-file`: CA certificates client certificates are checked against.
     pub ca_cert_file: Option<PathBuf>,
     /// `tls-ca-cert-dir`: a directory of CA certificate files.

@@ -42,23 +42,33 @@ pub fn load_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>
     Ok(certs)
 }
 
-/// Whether a PEM file holds an encrypted private key (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a
-/// traditional key with `Proc-Type: 4,ENCRYPTED`), which rustls cannot decrypt.
-fn is_encrypted(data: &[u8]) -> bool {
-    data.windows(9).any(|w| w == b"ENCRYPTED")
-}
+/// The label of a PKCS#8 encrypted key, which `tls-key-file-pass` decrypts.
+const ENCRYPTED_PKCS8: &str = "ENCRYPTED PRIVATE KEY";
 
-/// The first private key in the PEM file at `path`. An encrypted key is refused with a line
-/// saying so: rustls cannot decrypt it, whatever `tls-key-file-pass` says.
-pub fn load_key(path: &Path, what: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
+/// The first private key in the PEM file at `path`. A PKCS#8 encrypted key (what OpenSSL 3
+/// writes for `genrsa -aes256` or `pkcs8 -topk8`) is decrypted with `pass`, as OpenSSL
+/// decrypts it with Redis's `tls-key-file-pass`; a traditional encrypted key
+/// (`Proc-Type: 4,ENCRYPTED`) is refused with a line saying how to convert it.
+pub fn load_key(path: &Path, what: &str, pass: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
     let data = read(path, what)?;
     match PrivateKeyDer::from_pem_slice(&data) {
         Ok(key) => Ok(key),
-        Err(pem::Error::NoItemsFound) if is_encrypted(&data) => Err(TlsError::new(format!(
-            "{what} {} holds an encrypted private key: lode cannot decrypt keys \
-             (tls-key-file-pass is not supported), give it an unencrypted key",
-            path.display()
-        ))),
+        Err(pem::Error::NoItemsFound) if contains(&data, ENCRYPTED_PKCS8.as_bytes()) => {
+            decrypt(&data, what, pass).map_err(|why| {
+                TlsError::new(format!(
+                    "Failed to load private key {what} {}: {why}",
+                    path.display()
+                ))
+            })
+        }
+        Err(pem::Error::NoItemsFound) if contains(&data, b"Proc-Type: 4,ENCRYPTED") => {
+            Err(TlsError::new(format!(
+                "{what} {} holds a traditional encrypted private key, which lode cannot \
+                 decrypt: convert it with `openssl pkcs8 -topk8` (then give its passphrase as \
+                 tls-key-file-pass)",
+                path.display()
+            )))
+        }
         Err(pem::Error::NoItemsFound) => Err(TlsError::new(format!(
             "No private key found in {what} {}",
             path.display()
@@ -68,6 +78,36 @@ pub fn load_key(path: &Path, what: &str) -> Result<PrivateKeyDer<'static>, TlsEr
             path.display()
         ))),
     }
+}
+
+fn contains(data: &[u8], needle: &[u8]) -> bool {
+    data.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The PKCS#8 key inside the first `ENCRYPTED PRIVATE KEY` block of `data`, decrypted with
+/// `pass`; the error says why not.
+fn decrypt(data: &[u8], what: &str, pass: &str) -> Result<PrivateKeyDer<'static>, String> {
+    use pkcs8::der::Document;
+    let text = std::str::from_utf8(data).map_err(|_| "the file is not PEM text".to_string())?;
+    let begin = format!("-----BEGIN {ENCRYPTED_PKCS8}-----");
+    let end = format!("-----END {ENCRYPTED_PKCS8}-----");
+    let block = text
+        .find(&begin)
+        .and_then(|at| {
+            let rest = &text[at..];
+            rest.find(&end).map(|stop| &rest[..stop + end.len()])
+        })
+        .ok_or("an unterminated ENCRYPTED PRIVATE KEY block")?;
+    let (_, doc) = Document::from_pem(block).map_err(|e| format!("invalid PEM: {e}"))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes())
+        .map_err(|e| format!("invalid encrypted key: {e}"))?;
+    if pass.is_empty() {
+        return Err(format!("the key is encrypted and {what}-pass is not set"));
+    }
+    let plain = info
+        .decrypt(pass.as_bytes())
+        .map_err(|_| "bad decrypt (wrong passphrase?)".to_string())?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
 /// A CA store from `file` and every certificate file in `dir` (as OpenSSL's
@@ -121,4 +161,30 @@ pub fn system_roots() -> Result<RootCertStore, TlsError> {
     Err(TlsError::new(
         "No tls-ca-cert-file given and no system CA bundle found",
     ))
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encrypted_pkcs8_key_is_decrypted_with_its_passphrase() {
+        let dir = std::env::temp_dir().join(format!("lode-tls-pem-{}", std::process::id()));
+        let pki = crate::testkit::generate(&dir, "pem test CA").expect("pki");
+        let encrypted = dir.join("encrypted.key");
+        crate::testkit::encrypt_key(&pki.server_key, &encrypted, "s3cret").expect("encrypt");
+        let plain = load_key(&pki.server_key, "tls-key-file", "").expect("plain key");
+        let decrypted = load_key(&encrypted, "tls-key-file", "s3cret").expect("decrypted");
+        assert_eq!(plain.secret_der(), decrypted.secret_der());
+        // A passphrase given for a plain key is not needed, as OpenSSL ignores it.
+        assert!(load_key(&pki.server_key, "tls-key-file", "unused").is_ok());
+        let wrong = load_key(&encrypted, "tls-key-file", "wrong").expect_err("wrong pass");
+        assert!(wrong.to_string().contains("bad decrypt"), "{wrong}");
+        let missing = load_key(&encrypted, "tls-key-file", "").expect_err("no pass");
+        assert!(
+            missing.to_string().contains("tls-key-file-pass is not set"),
+            "{missing}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

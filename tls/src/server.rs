@@ -69,7 +69,7 @@ pub fn server_config(opts: &TlsOptions) -> Result<rustls::ServerConfig, TlsError
     }
     let versions = suites::protocols(&opts.protocols)?;
     let certs = load_certs(&opts.cert_file, "tls-cert-file")?;
-    let key = load_key(&opts.key_file, "tls-key-file")?;
+    let key = load_key(&opts.key_file, "tls-key-file", &opts.key_file_pass)?;
     let provider = Arc::new(suites::provider(&opts.ciphers, &opts.ciphersuites));
     let verifier = match opts.auth_clients {
         ClientAuth::No => WebPkiClientVerifier::no_client_auth(),
@@ -100,7 +100,7 @@ pub fn server_config(opts: &TlsOptions) -> Result<rustls::ServerConfig, TlsError
     }
     if let Some((cert, key)) = &opts.client_cert {
         load_certs(cert, "tls-client-cert-file")?;
-        load_key(key, "tls-client-key-file")?;
+        load_key(key, "tls-client-key-file", &opts.client_key_file_pass)?;
     }
     let certified = certified_key(opts, certs, key, &provider)?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)

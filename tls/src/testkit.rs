@@ -53,3 +53,22 @@ pub fn generate(dir: &Path, name: &str) -> Result<Pki, String> {
     write(&pki.client_key, &client_key)?;
     Ok(pki)
 }
+
+/// Writes the PKCS#8 key in `key` to `out` encrypted with `pass` (PBES2: PBKDF2-SHA256 and
+/// AES-256-CBC, what OpenSSL 3 writes), for `tls-key-file-pass` tests.
+pub fn encrypt_key(key: &Path, out: &Path, pass: &str) -> Result<(), String> {
+    use pkcs8::der::pem::LineEnding;
+    use pkcs8::pkcs5::pbes2::Parameters;
+    let pem = std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).map_err(|e| e.to_string())?;
+    let info = pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| e.to_string())?;
+    let params = Parameters::pbkdf2_sha256_aes256cbc(2048, b"lode-salt", b"lode-iv-16-bytes")
+        .map_err(|e| e.to_string())?;
+    let encrypted = info
+        .encrypt_with_params(params, pass)
+        .map_err(|e| e.to_string())?;
+    let text = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(out, text.as_bytes()).map_err(|e| format!("{}: {e}", out.display()))
+}

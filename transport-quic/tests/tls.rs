@@ -116,7 +116,7 @@ fn invalid_pem_names_the_file() {
         .expect("refused")
         .to_string();
     assert!(
-        msg.contains("encrypted.key") && msg.contains("encrypted private key"),
+        msg.contains("encrypted.key") && msg.contains("Failed to load private key"),
         "{msg}"
     );
 

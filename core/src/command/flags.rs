@@ -126,7 +126,10 @@ impl CommandFlags {
         if REDIS_MAY_REPLICATE.contains(&name) {
             f = f | Self::MAY_REPLICATE;
         }
-        if matches!(name, "debug" | "module|load" | "module|loadex" | "module|unload") {
+        if matches!(
+            name,
+            "debug" | "module|load" | "module|loadex" | "module|unload"
+        ) {
             f = f | Self::PROTECTED;
         }
         f
