@@ -69,6 +69,8 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// ACL users and the ACL log.
     pub acl: crate::acl::Acl,
+    /// Replication: the primary side and the link to a primary.
+    pub repl: crate::repl::Replication,
 }
 
 /// The refusal of DEBUG when `enable-debug-command` does not allow it.
@@ -133,6 +135,7 @@ impl Server {
             deferred_calls: Default::default(),
             eviction,
             scripting: Default::default(),
+            repl: Default::default(),
         }
     }
 
