@@ -185,6 +185,11 @@ pub enum AfterEffect {
         /// The configuration to install.
         config: Box<Config>,
     },
+    /// WAIT: reply how many replicas acknowledged `offset` by now.
+    CountAcks {
+        /// The offset the client's writes reached.
+        offset: u64,
+    },
     /// MIGRATE: delete what the target acknowledged (unless COPY), then +OK or the error.
     Migrate(Box<MigrateDone>),
     /// ACL LOAD: replace the users with those of the file read into `file`, then +OK.

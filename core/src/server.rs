@@ -88,9 +88,13 @@ impl Server {
     /// A server with `config`, seeded with `seed`, hosted by `host`, started at `now`.
     pub fn new(config: Config, seed: u64, host: Box<dyn Host>, now: Now) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let run_id: String = (0..40)
-            .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
-            .collect();
+        let mut hex40 = || -> String {
+            (0..40)
+                .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
+                .collect()
+        };
+        let run_id = hex40();
+        let replid = hex40();
         let persist = crate::persist::status::PersistStatus::default();
         // Redis counts the server's start as the last save until one happens.
         persist.lastsave.store(now.secs(), Ordering::Relaxed);
@@ -135,7 +139,7 @@ impl Server {
             deferred_calls: Default::default(),
             eviction,
             scripting: Default::default(),
-            repl: Default::default(),
+            repl: crate::repl::Replication::new(replid),
         }
     }
 
@@ -146,6 +150,7 @@ impl Server {
         }
         self.last_now.fetch_max(now.micros(), Ordering::Relaxed);
         self.cronloops.fetch_add(1, Ordering::Relaxed);
+        crate::repl::primary::cron(self, now.ms());
         if self.active_expire_enabled.load(Ordering::Relaxed) {
             // Shared, as for a command: the cycle never interleaves with a running EXEC.
             let _gate = self.exec_gate.read();

@@ -12,6 +12,7 @@ mod lazyfree;
 mod listen;
 mod log;
 mod migrate;
+mod replica;
 mod sys;
 mod tls;
 mod transport;
@@ -244,6 +245,7 @@ fn run(prog: &str, args: RunArgs) {
     // After the banner, as Redis: its " PID: " line is how supervisors (and Redis's test suite)
     // learn the server started, even when loading then fails.
     load_data(&server, &shared);
+    start_replica(&server, &config_snapshot);
     let quic = match transport::quic_options(&config_snapshot, boot.io_threads) {
         Ok(q) => q,
         Err(e) => {
@@ -356,6 +358,24 @@ fn run(prog: &str, args: RunArgs) {
     }
     log::line(LogLevel::Warning, "lode is now ready to exit, bye bye...");
     std::process::exit(0);
+}
+
+/// Follows the primary `replicaof` names, if any, and starts the replication driver (which
+/// also serves a later REPLICAOF).
+fn start_replica(server: &Arc<Server>, config: &Config) {
+    if let Some(lode_core::config::value::ConfigValue::List(l)) = config.other.get("replicaof") {
+        if let [host, port] = &l[..] {
+            if let Ok(port) = port.parse::<u16>() {
+                server.repl.replica.set_primary(host, port);
+            }
+        }
+    }
+    if let Err(e) = replica::start(server) {
+        log::line(
+            LogLevel::Warning,
+            &format!("Could not start the replication thread: {}", strerror(&e)),
+        );
+    }
 }
 
 /// Loads the dataset before any client connects: the AOF when `appendonly` is on (and starts

@@ -120,7 +120,7 @@ pub fn render(server: &Server, args: &[&[u8]], now_us: u64) -> String {
         section(&mut out, stats_section(server));
     }
     if on("replication") {
-        section(&mut out, replication_section(server));
+        section(&mut out, crate::repl::info::section(server, now_us / 1000));
     }
     if on("cpu") {
         section(&mut out, cpu_section(server));
@@ -554,27 +554,6 @@ fn stats_section(server: &Server) -> String {
         server.host.migrate_cached_sockets(),
         g(&st.unexpected_error_replies),
         g(&st.total_error_replies),
-    )
-}
-
-fn replication_section(server: &Server) -> String {
-    format!(
-        "# Replication\r\n\
-         role:master\r\n\
-         connected_slaves:0\r\n\
-         master_failover_state:no-failover\r\n\
-         master_replid:{}\r\n\
-         master_replid2:0000000000000000000000000000000000000000\r\n\
-         master_repl_offset:{}\r\n\
-         second_repl_offset:-1\r\n\
-         repl_backlog_active:0\r\n\
-         repl_backlog_size:{}\r\n\
-         repl_backlog_first_byte_offset:0\r\n\
-         repl_backlog_histlen:0\r\n",
-        // No replication yet: the run id stands in for the replication id.
-        server.run_id,
-        server.keyspace.log.offset(),
-        server.config.read().repl_backlog_size,
     )
 }
 

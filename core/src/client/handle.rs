@@ -76,6 +76,8 @@ pub struct ClientHandle {
     pub over_limit: AtomicBool,
     /// The client is a replica streaming the propagation log (after SYNC/PSYNC).
     pub replica: AtomicBool,
+    /// What the client told this server as its replica (REPLCONF, ACKs).
+    pub repl: crate::repl::primary::ReplicaLink,
     /// The client is in MONITOR mode.
     pub monitor: AtomicBool,
     /// Client-side caching mode (CLIENT TRACKING).
@@ -117,6 +119,7 @@ impl ClientHandle {
             subscriptions: Default::default(),
             over_limit: false.into(),
             replica: false.into(),
+            repl: Default::default(),
             tracking: Default::default(),
             monitor: false.into(),
             user: Mutex::new(None),

@@ -69,6 +69,8 @@ pub struct ClientState {
     /// A client that must never wait (the AOF loader's, as Redis's CLIENT_DENY_BLOCKING):
     /// blocking commands answer as if their timeout had passed, effects run inline.
     pub deny_blocking: bool,
+    /// The replication offset this client's last write reached (what WAIT waits for).
+    pub woff: u64,
     /// The client has authenticated, or needed not (no password was set when it connected):
     /// Redis's `c->authenticated`.
     pub authenticated: bool,
@@ -130,6 +132,7 @@ impl ClientState {
             in_exec: false,
             in_script: false,
             deny_blocking: false,
+            woff: 0,
             replaying: false,
             oom_at_start: false,
             authenticated: true,

@@ -306,6 +306,9 @@ fn reply_after_effect(
 ) -> Option<String> {
     match (then, outcome) {
         (AfterEffect::ReplyOk, Ok(())) => out.ok(),
+        (AfterEffect::CountAcks { offset }, _) => {
+            out.int(crate::repl::primary::acked_at_least(server, offset) as i64)
+        }
         (AfterEffect::Close, Ok(())) => client.close_after_reply = true,
         (AfterEffect::InstallConfig { config, .. }, Ok(())) => {
             server.install_config(*config);

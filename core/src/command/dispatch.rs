@@ -107,6 +107,12 @@ pub fn call_resolved(
         // Client eviction closed this very client: the command is dropped with it.
         MemoryCheck::Evicted => return Called::Done,
     }
+    // A read-only replica refuses writes from anyone but its primary (Redis's processCommand
+    // checks this after the memory and disk checks, before the Pub/Sub context).
+    if let Some(msg) = crate::repl::replica::refusal(server, state, cmd, true) {
+        reject(server, state, out, cmd, msg);
+        return Called::Done;
+    }
     if !state.subs.is_empty() && !out.resp3 && !cmd.flags.has(CommandFlags::SUBSCRIBED_CONTEXT) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -121,6 +127,10 @@ pub fn call_resolved(
             reject(server, state, out, cmd, &msg);
             return Called::Done;
         }
+    }
+    if let Some(msg) = crate::repl::replica::refusal(server, state, cmd, false) {
+        reject(server, state, out, cmd, msg);
+        return Called::Done;
     }
     if super::postpone::postponed(server, state, cmd, now.ms()) {
         return Called::Postponed;
@@ -141,7 +151,12 @@ pub fn call_resolved(
             return Called::Done;
         }
     }
+    let before = server.keyspace.log.changes();
     execute(server, cmd, state, out, args, now);
+    // What WAIT waits for: the stream's offset after this client's last write.
+    if server.keyspace.log.changes() != before {
+        state.woff = server.keyspace.log.offset();
+    }
     Called::Done
 }
 

@@ -233,6 +233,14 @@ pub struct Config {
     pub client_output_buffer_limit: [ObufLimit; 3],
     /// `repl-backlog-size`.
     pub repl_backlog_size: i64,
+    /// `repl-backlog-ttl` (seconds; 0: never freed).
+    pub repl_backlog_ttl: i64,
+    /// `repl-ping-replica-period` (seconds).
+    pub repl_ping_replica_period: i64,
+    /// `min-replicas-to-write`.
+    pub min_replicas_to_write: i64,
+    /// `min-replicas-max-lag` (seconds).
+    pub min_replicas_max_lag: i64,
     /// `replica-read-only`.
     pub replica_read_only: bool,
     /// `tracking-table-max-keys`.
@@ -317,6 +325,10 @@ impl Default for Config {
             latency_tracking: false,
             client_output_buffer_limit: [ObufLimit::default(); 3],
             repl_backlog_size: 0,
+            repl_backlog_ttl: 0,
+            repl_ping_replica_period: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 0,
             replica_read_only: false,
             tracking_table_max_keys: 0,
             other: BTreeMap::new(),

@@ -424,7 +424,9 @@ pub static PARAMS: &[Param] = &[
     p("cluster-announce-port", num(0, 65535), "0"),
     p("cluster-announce-tls-port", num(0, 65535), "0"),
     p("repl-timeout", num(1, INT_MAX), "60"),
-    p("repl-ping-replica-period", num(1, INT_MAX), "10").alias("repl-ping-slave-period"),
+    p("repl-ping-replica-period", num(1, INT_MAX), "10")
+        .alias("repl-ping-slave-period")
+        .field(int_field!(repl_ping_replica_period)),
     p("list-compress-depth", num(0, INT_MAX), "0").field(int_field!(list_compress_depth)),
     p("rdb-key-save-delay", num(INT_MIN, INT_MAX), "0").flags(HIDDEN),
     p("key-load-delay", num(INT_MIN, INT_MAX), "0").flags(HIDDEN),
@@ -438,8 +440,12 @@ pub static PARAMS: &[Param] = &[
             }
         },
     })),
-    p("min-replicas-to-write", num(0, INT_MAX), "0").alias("min-slaves-to-write"),
-    p("min-replicas-max-lag", num(0, INT_MAX), "10").alias("min-slaves-max-lag"),
+    p("min-replicas-to-write", num(0, INT_MAX), "0")
+        .alias("min-slaves-to-write")
+        .field(int_field!(min_replicas_to_write)),
+    p("min-replicas-max-lag", num(0, INT_MAX), "10")
+        .alias("min-slaves-max-lag")
+        .field(int_field!(min_replicas_max_lag)),
     p("watchdog-period", num(0, INT_MAX), "0").flags(HIDDEN),
     p("shutdown-timeout", num(0, INT_MAX), "10"),
     p("repl-diskless-sync-max-replicas", num(0, INT_MAX), "0"),
@@ -514,7 +520,7 @@ pub static PARAMS: &[Param] = &[
         "0",
     )
     .field(int_field!(maxmemory_clients)),
-    p("repl-backlog-ttl", num(0, LONG_MAX), "3600"),
+    p("repl-backlog-ttl", num(0, LONG_MAX), "3600").field(int_field!(repl_backlog_ttl)),
     p("auto-aof-rewrite-min-size", mem(0, LONG_MAX), "67108864"),
     p(
         "loading-process-events-interval-bytes",

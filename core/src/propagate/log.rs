@@ -61,6 +61,10 @@ pub struct PropagationLog {
     last_db: AtomicUsize,
     changes: AtomicU64,
     retention: AtomicUsize,
+    /// The replication backlog's size (`repl-backlog-size`); 0 until a replica first attaches.
+    /// While it is set, the newest `backlog` bytes are kept even once every reader has them,
+    /// so a replica whose link broke can continue (PSYNC) from where it was.
+    backlog: AtomicUsize,
     retained: Mutex<Retained>,
     /// While EXEC runs (holding the exec gate exclusively, so nothing else appends): its
     /// commands' ops, lazy expiry's included, gathered to be appended as one unit.
@@ -78,6 +82,7 @@ impl Default for PropagationLog {
             last_db: AtomicUsize::new(NO_DB),
             changes: AtomicU64::new(0),
             retention: AtomicUsize::new(DEFAULT_RETENTION),
+            backlog: AtomicUsize::new(0),
             retained: Mutex::new(Retained::default()),
             capturing: AtomicBool::new(false),
             muted: AtomicBool::new(false),
@@ -175,12 +180,16 @@ impl PropagationLog {
         let start = self.offset.fetch_add(buf.len() as u64, Ordering::Relaxed);
         retained.bytes += buf.len();
         retained.chunks.push_back((start, buf.freeze()));
-        let limit = self.retention.load(Ordering::Relaxed);
+        let limit = self
+            .retention
+            .load(Ordering::Relaxed)
+            .max(self.backlog.load(Ordering::Relaxed));
         while retained.bytes > limit && retained.chunks.len() > 1 {
             if let Some((_, c)) = retained.chunks.pop_front() {
                 retained.bytes -= c.len();
             }
         }
+        self.trim(&mut retained);
         for (_, wake) in &retained.wakes {
             wake();
         }
@@ -271,10 +280,12 @@ impl PropagationLog {
         retained.wakes.retain(|(id, _)| *id != reader.id);
         retained.positions.retain(|(id, _)| *id != reader.id);
         retained.readers = retained.readers.saturating_sub(1);
-        if retained.readers == 0 {
+        if retained.readers == 0 && self.backlog.load(Ordering::Relaxed) == 0 {
             self.retaining.store(false, Ordering::Release);
             retained.chunks.clear();
             retained.bytes = 0;
+        } else {
+            self.trim(&mut retained);
         }
     }
 
@@ -302,18 +313,105 @@ impl PropagationLog {
         if let Some(p) = retained.positions.iter_mut().find(|(r, _)| *r == id) {
             p.1 = reader.next;
         }
-        let slowest = retained.positions.iter().map(|(_, at)| *at).min();
-        if let Some(slowest) = slowest {
-            while let Some((start, c)) = retained.chunks.front() {
-                if start + c.len() as u64 > slowest {
-                    break;
-                }
-                let n = c.len();
-                retained.chunks.pop_front();
-                retained.bytes -= n;
-            }
-        }
+        self.trim(&mut retained);
         Ok(out)
+    }
+
+    /// Drops the oldest chunks every reader has read, as long as what stays still covers
+    /// the backlog.
+    fn trim(&self, retained: &mut Retained) {
+        let slowest = retained
+            .positions
+            .iter()
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap_or(u64::MAX);
+        let backlog = self.backlog.load(Ordering::Relaxed);
+        while let Some((start, c)) = retained.chunks.front() {
+            let n = c.len();
+            if start + n as u64 > slowest || retained.bytes - n < backlog {
+                break;
+            }
+            retained.chunks.pop_front();
+            retained.bytes -= n;
+        }
+    }
+
+    /// Creates the replication backlog of `size` bytes if there is none (Redis does when the
+    /// first replica attaches), or resizes it. From then on appends are kept, for readers or
+    /// not. Returns whether it was created now.
+    pub fn set_backlog(&self, size: usize) -> bool {
+        let mut retained = self.retained.lock();
+        let created = self.backlog.swap(size.max(1), Ordering::Relaxed) == 0;
+        self.retaining.store(true, Ordering::Release);
+        self.trim(&mut retained);
+        created
+    }
+
+    /// Frees the backlog (`repl-backlog-ttl` passed without replicas); with no reader left,
+    /// nothing more is retained.
+    pub fn free_backlog(&self) {
+        let mut retained = self.retained.lock();
+        self.backlog.store(0, Ordering::Relaxed);
+        if retained.readers == 0 {
+            self.retaining.store(false, Ordering::Release);
+            retained.chunks.clear();
+            retained.bytes = 0;
+        }
+    }
+
+    /// The backlog as INFO shows it: (size, offset of its first byte counted from 1 as Redis
+    /// counts, bytes held); None without a backlog.
+    pub fn backlog(&self) -> Option<(usize, u64, u64)> {
+        let retained = self.retained.lock();
+        let size = self.backlog.load(Ordering::Relaxed);
+        if size == 0 {
+            return None;
+        }
+        let end = self.offset.load(Ordering::Relaxed);
+        let held = retained.chunks.front().map_or(0, |(start, _)| end - start);
+        let histlen = held.min(size as u64);
+        Some((size, end - histlen + 1, histlen))
+    }
+
+    /// A reader that is given the stream from offset `at` (counted from 0: the first byte
+    /// not yet given to the replica), if the backlog still holds everything from there;
+    /// PSYNC's partial resynchronisation. Unlike [`PropagationLog::subscribe`] no SELECT is
+    /// forced: the replica continues in the database its stream had selected.
+    pub fn subscribe_at(&self, at: u64, wake: Option<ReaderWake>) -> Option<LogReader> {
+        let (_, first, histlen) = self.backlog()?;
+        let mut retained = self.retained.lock();
+        let end = self.offset.load(Ordering::Relaxed);
+        // `first` counts from 1: the byte at offset `first - 1` (from 0) is the oldest held.
+        if at + 1 < first || at > end || (histlen == 0 && at != end) {
+            return None;
+        }
+        retained.readers += 1;
+        retained.next_id += 1;
+        let id = retained.next_id;
+        retained.positions.push((id, at));
+        if let Some(wake) = wake {
+            retained.wakes.push((id, wake));
+        }
+        Some(LogReader { next: at, id })
+    }
+
+    /// Appends a command only replicas see (the primary's PING and REPLCONF GETACK): it
+    /// counts as no change and is dropped when nothing is retained.
+    pub fn append_for_replicas(&self, args: &[&[u8]]) {
+        if !self.retaining.load(Ordering::Acquire) || self.muted.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut retained = self.retained.lock();
+        let mut buf = BytesMut::new();
+        encode_command(&mut buf, args);
+        let start = self.offset.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        retained.bytes += buf.len();
+        retained.chunks.push_back((start, buf.freeze()));
+        self.trim(&mut retained);
+        for (_, wake) in &retained.wakes {
+            wake();
+        }
     }
 }
 

@@ -6,17 +6,41 @@
 //! server's replication id and an offset the backlog still holds, `+CONTINUE` and the stream
 //! from there.
 
+mod commands;
+pub mod info;
+pub mod primary;
 pub mod replica;
 mod sync;
 
 use crate::command::Handler;
 
 /// The replication commands lode implements.
-pub const COMMANDS: &[(&str, Handler)] = &[("sync", sync::sync), ("psync", sync::psync)];
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("sync", sync::sync),
+    ("psync", sync::psync),
+    ("replconf", commands::replconf),
+    ("wait", commands::wait),
+    ("role", commands::role),
+    ("replicaof", replica::replicaof),
+    ("slaveof", replica::replicaof),
+];
 
 /// This server's replication state.
-#[derive(Default)]
 pub struct Replication {
+    /// The primary side: replication ids, WAITs.
+    pub primary: primary::Primary,
     /// The replica side: the link to this server's primary, when it follows one.
     pub replica: replica::Replica,
+}
+
+impl Replication {
+    /// The state of a server that replicates nothing yet, with replication id `replid`.
+    pub fn new(replid: String) -> Self {
+        let primary = primary::Primary::default();
+        primary.set_replid(replid);
+        Replication {
+            primary,
+            replica: Default::default(),
+        }
+    }
 }

@@ -67,6 +67,9 @@ pub fn check_flags(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Result<(), String
     if flags.has(ScriptFlags::COMPAT) || flags.has(ScriptFlags::NO_WRITES) {
         return Ok(());
     }
+    if crate::repl::replica::script_write_refusal(ctx.server, ctx.client).is_some() {
+        return Err("READONLY Can not run script with write flag on readonly replica".into());
+    }
     // A script with flags is a DENYOOM command unless it allows OOM (Redis's
     // scriptFlagsToCmdFlags), so it is refused as one when memory was over the limit.
     if !flags.has(ScriptFlags::ALLOW_OOM)

@@ -416,6 +416,9 @@ fn call_command(
         return rejected("ERR Write commands are not allowed from read-only scripts.");
     }
     if writes {
+        if let Some(msg) = crate::repl::replica::script_write_refusal(server, client) {
+            return rejected(msg);
+        }
         if let Some(msg) = server.write_refusal() {
             return rejected(msg.trim_start_matches('-'));
         }

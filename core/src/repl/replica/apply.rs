@@ -1,0 +1,189 @@
+//! Applying the primary's command stream: Redis's master client. Each whole command is
+//! executed through the call boundary as a client that must be obeyed (`replaying`: no
+//! read-only refusal, no OOM refusal, never blocks), its reply discarded, and the offset
+//! advanced by the command's length in the stream. `REPLCONF GETACK` is answered here, not
+//! executed. What the commands change enters this server's own propagation stream like any
+//! client's writes, so sub-replicas and the AOF see it (chained replication).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::client::{ClientHandle, ClientInfo, ClientState, NoopWaker};
+use crate::clock::Now;
+use crate::command::dispatch::{self, Called};
+use crate::command::CommandFlags;
+use crate::persist::aof::{parse_command, Parsed};
+use crate::resp::ReplyWriter;
+use crate::server::Server;
+
+/// `REPLCONF ACK <offset>` as the replica sends it.
+pub fn ack_frame(offset: i64) -> Vec<u8> {
+    let off = offset.to_string();
+    format!(
+        "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n",
+        off.len()
+    )
+    .into_bytes()
+}
+
+/// The master client: its state (database, MULTI) survives a broken link, as Redis's cached
+/// master does, so a partial resync continues exactly where the stream stopped.
+pub struct Applier {
+    client: ClientState,
+    out: ReplyWriter,
+    pending: Vec<u8>,
+    /// The offset of the last byte read (`slave_read_repl_offset`).
+    pub read_offset: i64,
+    /// The offset of the last byte applied (`slave_repl_offset`).
+    pub applied_offset: i64,
+}
+
+/// What applying a chunk asks of the driver.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Bytes to send to the primary (ACKs answering GETACK).
+    pub reply: Vec<u8>,
+    /// Commands executed.
+    pub commands: u64,
+    /// The stream is not RESP: the link must be dropped.
+    pub malformed: bool,
+}
+
+impl Applier {
+    /// A master client starting at `offset` (FULLRESYNC's).
+    pub fn new(offset: i64, now: Now) -> Applier {
+        let handle = Arc::new(ClientHandle::new(
+            0,
+            ClientInfo::Internal,
+            now.ms(),
+            Arc::new(NoopWaker),
+        ));
+        let mut client = ClientState::new(handle);
+        client.deny_blocking = true;
+        client.replaying = true;
+        Applier {
+            client,
+            out: ReplyWriter::new(),
+            pending: Vec::new(),
+            read_offset: offset,
+            applied_offset: offset,
+        }
+    }
+
+    /// Drops bytes read but not yet applied (a partial command when the link broke: the
+    /// primary sends it again from `applied_offset + 1`).
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+        self.read_offset = self.applied_offset;
+    }
+
+    /// Applies every whole command in `bytes` (after what an earlier call kept).
+    pub fn apply(&mut self, server: &Server, bytes: &[u8], now: Now) -> Applied {
+        self.pending.extend_from_slice(bytes);
+        self.read_offset += bytes.len() as i64;
+        let mut done = Applied::default();
+        let mut at = 0;
+        loop {
+            // Redis's primaries send nothing but multibulk commands here; a newline (an inline
+            // keepalive) counts as read and applied.
+            while matches!(self.pending.get(at), Some(b'\n') | Some(b'\r')) {
+                at += 1;
+                self.applied_offset += 1;
+            }
+            match parse_command(&self.pending, at) {
+                Parsed::Command(args, next) => {
+                    let len = (next - at) as i64;
+                    if is_getack(&args) {
+                        // The offset a GETACK reports includes the GETACK itself.
+                        self.applied_offset += len;
+                        done.reply.extend(ack_frame(self.applied_offset));
+                        at = next;
+                        continue;
+                    }
+                    if self.execute(server, &args, now) == Called::Postponed {
+                        break;
+                    }
+                    self.applied_offset += len;
+                    done.commands += 1;
+                    at = next;
+                }
+                Parsed::End | Parsed::Truncated => break,
+                Parsed::Malformed(_) => {
+                    done.malformed = true;
+                    break;
+                }
+            }
+        }
+        self.pending.drain(..at);
+        done
+    }
+
+    fn execute(&mut self, server: &Server, args: &[Bytes], now: Now) -> Called {
+        let resolved = server.commands.resolve(args);
+        let exclusive = resolved
+            .as_ref()
+            .is_ok_and(|c| c.flags.has(CommandFlags::EXCLUSIVE));
+        let called = if exclusive {
+            let _gate = server.exec_gate.write();
+            dispatch::call_resolved(server, &mut self.client, &mut self.out, args, resolved, now)
+        } else {
+            let _gate = server.exec_gate.read();
+            dispatch::call_resolved(server, &mut self.client, &mut self.out, args, resolved, now)
+        };
+        self.out.buf.clear();
+        called
+    }
+}
+
+fn is_getack(args: &[Bytes]) -> bool {
+    args.len() >= 2
+        && args[0].eq_ignore_ascii_case(b"replconf")
+        && args[1].eq_ignore_ascii_case(b"getack")
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::testkit::{frame, server, TestClient};
+
+    #[test]
+    fn commands_apply_at_every_split_and_getack_answers_with_the_offset() {
+        let mut stream = Vec::new();
+        stream.extend(frame(&["SELECT", "1"]));
+        stream.extend(frame(&["SET", "k", "v"]));
+        stream.extend(frame(&["PING"]));
+        stream.extend(frame(&["RPUSH", "l", "a", "b"]));
+        let before_getack = stream.len() as i64;
+        stream.extend(frame(&["REPLCONF", "GETACK", "*"]));
+        let total = stream.len() as i64;
+        for cut in 0..=stream.len() {
+            let srv = server();
+            let mut a = Applier::new(100, Now(0));
+            let first = a.apply(&srv, &stream[..cut], Now(0));
+            let second = a.apply(&srv, &stream[cut..], Now(0));
+            assert_eq!(a.applied_offset, 100 + total);
+            assert_eq!(a.read_offset, 100 + total);
+            assert_eq!(first.commands + second.commands, 4);
+            let reply = [first.reply, second.reply].concat();
+            assert_eq!(reply, ack_frame(100 + total), "cut at {cut}");
+            assert!(before_getack < total);
+            let mut c = TestClient::new(&srv);
+            c.cmd(&["SELECT", "1"]);
+            assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+            assert_eq!(c.cmd(&["LLEN", "l"]), ":2\r\n");
+        }
+    }
+
+    #[test]
+    fn a_partial_command_is_read_but_not_applied() {
+        let srv = server();
+        let mut a = Applier::new(0, Now(0));
+        let f = frame(&["SET", "k", "v"]);
+        a.apply(&srv, &f[..5], Now(0));
+        assert_eq!((a.read_offset, a.applied_offset), (5, 0));
+        a.discard_pending();
+        a.apply(&srv, &f, Now(0));
+        assert_eq!(a.applied_offset, f.len() as i64);
+    }
+}

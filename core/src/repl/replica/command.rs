@@ -1,0 +1,76 @@
+//! REPLICAOF / SLAVEOF host port | NO ONE, as Redis 7.0's replicaofCommand.
+
+use crate::command::Ctx;
+
+/// REPLICAOF host port, REPLICAOF NO ONE (SLAVEOF is the same handler). The link itself is
+/// made by the host's replication driver, which follows [`super::Replica::target`]; the
+/// reply comes at once, as in Redis.
+pub fn replicaof(ctx: &mut Ctx) {
+    let (host, port) = (ctx.arg(1), ctx.arg(2));
+    let repl = &ctx.server.repl.replica;
+    if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
+        repl.promote();
+        ctx.out.ok();
+        return;
+    }
+    if ctx
+        .client
+        .handle
+        .replica
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        ctx.error("ERR Command is not valid when client is a replica.");
+        return;
+    }
+    let port = match crate::util::num::parse_i64(port) {
+        Some(p) if (0..=65535).contains(&p) => p as u16,
+        _ => {
+            ctx.error("ERR Invalid master port");
+            return;
+        }
+    };
+    let host = String::from_utf8_lossy(host).into_owned();
+    if !repl.set_primary(&host, port) {
+        ctx.out.simple(b"OK Already connected to specified master");
+        return;
+    }
+    ctx.out.ok();
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::testkit::{server, TestClient};
+
+    #[test]
+    fn replicaof_sets_and_clears_the_primary() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+        assert!(!srv.repl.replica.is_replica());
+        assert_eq!(
+            c.cmd(&["REPLICAOF", "127.0.0.1", "70000"]),
+            "-ERR Invalid master port\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["REPLICAOF", "127.0.0.1", "x"]),
+            "-ERR Invalid master port\r\n"
+        );
+        assert_eq!(c.cmd(&["REPLICAOF", "127.0.0.1", "6379"]), "+OK\r\n");
+        let st = srv.repl.replica.status().expect("a replica");
+        assert_eq!((st.host.as_str(), st.port, st.state), ("127.0.0.1", 6379, "connect"));
+        assert_eq!(
+            c.cmd(&["SLAVEOF", "127.0.0.1", "6379"]),
+            "+OK Already connected to specified master\r\n"
+        );
+        assert_eq!(c.cmd(&["SET", "k", "v"]), "-READONLY You can't write against a read only replica.\r\n");
+        assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
+        c.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+        assert_eq!(
+            c.cmd(&["GET", "k"]),
+            "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+        );
+        assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+        assert_eq!(srv.repl.replica.promoted_from(), None);
+    }
+}

@@ -1,0 +1,280 @@
+//! The replica side's I/O: one thread that follows the primary core's REPLICAOF state names
+//! (`server.repl.replica.target()`), as Redis's replicationCron and syncWithMaster do. It
+//! connects (within `repl-timeout`, again every second while the link is down), drives core's
+//! handshake state machine, loads a full sync's RDB (the whole payload buffered, then loaded
+//! into a flushed dataset: `repl-diskless-load disabled`), applies the command stream through
+//! core's master client, and sends `REPLCONF ACK <offset>` every second.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lode_core::repl::replica::apply::{ack_frame, Applier};
+use lode_core::repl::replica::handshake::{Event, Handshake, Params};
+use lode_core::Server;
+use lode_transport_tokio::now;
+
+use crate::log::{self, LogLevel};
+
+/// How long one read waits before the loop looks at the epoch, the ACK timer and the timeout.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Starts the driver thread; it idles while this server is a primary.
+pub fn start(server: &Arc<Server>) -> std::io::Result<()> {
+    let server = server.clone();
+    std::thread::Builder::new()
+        .name("lode-replica".into())
+        .spawn(move || run(&server))
+        .map(drop)
+}
+
+fn notice(msg: &str) {
+    log::line(LogLevel::Notice, msg);
+}
+
+fn warning(msg: &str) {
+    log::line(LogLevel::Warning, msg);
+}
+
+fn run(server: &Server) {
+    // The master client survives a broken link (Redis's cached master): a +CONTINUE resumes
+    // with its database and MULTI state.
+    let mut applier: Option<Applier> = None;
+    loop {
+        let Some((host, port, epoch)) = server.repl.replica.target() else {
+            applier = None;
+            std::thread::sleep(POLL);
+            continue;
+        };
+        if server.repl.replica.cached().is_none() {
+            applier = None;
+        }
+        let started = Instant::now();
+        let was_up = follow(server, &host, port, epoch, &mut applier);
+        let repl = &server.repl.replica;
+        repl.update(epoch, |s| {
+            if was_up {
+                s.down_since_ms = Some(now().ms());
+            }
+            s.state = "connect";
+            s.link_up = false;
+            s.sync_in_progress = false;
+        });
+        if let Some(a) = applier.as_mut() {
+            a.discard_pending();
+        }
+        // Redis's cron tries again once a second.
+        while started.elapsed() < Duration::from_secs(1) && repl.epoch() == epoch {
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+fn connect(host: &str, port: u16, timeout: Duration) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(ErrorKind::NotFound, "no address")))
+}
+
+fn params(server: &Server) -> Params {
+    let c = server.config.read();
+    let get = |name: &str| c.get(name).filter(|v| !v.is_empty());
+    let announce_port = get("replica-announce-port")
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|&p| p != 0);
+    Params {
+        auth: get("masterauth").map(|pass| (get("masteruser"), pass)),
+        listening_port: announce_port.unwrap_or(c.port),
+        announce_ip: get("replica-announce-ip"),
+        cached: server.repl.replica.cached(),
+    }
+}
+
+/// One link to the primary, until it breaks or REPLICAOF changes the primary. Returns whether
+/// the link was up (the stream flowing) when it ended.
+fn follow(
+    server: &Server,
+    host: &str,
+    port: u16,
+    epoch: u64,
+    applier: &mut Option<Applier>,
+) -> bool {
+    let repl = &server.repl.replica;
+    let timeout = {
+        let secs = server
+            .config
+            .read()
+            .get("repl-timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(60);
+        Duration::from_secs(secs.max(1))
+    };
+    notice(&format!("Connecting to MASTER {host}:{port}"));
+    repl.update(epoch, |s| s.state = "connecting");
+    let mut sock = match connect(host, port, timeout) {
+        Ok(s) => s,
+        Err(e) => {
+            warning(&format!("Error condition on socket for SYNC: {e}"));
+            return false;
+        }
+    };
+    notice("MASTER <-> REPLICA sync started");
+    let _ = sock.set_nodelay(true);
+    let _ = sock.set_read_timeout(Some(POLL));
+    if !repl.update(epoch, |s| s.state = "handshake") {
+        return false;
+    }
+    let params = params(server);
+    let mut hs = Handshake::new(params);
+    let mut replid = String::new();
+    let mut up = false;
+    let mut last_read = Instant::now();
+    let mut last_ack = Instant::now();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let out = hs.take_output();
+        if !out.is_empty() && sock.write_all(&out).is_err() {
+            return up;
+        }
+        if repl.epoch() != epoch {
+            return up;
+        }
+        if up && last_ack.elapsed() >= Duration::from_secs(1) {
+            if let Some(a) = applier.as_ref() {
+                if sock.write_all(&ack_frame(a.applied_offset)).is_err() {
+                    return up;
+                }
+            }
+            last_ack = Instant::now();
+        }
+        let n = match sock.read(&mut buf) {
+            Ok(0) => {
+                notice("MASTER closed the connection");
+                return up;
+            }
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if last_read.elapsed() > timeout {
+                    warning("MASTER timeout: no data nor PING received...");
+                    return up;
+                }
+                continue;
+            }
+            Err(e) => {
+                warning(&format!("Error reading from MASTER: {e}"));
+                return up;
+            }
+        };
+        last_read = Instant::now();
+        let io_ms = now().ms();
+        repl.update(epoch, |s| s.last_io_ms = Some(io_ms));
+        let events = match hs.feed(&buf[..n]) {
+            Ok(ev) => ev,
+            Err(e) => {
+                warning(&e);
+                return up;
+            }
+        };
+        for ev in events {
+            match ev {
+                Event::FullResync { replid: id, offset } => {
+                    notice(&format!("Full resync from master: {id}:{offset}"));
+                    replid = id;
+                    *applier = Some(Applier::new(offset, now()));
+                    repl.update_cached(epoch, None, |s| {
+                        s.state = "sync";
+                        s.sync_in_progress = true;
+                        s.read_offset = offset;
+                        s.applied_offset = offset;
+                    });
+                }
+                Event::Rdb(rdb) => {
+                    notice(&format!(
+                        "MASTER <-> REPLICA sync: receiving {} bytes from master to disk",
+                        rdb.len()
+                    ));
+                    if repl.epoch() != epoch {
+                        return false;
+                    }
+                    notice("MASTER <-> REPLICA sync: Flushing old data");
+                    let loaded = {
+                        let _gate = server.exec_gate.write();
+                        lode_core::persistence::install_rdb(server, &rdb, now(), true, false)
+                    };
+                    if let Err(e) = loaded {
+                        warning(&format!(
+                            "Failed trying to load the MASTER synchronization DB from socket: {e}"
+                        ));
+                        *applier = None;
+                        return false;
+                    }
+                    notice("MASTER <-> REPLICA sync: Finished with success");
+                    let offset = applier.as_ref().map_or(0, |a| a.applied_offset);
+                    up = true;
+                    repl.update_cached(epoch, Some((replid.clone(), offset)), |s| {
+                        s.state = "connected";
+                        s.link_up = true;
+                        s.sync_in_progress = false;
+                        s.down_since_ms = None;
+                    });
+                }
+                Event::Continue { replid: new_id } => {
+                    let Some((old_id, offset)) = repl.cached() else {
+                        return false;
+                    };
+                    if applier.is_none() {
+                        *applier = Some(Applier::new(offset, now()));
+                    }
+                    replid = new_id.unwrap_or(old_id);
+                    notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+                    up = true;
+                    repl.update_cached(epoch, Some((replid.clone(), offset)), |s| {
+                        s.state = "connected";
+                        s.link_up = true;
+                        s.sync_in_progress = false;
+                        s.down_since_ms = None;
+                        s.read_offset = offset;
+                        s.applied_offset = offset;
+                    });
+                }
+                Event::Stream(bytes) => {
+                    let Some(a) = applier.as_mut() else {
+                        return false;
+                    };
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    let done = a.apply(server, &bytes, now());
+                    if !done.reply.is_empty() && sock.write_all(&done.reply).is_err() {
+                        return up;
+                    }
+                    let (read, applied) = (a.read_offset, a.applied_offset);
+                    let current = repl.update_cached(epoch, Some((replid.clone(), applied)), |s| {
+                        s.read_offset = read;
+                        s.applied_offset = applied;
+                    });
+                    if done.malformed {
+                        warning("Protocol error from MASTER: the stream is not RESP");
+                        return up;
+                    }
+                    if !current {
+                        return up;
+                    }
+                }
+            }
+        }
+        let state = hs.state();
+        if state == "sync" {
+            repl.update(epoch, |s| {
+                s.state = "sync";
+                s.sync_in_progress = true;
+            });
+        }
+    }
+}
