@@ -264,3 +264,66 @@ fn migrate_moves_keys_both_ways() {
         let _ = std::fs::remove_dir_all(&db);
     }
 }
+
+/// Polls `f` until it holds (20 s at most).
+fn eventually(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_redis_replica_follows_lode_and_continues_after_a_broken_link() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let (dp, dr) = (temp_dir(), temp_dir());
+    let primary = Proc::start(Path::new(BIN), &dp, &[]);
+    fill(&primary);
+    let port = primary.port.to_string();
+    let replica = Proc::start(
+        &redis,
+        &dr,
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--logfile",
+            "replica.log",
+        ],
+    );
+    let synced = || {
+        let digest = primary.cli(&["DEBUG", "DIGEST"]);
+        replica.cli(&["DEBUG", "DIGEST"]) == digest
+    };
+    // Full sync of every type, then the live stream.
+    eventually("the full sync", synced);
+    assert_eq!(primary.cli(&["INCR", "live"]), "1");
+    assert_eq!(primary.cli(&["-n", "3", "LPUSH", "l3", "a"]), "1");
+    eventually("the live stream", synced);
+    // WAIT returns once the replica acknowledged this client's write.
+    assert_eq!(primary.cli(&["WAIT", "1", "5000"]), "1");
+    let info = primary.cli(&["INFO", "replication"]);
+    assert!(info.contains("connected_slaves:1"), "{info}");
+    assert!(info.contains("repl_backlog_active:1"), "{info}");
+    let role = primary.cli(&["ROLE"]);
+    assert!(role.starts_with("master"), "{role}");
+    // A broken link: the replica comes back with PSYNC and continues from the backlog.
+    assert_eq!(primary.cli(&["CLIENT", "KILL", "TYPE", "replica"]), "1");
+    assert_eq!(primary.cli(&["SET", "after-the-break", "1"]), "OK");
+    eventually("the partial resync", synced);
+    let stats = replica.cli(&["INFO", "replication"]);
+    assert!(stats.contains("master_link_status:up"), "{stats}");
+    let log = std::fs::read_to_string(dr.join("replica.log")).unwrap_or_default();
+    assert!(
+        log.contains("Successful partial resynchronization"),
+        "{log}"
+    );
+    drop(replica);
+    drop(primary);
+    let _ = std::fs::remove_dir_all(&dp);
+    let _ = std::fs::remove_dir_all(&dr);
+}
