@@ -3,7 +3,7 @@
 //! afford the check. While a pause lasts, expiry deletes nothing (Redis keeps the dataset
 //! static so a failover loses nothing): the keyspace reads [`ClientPause::holds_expiry`].
 
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
 
 /// Which commands a pause holds back, least restrictive first (the order Redis compares).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,6 +27,9 @@ const MAX_END_MS: u64 = (1 << 62) - 1;
 #[repr(align(64))]
 pub struct ClientPause {
     word: AtomicU64,
+    /// This server is a replica: its primary's DELs alone remove expired keys (Redis 7), so
+    /// expiry holds as during a pause (see [`ClientPause::hold_for_replica`]).
+    replica: AtomicBool,
 }
 
 fn unpack(w: u64) -> (PauseMode, u64) {
@@ -86,7 +89,14 @@ impl ClientPause {
     /// missing without deleting them, and the active cycle does not run.
     #[inline]
     pub fn holds_expiry(&self, now_ms: u64) -> bool {
-        self.mode_at(now_ms) != PauseMode::Off
+        self.replica.load(Ordering::Relaxed) || self.mode_at(now_ms) != PauseMode::Off
+    }
+
+    /// Holds expiry (and eviction) while this server is a replica: reads hide logically
+    /// expired keys, nothing deletes them but the primary's stream (REPLICAOF sets it,
+    /// REPLICAOF NO ONE clears it).
+    pub fn hold_for_replica(&self, on: bool) {
+        self.replica.store(on, Ordering::Relaxed);
     }
 }
 

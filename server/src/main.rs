@@ -367,6 +367,7 @@ fn start_replica(server: &Arc<Server>, config: &Config) {
         if let [host, port] = &l[..] {
             if let Ok(port) = port.parse::<u16>() {
                 server.repl.replica.set_primary(host, port);
+                server.keyspace.pause.hold_for_replica(true);
             }
         }
     }

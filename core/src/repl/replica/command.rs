@@ -10,6 +10,7 @@ pub fn replicaof(ctx: &mut Ctx) {
     let repl = &ctx.server.repl.replica;
     if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
         repl.promote();
+        ctx.server.keyspace.pause.hold_for_replica(false);
         ctx.out.ok();
         return;
     }
@@ -30,6 +31,7 @@ pub fn replicaof(ctx: &mut Ctx) {
         }
     };
     let host = String::from_utf8_lossy(host).into_owned();
+    ctx.server.keyspace.pause.hold_for_replica(true);
     if !repl.set_primary(&host, port) {
         ctx.out.simple(b"OK Already connected to specified master");
         return;
@@ -57,12 +59,18 @@ mod tests {
         );
         assert_eq!(c.cmd(&["REPLICAOF", "127.0.0.1", "6379"]), "+OK\r\n");
         let st = srv.repl.replica.status().expect("a replica");
-        assert_eq!((st.host.as_str(), st.port, st.state), ("127.0.0.1", 6379, "connect"));
+        assert_eq!(
+            (st.host.as_str(), st.port, st.state),
+            ("127.0.0.1", 6379, "connect")
+        );
         assert_eq!(
             c.cmd(&["SLAVEOF", "127.0.0.1", "6379"]),
             "+OK Already connected to specified master\r\n"
         );
-        assert_eq!(c.cmd(&["SET", "k", "v"]), "-READONLY You can't write against a read only replica.\r\n");
+        assert_eq!(
+            c.cmd(&["SET", "k", "v"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
         assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
         c.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
         assert_eq!(

@@ -185,8 +185,7 @@ impl Handshake {
                 Phase::RdbEof(mark) => {
                     // The mark may be split across reads: search the whole buffer each time
                     // from where it could begin.
-                    let Some(at) = self.buf.windows(mark.len()).position(|w| w == &mark[..])
-                    else {
+                    let Some(at) = self.buf.windows(mark.len()).position(|w| w == &mark[..]) else {
                         return Ok(());
                     };
                     let rest = self.buf.split_off(at + mark.len());
@@ -281,7 +280,9 @@ impl Handshake {
                     let replid = it.next().unwrap_or("").to_string();
                     let offset = it.next().and_then(|o| o.parse().ok());
                     let (Some(offset), 40) = (offset, replid.len()) else {
-                        return Err(format!("Master replied with wrong +FULLRESYNC syntax: {line}"));
+                        return Err(format!(
+                            "Master replied with wrong +FULLRESYNC syntax: {line}"
+                        ));
                     };
                     events.push(Event::FullResync { replid, offset });
                     self.phase = Phase::RdbHeader;
@@ -425,7 +426,8 @@ mod tests {
             ..Params::default()
         };
         let cont = format!("+CONTINUE {}\r\n", "f".repeat(40));
-        let replies: Vec<&[u8]> = vec![b"+PONG\r\n", b"+OK\r\n", b"+OK\r\n", cont.as_bytes(), b"*1"];
+        let replies: Vec<&[u8]> =
+            vec![b"+PONG\r\n", b"+OK\r\n", b"+OK\r\n", cont.as_bytes(), b"*1"];
         let (events, sent) = run(params, &replies, 9);
         assert_eq!(
             merged(events),
@@ -437,7 +439,9 @@ mod tests {
             ]
         );
         let sent = String::from_utf8(sent).unwrap();
-        assert!(sent.ends_with(&format!("*3\r\n$5\r\nPSYNC\r\n$40\r\n{ID}\r\n$3\r\n100\r\n")));
+        assert!(sent.ends_with(&format!(
+            "*3\r\n$5\r\nPSYNC\r\n$40\r\n{ID}\r\n$3\r\n100\r\n"
+        )));
     }
 
     #[test]
@@ -447,6 +451,8 @@ mod tests {
         let mut h = Handshake::new(Params::default());
         h.feed(b"+PONG\r\n+OK\r\n+OK\r\n").unwrap();
         assert_eq!(h.state(), "handshake");
-        assert!(h.feed(b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n").is_err());
+        assert!(h
+            .feed(b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n")
+            .is_err());
     }
 }

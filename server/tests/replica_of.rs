@@ -1,0 +1,223 @@
+//! lode as a replica (REPLICAOF): of a redis-server 7.0 primary (skipped when redis-server is
+//! not installed) and of another lode. Full sync of every type, the live stream, a broken link
+//! resumed with a partial resync, DEBUG DIGEST equal on both sides, the read-only replica, and
+//! REPLICAOF NO ONE.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
+
+fn redis_server() -> Option<PathBuf> {
+    let out = Command::new("sh")
+        .args(["-c", "command -v redis-server"])
+        .output()
+        .ok()?;
+    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+fn have_cli() -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v redis-cli"])
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty())
+}
+
+/// A server process (lode or redis-server) in `dir`, killed by its pid on drop.
+struct Proc {
+    child: Child,
+    port: u16,
+}
+
+impl Proc {
+    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
+        let port = free_port();
+        let mut args = vec![
+            "--port".to_string(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--save".into(),
+            "".into(),
+            "--daemonize".into(),
+            "no".into(),
+            "--enable-debug-command".into(),
+            "yes".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("stdout.log")).expect("log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let p = Proc { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "{} did not start", bin.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `f` until it holds (30 s at most).
+fn eventually(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Keys of every type, in two databases, some with a TTL, some big enough for the non-compact
+/// encodings.
+fn fill(p: &Proc, tag: &str) {
+    let k = |n: &str| format!("{tag}:{n}");
+    let big: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+    let big: Vec<&str> = big.iter().map(String::as_str).collect();
+    assert_eq!(p.cli(&["SET", &k("s"), "v"]), "OK");
+    assert_eq!(p.cli(&["SET", &k("n"), "42", "EX", "5000"]), "OK");
+    p.cli(&["RPUSH", &k("l"), "a", "b", "c"]);
+    p.cli(&[&["RPUSH", &k("bigl")][..], &big].concat());
+    p.cli(&["HSET", &k("h"), "f", "v", "g", "w"]);
+    p.cli(&["SADD", &k("set"), "1", "2", "3"]);
+    p.cli(&[&["SADD", &k("bigset")][..], &big].concat());
+    p.cli(&["ZADD", &k("z"), "1", "a", "2.5", "b"]);
+    p.cli(&["XADD", &k("x"), "1-1", "f", "v"]);
+    p.cli(&["PFADD", &k("hll"), "a", "b", "c"]);
+    p.cli(&["-n", "2", "SET", &k("db2"), "x"]);
+    p.cli(&["-n", "2", "HSET", &k("db2h"), "a", "1"]);
+}
+
+fn digests_equal(a: &Proc, b: &Proc) -> bool {
+    let da = a.cli(&["DEBUG", "DIGEST"]);
+    da.len() == 40 && da == b.cli(&["DEBUG", "DIGEST"])
+}
+
+/// Follows `primary` from `replica` (a lode) and checks every step of the issue.
+fn follow_and_check(primary: &Proc, replica: &Proc) {
+    fill(primary, "before");
+    let port = primary.port.to_string();
+    assert_eq!(replica.cli(&["SET", "stale", "1"]), "OK");
+    assert_eq!(replica.cli(&["REPLICAOF", "127.0.0.1", &port]), "OK");
+    assert_eq!(
+        replica.cli(&["SLAVEOF", "127.0.0.1", &port]),
+        "OK Already connected to specified master"
+    );
+    // Full sync (the old dataset flushed), then the live stream.
+    eventually("the full sync", || digests_equal(primary, replica));
+    assert_eq!(replica.cli(&["EXISTS", "stale"]), "0");
+    fill(primary, "live");
+    assert_eq!(primary.cli(&["INCR", "counter"]), "1");
+    assert_eq!(primary.cli(&["-n", "3", "LPUSH", "l3", "a"]), "1");
+    primary.cli(&[
+        "EVAL",
+        "redis.call('set', KEYS[1], 'lua') return 1",
+        "1",
+        "fromlua",
+    ]);
+    primary.cli(&["DEL", "before:s"]);
+    eventually("the live stream", || digests_equal(primary, replica));
+    assert_eq!(replica.cli(&["GET", "live:s"]), "v");
+    // The primary sees the replica's ACKs.
+    eventually("the ACK offset", || {
+        primary
+            .cli(&["INFO", "replication"])
+            .contains("state=online")
+    });
+    // A read-only replica.
+    assert_eq!(
+        replica.cli(&["SET", "k", "v"]),
+        "READONLY You can't write against a read only replica."
+    );
+    let eval = replica.cli(&["EVAL", "return redis.call('set', 'k', 'v')", "0"]);
+    assert!(eval.contains("READONLY"), "{eval}");
+    // A broken link: a partial resync continues the stream.
+    primary.cli(&["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(primary.cli(&["SET", "after-the-break", "1"]), "OK");
+    eventually("the resync", || digests_equal(primary, replica));
+    // Promoted: writes succeed and the dataset stays.
+    assert_eq!(replica.cli(&["REPLICAOF", "NO", "ONE"]), "OK");
+    assert_eq!(replica.cli(&["SET", "k", "v"]), "OK");
+    assert_eq!(replica.cli(&["GET", "after-the-break"]), "1");
+}
+
+#[test]
+fn lode_follows_a_redis_primary() {
+    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+        eprintln!("redis-server or redis-cli not installed: skipped");
+        return;
+    };
+    let (dp, dr) = (temp_dir(), temp_dir());
+    let primary = Proc::start(&redis, &dp, &["--repl-diskless-sync-delay", "0"]);
+    let replica = Proc::start(Path::new(BIN), &dr, &[]);
+    follow_and_check(&primary, &replica);
+    let log = std::fs::read_to_string(dr.join("stdout.log")).unwrap_or_default();
+    assert!(
+        log.contains("Master accepted a Partial Resynchronization"),
+        "{log}"
+    );
+    drop(replica);
+    drop(primary);
+    let _ = std::fs::remove_dir_all(&dp);
+    let _ = std::fs::remove_dir_all(&dr);
+}
+
+#[test]
+fn lode_follows_a_lode_primary() {
+    if !have_cli() {
+        eprintln!("redis-cli not installed: skipped");
+        return;
+    }
+    let (dp, dr) = (temp_dir(), temp_dir());
+    let primary = Proc::start(Path::new(BIN), &dp, &[]);
+    let replica = Proc::start(Path::new(BIN), &dr, &[]);
+    follow_and_check(&primary, &replica);
+    drop(replica);
+    drop(primary);
+    let _ = std::fs::remove_dir_all(&dp);
+    let _ = std::fs::remove_dir_all(&dr);
+}
+
+#[test]
+fn replicaof_at_startup_follows_the_primary() {
+    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+        eprintln!("redis-server or redis-cli not installed: skipped");
+        return;
+    };
+    let (dp, dr) = (temp_dir(), temp_dir());
+    let primary = Proc::start(&redis, &dp, &["--repl-diskless-sync-delay", "0"]);
+    fill(&primary, "x");
+    let port = primary.port.to_string();
+    let replica = Proc::start(Path::new(BIN), &dr, &["--replicaof", "127.0.0.1", &port]);
+    eventually("the full sync", || digests_equal(&primary, &replica));
+    drop(replica);
+    drop(primary);
+    let _ = std::fs::remove_dir_all(&dp);
+    let _ = std::fs::remove_dir_all(&dr);
+}
