@@ -202,6 +202,13 @@ fn follow(
                     if repl.epoch() != epoch {
                         return false;
                     }
+                    // Replicas of this server follow a dataset replaced now: they are
+                    // disconnected and sync again (Redis's replicationAttachToNewMaster).
+                    for h in server.clients.snapshot() {
+                        if h.replica.load(std::sync::atomic::Ordering::Relaxed) {
+                            h.kill();
+                        }
+                    }
                     notice("MASTER <-> REPLICA sync: Flushing old data");
                     let loaded = {
                         let _gate = server.exec_gate.write();
@@ -214,6 +221,15 @@ fn follow(
                         *applier = None;
                         return false;
                     }
+                    // A history of its own begins here (lode's stream is its own, offsets
+                    // included): a replica of this server cannot continue from before.
+                    let own_id: String = {
+                        let mut rng = server.rng.lock();
+                        (0..40)
+                            .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
+                            .collect()
+                    };
+                    server.repl.primary.set_replid(own_id);
                     notice("MASTER <-> REPLICA sync: Finished with success");
                     let offset = applier.as_ref().map_or(0, |a| a.applied_offset);
                     up = true;

@@ -221,3 +221,70 @@ fn replicaof_at_startup_follows_the_primary() {
     let _ = std::fs::remove_dir_all(&dp);
     let _ = std::fs::remove_dir_all(&dr);
 }
+
+#[test]
+fn a_replica_hides_expired_keys_until_the_primary_deletes_them() {
+    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+        eprintln!("redis-server or redis-cli not installed: skipped");
+        return;
+    };
+    let (dp, dr) = (temp_dir(), temp_dir());
+    let primary = Proc::start(&redis, &dp, &["--repl-diskless-sync-delay", "0"]);
+    let replica = Proc::start(Path::new(BIN), &dr, &[]);
+    assert_eq!(primary.cli(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "OK");
+    let port = primary.port.to_string();
+    assert_eq!(replica.cli(&["REPLICAOF", "127.0.0.1", &port]), "OK");
+    assert_eq!(primary.cli(&["SET", "k", "v", "PX", "300"]), "OK");
+    assert_eq!(primary.cli(&["SET", "keep", "v"]), "OK");
+    eventually("the sync", || replica.cli(&["GET", "keep"]) == "v");
+    std::thread::sleep(Duration::from_millis(400));
+    // Logically expired: hidden from reads, but still there, since the primary has not
+    // deleted it.
+    assert_eq!(replica.cli(&["GET", "k"]), "");
+    assert_eq!(replica.cli(&["EXISTS", "k"]), "0");
+    assert_eq!(replica.cli(&["DBSIZE"]), "2");
+    // The primary's lazy expiry propagates the DEL.
+    assert_eq!(primary.cli(&["GET", "k"]), "");
+    eventually("the DEL", || replica.cli(&["DBSIZE"]) == "1");
+    assert!(digests_equal(&primary, &replica));
+    drop(replica);
+    drop(primary);
+    let _ = std::fs::remove_dir_all(&dp);
+    let _ = std::fs::remove_dir_all(&dr);
+}
+
+#[test]
+fn a_chain_of_three_lodes() {
+    if !have_cli() {
+        eprintln!("redis-cli not installed: skipped");
+        return;
+    }
+    let dirs = [temp_dir(), temp_dir(), temp_dir()];
+    let a = Proc::start(Path::new(BIN), &dirs[0], &[]);
+    fill(&a, "before");
+    let a_port = a.port.to_string();
+    // C follows B first; then B follows A: B's full sync replaces its dataset, disconnects
+    // C, and C syncs again from B.
+    let b = Proc::start(Path::new(BIN), &dirs[1], &[]);
+    assert_eq!(b.cli(&["SET", "only-on-b", "1"]), "OK");
+    let b_port = b.port.to_string();
+    let c = Proc::start(
+        Path::new(BIN),
+        &dirs[2],
+        &["--replicaof", "127.0.0.1", &b_port],
+    );
+    eventually("C following B", || c.cli(&["GET", "only-on-b"]) == "1");
+    assert_eq!(b.cli(&["REPLICAOF", "127.0.0.1", &a_port]), "OK");
+    eventually("B's full sync", || digests_equal(&a, &b));
+    eventually("C's full sync", || digests_equal(&a, &c));
+    fill(&a, "live");
+    assert_eq!(a.cli(&["INCR", "counter"]), "1");
+    eventually("the stream through B to C", || digests_equal(&a, &c));
+    assert!(digests_equal(&a, &b));
+    drop(c);
+    drop(b);
+    drop(a);
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
