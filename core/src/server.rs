@@ -88,13 +88,8 @@ impl Server {
     /// A server with `config`, seeded with `seed`, hosted by `host`, started at `now`.
     pub fn new(config: Config, seed: u64, host: Box<dyn Host>, now: Now) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let mut hex40 = || -> String {
-            (0..40)
-                .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
-                .collect()
-        };
-        let run_id = hex40();
-        let replid = hex40();
+        let run_id = crate::repl::primary::random_id(&mut rng);
+        let replid = crate::repl::primary::random_id(&mut rng);
         let persist = crate::persist::status::PersistStatus::default();
         // Redis counts the server's start as the last save until one happens.
         persist.lastsave.store(now.secs(), Ordering::Relaxed);

@@ -221,17 +221,16 @@ fn follow(
                         *applier = None;
                         return false;
                     }
-                    // A history of its own begins here (lode's stream is its own, offsets
-                    // included): a replica of this server cannot continue from before.
-                    let own_id: String = {
-                        let mut rng = server.rng.lock();
-                        (0..40)
-                            .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
-                            .collect()
-                    };
-                    server.repl.primary.set_replid(own_id);
-                    notice("MASTER <-> REPLICA sync: Finished with success");
+                    // From here this server's stream is the primary's, verbatim (its own
+                    // commands' appends are muted): the primary's id and offsets, a backlog
+                    // of its own for sub-replicas, as Redis's replica proxies the stream.
                     let offset = applier.as_ref().map_or(0, |a| a.applied_offset);
+                    let log = &server.keyspace.log;
+                    log.set_muted(true);
+                    log.restart_at(offset.max(0) as u64);
+                    log.set_backlog(server.config.read().repl_backlog_size.max(1) as usize);
+                    server.repl.primary.set_replid(replid.clone());
+                    notice("MASTER <-> REPLICA sync: Finished with success");
                     up = true;
                     repl.update_cached(epoch, Some((replid.clone(), offset)), |s| {
                         s.state = "connected";
@@ -246,6 +245,16 @@ fn follow(
                     };
                     if applier.is_none() {
                         *applier = Some(Applier::new(offset, now()));
+                    }
+                    server.keyspace.log.set_muted(true);
+                    if let Some(new_id) = new_id.as_ref().filter(|id| **id != old_id) {
+                        // The primary's history goes on under a new id (it was promoted):
+                        // the old one stays valid up to here, as Redis's PSYNC2.
+                        server.repl.primary.set_replid(old_id.clone());
+                        server
+                            .repl
+                            .primary
+                            .shift_replid(new_id.clone(), offset.max(0) as u64);
                     }
                     replid = new_id.unwrap_or(old_id);
                     notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");

@@ -327,3 +327,90 @@ fn a_redis_replica_follows_lode_and_continues_after_a_broken_link() {
     let _ = std::fs::remove_dir_all(&dp);
     let _ = std::fs::remove_dir_all(&dr);
 }
+
+/// The replication section's `field:value`.
+fn info_field(p: &Proc, field: &str) -> String {
+    let info = p.cli(&["INFO", "replication"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn redis_lode_redis_chain_shares_one_history_through_a_promotion() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let dirs = [temp_dir(), temp_dir(), temp_dir()];
+    let quick = ["--repl-diskless-sync-delay", "0"];
+    let top = Proc::start(&redis, &dirs[0], &quick);
+    // Before the replicas: DEBUG POPULATE's keys reach them only by the full sync.
+    fill(&top);
+    let top_port = top.port.to_string();
+    let middle = Proc::start(
+        Path::new(BIN),
+        &dirs[1],
+        &["--replicaof", "127.0.0.1", &top_port],
+    );
+    let middle_port = middle.port.to_string();
+    let bottom = Proc::start(
+        &redis,
+        &dirs[2],
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &middle_port,
+            "--logfile",
+            "bottom.log",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
+    assert_eq!(top.cli(&["INCR", "live"]), "1");
+    let all_equal = || {
+        let d = top.cli(&["DEBUG", "DIGEST"]);
+        middle.cli(&["DEBUG", "DIGEST"]) == d && bottom.cli(&["DEBUG", "DIGEST"]) == d
+    };
+    eventually("the chain to sync", all_equal);
+    // lode proxies the primary's stream: one replication id and one offset down the chain.
+    eventually("equal offsets", || {
+        let off = info_field(&top, "master_repl_offset");
+        info_field(&middle, "master_repl_offset") == off
+            && info_field(&bottom, "master_repl_offset") == off
+    });
+    assert_eq!(
+        info_field(&middle, "master_replid"),
+        info_field(&top, "master_replid")
+    );
+    // The bottom continues from lode's backlog after a broken link...
+    assert_eq!(middle.cli(&["CLIENT", "KILL", "TYPE", "replica"]), "1");
+    assert_eq!(top.cli(&["SET", "after-break", "1"]), "OK");
+    eventually("the partial resync", all_equal);
+    // ...and after lode's promotion, from the old history (replid2).
+    let old_id = info_field(&top, "master_replid");
+    assert_eq!(middle.cli(&["REPLICAOF", "NO", "ONE"]), "OK");
+    eventually("the promotion", || {
+        info_field(&middle, "master_replid2") == old_id
+    });
+    assert_eq!(middle.cli(&["SET", "promoted", "1"]), "OK");
+    eventually("the write after promotion", || {
+        bottom.cli(&["GET", "promoted"]) == "1"
+    });
+    let log = std::fs::read_to_string(dirs[2].join("bottom.log")).unwrap_or_default();
+    assert_eq!(
+        log.matches("Successful partial resynchronization").count(),
+        2,
+        "{log}"
+    );
+    // One full sync (the first), then only partial ones.
+    assert_eq!(log.matches("Full resync from master").count(), 1, "{log}");
+    drop(bottom);
+    drop(middle);
+    drop(top);
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -29,6 +29,8 @@ pub struct Lagged;
 pub struct LogReader {
     next: u64,
     id: u64,
+    /// A replica: it is also given the replication-only chunks (PING, REPLCONF GETACK).
+    replication: bool,
 }
 
 impl LogReader {
@@ -44,7 +46,9 @@ pub type ReaderWake = Box<dyn Fn() + Send + Sync>;
 #[derive(Default)]
 struct Retained {
     /// (offset of the chunk's first byte, encoded commands), oldest first.
-    chunks: VecDeque<(u64, Bytes)>,
+    /// (offset, bytes, replication only: the primary's PING and REPLCONF, which only readers
+    /// that are replicas are given).
+    chunks: VecDeque<(u64, Bytes, bool)>,
     bytes: usize,
     readers: usize,
     /// Each reader's next offset, by reader id: chunks every reader has read are dropped.
@@ -179,13 +183,13 @@ impl PropagationLog {
         }
         let start = self.offset.fetch_add(buf.len() as u64, Ordering::Relaxed);
         retained.bytes += buf.len();
-        retained.chunks.push_back((start, buf.freeze()));
+        retained.chunks.push_back((start, buf.freeze(), false));
         let limit = self
             .retention
             .load(Ordering::Relaxed)
             .max(self.backlog.load(Ordering::Relaxed));
         while retained.bytes > limit && retained.chunks.len() > 1 {
-            if let Some((_, c)) = retained.chunks.pop_front() {
+            if let Some((_, c, _)) = retained.chunks.pop_front() {
                 retained.bytes -= c.len();
             }
         }
@@ -271,7 +275,16 @@ impl PropagationLog {
         LogReader {
             next: self.offset.load(Ordering::Relaxed),
             id,
+            replication: false,
         }
+    }
+
+    /// [`PropagationLog::subscribe_waking`] for a replica, which is also given the
+    /// replication-only chunks.
+    pub fn subscribe_replica(&self, wake: Option<ReaderWake>) -> LogReader {
+        let mut reader = self.subscribe_waking(wake);
+        reader.replication = true;
+        reader
     }
 
     /// Unregisters a reader; with none left, nothing more is retained.
@@ -293,7 +306,7 @@ impl PropagationLog {
     pub fn read(&self, reader: &mut LogReader) -> Result<Vec<Bytes>, Lagged> {
         let mut retained = self.retained.lock();
         let mut out = Vec::new();
-        let Some(&(first, _)) = retained.chunks.front() else {
+        let Some(&(first, _, _)) = retained.chunks.front() else {
             return Ok(out);
         };
         if reader.next < first {
@@ -302,10 +315,12 @@ impl PropagationLog {
         // Chunks are in offset order: skip those already read without walking them.
         let from = retained
             .chunks
-            .partition_point(|(start, c)| start + c.len() as u64 <= reader.next);
-        for (start, chunk) in retained.chunks.range(from..) {
+            .partition_point(|(start, c, _)| start + c.len() as u64 <= reader.next);
+        for (start, chunk, replication_only) in retained.chunks.range(from..) {
             let end = start + chunk.len() as u64;
-            out.push(chunk.slice((reader.next.saturating_sub(*start)) as usize..));
+            if reader.replication || !replication_only {
+                out.push(chunk.slice((reader.next.saturating_sub(*start)) as usize..));
+            }
             reader.next = end;
         }
         // Drop what every reader has now read: retention only holds back for the slowest.
@@ -327,7 +342,7 @@ impl PropagationLog {
             .min()
             .unwrap_or(u64::MAX);
         let backlog = self.backlog.load(Ordering::Relaxed);
-        while let Some((start, c)) = retained.chunks.front() {
+        while let Some((start, c, _)) = retained.chunks.front() {
             let n = c.len();
             if start + n as u64 > slowest || retained.bytes - n < backlog {
                 break;
@@ -369,7 +384,10 @@ impl PropagationLog {
             return None;
         }
         let end = self.offset.load(Ordering::Relaxed);
-        let held = retained.chunks.front().map_or(0, |(start, _)| end - start);
+        let held = retained
+            .chunks
+            .front()
+            .map_or(0, |(start, _, _)| end - start);
         let histlen = held.min(size as u64);
         Some((size, end - histlen + 1, histlen))
     }
@@ -393,7 +411,11 @@ impl PropagationLog {
         if let Some(wake) = wake {
             retained.wakes.push((id, wake));
         }
-        Some(LogReader { next: at, id })
+        Some(LogReader {
+            next: at,
+            id,
+            replication: true,
+        })
     }
 
     /// Appends a command only replicas see (the primary's PING and REPLCONF GETACK): it
@@ -402,16 +424,49 @@ impl PropagationLog {
         if !self.retaining.load(Ordering::Acquire) || self.muted.load(Ordering::Relaxed) {
             return;
         }
-        let mut retained = self.retained.lock();
         let mut buf = BytesMut::new();
         encode_command(&mut buf, args);
-        let start = self.offset.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        retained.bytes += buf.len();
-        retained.chunks.push_back((start, buf.freeze()));
+        self.push_chunk(buf.freeze(), true);
+    }
+
+    /// Appends a chunk of the stream as it is, muted or not: on a replica, the primary's
+    /// stream verbatim, so its offsets and bytes are the primary's (sub-replicas and PSYNC
+    /// after a promotion rely on that). `replication_only` chunks (PING, REPLCONF) are not
+    /// given to the AOF and count as no change.
+    pub fn append_raw(&self, bytes: Bytes, replication_only: bool) {
+        if !replication_only {
+            self.changes.fetch_add(1, Ordering::Relaxed);
+        }
+        if !self.retaining.load(Ordering::Acquire) {
+            self.offset.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        self.push_chunk(bytes, replication_only);
+    }
+
+    fn push_chunk(&self, bytes: Bytes, replication_only: bool) {
+        let mut retained = self.retained.lock();
+        let start = self.offset.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        retained.bytes += bytes.len();
+        retained.chunks.push_back((start, bytes, replication_only));
         self.trim(&mut retained);
         for (_, wake) in &retained.wakes {
             wake();
         }
+    }
+
+    /// Starts the stream over at `offset` with nothing retained: a replica's full sync, after
+    /// which its stream continues the primary's from the offset the primary announced.
+    /// Readers behind it are told they lagged at their next read.
+    pub fn restart_at(&self, offset: u64) {
+        let mut retained = self.retained.lock();
+        retained.chunks.clear();
+        retained.bytes = 0;
+        for p in &mut retained.positions {
+            p.1 = offset;
+        }
+        self.offset.store(offset, Ordering::Relaxed);
+        self.last_db.store(NO_DB, Ordering::Relaxed);
     }
 }
 

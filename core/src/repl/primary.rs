@@ -102,12 +102,15 @@ impl Primary {
         *self.replid.lock() = id;
     }
 
-    /// Keeps the current id as `replid2`, valid up to `offset`, and takes `new_id` (a replica
-    /// promoted to primary: its replicas may continue with PSYNC from the old history).
+    /// Keeps the current id as `replid2`, valid for PSYNC offsets up to `offset + 1` (Redis's
+    /// `second_repl_offset`), and takes `new_id`: a replica promoted to primary, whose own
+    /// replicas may continue with PSYNC from the old history, or a replica whose primary's
+    /// id changed (`+CONTINUE <new id>`).
     pub fn shift_replid(&self, new_id: String, offset: u64) {
         let old = std::mem::replace(&mut *self.replid.lock(), new_id);
         *self.replid2.lock() = old;
-        self.second_offset.store(offset as i64, Ordering::Relaxed);
+        self.second_offset
+            .store(offset as i64 + 1, Ordering::Relaxed);
     }
 
     /// Whether PSYNC's `replid` and `offset` (counted from 1) name this server's history.
@@ -116,7 +119,7 @@ impl Primary {
             return true;
         }
         let second = self.second_offset.load(Ordering::Relaxed);
-        *self.replid2.lock() == replid && second >= 0 && offset <= second as u64 + 1
+        *self.replid2.lock() == replid && second >= 0 && offset <= second as u64
     }
 
     /// Registers a WAIT that is not satisfied yet.
@@ -156,6 +159,13 @@ impl Primary {
     pub fn has_waits(&self) -> bool {
         !self.waiting.lock().is_empty()
     }
+}
+
+/// A fresh 40-hex-digit id (a run id or a replication id).
+pub fn random_id(rng: &mut fastrand::Rng) -> String {
+    (0..40)
+        .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// The clients attached as replicas.

@@ -76,7 +76,7 @@ fn full_resync(ctx: &mut Ctx, psync: bool) {
     ks.log.set_backlog(backlog);
     let reader = ks
         .log
-        .subscribe_waking(Some(Box::new(move || handle.waker.wake())));
+        .subscribe_replica(Some(Box::new(move || handle.waker.wake())));
     let offset = reader.offset();
     let replid = server.repl.primary.replid();
     let aux = [

@@ -87,16 +87,26 @@ impl Applier {
         loop {
             // Redis's primaries send nothing but multibulk commands here; a newline (an inline
             // keepalive) counts as read and applied.
+            let start = at;
             while matches!(self.pending.get(at), Some(b'\n') | Some(b'\r')) {
                 at += 1;
                 self.applied_offset += 1;
             }
+            if at > start {
+                let raw = Bytes::copy_from_slice(&self.pending[start..at]);
+                server.keyspace.log.append_raw(raw, true);
+            }
             match parse_command(&self.pending, at) {
                 Parsed::Command(args, next) => {
                     let len = (next - at) as i64;
+                    // This server's stream is the primary's, byte for byte (its log is muted
+                    // while it follows one): the same offsets, for sub-replicas and PSYNC.
+                    let raw = Bytes::copy_from_slice(&self.pending[at..next]);
+                    let replication_only = is_replication_only(&args);
                     if is_getack(&args) {
                         // The offset a GETACK reports includes the GETACK itself.
                         self.applied_offset += len;
+                        server.keyspace.log.append_raw(raw, true);
                         done.reply.extend(ack_frame(self.applied_offset));
                         at = next;
                         continue;
@@ -107,6 +117,7 @@ impl Applier {
                     if self.execute(server, &args, Now(0)) == Called::Postponed {
                         break;
                     }
+                    server.keyspace.log.append_raw(raw, replication_only);
                     self.applied_offset += len;
                     done.commands += 1;
                     at = next;
@@ -137,6 +148,12 @@ impl Applier {
         self.out.buf.clear();
         called
     }
+}
+
+/// The primary's own traffic (PING, REPLCONF): proxied to sub-replicas, not to the AOF.
+fn is_replication_only(args: &[Bytes]) -> bool {
+    args.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"ping") || a.eq_ignore_ascii_case(b"replconf"))
 }
 
 fn is_getack(args: &[Bytes]) -> bool {

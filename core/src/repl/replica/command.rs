@@ -9,7 +9,9 @@ pub fn replicaof(ctx: &mut Ctx) {
     let (host, port) = (ctx.arg(1), ctx.arg(2));
     let repl = &ctx.server.repl.replica;
     if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
-        repl.promote();
+        if repl.promote() {
+            promote(ctx);
+        }
         ctx.server.keyspace.pause.hold_for_replica(false);
         ctx.out.ok();
         return;
@@ -37,6 +39,21 @@ pub fn replicaof(ctx: &mut Ctx) {
         return;
     }
     ctx.out.ok();
+}
+
+/// This server's history continues the primary's under a new id (the old one stays valid
+/// for PSYNC up to here, Redis's shiftReplicationId); its own writes enter the stream again,
+/// and its replicas are disconnected to learn the new id (they can continue with PSYNC).
+fn promote(ctx: &mut Ctx) {
+    let server = ctx.server;
+    let log = &server.keyspace.log;
+    let new_id = crate::repl::primary::random_id(&mut server.rng.lock());
+    server.repl.primary.shift_replid(new_id, log.offset());
+    log.set_muted(false);
+    log.force_select();
+    for h in crate::repl::primary::replicas(server) {
+        h.kill();
+    }
 }
 
 #[cfg(all(test, not(loom)))]
