@@ -100,15 +100,16 @@ pub(super) fn blmove(ctx: &mut Ctx) {
     let (Some(from), Some(to)) = (parse_end(ctx.arg(3)), parse_end(ctx.arg(4))) else {
         return ctx.syntax_error();
     };
-    bmove(ctx, from, to, 5);
+    bmove(ctx, from, to, 5, false);
 }
 
-/// BRPOPLPUSH source destination timeout: BLMOVE source destination RIGHT LEFT.
+/// BRPOPLPUSH source destination timeout: BLMOVE source destination RIGHT LEFT, propagated
+/// as RPOPLPUSH (as Redis 7.0 does; BLMOVE propagates as LMOVE).
 pub(super) fn brpoplpush(ctx: &mut Ctx) {
-    bmove(ctx, End::Right, End::Left, 3);
+    bmove(ctx, End::Right, End::Left, 3, true);
 }
 
-fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
+fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize, rpoplpush: bool) {
     let Some(deadline) = parse_timeout(ctx, timeout_at) else {
         return;
     };
@@ -116,6 +117,7 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout_at: usize) {
     let fill = fill(ctx);
     let mut locked = ctx.lock();
     match move_element(&mut locked, ctx.out, src, dst, from, to, fill) {
+        Ok(true) if rpoplpush => ctx.propagate_as(cmd(&[b"RPOPLPUSH", src, dst])),
         Ok(true) => ctx.propagate_as(cmd(&[b"LMOVE", src, dst, end_name(from), end_name(to)])),
         // A destination of another type fails the waiter too (the element stays where it
         // is); a source that stopped being a list only leaves it waiting.
