@@ -176,3 +176,28 @@ fn lazyfree_options_propagate_deletes_as_unlink() {
     deletes(&mut c);
     assert_eq!(streamed(&srv, &mut r), expect("UNLINK"));
 }
+
+#[test]
+fn commands_redis_renames_propagate_under_the_new_name() {
+    let srv = server();
+    let mut r = srv.keyspace.log.subscribe();
+    let mut c = TestClient::new(&srv);
+    c.cmd(&["GETSET", "k", "v"]);
+    c.cmd(&["SET", "k", "w", "GET"]);
+    c.cmd(&["SET", "k", "x", "XX", "GET", "get"]);
+    c.cmd(&["RPUSH", "src", "a", "b"]);
+    c.cmd(&["BRPOPLPUSH", "src", "dst", "0"]);
+    c.cmd(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"]);
+    assert_eq!(
+        streamed(&srv, &mut r),
+        [
+            "SELECT 0",
+            "SET k v",
+            "SET k w",
+            "SET k x XX",
+            "RPUSH src a b",
+            "RPOPLPUSH src dst",
+            "LMOVE src dst LEFT RIGHT",
+        ]
+    );
+}

@@ -173,26 +173,3 @@ fn small_lists_are_trimmed_to_size() {
     l.shrink_if_small();
     assert_eq!(l.allocated(), 26 + 32);
 }
-
-#[test]
-fn brpoplpush_propagates_as_rpoplpush_and_blmove_as_lmove() {
-    let srv = server();
-    let mut reader = srv.keyspace.log.subscribe();
-    let mut c = TestClient::new(&srv);
-    c.cmd(&["RPUSH", "src", "a", "b"]);
-    c.cmd(&["BRPOPLPUSH", "src", "dst", "0"]);
-    c.cmd(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"]);
-    let chunks = srv.keyspace.log.read(&mut reader).unwrap_or_default();
-    let text: String = chunks
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
-    assert!(
-        text.contains("$9\r\nRPOPLPUSH\r\n$3\r\nsrc\r\n$3\r\ndst\r\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("$5\r\nLMOVE\r\n$3\r\nsrc\r\n$3\r\ndst\r\n$4\r\nLEFT"),
-        "{text}"
-    );
-}

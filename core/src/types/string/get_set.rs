@@ -114,6 +114,17 @@ pub fn set(ctx: &mut Ctx) {
         Cond::Always
     };
     let outcome = set_generic(ctx, 2, cond, opts.get, opts.keepttl, expire_at);
+    if opts.get && expire_at.is_none() && matches!(outcome, Outcome::Written) {
+        // Propagated without GET, as Redis 7.0 (an expiry already rewrote the command).
+        let args: Vec<&[u8]> = ctx
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| &a[..])
+            .collect();
+        ctx.propagate_as(cmd(&args));
+    }
     if !opts.get {
         match outcome {
             Outcome::Written => ctx.out.ok(),
@@ -153,8 +164,14 @@ fn set_with_ttl(ctx: &mut Ctx, kind: ExpireKind) {
 
 /// GETSET key value
 pub fn getset(ctx: &mut Ctx) {
-    // Exactly SET key value GET: the old TTL goes, as with any plain SET.
-    set_generic(ctx, 2, Cond::Always, true, false, None);
+    // Exactly SET key value GET: the old TTL goes, as with any plain SET; propagated as SET.
+    if matches!(
+        set_generic(ctx, 2, Cond::Always, true, false, None),
+        Outcome::Written
+    ) {
+        let (key, value) = (ctx.arg(1), ctx.arg(2));
+        ctx.propagate_as(cmd(&[b"SET", key, value]));
+    }
 }
 
 /// GETDEL key
