@@ -295,6 +295,7 @@ fn memory_section(server: &Server) -> String {
     let m = server.host.memory();
     let o = super::memory::Overhead::measure(server, &m);
     let (mem_clients_slaves, mem_clients_normal) = (o.clients_slaves, o.clients_normal);
+    let not_counted = crate::evict::not_counted(server);
     let (maxmemory, policy) = {
         let c = server.config.read();
         (c.maxmemory, c.maxmemory_policy.name())
@@ -352,7 +353,7 @@ fn memory_section(server: &Server) -> String {
          rss_overhead_bytes:{}\r\n\
          mem_fragmentation_ratio:{:.2}\r\n\
          mem_fragmentation_bytes:{}\r\n\
-         mem_not_counted_for_evict:0\r\n\
+         mem_not_counted_for_evict:{not_counted}\r\n\
          mem_replication_backlog:0\r\n\
          mem_total_replication_buffers:0\r\n\
          mem_clients_slaves:{mem_clients_slaves}\r\n\

@@ -140,8 +140,26 @@ fn excess(server: &Server) -> Option<u64> {
     if max == 0 {
         return None;
     }
-    let used = server.host.used_memory();
+    let mut used = server.host.used_memory();
+    if used > max {
+        // Replicas' output buffers do not count (Redis's freeMemoryGetNotCountedMemory): a
+        // slow replica must not make the primary evict keys.
+        used = used.saturating_sub(not_counted(server));
+    }
     (used > max).then(|| used - max)
+}
+
+/// Memory `maxmemory` does not count (INFO's `mem_not_counted_for_evict`): what the stream
+/// holds beyond its backlog for readers still behind (replicas, the AOF writer), and the
+/// replicas' output buffers.
+pub fn not_counted(server: &Server) -> u64 {
+    let log = &server.keyspace.log;
+    let backlog = log.backlog().map_or(0, |(size, _, _)| size as u64);
+    let buffers: u64 = crate::repl::primary::replicas(server)
+        .iter()
+        .map(|h| h.omem.load(Ordering::Relaxed) as u64)
+        .sum();
+    buffers + log.retained_bytes().saturating_sub(backlog)
 }
 
 /// Evicts keys until memory is under `maxmemory` (Redis's performEvictions). Called before a

@@ -375,6 +375,11 @@ impl PropagationLog {
         }
     }
 
+    /// Bytes the log holds (for readers and the backlog): Redis's replication buffer.
+    pub fn retained_bytes(&self) -> u64 {
+        self.retained.lock().bytes as u64
+    }
+
     /// The backlog as INFO shows it: (size, offset of its first byte counted from 1 as Redis
     /// counts, bytes held); None without a backlog.
     pub fn backlog(&self) -> Option<(usize, u64, u64)> {
