@@ -38,7 +38,26 @@ pub fn replicaof(ctx: &mut Ctx) {
         ctx.out.simple(b"OK Already connected to specified master");
         return;
     }
+    unblock_all(ctx);
     ctx.out.ok();
+}
+
+/// Ends every blocked command with Redis's error when this server becomes a replica (its
+/// disconnectAllBlockedClients): served later by the primary's stream, a pop would take an
+/// element the primary still has.
+fn unblock_all(ctx: &mut Ctx) {
+    let server = ctx.server;
+    for h in server.clients.snapshot() {
+        let waiter = h.blocked.lock().clone();
+        if let Some(w) = waiter {
+            let mut out = w.writer();
+            out.error(
+                "UNBLOCKED force unblock from blocking operation, instance state changed \
+                 (master -> replica?)",
+            );
+            crate::blocking::settle(server, &w, out.buf);
+        }
+    }
 }
 
 /// This server's history continues the primary's under a new id (the old one stays valid
@@ -97,5 +116,20 @@ mod tests {
         assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
         assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
         assert_eq!(srv.repl.replica.promoted_from(), None);
+    }
+
+    #[test]
+    fn becoming_a_replica_ends_blocked_commands() {
+        let srv = server();
+        let mut blocked = TestClient::new(&srv);
+        assert_eq!(blocked.cmd(&["BLPOP", "foo", "0"]), "");
+        let mut admin = TestClient::new(&srv);
+        assert_eq!(admin.cmd(&["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+        assert_eq!(
+            blocked.poll(),
+            "-UNBLOCKED force unblock from blocking operation, instance state changed \
+             (master -> replica?)\r\n"
+        );
+        admin.cmd(&["REPLICAOF", "NO", "ONE"]);
     }
 }
