@@ -232,12 +232,7 @@ fn follow(
                     server.repl.primary.set_replid(replid.clone());
                     notice("MASTER <-> REPLICA sync: Finished with success");
                     up = true;
-                    repl.update_cached(epoch, Some((replid.clone(), offset)), |s| {
-                        s.state = "connected";
-                        s.link_up = true;
-                        s.sync_in_progress = false;
-                        s.down_since_ms = None;
-                    });
+                    repl.update_cached(epoch, Some((replid.clone(), offset)), connected);
                 }
                 Event::Continue { replid: new_id } => {
                     let Some((old_id, offset)) = repl.cached() else {
@@ -260,10 +255,7 @@ fn follow(
                     notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
                     up = true;
                     repl.update_cached(epoch, Some((replid.clone(), offset)), |s| {
-                        s.state = "connected";
-                        s.link_up = true;
-                        s.sync_in_progress = false;
-                        s.down_since_ms = None;
+                        connected(s);
                         s.read_offset = offset;
                         s.applied_offset = offset;
                     });
@@ -302,4 +294,12 @@ fn follow(
             });
         }
     }
+}
+
+/// The link's status once the stream flows.
+fn connected(s: &mut lode_core::repl::replica::MasterStatus) {
+    s.state = "connected";
+    s.link_up = true;
+    s.sync_in_progress = false;
+    s.down_since_ms = None;
 }

@@ -3,87 +3,10 @@
 //! (DEBUG DIGEST equal), for every type in each of its encodings.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
 use common::*;
-
-fn redis_server() -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", "command -v redis-server"])
-        .output()
-        .ok()?;
-    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (!path.is_empty()).then(|| PathBuf::from(path))
-}
-
-/// A server process (lode or redis-server) in `dir`, killed by its pid on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-}
-
-impl Proc {
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let mut args = vec![
-            "--port".to_string(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--save".into(),
-            "".into(),
-            "--enable-debug-command".into(),
-            "yes".into(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let p = Proc { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while p.cli(&["PING"]) != "PONG" {
-            assert!(Instant::now() < deadline, "{} did not start", bin.display());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Redis answers PING while still loading: wait for the load to end.
-        while p.cli(&["INFO", "persistence"]).contains("loading:1") {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        p
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Stops the server the way that makes it write its files (SHUTDOWN SAVE or NOSAVE).
-    fn shutdown(mut self, how: &str) {
-        let _ = self.cli(&["SHUTDOWN", how]);
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Every type in each of its encodings, in two databases, some keys with a TTL.
 fn fill(p: &Proc) {
@@ -262,15 +185,6 @@ fn migrate_moves_keys_both_ways() {
         drop((a, b));
         let _ = std::fs::remove_dir_all(&da);
         let _ = std::fs::remove_dir_all(&db);
-    }
-}
-
-/// Polls `f` until it holds (20 s at most).
-fn eventually(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

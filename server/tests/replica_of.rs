@@ -3,95 +3,18 @@
 //! resumed with a partial resync, DEBUG DIGEST equal on both sides, the read-only replica, and
 //! REPLICAOF NO ONE.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
 use common::*;
-
-fn redis_server() -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", "command -v redis-server"])
-        .output()
-        .ok()?;
-    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (!path.is_empty()).then(|| PathBuf::from(path))
-}
 
 fn have_cli() -> bool {
     Command::new("sh")
         .args(["-c", "command -v redis-cli"])
         .output()
         .is_ok_and(|o| !o.stdout.is_empty())
-}
-
-/// A server process (lode or redis-server) in `dir`, killed by its pid on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-}
-
-impl Proc {
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let mut args = vec![
-            "--port".to_string(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--save".into(),
-            "".into(),
-            "--daemonize".into(),
-            "no".into(),
-            "--enable-debug-command".into(),
-            "yes".into(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("stdout.log")).expect("log"))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let p = Proc { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while p.cli(&["PING"]) != "PONG" {
-            assert!(Instant::now() < deadline, "{} did not start", bin.display());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        p
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Polls `f` until it holds (30 s at most).
-fn eventually(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Keys of every type, in two databases, some with a TTL, some big enough for the non-compact

@@ -117,6 +117,21 @@ pub enum ReplyMode {
 }
 
 impl ClientState {
+    /// An internal client that replays what the server already accepted (the AOF loader, a
+    /// replica's master client): obeyed as Redis's mustObeyClient, never blocked.
+    pub fn replayer(now_ms: u64) -> Self {
+        let handle = Arc::new(ClientHandle::new(
+            0,
+            super::ClientInfo::Internal,
+            now_ms,
+            Arc::new(super::NoopWaker),
+        ));
+        let mut client = ClientState::new(handle);
+        client.deny_blocking = true;
+        client.replaying = true;
+        client
+    }
+
     /// The state of a freshly connected client registered as `handle`.
     pub fn new(handle: Arc<ClientHandle>) -> Self {
         let watched = Watched::sharing(handle.watch.clone());

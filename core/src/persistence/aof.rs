@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::client::{ClientHandle, ClientInfo, ClientState, NoopWaker};
+use crate::client::ClientState;
 use crate::clock::Now;
 use crate::command::{dispatch, Ctx, Handler};
 use crate::effects::{Completion, Effect};
@@ -87,15 +87,7 @@ fn replay_muted(
         at = super::install_rdb(server, bytes, loading, false, true)
             .map_err(|e| ReplayError::Rdb(e.to_string()))?;
     }
-    let handle = Arc::new(ClientHandle::new(
-        0,
-        ClientInfo::Internal,
-        now.ms(),
-        Arc::new(NoopWaker),
-    ));
-    let mut client = ClientState::new(handle);
-    client.deny_blocking = true;
-    client.replaying = true;
+    let mut client = ClientState::replayer(now.ms());
     let mut out = ReplyWriter::new();
     let mut done = Replayed {
         valid_len: at,

@@ -9,6 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod proc;
+#[allow(unused_imports)]
+pub use proc::*;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_lode-server");
 
 pub fn free_port() -> u16 {

@@ -5,11 +5,9 @@
 //! executed. What the commands change enters this server's own propagation stream like any
 //! client's writes, so sub-replicas and the AOF see it (chained replication).
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 
-use crate::client::{ClientHandle, ClientInfo, ClientState, NoopWaker};
+use crate::client::ClientState;
 use crate::clock::Now;
 use crate::command::dispatch::{self, Called};
 use crate::command::CommandFlags;
@@ -53,15 +51,7 @@ pub struct Applied {
 impl Applier {
     /// A master client starting at `offset` (FULLRESYNC's).
     pub fn new(offset: i64, now: Now) -> Applier {
-        let handle = Arc::new(ClientHandle::new(
-            0,
-            ClientInfo::Internal,
-            now.ms(),
-            Arc::new(NoopWaker),
-        ));
-        let mut client = ClientState::new(handle);
-        client.deny_blocking = true;
-        client.replaying = true;
+        let client = ClientState::replayer(now.ms());
         Applier {
             client,
             out: ReplyWriter::new(),

@@ -168,18 +168,10 @@ impl Replica {
         cached: Option<(String, i64)>,
         f: impl FnOnce(&mut MasterStatus),
     ) -> bool {
-        let mut s = self.status.lock();
-        if self.epoch.load(Ordering::Acquire) != epoch {
-            return false;
-        }
-        match s.as_mut() {
-            Some(st) => {
-                f(st);
-                *self.cached.lock() = cached;
-                true
-            }
-            None => false,
-        }
+        self.update(epoch, |st| {
+            f(st);
+            *self.cached.lock() = cached;
+        })
     }
 
     /// Changes the status of the link of `epoch`; nothing when REPLICAOF changed the primary

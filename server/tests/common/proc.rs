@@ -1,0 +1,100 @@
+//! Server processes for tests that run lode-server beside redis-server: a child on a free
+//! loopback port, driven with redis-cli, killed by its pid when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::free_port;
+
+/// The installed redis-server, if any (tests that need it are skipped without it).
+pub fn redis_server() -> Option<PathBuf> {
+    let out = Command::new("sh")
+        .args(["-c", "command -v redis-server"])
+        .output()
+        .ok()?;
+    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// A server process (lode or redis-server) in `dir`, killed by its pid on drop.
+pub struct Proc {
+    child: Child,
+    /// The port it serves.
+    pub port: u16,
+}
+
+impl Proc {
+    /// Starts `bin` in `dir` on a free loopback port with `extra` options; waits until it
+    /// serves (and, for Redis, has loaded its files).
+    pub fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
+        let port = free_port();
+        let mut args = vec![
+            "--port".to_string(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--save".into(),
+            "".into(),
+            "--daemonize".into(),
+            "no".into(),
+            "--enable-debug-command".into(),
+            "yes".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("stdout.log")).expect("log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let p = Proc { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "{} did not start", bin.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Redis answers PING while still loading: wait for the load to end.
+        while p.cli(&["INFO", "persistence"]).contains("loading:1") {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    /// redis-cli against it, the reply trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Stops the server the way that makes it write its files (SHUTDOWN SAVE or NOSAVE).
+    pub fn shutdown(mut self, how: &str) {
+        let _ = self.cli(&["SHUTDOWN", how]);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `f` until it holds (30 s at most).
+pub fn eventually(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
