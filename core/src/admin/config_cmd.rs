@@ -4,8 +4,10 @@ use std::sync::atomic::Ordering;
 
 use super::util::{allowed, help};
 use crate::command::{Ctx, Handler};
-use crate::config::{lookup, Param};
+use crate::config::value::ConfigValue;
+use crate::config::{lookup, Config, Param};
 use crate::effects::{AfterEffect, Effect};
+use crate::server::Server;
 
 /// The CONFIG subcommands.
 pub const COMMANDS: &[(&str, Handler)] = &[
@@ -19,9 +21,23 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 /// Parameters whose values are secrets (Redis's SENSITIVE_CONFIG): never shown in the slow log.
 const SENSITIVE: &[&str] = &["masteruser", "masterauth", "requirepass"];
 
+/// The configuration as CONFIG GET and REWRITE show it: `replicaof` is the primary this server
+/// follows now, not the one it started with, since REPLICAOF changes it (Redis renders it from
+/// its master host and port). Sentinel's failover sends REPLICAOF then CONFIG REWRITE so that
+/// a restarted server keeps its new role.
+fn shown(server: &Server) -> Config {
+    let mut config = server.config.read().clone();
+    if let Some(p) = lookup("replicaof") {
+        let primary = server.repl.replica.target();
+        let words = primary.map_or_else(Vec::new, |(host, port, _)| vec![host, port.to_string()]);
+        config.set_value(p, ConfigValue::List(words));
+    }
+    config
+}
+
 fn get(ctx: &mut Ctx) {
     let patterns: Vec<&[u8]> = ctx.args[2..].iter().map(|a| &a[..]).collect();
-    let pairs = ctx.server.config.read().matching(&patterns);
+    let pairs = shown(ctx.server).matching(&patterns);
     ctx.out.map(pairs.len());
     for (name, value) in pairs {
         ctx.out.bulk(name.as_bytes());
@@ -128,13 +144,11 @@ fn rewrite(ctx: &mut Ctx) {
 /// Rewrites the config file (CONFIG REWRITE; with `all`, every parameter even at its default,
 /// as DEBUG CONFIG-REWRITE-FORCE-ALL) and the ACL users, replying +OK or the error.
 pub fn rewrite_file(ctx: &mut Ctx, all: bool) {
-    let mut lines = {
-        let config = ctx.server.config.read();
-        if all {
-            config.all_lines()
-        } else {
-            config.rewrite_lines()
-        }
+    let config = shown(ctx.server);
+    let mut lines = if all {
+        config.all_lines()
+    } else {
+        config.rewrite_lines()
     };
     lines.extend(super::acl::rewrite_lines(ctx.server));
     ctx.request_effect(Effect::RewriteConfig(lines), AfterEffect::ReplyOk);
@@ -202,6 +216,29 @@ mod tests {
         assert_eq!(
             c.cmd(&["CONFIG", "GET", "hz"]),
             "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n"
+        );
+    }
+
+    #[test]
+    fn replicaof_shows_the_primary_followed_now() {
+        let srv = server();
+        let mut c = TestClient::new(&srv);
+        assert_eq!(c.cmd(&["REPLICAOF", "127.0.0.1", "6390"]), "+OK\r\n");
+        assert_eq!(
+            c.cmd(&["CONFIG", "GET", "slaveof"]),
+            "*2\r\n$7\r\nslaveof\r\n$14\r\n127.0.0.1 6390\r\n"
+        );
+        let lines = super::shown(&srv).rewrite_lines();
+        assert!(lines.contains(&"replicaof 127.0.0.1 6390".to_string()));
+        assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+        assert_eq!(
+            c.cmd(&["CONFIG", "GET", "replicaof"]),
+            "*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n"
+        );
+        let lines = super::shown(&srv).rewrite_lines();
+        assert!(
+            !lines.iter().any(|l| l.starts_with("replicaof")),
+            "{lines:?}"
         );
     }
 

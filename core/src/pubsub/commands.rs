@@ -152,12 +152,23 @@ fn reply(out: &mut ReplyWriter, what: &[u8], name: Option<&Bytes>, count: usize)
 
 fn publish(ctx: &mut Ctx) {
     let n = ctx.server.pubsub.publish(ctx.arg(1), ctx.arg(2));
+    to_replicas(ctx);
     ctx.out.int(n as i64);
 }
 
 fn spublish(ctx: &mut Ctx) {
     let n = ctx.server.pubsub.spublish(ctx.arg(1), ctx.arg(2));
+    to_replicas(ctx);
     ctx.out.int(n as i64);
+}
+
+/// A message published on a primary is published on its replicas too (Redis without cluster
+/// propagates (S)PUBLISH to replicas, never to the AOF): Sentinel and other subscribers
+/// connected to a replica see it. It enters the stream as a replication-only command, so in a
+/// transaction or script it goes ahead of their unit instead of inside it.
+fn to_replicas(ctx: &Ctx) {
+    let args: Vec<&[u8]> = ctx.args.iter().map(|a| &a[..]).collect();
+    ctx.server.keyspace.log.append_for_replicas(&args);
 }
 
 fn channels(ctx: &mut Ctx) {

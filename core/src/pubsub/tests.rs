@@ -129,3 +129,22 @@ fn a_subscriber_over_its_hard_limit_is_closed_without_its_output() {
         "what the subscriber did not read is dropped"
     );
 }
+
+#[test]
+fn publish_is_propagated_to_replicas_only() {
+    let srv = server();
+    let mut c = TestClient::new(&srv);
+    let log = &srv.keyspace.log;
+    let mut replica = log.subscribe_replica(None);
+    let mut aof = log.subscribe();
+    assert_eq!(c.cmd(&["PUBLISH", "ch", "hello"]), ":0\r\n");
+    assert_eq!(c.cmd(&["SPUBLISH", "sh", "x"]), ":0\r\n");
+    let stream: Vec<u8> = log.read(&mut replica).unwrap().concat();
+    assert_eq!(
+        String::from_utf8_lossy(&stream),
+        "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n\
+         *3\r\n$8\r\nSPUBLISH\r\n$2\r\nsh\r\n$1\r\nx\r\n"
+    );
+    assert!(log.read(&mut aof).unwrap().is_empty());
+    assert_eq!(log.changes(), 0);
+}

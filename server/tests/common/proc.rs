@@ -44,8 +44,14 @@ impl Proc {
             "yes".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
+        Self::launch(bin, dir, port, &args)
+    }
+
+    /// Starts `bin args` in `dir`, a server (or redis-sentinel) that serves `port` as its
+    /// arguments or config file say; waits until it serves.
+    pub fn launch(bin: &Path, dir: &Path, port: u16, args: &[String]) -> Proc {
         let child = Command::new(bin)
-            .args(&args)
+            .args(args)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.join("stdout.log")).expect("log"))
