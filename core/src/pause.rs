@@ -30,6 +30,9 @@ pub struct ClientPause {
     /// This server is a replica: its primary's DELs alone remove expired keys (Redis 7), so
     /// expiry holds as during a pause (see [`ClientPause::hold_for_replica`]).
     replica: AtomicBool,
+    /// FAILOVER holds writes until it ends or is aborted (Redis's PAUSE_DURING_FAILOVER), a
+    /// pause of its own that CLIENT UNPAUSE does not lift.
+    failover: AtomicBool,
 }
 
 fn unpack(w: u64) -> (PauseMode, u64) {
@@ -72,17 +75,30 @@ impl ClientPause {
     #[inline]
     pub fn mode_at(&self, now_ms: u64) -> PauseMode {
         let (mode, end) = unpack(self.word.load(Ordering::Relaxed));
-        if mode == PauseMode::Off || end < now_ms {
+        let mode = if mode == PauseMode::Off || end < now_ms {
             PauseMode::Off
         } else {
             mode
+        };
+        if self.failover.load(Ordering::Relaxed) {
+            return mode.max(PauseMode::Write);
         }
+        mode
     }
 
     /// The last millisecond of the pause (0 when there is none): a paused client looks
     /// again the millisecond after.
     pub fn end_ms(&self) -> u64 {
+        if self.failover.load(Ordering::SeqCst) {
+            return MAX_END_MS;
+        }
         unpack(self.word.load(Ordering::SeqCst)).1
+    }
+
+    /// Holds writes for a FAILOVER (on) until it ends (off); the caller wakes the clients
+    /// it held back, as after CLIENT UNPAUSE.
+    pub fn set_failover(&self, on: bool) {
+        self.failover.store(on, Ordering::SeqCst);
     }
 
     /// Whether expiry must leave expired keys in place at `now_ms`: lookups treat them as
@@ -123,5 +139,14 @@ mod tests {
         assert_eq!(p.mode_at(400), PauseMode::Off);
         p.pause(PauseMode::Write, u64::MAX, 400);
         assert_eq!(p.end_ms(), MAX_END_MS);
+        // A failover's pause outlasts CLIENT UNPAUSE and ends only with the failover.
+        p.unpause();
+        p.set_failover(true);
+        p.unpause();
+        assert_eq!((p.mode_at(500), p.end_ms()), (PauseMode::Write, MAX_END_MS));
+        p.pause(PauseMode::All, 600, 500);
+        assert_eq!(p.mode_at(550), PauseMode::All);
+        p.set_failover(false);
+        assert_eq!(p.mode_at(650), PauseMode::Off);
     }
 }

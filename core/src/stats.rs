@@ -22,6 +22,12 @@ pub struct Stats {
     pub total_error_replies: AtomicU64,
     /// Commands rejected before execution (unknown, arity, ...).
     pub unexpected_error_replies: AtomicU64,
+    /// Full resynchronisations served to replicas (SYNC, PSYNC answered +FULLRESYNC).
+    pub sync_full: AtomicU64,
+    /// PSYNCs answered +CONTINUE.
+    pub sync_partial_ok: AtomicU64,
+    /// PSYNCs naming a history that could not be continued (not `?`), served in full.
+    pub sync_partial_err: AtomicU64,
     /// Highest memory use seen (INFO used_memory_peak), when the host doesn't track it.
     pub peak_memory: AtomicU64,
     /// Error replies by error code ("ERR", "WRONGTYPE", ...), for INFO errorstats.
@@ -83,6 +89,9 @@ impl Stats {
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.peak_memory,
+            &self.sync_full,
+            &self.sync_partial_ok,
+            &self.sync_partial_err,
         ] {
             c.store(0, Ordering::Relaxed);
         }

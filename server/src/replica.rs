@@ -10,6 +10,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lode_core::repl::failover;
 use lode_core::repl::replica::apply::{ack_frame, Applier};
 use lode_core::repl::replica::handshake::{Event, Handshake, Params};
 use lode_core::Server;
@@ -38,13 +39,16 @@ fn warning(msg: &str) {
 }
 
 fn run(server: &Server) {
+    let me = std::thread::current();
+    server.repl.replica.set_waker(Box::new(move || me.unpark()));
     // The master client survives a broken link (Redis's cached master): a +CONTINUE resumes
     // with its database and MULTI state.
     let mut applier: Option<Applier> = None;
     loop {
         let Some((host, port, epoch)) = server.repl.replica.target() else {
             applier = None;
-            std::thread::sleep(POLL);
+            // REPLICAOF unparks this thread: the link starts at once, as in Redis.
+            std::thread::park_timeout(POLL);
             continue;
         };
         if server.repl.replica.cached().is_none() {
@@ -63,10 +67,11 @@ fn run(server: &Server) {
         });
         if let Some(a) = applier.as_mut() {
             a.discard_pending();
+            a.disconnect(server);
         }
         // Redis's cron tries again once a second.
         while started.elapsed() < Duration::from_secs(1) && repl.epoch() == epoch {
-            std::thread::sleep(POLL);
+            std::thread::park_timeout(POLL);
         }
     }
 }
@@ -93,6 +98,7 @@ fn params(server: &Server) -> Params {
         listening_port: announce_port.unwrap_or(c.port),
         announce_ip: get("replica-announce-ip"),
         cached: server.repl.replica.cached(),
+        failover: server.repl.failover.in_progress(),
     }
 }
 
@@ -145,6 +151,10 @@ fn follow(
         if repl.epoch() != epoch {
             return up;
         }
+        if applier.as_ref().is_some_and(Applier::killed) {
+            notice("Connection with master lost (CLIENT KILL).");
+            return up;
+        }
         if up && last_ack.elapsed() >= Duration::from_secs(1) {
             if let Some(a) = applier.as_ref() {
                 if sock.write_all(&ack_frame(a.applied_offset)).is_err() {
@@ -174,10 +184,14 @@ fn follow(
         last_read = Instant::now();
         let io_ms = now().ms();
         repl.update(epoch, |s| s.last_io_ms = Some(io_ms));
+        let psync_sent = hs.awaiting_psync_reply();
         let events = match hs.feed(&buf[..n]) {
             Ok(ev) => ev,
             Err(e) => {
                 warning(&e);
+                if psync_sent {
+                    failover::target_rejected(server);
+                }
                 return up;
             }
         };
@@ -185,8 +199,11 @@ fn follow(
             match ev {
                 Event::FullResync { replid: id, offset } => {
                     notice(&format!("Full resync from master: {id}:{offset}"));
+                    failover::link_established(server);
                     replid = id;
-                    *applier = Some(Applier::new(offset, now()));
+                    let mut a = Applier::new(offset, now());
+                    a.connect(server, link_info(&sock), now());
+                    *applier = Some(a);
                     repl.update_cached(epoch, None, |s| {
                         s.state = "sync";
                         s.sync_in_progress = true;
@@ -218,7 +235,9 @@ fn follow(
                         warning(&format!(
                             "Failed trying to load the MASTER synchronization DB from socket: {e}"
                         ));
-                        *applier = None;
+                        if let Some(mut a) = applier.take() {
+                            a.disconnect(server);
+                        }
                         return false;
                     }
                     // From here this server's stream is the primary's, verbatim (its own
@@ -231,16 +250,22 @@ fn follow(
                     log.set_backlog(server.config.read().repl_backlog_size.max(1) as usize);
                     server.repl.primary.set_replid(replid.clone());
                     notice("MASTER <-> REPLICA sync: Finished with success");
+                    // The first ACK goes at once: a Redis primary holds the stream after a
+                    // diskless sync until the replica acknowledges the load.
+                    if sock.write_all(&ack_frame(offset)).is_err() {
+                        return false;
+                    }
+                    last_ack = Instant::now();
                     up = true;
                     repl.update_cached(epoch, Some((replid.clone(), offset)), connected);
                 }
                 Event::Continue { replid: new_id } => {
+                    failover::link_established(server);
                     let Some((old_id, offset)) = repl.cached() else {
                         return false;
                     };
-                    if applier.is_none() {
-                        *applier = Some(Applier::new(offset, now()));
-                    }
+                    let a = applier.get_or_insert_with(|| Applier::new(offset, now()));
+                    a.connect(server, link_info(&sock), now());
                     server.keyspace.log.set_muted(true);
                     if let Some(new_id) = new_id.as_ref().filter(|id| **id != old_id) {
                         // The primary's history goes on under a new id (it was promoted):
@@ -276,6 +301,10 @@ fn follow(
                         s.read_offset = read;
                         s.applied_offset = applied;
                     });
+                    if done.killed {
+                        notice("Connection with master lost (CLIENT KILL).");
+                        return up;
+                    }
                     if done.malformed {
                         warning("Protocol error from MASTER: the stream is not RESP");
                         return up;
@@ -293,6 +322,15 @@ fn follow(
                 s.sync_in_progress = true;
             });
         }
+    }
+}
+
+/// The master client's connection details (CLIENT LIST's addr and laddr).
+fn link_info(sock: &TcpStream) -> lode_core::client::ClientInfo {
+    let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    lode_core::client::ClientInfo::Tcp {
+        peer: sock.peer_addr().unwrap_or(unknown),
+        local: sock.local_addr().unwrap_or(unknown),
     }
 }
 

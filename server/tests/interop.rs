@@ -242,16 +242,6 @@ fn a_redis_replica_follows_lode_and_continues_after_a_broken_link() {
     let _ = std::fs::remove_dir_all(&dr);
 }
 
-/// The replication section's `field:value`.
-fn info_field(p: &Proc, field: &str) -> String {
-    let info = p.cli(&["INFO", "replication"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn redis_lode_redis_chain_shares_one_history_through_a_promotion() {
     let Some(redis) = redis_server() else {
@@ -291,23 +281,23 @@ fn redis_lode_redis_chain_shares_one_history_through_a_promotion() {
     eventually("the chain to sync", all_equal);
     // lode proxies the primary's stream: one replication id and one offset down the chain.
     eventually("equal offsets", || {
-        let off = info_field(&top, "master_repl_offset");
-        info_field(&middle, "master_repl_offset") == off
-            && info_field(&bottom, "master_repl_offset") == off
+        let off = top.info_field("replication", "master_repl_offset");
+        middle.info_field("replication", "master_repl_offset") == off
+            && bottom.info_field("replication", "master_repl_offset") == off
     });
     assert_eq!(
-        info_field(&middle, "master_replid"),
-        info_field(&top, "master_replid")
+        middle.info_field("replication", "master_replid"),
+        top.info_field("replication", "master_replid")
     );
     // The bottom continues from lode's backlog after a broken link...
     assert_eq!(middle.cli(&["CLIENT", "KILL", "TYPE", "replica"]), "1");
     assert_eq!(top.cli(&["SET", "after-break", "1"]), "OK");
     eventually("the partial resync", all_equal);
     // ...and after lode's promotion, from the old history (replid2).
-    let old_id = info_field(&top, "master_replid");
+    let old_id = top.info_field("replication", "master_replid");
     assert_eq!(middle.cli(&["REPLICAOF", "NO", "ONE"]), "OK");
     eventually("the promotion", || {
-        info_field(&middle, "master_replid2") == old_id
+        middle.info_field("replication", "master_replid2") == old_id
     });
     assert_eq!(middle.cli(&["SET", "promoted", "1"]), "OK");
     eventually("the write after promotion", || {

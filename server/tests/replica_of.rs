@@ -4,18 +4,10 @@
 //! REPLICAOF NO ONE.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 mod common;
 use common::*;
-
-fn have_cli() -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v redis-cli"])
-        .output()
-        .is_ok_and(|o| !o.stdout.is_empty())
-}
 
 /// Keys of every type, in two databases, some with a TTL, some big enough for the non-compact
 /// encodings.
@@ -92,7 +84,7 @@ fn follow_and_check(primary: &Proc, replica: &Proc) {
 
 #[test]
 fn lode_follows_a_redis_primary() {
-    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+    let Some(redis) = redis_server().filter(|_| installed("redis-cli").is_some()) else {
         eprintln!("redis-server or redis-cli not installed: skipped");
         return;
     };
@@ -113,7 +105,7 @@ fn lode_follows_a_redis_primary() {
 
 #[test]
 fn lode_follows_a_lode_primary() {
-    if !have_cli() {
+    if installed("redis-cli").is_none() {
         eprintln!("redis-cli not installed: skipped");
         return;
     }
@@ -129,7 +121,7 @@ fn lode_follows_a_lode_primary() {
 
 #[test]
 fn replicaof_at_startup_follows_the_primary() {
-    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+    let Some(redis) = redis_server().filter(|_| installed("redis-cli").is_some()) else {
         eprintln!("redis-server or redis-cli not installed: skipped");
         return;
     };
@@ -147,7 +139,7 @@ fn replicaof_at_startup_follows_the_primary() {
 
 #[test]
 fn a_replica_hides_expired_keys_until_the_primary_deletes_them() {
-    let Some(redis) = redis_server().filter(|_| have_cli()) else {
+    let Some(redis) = redis_server().filter(|_| installed("redis-cli").is_some()) else {
         eprintln!("redis-server or redis-cli not installed: skipped");
         return;
     };
@@ -178,7 +170,7 @@ fn a_replica_hides_expired_keys_until_the_primary_deletes_them() {
 
 #[test]
 fn a_chain_of_three_lodes() {
-    if !have_cli() {
+    if installed("redis-cli").is_none() {
         eprintln!("redis-cli not installed: skipped");
         return;
     }
@@ -210,4 +202,35 @@ fn a_chain_of_three_lodes() {
     for d in dirs {
         let _ = std::fs::remove_dir_all(&d);
     }
+}
+
+#[test]
+fn killing_the_master_client_resumes_with_a_partial_resync() {
+    if installed("redis-cli").is_none() {
+        eprintln!("redis-cli not installed: skipped");
+        return;
+    }
+    let (da, db) = (temp_dir(), temp_dir());
+    let a = Proc::start(Path::new(BIN), &da, &[]);
+    let port = a.port.to_string();
+    let b = Proc::start(Path::new(BIN), &db, &["--replicaof", "127.0.0.1", &port]);
+    fill(&a, "before");
+    eventually("the sync", || digests_equal(&a, &b));
+    let list = b.cli(&["CLIENT", "LIST", "TYPE", "master"]);
+    assert!(
+        list.contains("flags=M") && list.contains(&format!("addr=127.0.0.1:{port}")),
+        "{list}"
+    );
+    assert_eq!(b.cli(&["CLIENT", "KILL", "TYPE", "normal"]), "0");
+    assert_eq!(b.cli(&["CLIENT", "KILL", "TYPE", "master"]), "1");
+    fill(&a, "while-down");
+    eventually("the partial resync", || {
+        a.cli(&["INFO", "stats"]).contains("sync_partial_ok:1")
+    });
+    eventually("the stream after it", || digests_equal(&a, &b));
+    assert!(a.cli(&["INFO", "stats"]).contains("sync_full:1"));
+    drop(b);
+    drop(a);
+    let _ = std::fs::remove_dir_all(&da);
+    let _ = std::fs::remove_dir_all(&db);
 }

@@ -8,23 +8,12 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
 use common::*;
-
-/// The installed `name` (redis-sentinel, redis-cli), if any.
-fn installed(name: &str) -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .ok()?;
-    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (!path.is_empty()).then(|| PathBuf::from(path))
-}
 
 /// A RESP reply, as much of it as the writer and the checks read.
 #[derive(Debug)]
@@ -311,16 +300,6 @@ impl Drop for Cluster {
     }
 }
 
-/// `field` of INFO replication.
-fn info_field(p: &Proc, field: &str) -> String {
-    let info = p.cli(&["INFO", "replication"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
 /// The keys of `writes` missing on `p` (or holding another value).
 fn missing(p: &Proc, writes: &[Written]) -> Vec<u64> {
     let mut out = Vec::new();
@@ -350,7 +329,7 @@ fn scenario(bin: &Path) {
     // and the replicas (the candidates), and the replicas are in sync.
     for n in 1..3 {
         c.wait("the replicas' sync", 20, || {
-            info_field(c.server(n), "master_link_status") == "up"
+            c.server(n).info_field("replication", "master_link_status") == "up"
         });
     }
     for s in &c.sentinels {
@@ -403,12 +382,12 @@ fn scenario(bin: &Path) {
         sentinels.iter().all(|&s| master_port(s) == Some(new))
     });
     c.wait("the promoted replica to report role:master", 20, || {
-        info_field(c.server(promoted), "role") == "master"
+        c.server(promoted).info_field("replication", "role") == "master"
     });
     c.wait("the other replica to follow the new primary", 20, || {
         let r = c.server(other);
-        info_field(r, "master_port") == new.to_string()
-            && info_field(r, "master_link_status") == "up"
+        r.info_field("replication", "master_port") == new.to_string()
+            && r.info_field("replication", "master_link_status") == "up"
     });
     // The writer found the new primary through Sentinel, and a replica acknowledges there.
     c.wait("acknowledged writes on the new primary", 20, || {

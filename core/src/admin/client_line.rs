@@ -66,6 +66,9 @@ pub fn parse_type(name: &[u8]) -> Option<&'static str> {
 
 /// The client's type for CLIENT LIST/KILL TYPE.
 pub fn client_type(h: &ClientHandle) -> &'static str {
+    if h.master.load(Ordering::Relaxed) {
+        return "master";
+    }
     h.class().name()
 }
 
@@ -76,6 +79,9 @@ fn flags(h: &ClientHandle, caller: Option<&Caller<'_>>) -> String {
         f.push('O');
     } else if h.replica.load(Ordering::Relaxed) {
         f.push('S');
+    }
+    if h.master.load(Ordering::Relaxed) {
+        f.push('M');
     }
     if h.is_subscriber() {
         f.push('P');

@@ -48,13 +48,19 @@ pub(super) fn pause(ctx: &mut Ctx) {
 /// in the order their sessions get to them.
 pub(super) fn unpause(ctx: &mut Ctx) {
     ctx.server.keyspace.pause.unpause();
-    for h in ctx.server.clients.snapshot() {
+    wake_paused(ctx.server);
+    ctx.out.ok();
+}
+
+/// Wakes every client a pause held back (after CLIENT UNPAUSE, or a FAILOVER's end): their
+/// commands run in the order their sessions get to them.
+pub fn wake_paused(server: &crate::server::Server) {
+    for h in server.clients.snapshot() {
         // Paired with the session's store of the flag (see `ClientPause::unpause`).
         if h.paused.load(Ordering::SeqCst) {
             h.waker.wake();
         }
     }
-    ctx.out.ok();
 }
 
 #[cfg(test)]

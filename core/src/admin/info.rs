@@ -506,9 +506,9 @@ fn stats_section(server: &Server) -> String {
          instantaneous_input_repl_kbps:0.00\r\n\
          instantaneous_output_repl_kbps:0.00\r\n\
          rejected_connections:{}\r\n\
-         sync_full:0\r\n\
-         sync_partial_ok:0\r\n\
-         sync_partial_err:0\r\n\
+         sync_full:{}\r\n\
+         sync_partial_ok:{}\r\n\
+         sync_partial_err:{}\r\n\
          expired_keys:{}\r\n\
          expired_stale_perc:{stale_perc:.2}\r\n\
          expired_time_cap_reached_count:{cap_reached}\r\n\
@@ -549,6 +549,9 @@ fn stats_section(server: &Server) -> String {
         g(&st.total_net_input_bytes),
         g(&st.total_net_output_bytes),
         g(&st.rejected_connections),
+        g(&st.sync_full),
+        g(&st.sync_partial_ok),
+        g(&st.sync_partial_err),
         ks.expired_keys.load(Ordering::Relaxed),
         ks.keyspace_hits.load(Ordering::Relaxed),
         ks.keyspace_misses.load(Ordering::Relaxed),

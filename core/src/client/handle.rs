@@ -78,6 +78,8 @@ pub struct ClientHandle {
     pub replica: AtomicBool,
     /// What the client told this server as its replica (REPLCONF, ACKs).
     pub repl: crate::repl::primary::ReplicaLink,
+    /// The client is this replica's link to its primary (Redis's master client, flag M).
+    pub master: AtomicBool,
     /// The client is in MONITOR mode.
     pub monitor: AtomicBool,
     /// Client-side caching mode (CLIENT TRACKING).
@@ -121,6 +123,7 @@ impl ClientHandle {
             replica: false.into(),
             repl: Default::default(),
             tracking: Default::default(),
+            master: false.into(),
             monitor: false.into(),
             user: Mutex::new(None),
         }

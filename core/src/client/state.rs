@@ -126,6 +126,12 @@ impl ClientState {
             now_ms,
             Arc::new(super::NoopWaker),
         ));
+        Self::obeyed(handle)
+    }
+
+    /// A client whose commands are obeyed, not checked (see [`ClientState::replayer`]),
+    /// registered as `handle`.
+    pub fn obeyed(handle: Arc<ClientHandle>) -> Self {
         let mut client = ClientState::new(handle);
         client.deny_blocking = true;
         client.replaying = true;

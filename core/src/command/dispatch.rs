@@ -128,6 +128,12 @@ pub fn call_resolved(
             return Called::Done;
         }
     }
+    if cmd.flags.has(CommandFlags::WRITE) && !state.replaying {
+        if let Some(msg) = crate::repl::primary::min_replicas_refusal(server, now.ms()) {
+            reject(server, state, out, cmd, msg);
+            return Called::Done;
+        }
+    }
     if let Some(msg) = crate::repl::replica::refusal(server, state, cmd, false) {
         reject(server, state, out, cmd, msg);
         return Called::Done;
@@ -199,7 +205,9 @@ fn memory_check(
         server.eviction.clients.account(&state.handle);
         crate::evict::clients::evict(server, crate::evict::over_limit(server));
     }
-    if state.handle.killed.load(Ordering::Relaxed) {
+    // (A killed master client stops between commands, in its applier: the commands it runs
+    // must run, or the offset it acknowledges would cover a command it skipped.)
+    if state.handle.killed.load(Ordering::Relaxed) && !state.replaying {
         return MemoryCheck::Evicted;
     }
     if server.eviction.maxmemory.load(Ordering::Relaxed) == 0 || state.replaying {

@@ -45,7 +45,9 @@ pub fn limit(maxmemory_clients: i64, maxmemory: u64) -> u64 {
 
 /// Whether client eviction may close `h` (Redis's clientEvictionAllowed).
 fn evictable(h: &ClientHandle) -> bool {
-    !h.no_evict.load(Ordering::Relaxed) && h.class() != ClientClass::Replica
+    !h.no_evict.load(Ordering::Relaxed)
+        && h.class() != ClientClass::Replica
+        && !h.master.load(Ordering::Relaxed)
 }
 
 impl ClientEviction {

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use super::encode::{bulk_len, encode_command, encoded_len, select};
+use super::encode::{encode_command, select};
 use super::Op;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 
@@ -118,17 +118,11 @@ impl PropagationLog {
             }
             return self.append(&[(db, cmd)], false);
         }
+        // Nobody reads the stream and there is no backlog: like Redis's replicationFeedSlaves
+        // without a backlog, the offset stays where it is (a fresh server reports
+        // master_repl_offset 0 until its first replica).
         self.changes.fetch_add(1, Ordering::Relaxed);
-        let mut len = encoded_len(args);
-        for (i, value) in patches {
-            if let Some(a) = args.get(*i) {
-                len = len + bulk_len(value.len()) - bulk_len(a.len());
-            }
-        }
-        if self.last_db.swap(db, Ordering::Relaxed) != db {
-            len += encoded_len(&select(db));
-        }
-        self.offset.fetch_add(len as u64, Ordering::Relaxed);
+        self.last_db.store(db, Ordering::Relaxed);
     }
 
     /// Appends `ops` as one unit; a `transaction` of more than one command is wrapped in
@@ -145,23 +139,10 @@ impl PropagationLog {
         self.changes.fetch_add(ops.len() as u64, Ordering::Relaxed);
         let wrap = transaction && ops.len() > 1;
         if !self.retaining.load(Ordering::Acquire) {
-            let mut len = 0;
-            let mut account = |db: usize, args_len: usize| {
-                if self.last_db.swap(db, Ordering::Relaxed) != db {
-                    len += encoded_len(&select(db));
-                }
-                len += args_len;
-            };
-            if wrap {
-                account(ops[0].0, encoded_len(&[&b"MULTI"[..]]));
+            // Unread and without a backlog: no offset to advance (see append_patched).
+            if let Some((db, _)) = ops.last() {
+                self.last_db.store(*db, Ordering::Relaxed);
             }
-            for (db, args) in ops {
-                account(*db, encoded_len(args));
-            }
-            if wrap {
-                len += encoded_len(&[&b"EXEC"[..]]);
-            }
-            self.offset.fetch_add(len as u64, Ordering::Relaxed);
             return;
         }
         let mut retained = self.retained.lock();
@@ -495,9 +476,10 @@ mod tests {
     #[test]
     fn selects_wraps_and_counts_offsets() {
         let log = PropagationLog::default();
+        // Unread, without a backlog: counted as a change, not as stream bytes.
         log.append_one(0, &args(&["SET", "a", "1"]));
         let before = log.offset();
-        assert_eq!(before, 23 + 27);
+        assert_eq!(before, 0);
         let mut r = log.subscribe();
         assert_eq!(r.offset(), before);
         log.append_one(0, &args(&["SET", "b", "2"]));

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-use super::primary::{replica_ip, replicas};
+use super::primary::{good_replicas, lag_secs, replica_ip, replicas};
 use crate::server::Server;
 
 /// The `# Replication` section at `now_ms`.
@@ -57,19 +57,8 @@ pub fn section(server: &Server, now_ms: u64) -> String {
     }
     let attached = replicas(server);
     let _ = write!(s, "connected_slaves:{}\r\n", attached.len());
-    let lag_of = |h: &crate::client::ClientHandle| {
-        let at = h.repl.ack_ms.load(Ordering::Relaxed);
-        if at == 0 {
-            0
-        } else {
-            now_ms.saturating_sub(at) / 1000
-        }
-    };
     if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag > 0 {
-        let good = attached
-            .iter()
-            .filter(|h| lag_of(h) <= cfg.min_replicas_max_lag as u64)
-            .count();
+        let good = good_replicas(server, cfg.min_replicas_max_lag as u64, now_ms);
         let _ = write!(s, "min_slaves_good_slaves:{good}\r\n");
     }
     for (i, h) in attached.iter().enumerate() {
@@ -79,7 +68,7 @@ pub fn section(server: &Server, now_ms: u64) -> String {
             replica_ip(h),
             h.repl.listening_port.load(Ordering::Relaxed),
             h.repl.ack_offset.load(Ordering::Relaxed).max(0),
-            lag_of(h),
+            lag_secs(h, now_ms),
         );
     }
     let primary = &server.repl.primary;
@@ -94,7 +83,7 @@ pub fn section(server: &Server, now_ms: u64) -> String {
     };
     let _ = write!(
         s,
-        "master_failover_state:no-failover\r\n\
+        "master_failover_state:{}\r\n\
          master_replid:{}\r\n\
          master_replid2:{replid2}\r\n\
          master_repl_offset:{offset}\r\n\
@@ -103,6 +92,7 @@ pub fn section(server: &Server, now_ms: u64) -> String {
          repl_backlog_size:{size}\r\n\
          repl_backlog_first_byte_offset:{first}\r\n\
          repl_backlog_histlen:{histlen}\r\n",
+        server.repl.failover.state_name(),
         primary.replid(),
     );
     s

@@ -7,6 +7,7 @@
 //! from there.
 
 mod commands;
+pub mod failover;
 pub mod info;
 pub mod primary;
 pub mod replica;
@@ -23,6 +24,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("role", commands::role),
     ("replicaof", replica::replicaof),
     ("slaveof", replica::replicaof),
+    ("failover", failover::failover),
 ];
 
 /// This server's replication state.
@@ -31,6 +33,8 @@ pub struct Replication {
     pub primary: primary::Primary,
     /// The replica side: the link to this server's primary, when it follows one.
     pub replica: replica::Replica,
+    /// FAILOVER's state.
+    pub failover: failover::Failover,
 }
 
 impl Replication {
@@ -41,6 +45,7 @@ impl Replication {
         Replication {
             primary,
             replica: Default::default(),
+            failover: Default::default(),
         }
     }
 }

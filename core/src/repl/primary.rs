@@ -186,6 +186,36 @@ pub fn acked_at_least(server: &Server, offset: u64) -> usize {
         .count()
 }
 
+/// Seconds since the replica's last REPLCONF ACK (or since it attached), INFO's `lag=`.
+pub fn lag_secs(h: &ClientHandle, now_ms: u64) -> u64 {
+    now_ms.saturating_sub(h.repl.ack_ms.load(Ordering::Relaxed)) / 1000
+}
+
+/// How many replicas acknowledged within `min-replicas-max-lag` seconds (Redis's
+/// `repl_good_slaves_count`, counted when asked rather than once a second).
+pub fn good_replicas(server: &Server, max_lag: u64, now_ms: u64) -> usize {
+    replicas(server)
+        .iter()
+        .filter(|h| lag_secs(h, now_ms) <= max_lag)
+        .count()
+}
+
+/// Redis's reply refusing a write while too few replicas are good.
+pub const NOREPLICAS_ERROR: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// The refusal of a write under `min-replicas-to-write` / `min-replicas-max-lag` (Redis's
+/// checkGoodReplicasStatus): both set, this server a primary, fewer good replicas than asked.
+pub fn min_replicas_refusal(server: &Server, now_ms: u64) -> Option<&'static str> {
+    let (needed, max_lag) = {
+        let c = server.config.read();
+        (c.min_replicas_to_write, c.min_replicas_max_lag)
+    };
+    if needed <= 0 || max_lag <= 0 || server.repl.replica.is_replica() {
+        return None;
+    }
+    (good_replicas(server, max_lag as u64, now_ms) < needed as usize).then_some(NOREPLICAS_ERROR)
+}
+
 /// The replica's address as INFO and ROLE show it: the announced ip, else its peer address.
 pub fn replica_ip(h: &ClientHandle) -> String {
     if let Some(ip) = h.repl.announced_ip.lock().clone() {
@@ -208,10 +238,20 @@ pub fn cron(server: &Server, now_ms: u64) {
         let c = server.config.read();
         (c.repl_ping_replica_period.max(1) as u64, c.repl_backlog_ttl)
     };
+    // PINGs keep to a schedule that starts with the server (Redis pings on every
+    // repl-ping-replica-period'th cron loop), not with the first replica's arrival.
+    if primary.last_ping_ms.load(Ordering::Relaxed) == 0 {
+        primary.last_ping_ms.store(now_ms, Ordering::Relaxed);
+    }
     if attached {
         primary.no_replicas_since_ms.store(0, Ordering::Relaxed);
         let last = primary.last_ping_ms.load(Ordering::Relaxed);
-        if now_ms.saturating_sub(last) >= period * 1000 && !server.repl.replica.is_replica() {
+        // No PING while a FAILOVER holds writes: the replicas must be able to catch up
+        // with an offset that stands still.
+        if now_ms.saturating_sub(last) >= period * 1000
+            && !server.repl.replica.is_replica()
+            && !server.repl.failover.active()
+        {
             primary.last_ping_ms.store(now_ms, Ordering::Relaxed);
             log.append_for_replicas(&[b"PING"]);
         }
@@ -227,4 +267,5 @@ pub fn cron(server: &Server, now_ms: u64) {
         }
     }
     primary.settle_waits(server, now_ms);
+    super::failover::cron(server, now_ms);
 }

@@ -6,7 +6,49 @@ use std::sync::atomic::Ordering;
 
 /// SYNC: `$<len>\r\n<rdb>` (no trailing CRLF), then the propagation stream.
 pub(super) fn sync(ctx: &mut Ctx) {
-    full_resync(ctx, false);
+    if ctx.client.observer.is_none() && may_sync(ctx) {
+        full_resync(ctx, false);
+    }
+}
+
+/// Redis's refusals of SYNC and PSYNC: during a FAILOVER, and on a replica whose own link
+/// to its primary is not up.
+fn may_sync(ctx: &mut Ctx) -> bool {
+    let server = ctx.server;
+    if server.repl.failover.active() {
+        ctx.error("NOMASTERLINK Can't SYNC while failing over");
+        return false;
+    }
+    if server.repl.replica.link_down() {
+        ctx.error("NOMASTERLINK Can't SYNC while not connected with my master");
+        return false;
+    }
+    true
+}
+
+/// `PSYNC <replid> <offset> FAILOVER`: the primary hands its role to this replica (Redis's
+/// coordinated failover). Accepted when `replid` is this replica's history: it becomes a
+/// primary and the PSYNC goes on as any other. Returns false when refused (the error sent).
+fn failover_request(ctx: &mut Ctx) -> bool {
+    let server = ctx.server;
+    let replid = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+    server
+        .host
+        .log(&format!("Failover request received for replid {replid}."));
+    if !server.repl.replica.is_replica() {
+        ctx.error("ERR PSYNC FAILOVER can't be sent to a master.");
+        return false;
+    }
+    if replid != server.repl.primary.replid() {
+        ctx.error("ERR PSYNC FAILOVER replid must match my replid.");
+        return false;
+    }
+    super::replica::become_primary(server);
+    server.host.log(&format!(
+        "MASTER MODE enabled (failover request from '{}')",
+        crate::repl::primary::replica_ip(&ctx.client.handle)
+    ));
+    true
 }
 
 /// PSYNC replid offset: `+CONTINUE` and the stream from `offset` when `replid` is this
@@ -16,9 +58,22 @@ pub(super) fn psync(ctx: &mut Ctx) {
     if ctx.client.observer.is_some() {
         return;
     }
-    if !continue_from_backlog(ctx) {
-        full_resync(ctx, true);
+    if ctx.args.len() > 3 && ctx.arg(3).eq_ignore_ascii_case(b"failover") && !failover_request(ctx)
+    {
+        return;
     }
+    if !may_sync(ctx) {
+        return;
+    }
+    let stats = &ctx.server.stats;
+    if continue_from_backlog(ctx) {
+        stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if !ctx.arg(1).starts_with(b"?") {
+        stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+    }
+    full_resync(ctx, true);
 }
 
 /// The partial resynchronisation, if PSYNC's id and offset allow it.
@@ -57,7 +112,10 @@ fn continue_from_backlog(ctx: &mut Ctx) -> bool {
 /// Makes the client a replica streaming from `reader`.
 fn attach(ctx: &mut Ctx, reader: crate::propagate::LogReader) {
     ctx.client.observer = Some(reader);
-    ctx.client.handle.replica.store(true, Ordering::Relaxed);
+    // Its lag counts from now until its first ACK (Redis's "prevent false timeout").
+    let h = &ctx.client.handle;
+    h.repl.ack_ms.store(ctx.now.ms(), Ordering::Relaxed);
+    h.replica.store(true, Ordering::Relaxed);
 }
 
 fn full_resync(ctx: &mut Ctx, psync: bool) {
@@ -90,6 +148,7 @@ fn full_resync(ctx: &mut Ctx, psync: bool) {
     let snapshot = crate::persist::snapshot::Snapshot::at_once(ks, ctx.now.ms(), compress);
     snapshot.set_preamble(server.scripting.functions.rdb_entries(compress));
     let rdb = snapshot.to_bytes(ks, &aux);
+    server.stats.sync_full.fetch_add(1, Ordering::Relaxed);
     if psync {
         let line = format!("FULLRESYNC {replid} {offset}");
         ctx.out.simple(line.as_bytes());

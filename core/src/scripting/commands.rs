@@ -94,6 +94,11 @@ pub fn check_flags(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Result<(), String
     if ro {
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
+    if !ctx.client.replaying {
+        if let Some(msg) = crate::repl::primary::min_replicas_refusal(ctx.server, ctx.now.ms()) {
+            return Err(msg.into());
+        }
+    }
     Ok(())
 }
 

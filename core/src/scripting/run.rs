@@ -422,6 +422,11 @@ fn call_command(
         if let Some(msg) = server.write_refusal() {
             return rejected(msg.trim_start_matches('-'));
         }
+        if !client.replaying {
+            if let Some(msg) = crate::repl::primary::min_replicas_refusal(server, now.ms()) {
+                return rejected(msg);
+            }
+        }
     }
     // Over maxmemory when the script began: a DENYOOM command is refused unless the script
     // allows OOM or has already written (it cannot stop half way), as Redis's

@@ -9,8 +9,13 @@ use super::free_port;
 
 /// The installed redis-server, if any (tests that need it are skipped without it).
 pub fn redis_server() -> Option<PathBuf> {
+    installed("redis-server")
+}
+
+/// The installed program `name` (redis-server, redis-cli, redis-sentinel), if any.
+pub fn installed(name: &str) -> Option<PathBuf> {
     let out = Command::new("sh")
-        .args(["-c", "command -v redis-server"])
+        .args(["-c", &format!("command -v {name}")])
         .output()
         .ok()?;
     let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
@@ -80,6 +85,17 @@ impl Proc {
             .output()
             .expect("redis-cli");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The INFO `section` field `name` (empty when absent).
+    pub fn info_field(&self, section: &str, name: &str) -> String {
+        let prefix = format!("{name}:");
+        self.cli(&["INFO", section])
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     /// Stops the server the way that makes it write its files (SHUTDOWN SAVE or NOSAVE).

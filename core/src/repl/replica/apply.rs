@@ -7,7 +7,10 @@
 
 use bytes::Bytes;
 
-use crate::client::ClientState;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::client::{ClientHandle, ClientInfo, ClientState, NoopWaker};
 use crate::clock::Now;
 use crate::command::dispatch::{self, Called};
 use crate::command::CommandFlags;
@@ -46,6 +49,8 @@ pub struct Applied {
     pub commands: u64,
     /// The stream is not RESP: the link must be dropped.
     pub malformed: bool,
+    /// CLIENT KILL ended the link: what is left is not applied (a PSYNC asks for it again).
+    pub killed: bool,
 }
 
 impl Applier {
@@ -59,6 +64,39 @@ impl Applier {
             read_offset: offset,
             applied_offset: offset,
         }
+    }
+
+    /// Shows the master client as a connection of this server while the link from `info`
+    /// is up (CLIENT LIST flag M, CLIENT KILL TYPE master or its address ends the link).
+    /// Its database carries over from the last link (Redis's cached master).
+    pub fn connect(&mut self, server: &Server, info: ClientInfo, now: Now) {
+        self.disconnect(server);
+        let handle = Arc::new(ClientHandle::new(
+            server.clients.next_id(),
+            info,
+            now.ms(),
+            Arc::new(NoopWaker),
+        ));
+        handle.master.store(true, Ordering::Relaxed);
+        let db = self.client.db;
+        self.client = ClientState::obeyed(handle.clone());
+        self.client.db = db;
+        handle.db.store(db, Ordering::Relaxed);
+        server.clients.insert(handle);
+    }
+
+    /// The link ended: the master client is no longer a connection.
+    pub fn disconnect(&mut self, server: &Server) {
+        let h = &self.client.handle;
+        if h.master.swap(false, Ordering::Relaxed) {
+            server.clients.remove(h.id);
+        }
+    }
+
+    /// Whether CLIENT KILL asked for the link to end.
+    pub fn killed(&self) -> bool {
+        let h = &self.client.handle;
+        h.master.load(Ordering::Relaxed) && h.killed.load(Ordering::Relaxed)
     }
 
     /// Drops bytes read but not yet applied (a partial command when the link broke: the
@@ -85,6 +123,10 @@ impl Applier {
             if at > start {
                 let raw = Bytes::copy_from_slice(&self.pending[start..at]);
                 server.keyspace.log.append_raw(raw, true);
+            }
+            if self.killed() {
+                done.killed = true;
+                break;
             }
             match parse_command(&self.pending, at) {
                 Parsed::Command(args, next) => {
@@ -135,15 +177,31 @@ impl Applier {
             let _gate = server.exec_gate.read();
             dispatch::call_resolved(server, &mut self.client, &mut self.out, args, resolved, now)
         };
+        if let Some(err) = self.out.buf.strip_prefix(b"-") {
+            // The datasets diverged (a writable replica, a command the primary accepted):
+            // Redis says so loudly, as nobody reads the master client's replies.
+            let err = String::from_utf8_lossy(err);
+            let name = String::from_utf8_lossy(args.first().map_or(&[][..], |a| &a[..]));
+            server.host.log(&format!(
+                "== CRITICAL == This replica is sending an error to its master: '{}' after \
+                 processing the command '{}'",
+                err.trim_end(),
+                name.to_ascii_lowercase()
+            ));
+        }
         self.out.buf.clear();
         called
     }
 }
 
-/// The primary's own traffic (PING, REPLCONF): proxied to sub-replicas, not to the AOF.
+/// What the primary sends replicas but not its AOF (PING, REPLCONF, PUBLISH, SPUBLISH):
+/// proxied to sub-replicas, neither written to this server's AOF nor counted as a change.
 fn is_replication_only(args: &[Bytes]) -> bool {
-    args.first()
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"ping") || a.eq_ignore_ascii_case(b"replconf"))
+    args.first().is_some_and(|a| {
+        [&b"ping"[..], b"replconf", b"publish", b"spublish"]
+            .iter()
+            .any(|name| a.eq_ignore_ascii_case(name))
+    })
 }
 
 fn is_getack(args: &[Bytes]) -> bool {

@@ -1,18 +1,22 @@
 //! REPLICAOF / SLAVEOF host port | NO ONE, as Redis 7.0's replicaofCommand.
 
 use crate::command::Ctx;
+use crate::server::Server;
 
 /// REPLICAOF host port, REPLICAOF NO ONE (SLAVEOF is the same handler). The link itself is
 /// made by the host's replication driver, which follows [`super::Replica::target`]; the
 /// reply comes at once, as in Redis.
 pub fn replicaof(ctx: &mut Ctx) {
     let (host, port) = (ctx.arg(1), ctx.arg(2));
-    let repl = &ctx.server.repl.replica;
+    if ctx.server.repl.failover.active() {
+        ctx.error("ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
-        if repl.promote() {
-            promote(ctx);
+        if ctx.server.repl.replica.is_replica() {
+            become_primary(ctx.server);
+            ctx.server.host.log("MASTER MODE enabled (user request)");
         }
-        ctx.server.keyspace.pause.hold_for_replica(false);
         ctx.out.ok();
         return;
     }
@@ -33,20 +37,46 @@ pub fn replicaof(ctx: &mut Ctx) {
         }
     };
     let host = String::from_utf8_lossy(host).into_owned();
-    ctx.server.keyspace.pause.hold_for_replica(true);
-    if !repl.set_primary(&host, port) {
+    if !become_replica(ctx.server, &host, port) {
         ctx.out.simple(b"OK Already connected to specified master");
         return;
     }
-    unblock_all(ctx);
+    ctx.server
+        .host
+        .log(&format!("REPLICAOF {host}:{port} enabled (user request)"));
     ctx.out.ok();
+}
+
+/// Follows `host:port` from now on (Redis's replicationSetMaster): false when it already
+/// does. Expiry is held, blocked commands end, this server's replicas are disconnected (they
+/// learn the new history when they reconnect, with PSYNC), and a primary keeps its own
+/// history as the cached primary, so it can continue from it with PSYNC.
+pub fn become_replica(server: &Server, host: &str, port: u16) -> bool {
+    let repl = &server.repl.replica;
+    let was_primary = !repl.is_replica();
+    server.keyspace.pause.hold_for_replica(true);
+    // Cached before the primary is set: the driver may start the handshake at once.
+    if was_primary {
+        let own = (
+            server.repl.primary.replid(),
+            server.keyspace.log.offset() as i64,
+        );
+        repl.set_cached(Some(own));
+    }
+    if !repl.set_primary(host, port) {
+        return false;
+    }
+    for h in crate::repl::primary::replicas(server) {
+        h.kill();
+    }
+    unblock_all(server);
+    true
 }
 
 /// Ends every blocked command with Redis's error when this server becomes a replica (its
 /// disconnectAllBlockedClients): served later by the primary's stream, a pop would take an
 /// element the primary still has.
-fn unblock_all(ctx: &mut Ctx) {
-    let server = ctx.server;
+fn unblock_all(server: &Server) {
     for h in server.clients.snapshot() {
         let waiter = h.blocked.lock().clone();
         if let Some(w) = waiter {
@@ -60,11 +90,16 @@ fn unblock_all(ctx: &mut Ctx) {
     }
 }
 
-/// This server's history continues the primary's under a new id (the old one stays valid
-/// for PSYNC up to here, Redis's shiftReplicationId); its own writes enter the stream again,
-/// and its replicas are disconnected to learn the new id (they can continue with PSYNC).
-fn promote(ctx: &mut Ctx) {
-    let server = ctx.server;
+/// Stops following a primary (REPLICAOF NO ONE, a FAILOVER handing this replica the role,
+/// or one aborted half way): this server's history continues the primary's under a new id
+/// (the old one stays valid for PSYNC up to here, Redis's shiftReplicationId); its own
+/// writes enter the stream again, and its replicas are disconnected to learn the new id
+/// (they can continue with PSYNC).
+pub fn become_primary(server: &Server) {
+    if !server.repl.replica.promote() {
+        return;
+    }
+    server.keyspace.pause.hold_for_replica(false);
     let log = &server.keyspace.log;
     let new_id = crate::repl::primary::random_id(&mut server.rng.lock());
     server.repl.primary.shift_replid(new_id, log.offset());
@@ -113,9 +148,12 @@ mod tests {
             c.cmd(&["GET", "k"]),
             "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
         );
+        let id = srv.repl.primary.replid();
         assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
         assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
-        assert_eq!(srv.repl.replica.promoted_from(), None);
+        // The history goes on under a new id; the old one stays valid up to here.
+        assert_ne!(srv.repl.primary.replid(), id);
+        assert_eq!(srv.repl.primary.replid2(), (id, 1));
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct Params {
     /// The cached primary (replid, offset of the last byte applied) to try a partial resync
     /// from; None sends `PSYNC ? -1`.
     pub cached: Option<(String, i64)>,
+    /// This server is handing its primary role to the one it connects to (FAILOVER): the
+    /// PSYNC carries FAILOVER.
+    pub failover: bool,
 }
 
 /// Where the handshake is.
@@ -66,6 +69,10 @@ pub struct Handshake {
     phase: Phase,
     buf: Vec<u8>,
     out: Vec<u8>,
+    /// How much of a diskless payload was searched for its end mark already: each read
+    /// searches only the new bytes (and the mark's length before them), not the whole
+    /// payload again.
+    eof_scanned: usize,
 }
 
 fn frame(args: &[&str]) -> Vec<u8> {
@@ -84,6 +91,7 @@ impl Handshake {
             phase: Phase::Ping,
             buf: Vec::new(),
             out: frame(&["PING"]),
+            eof_scanned: 0,
         }
     }
 
@@ -183,9 +191,14 @@ impl Handshake {
                     self.phase = Phase::Stream;
                 }
                 Phase::RdbEof(mark) => {
-                    // The mark may be split across reads: search the whole buffer each time
-                    // from where it could begin.
-                    let Some(at) = self.buf.windows(mark.len()).position(|w| w == &mark[..]) else {
+                    // The mark may be split across reads: the search resumes where a mark
+                    // not seen yet could begin.
+                    let from = self.eof_scanned.saturating_sub(mark.len() - 1);
+                    let found = self.buf[from..]
+                        .windows(mark.len())
+                        .position(|w| w == &mark[..]);
+                    let Some(at) = found.map(|i| from + i) else {
+                        self.eof_scanned = self.buf.len();
                         return Ok(());
                     };
                     let rest = self.buf.split_off(at + mark.len());
@@ -221,14 +234,22 @@ impl Handshake {
     }
 
     fn send_psync(&mut self) {
-        match self.params.cached.clone() {
-            Some((replid, offset)) => {
-                let next = (offset + 1).to_string();
-                self.send(&["PSYNC", &replid, &next]);
-            }
-            None => self.send(&["PSYNC", "?", "-1"]),
+        let (replid, next) = match self.params.cached.clone() {
+            Some((replid, offset)) => (replid, (offset + 1).to_string()),
+            None => ("?".to_string(), "-1".to_string()),
+        };
+        if self.params.failover {
+            self.send(&["PSYNC", &replid, &next, "FAILOVER"]);
+        } else {
+            self.send(&["PSYNC", &replid, &next]);
         }
         self.phase = Phase::Psync;
+    }
+
+    /// Whether PSYNC was sent and its reply not read yet (an error now is the primary
+    /// refusing the PSYNC).
+    pub fn awaiting_psync_reply(&self) -> bool {
+        self.phase == Phase::Psync
     }
 
     /// One reply line of the handshake, as Redis's syncWithMaster reads it.
@@ -442,6 +463,28 @@ mod tests {
         assert!(sent.ends_with(&format!(
             "*3\r\n$5\r\nPSYNC\r\n$40\r\n{ID}\r\n$3\r\n100\r\n"
         )));
+    }
+
+    #[test]
+    fn a_failover_psync_names_the_request_and_a_refusal_ends_it() {
+        let params = Params {
+            listening_port: 7,
+            cached: Some((ID.into(), 9)),
+            failover: true,
+            ..Params::default()
+        };
+        let mut h = Handshake::new(params);
+        for reply in [&b"+PONG\r\n"[..], b"+OK\r\n", b"+OK\r\n"] {
+            h.take_output();
+            h.feed(reply).expect("handshake step");
+        }
+        let sent = String::from_utf8(h.take_output()).unwrap();
+        assert_eq!(
+            sent,
+            format!("*4\r\n$5\r\nPSYNC\r\n$40\r\n{ID}\r\n$2\r\n10\r\n$8\r\nFAILOVER\r\n")
+        );
+        assert!(h.awaiting_psync_reply());
+        assert!(h.feed(b"-NOPERM no\r\n").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod apply;
 mod command;
 pub mod handshake;
 
-pub use command::replicaof;
+pub use command::{become_primary, become_replica, replicaof};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -68,9 +68,8 @@ pub struct Replica {
     /// The primary this server last followed, to PSYNC from after a broken link: its
     /// replication id and the offset applied (Redis's cached master).
     cached: Mutex<Option<(String, i64)>>,
-    /// What the primary's history was when REPLICAOF NO ONE promoted this server: the
-    /// primary's replid and the offset applied (the primary side's replid2 / second offset).
-    promoted: Mutex<Option<(String, i64)>>,
+    /// Wakes the host's driver when the primary setting changes, so it connects at once.
+    waker: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
 }
 
 impl Replica {
@@ -124,12 +123,24 @@ impl Replica {
         *s = Some(MasterStatus::new(host.to_string(), port));
         self.active.store(true, Ordering::Release);
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        drop(s);
+        self.wake_driver();
         true
     }
 
-    /// Becomes a primary (REPLICAOF NO ONE). The history followed so far (the cached
-    /// primary's replid and applied offset) is kept for [`Replica::promoted_from`]. Returns
-    /// whether this server was a replica.
+    /// Registers how to wake the host's replication driver (see [`Replica::target`]).
+    pub fn set_waker(&self, wake: Box<dyn Fn() + Send + Sync>) {
+        *self.waker.lock() = Some(wake);
+    }
+
+    fn wake_driver(&self) {
+        if let Some(wake) = self.waker.lock().as_ref() {
+            wake();
+        }
+    }
+
+    /// Becomes a primary (REPLICAOF NO ONE) and forgets the cached primary. Returns whether
+    /// this server was a replica.
     pub fn promote(&self) -> bool {
         let mut s = self.status.lock();
         if s.is_none() {
@@ -138,15 +149,10 @@ impl Replica {
         *s = None;
         self.active.store(false, Ordering::Release);
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        *self.promoted.lock() = self.cached.lock().take();
+        *self.cached.lock() = None;
+        drop(s);
+        self.wake_driver();
         true
-    }
-
-    /// The replication id and offset of the primary this server followed until REPLICAOF NO
-    /// ONE promoted it (None if it never followed one): the primary side continues PSYNC2
-    /// with them as replid2.
-    pub fn promoted_from(&self) -> Option<(String, i64)> {
-        self.promoted.lock().clone()
     }
 
     /// The cached primary: (replid, applied offset) of the stream followed so far.
