@@ -244,8 +244,11 @@ fn run(prog: &str, args: RunArgs) {
     }
     // After the banner, as Redis: its " PID: " line is how supervisors (and Redis's test suite)
     // learn the server started, even when loading then fails.
+    // The primary `replicaof` names is known before the load (a replica's RDB file gives it
+    // the history to continue with PSYNC); the link starts after it.
+    follow_configured_primary(&server, &config_snapshot);
     load_data(&server, &shared);
-    start_replica(&server, &config_snapshot);
+    start_replica(&server);
     let quic = match transport::quic_options(&config_snapshot, boot.io_threads) {
         Ok(q) => q,
         Err(e) => {
@@ -360,9 +363,8 @@ fn run(prog: &str, args: RunArgs) {
     std::process::exit(0);
 }
 
-/// Follows the primary `replicaof` names, if any, and starts the replication driver (which
-/// also serves a later REPLICAOF).
-fn start_replica(server: &Arc<Server>, config: &Config) {
+/// Follows the primary `replicaof` names, if any.
+fn follow_configured_primary(server: &Arc<Server>, config: &Config) {
     if let Some(lode_core::config::value::ConfigValue::List(l)) = config.other.get("replicaof") {
         if let [host, port] = &l[..] {
             if let Ok(port) = port.parse::<u16>() {
@@ -371,6 +373,11 @@ fn start_replica(server: &Arc<Server>, config: &Config) {
             }
         }
     }
+}
+
+/// Starts the replication driver (which follows the primary set, now or by a later
+/// REPLICAOF).
+fn start_replica(server: &Arc<Server>) {
     if let Err(e) = replica::start(server) {
         log::line(
             LogLevel::Warning,

@@ -169,6 +169,9 @@ fn follow(
                 return up;
             }
             Ok(n) => n,
+            // A read with a timeout is not restarted after a stop signal (SIGSTOP, then
+            // SIGCONT): EINTR is no reason to drop the link.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if last_read.elapsed() > timeout {
                     warning("MASTER timeout: no data nor PING received...");
@@ -264,7 +267,8 @@ fn follow(
                     let Some((old_id, offset)) = repl.cached() else {
                         return false;
                     };
-                    let a = applier.get_or_insert_with(|| Applier::new(offset, now()));
+                    let db = repl.stream_db();
+                    let a = applier.get_or_insert_with(|| Applier::new(offset, now()).in_db(db));
                     a.connect(server, link_info(&sock), now());
                     server.keyspace.log.set_muted(true);
                     if let Some(new_id) = new_id.as_ref().filter(|id| **id != old_id) {
@@ -275,6 +279,11 @@ fn follow(
                             .repl
                             .primary
                             .shift_replid(new_id.clone(), offset.max(0) as u64);
+                        // Sub-replicas learn the new id by reconnecting (they continue
+                        // with PSYNC), as Redis disconnects them here.
+                        for h in lode_core::repl::primary::replicas(server) {
+                            h.kill();
+                        }
                     }
                     replid = new_id.unwrap_or(old_id);
                     notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");

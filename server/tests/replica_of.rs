@@ -9,6 +9,10 @@ use std::time::Duration;
 mod common;
 use common::*;
 
+/// For lode primaries: a diskless sync starts at once instead of after Redis's default 5 s
+/// wait for more replicas.
+const QUICK: &[&str] = &["--repl-diskless-sync-delay", "0"];
+
 /// Keys of every type, in two databases, some with a TTL, some big enough for the non-compact
 /// encodings.
 fn fill(p: &Proc, tag: &str) {
@@ -110,7 +114,7 @@ fn lode_follows_a_lode_primary() {
         return;
     }
     let (dp, dr) = (temp_dir(), temp_dir());
-    let primary = Proc::start(Path::new(BIN), &dp, &[]);
+    let primary = Proc::start(Path::new(BIN), &dp, QUICK);
     let replica = Proc::start(Path::new(BIN), &dr, &[]);
     follow_and_check(&primary, &replica);
     drop(replica);
@@ -175,12 +179,12 @@ fn a_chain_of_three_lodes() {
         return;
     }
     let dirs = [temp_dir(), temp_dir(), temp_dir()];
-    let a = Proc::start(Path::new(BIN), &dirs[0], &[]);
+    let a = Proc::start(Path::new(BIN), &dirs[0], QUICK);
     fill(&a, "before");
     let a_port = a.port.to_string();
     // C follows B first; then B follows A: B's full sync replaces its dataset, disconnects
     // C, and C syncs again from B.
-    let b = Proc::start(Path::new(BIN), &dirs[1], &[]);
+    let b = Proc::start(Path::new(BIN), &dirs[1], QUICK);
     assert_eq!(b.cli(&["SET", "only-on-b", "1"]), "OK");
     let b_port = b.port.to_string();
     let c = Proc::start(
@@ -211,7 +215,7 @@ fn killing_the_master_client_resumes_with_a_partial_resync() {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());
-    let a = Proc::start(Path::new(BIN), &da, &[]);
+    let a = Proc::start(Path::new(BIN), &da, QUICK);
     let port = a.port.to_string();
     let b = Proc::start(Path::new(BIN), &db, &["--replicaof", "127.0.0.1", &port]);
     fill(&a, "before");
@@ -229,6 +233,70 @@ fn killing_the_master_client_resumes_with_a_partial_resync() {
     });
     eventually("the stream after it", || digests_equal(&a, &b));
     assert!(a.cli(&["INFO", "stats"]).contains("sync_full:1"));
+    drop(b);
+    drop(a);
+    let _ = std::fs::remove_dir_all(&da);
+    let _ = std::fs::remove_dir_all(&db);
+}
+
+#[test]
+fn restarts_continue_with_psync_from_the_rdb_files_history() {
+    if installed("redis-cli").is_none() {
+        eprintln!("redis-cli not installed: skipped");
+        return;
+    }
+    let (da, db) = (temp_dir(), temp_dir());
+    let save = ["--save", "3600 1"];
+    let a = Proc::start(Path::new(BIN), &da, &save);
+    let a_port = a.port;
+    let port = a_port.to_string();
+    let follow = ["--save", "3600 1", "--replicaof", "127.0.0.1", &port];
+    let b = Proc::start(Path::new(BIN), &db, &follow);
+    let b_port = b.port;
+    fill(&a, "before");
+    eventually("the sync", || digests_equal(&a, &b));
+    // A key that expires before the restart, never deleted (active expiry off): the file
+    // keeps it, the restarted primary drops it and tells the replica.
+    assert_eq!(a.cli(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "OK");
+    assert_eq!(a.cli(&["SET", "short", "1", "PX", "1"]), "OK");
+    eventually("the replica at the primary's offset", || {
+        let off = a.info_field("replication", "master_repl_offset");
+        b.info_field("replication", "master_repl_offset") == off
+    });
+    let old_id = a.info_field("replication", "master_replid");
+    let offset = a.info_field("replication", "master_repl_offset");
+    // The primary restarts from its RDB file: a new id, the old one as replid2 up to the
+    // offset it reached, and the replica continues.
+    a.shutdown("SAVE");
+    let a = Proc::start_on(Path::new(BIN), &da, a_port, &save);
+    assert_eq!(a.info_field("replication", "master_replid2"), old_id);
+    assert_eq!(
+        a.info_field("persistence", "rdb_last_load_keys_expired"),
+        "1"
+    );
+    // The backlog starts after the old offset and holds the DEL of the expired key.
+    let num = |field: &str| -> u64 { a.info_field("replication", field).parse().unwrap_or(0) };
+    let offset: u64 = offset.parse().unwrap_or(0);
+    assert_eq!(num("repl_backlog_first_byte_offset"), offset + 1);
+    assert!(num("master_repl_offset") > offset);
+    eventually("the replica's partial resync", || {
+        a.info_field("stats", "sync_partial_ok") == "1"
+    });
+    assert_eq!(a.info_field("stats", "sync_full"), "0");
+    eventually("the expired key gone from the replica", || {
+        b.cli(&["DBSIZE"]) == a.cli(&["DBSIZE"])
+    });
+    fill(&a, "after-primary");
+    eventually("the stream after the restart", || digests_equal(&a, &b));
+    // The replica restarts from its own file and continues too.
+    b.shutdown("SAVE");
+    let b = Proc::start_on(Path::new(BIN), &db, b_port, &follow);
+    eventually("the restarted replica's partial resync", || {
+        a.info_field("stats", "sync_partial_ok") == "2"
+    });
+    assert_eq!(a.info_field("stats", "sync_full"), "0");
+    fill(&a, "after-replica");
+    eventually("the stream after both restarts", || digests_equal(&a, &b));
     drop(b);
     drop(a);
     let _ = std::fs::remove_dir_all(&da);

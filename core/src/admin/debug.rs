@@ -36,6 +36,13 @@ fn debug(ctx: &mut Ctx) {
             }
             ctx.out.ok();
         }
+        ("replicate", n) if n >= 3 => {
+            // Straight to the replicas, in the database the stream has selected: a test's
+            // way to make a replica diverge (Redis's DEBUG REPLICATE).
+            let args: Vec<&[u8]> = ctx.args[2..].iter().map(|a| &a[..]).collect();
+            ctx.server.keyspace.log.append_for_replicas(&args);
+            ctx.out.ok();
+        }
         ("set-active-expire", 3) => {
             let on = c_atoi(ctx.arg(2)) != 0;
             ctx.server

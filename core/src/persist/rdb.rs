@@ -72,6 +72,8 @@ pub enum Item {
     Key(Loaded),
     /// A library's code (metadata line included), read from either function opcode.
     Function(Vec<u8>),
+    /// An AUX field: name and value.
+    Aux(Vec<u8>, Vec<u8>),
 }
 
 /// Parses an RDB file, handing each key to `each` as it is read, so a large file is never
@@ -85,7 +87,7 @@ pub fn load_each(
 ) -> std::result::Result<usize, LoadError> {
     load_items(bytes, limits, |item| match item {
         Item::Key(k) => each(k),
-        Item::Function(_) => Ok(()),
+        Item::Function(_) | Item::Aux(..) => Ok(()),
     })
 }
 
@@ -160,8 +162,9 @@ fn step(
             r.read_len()?;
         }
         OP_AUX => {
-            r.string()?;
-            r.string()?;
+            let name = r.string()?;
+            let value = r.string()?;
+            *item = Some(Item::Aux(name, value));
         }
         OP_EXPIRETIME_MS => *expire_at = u64::from_le_bytes(r.array()?),
         OP_EXPIRETIME => *expire_at = u64::from(u32::from_le_bytes(r.array()?)) * 1000,

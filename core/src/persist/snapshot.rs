@@ -277,7 +277,9 @@ impl Snapshot {
         for (db, table) in shard.dbs.iter().enumerate() {
             let mut selected = false;
             for (k, entry) in table.iter() {
-                if entry.is_expired(self.now_ms) {
+                // An RDB file keeps what expired, as Redis's: a primary loading it drops
+                // those keys and tells its replicas. An AOF base leaves them out.
+                if self.format == Format::Aof && entry.is_expired(self.now_ms) {
                     continue;
                 }
                 if !selected {

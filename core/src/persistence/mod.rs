@@ -18,6 +18,7 @@ use crate::effects::{Completion, Effect};
 use crate::persist::rdb::{self, Item, LoadError};
 use crate::persist::snapshot::{Format, Snapshot};
 use crate::persist::status::Running;
+use crate::repl::saved::SavedRepl;
 use crate::server::Server;
 
 /// A save failed after a failure less than this long ago is not retried by the save points.
@@ -81,13 +82,15 @@ pub fn functions_preamble(server: &Server, format: Format, compress: bool) -> Ve
 
 /// The AUX fields Redis 7.0 writes at the head of an RDB file.
 pub fn aux_fields(server: &Server, now: Now) -> Vec<(&'static str, String)> {
-    vec![
+    let mut aux = vec![
         ("redis-ver", crate::admin::hello::REDIS_VERSION.to_string()),
         ("redis-bits", usize::BITS.to_string()),
         ("ctime", now.secs().to_string()),
         ("used-mem", server.host.memory().used.to_string()),
-        ("aof-base", "0".to_string()),
-    ]
+    ];
+    aux.extend(crate::repl::saved::aux_fields(server));
+    aux.push(("aof-base", "0".to_string()));
+    aux
 }
 
 /// Writes the job's file through the host, then records and logs the outcome. Runs on the
@@ -294,6 +297,22 @@ pub fn install_rdb(
     flush: bool,
     merge: bool,
 ) -> Result<usize, LoadError> {
+    install_rdb_noting(server, bytes, now, flush, merge, None)
+}
+
+/// [`install_rdb`] for the startup load, `saved` given: the replication history the file's
+/// AUX fields hold is restored once they are read (they come first), and a primary drops the
+/// keys that expired meanwhile with a DEL its replicas see (Redis's RDBFLAGS_FEED_REPL), so
+/// replicas that continue with PSYNC drop them too.
+fn install_rdb_noting(
+    server: &Server,
+    bytes: &[u8],
+    now: Now,
+    flush: bool,
+    merge: bool,
+    mut saved: Option<&mut SavedRepl>,
+) -> Result<usize, LoadError> {
+    let mut restored = false;
     let ks = &server.keyspace;
     let now_ms = now.ms();
     if flush {
@@ -302,10 +321,18 @@ pub fn install_rdb(
     }
     let databases = ks.databases();
     let (mut loaded, mut expired) = (0u64, 0u64);
+    let replica = server.repl.replica.is_replica();
+    let lazy_expire = server.config.read().lazyfree_lazy_expire;
     let limits = server.rdb_limits();
     let end = rdb::load_items(bytes, &limits, |item| {
         let (db, key, value, expire_at) = match item {
             Item::Key(k) => k,
+            Item::Aux(name, value) => {
+                if let Some(saved) = saved.as_deref_mut() {
+                    saved.note_aux(&name, &value);
+                }
+                return Ok(());
+            }
             Item::Function(code) => {
                 return server
                     .scripting
@@ -320,8 +347,20 @@ pub fn install_rdb(
                  than {databases} databases. Exiting"
             ));
         }
-        if expire_at != 0 && expire_at <= now_ms {
+        if let Some(saved) = saved.as_deref() {
+            if !restored {
+                restored = true;
+                crate::repl::saved::restore(server, saved);
+            }
+        }
+        // A replica keeps what expired: its primary's DEL removes it (Redis 7).
+        if expire_at != 0 && expire_at <= now_ms && !replica {
             expired += 1;
+            if restored && ks.log.backlog().is_some() {
+                let del: &[u8] = if lazy_expire { b"UNLINK" } else { b"DEL" };
+                let args = [bytes::Bytes::from_static(del), bytes::Bytes::from(key)];
+                ks.log.append_one(db, &args);
+            }
             return Ok(());
         }
         let mut locked = ks.lock_one(db, &key, now_ms);
@@ -332,6 +371,10 @@ pub fn install_rdb(
         loaded += 1;
         Ok(())
     })?;
+    if let (Some(saved), false) = (saved, restored) {
+        // No key came to trigger it.
+        crate::repl::saved::restore(server, saved);
+    }
     server.persist.loaded_keys.store(loaded, Ordering::Relaxed);
     server
         .persist
@@ -347,9 +390,11 @@ pub fn load_rdb_file(server: &Server, now: Now) -> Result<bool, String> {
     let Some(bytes) = server.host.read_file(&path)? else {
         return Ok(false);
     };
-    install_rdb(server, &bytes, now, false, false).map_err(|e| {
+    let mut saved = SavedRepl::default();
+    install_rdb_noting(server, &bytes, now, false, false, Some(&mut saved)).map_err(|e| {
         format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({e})")
     })?;
+
     let status = &server.persist;
     status.lastsave.store(now.secs(), Ordering::Relaxed);
     let changes = server.keyspace.log.changes();

@@ -222,6 +222,12 @@ impl PropagationLog {
         self.muted.load(Ordering::Relaxed)
     }
 
+    /// The database the stream last selected (None: the next append starts with SELECT).
+    pub fn selected_db(&self) -> Option<usize> {
+        let db = self.last_db.load(Ordering::Relaxed);
+        (db != NO_DB).then_some(db)
+    }
+
     /// Makes the next append start with SELECT (a new AOF file begins there).
     pub fn force_select(&self) {
         self.last_db.store(NO_DB, Ordering::Relaxed);

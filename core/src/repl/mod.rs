@@ -11,6 +11,7 @@ pub mod failover;
 pub mod info;
 pub mod primary;
 pub mod replica;
+pub mod saved;
 mod sync;
 
 use crate::command::Handler;

@@ -33,7 +33,11 @@ impl Proc {
     /// Starts `bin` in `dir` on a free loopback port with `extra` options; waits until it
     /// serves (and, for Redis, has loaded its files).
     pub fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
+        Self::start_on(bin, dir, free_port(), extra)
+    }
+
+    /// [`Proc::start`] on `port` (a restart on the port it served before).
+    pub fn start_on(bin: &Path, dir: &Path, port: u16, extra: &[&str]) -> Proc {
         let mut args = vec![
             "--port".to_string(),
             port.to_string(),

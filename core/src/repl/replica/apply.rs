@@ -162,7 +162,15 @@ impl Applier {
             }
         }
         self.pending.drain(..at);
+        server.repl.replica.note_stream_db(self.client.db);
         done
+    }
+
+    /// Starts in database `db` (a partial resync continues a stream whose last SELECT this
+    /// master client never saw: after a restart, the database the RDB file recorded).
+    pub fn in_db(mut self, db: usize) -> Applier {
+        self.client.db = db;
+        self
     }
 
     fn execute(&mut self, server: &Server, args: &[Bytes], now: Now) -> Called {

@@ -70,6 +70,9 @@ pub struct Replica {
     cached: Mutex<Option<(String, i64)>>,
     /// Wakes the host's driver when the primary setting changes, so it connects at once.
     waker: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+    /// The database the primary's stream has selected (the master client's), kept for a
+    /// restart (`repl-stream-db`) and for the master client of a partial resync.
+    stream_db: std::sync::atomic::AtomicUsize,
 }
 
 impl Replica {
@@ -126,6 +129,16 @@ impl Replica {
         drop(s);
         self.wake_driver();
         true
+    }
+
+    /// The database the primary's stream has selected.
+    pub fn stream_db(&self) -> usize {
+        self.stream_db.load(Ordering::Relaxed)
+    }
+
+    /// Records the database the primary's stream selected (the master client, as it applies).
+    pub fn note_stream_db(&self, db: usize) {
+        self.stream_db.store(db, Ordering::Relaxed);
     }
 
     /// Registers how to wake the host's replication driver (see [`Replica::target`]).
