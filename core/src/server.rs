@@ -152,6 +152,9 @@ impl Server {
             let mut rng = self.rng.lock().fork();
             let started = self.host.monotonic_us();
             self.keyspace.active_expire(now.ms(), &mut rng, Some(self));
+            if self.repl.replica.is_replica() {
+                crate::repl::replica::writable::expire(self, now.ms());
+            }
             let ms = self.host.monotonic_us().saturating_sub(started) / 1000;
             self.observe
                 .latency

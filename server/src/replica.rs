@@ -230,6 +230,7 @@ fn follow(
                         }
                     }
                     notice("MASTER <-> REPLICA sync: Flushing old data");
+                    server.repl.replica.written.clear();
                     let loaded = {
                         let _gate = server.exec_gate.write();
                         lode_core::persistence::install_rdb(server, &rdb, now(), true, false)

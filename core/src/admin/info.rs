@@ -525,7 +525,7 @@ fn stats_section(server: &Server) -> String {
          latest_fork_usec:0\r\n\
          total_forks:0\r\n\
          migrate_cached_sockets:{}\r\n\
-         slave_expires_tracked_keys:0\r\n\
+         slave_expires_tracked_keys:{}\r\n\
          active_defrag_hits:0\r\n\
          active_defrag_misses:0\r\n\
          active_defrag_key_hits:0\r\n\
@@ -556,6 +556,7 @@ fn stats_section(server: &Server) -> String {
         ks.keyspace_hits.load(Ordering::Relaxed),
         ks.keyspace_misses.load(Ordering::Relaxed),
         server.host.migrate_cached_sockets(),
+        server.repl.replica.written.len(),
         g(&st.unexpected_error_replies),
         g(&st.total_error_replies),
     )

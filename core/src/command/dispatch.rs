@@ -159,6 +159,10 @@ pub fn call_resolved(
     }
     let before = server.keyspace.log.changes();
     execute(server, cmd, state, out, args, now);
+    // A writable replica remembers the keys its own clients gave a TTL, to expire them.
+    if server.repl.replica.is_replica() && !state.replaying && cmd.flags.has(CommandFlags::WRITE) {
+        crate::repl::replica::writable::note_write(server, state.db, cmd, args, now.ms());
+    }
     // What WAIT waits for: the stream's offset after this client's last write.
     if server.keyspace.log.changes() != before {
         state.woff = server.keyspace.log.offset();

@@ -9,6 +9,7 @@
 pub mod apply;
 mod command;
 pub mod handshake;
+pub mod writable;
 
 pub use command::{become_primary, become_replica, replicaof};
 
@@ -73,6 +74,8 @@ pub struct Replica {
     /// The database the primary's stream has selected (the master client's), kept for a
     /// restart (`repl-stream-db`) and for the master client of a partial resync.
     stream_db: std::sync::atomic::AtomicUsize,
+    /// Keys this replica's own clients wrote with a TTL (see [`writable`]).
+    pub written: writable::WrittenKeys,
 }
 
 impl Replica {
@@ -163,6 +166,7 @@ impl Replica {
         self.active.store(false, Ordering::Release);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         *self.cached.lock() = None;
+        self.written.clear();
         drop(s);
         self.wake_driver();
         true
