@@ -254,6 +254,14 @@ fn follow(
                     log.set_backlog(server.config.read().repl_backlog_size.max(1) as usize);
                     server.repl.primary.set_replid(replid.clone());
                     notice("MASTER <-> REPLICA sync: Finished with success");
+                    if server.config.read().appendonly {
+                        // The AOF holds none of the dataset just loaded: a rewrite puts it
+                        // there (Redis's restartAOFAfterSYNC).
+                        server
+                            .persist
+                            .rewrite_scheduled
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     // The first ACK goes at once: a Redis primary holds the stream after a
                     // diskless sync until the replica acknowledges the load.
                     if sock.write_all(&ack_frame(offset)).is_err() {

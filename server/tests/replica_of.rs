@@ -302,3 +302,45 @@ fn restarts_continue_with_psync_from_the_rdb_files_history() {
     let _ = std::fs::remove_dir_all(&da);
     let _ = std::fs::remove_dir_all(&db);
 }
+
+#[test]
+fn a_replicas_aof_holds_the_synced_dataset_and_the_streams_database() {
+    if installed("redis-cli").is_none() {
+        eprintln!("redis-cli not installed: skipped");
+        return;
+    }
+    let (da, db) = (temp_dir(), temp_dir());
+    let a = Proc::start(Path::new(BIN), &da, &["--repl-diskless-sync-delay", "0"]);
+    assert_eq!(a.cli(&["-n", "2", "SET", "before-sync", "1"]), "OK");
+    let port = a.port.to_string();
+    let aof = ["--appendonly", "yes"];
+    let b = Proc::start(
+        Path::new(BIN),
+        &db,
+        &["--appendonly", "yes", "--replicaof", "127.0.0.1", &port],
+    );
+    let b_port = b.port;
+    // The full sync's dataset reaches the AOF through a rewrite (the first one made the
+    // fresh AOF at startup).
+    eventually("the rewrite after the full sync", || {
+        b.info_field("replication", "master_link_status") == "up"
+            && b.info_field("persistence", "aof_rewrites") == "2"
+            && b.info_field("persistence", "aof_rewrite_in_progress") == "0"
+    });
+    // The stream goes on in database 2 without a SELECT where the new incremental file
+    // begins: the file starts with one.
+    assert_eq!(a.cli(&["-n", "2", "SET", "after-sync", "1"]), "OK");
+    eventually("the write on the replica", || {
+        b.cli(&["-n", "2", "GET", "after-sync"]) == "1"
+    });
+    assert_eq!(b.cli(&["REPLICAOF", "NO", "ONE"]), "OK");
+    b.shutdown("NOSAVE");
+    let b = Proc::start_on(Path::new(BIN), &db, b_port, &aof);
+    assert_eq!(b.cli(&["-n", "2", "GET", "before-sync"]), "1");
+    assert_eq!(b.cli(&["-n", "2", "GET", "after-sync"]), "1");
+    assert_eq!(b.cli(&["DBSIZE"]), "0");
+    drop(b);
+    drop(a);
+    let _ = std::fs::remove_dir_all(&da);
+    let _ = std::fs::remove_dir_all(&db);
+}

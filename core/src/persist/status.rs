@@ -76,6 +76,10 @@ pub struct PersistStatus {
     /// command runs, so the writer, which checks it after each read of the stream, sees it
     /// before it can write anything past that offset.
     pub rewrite_at: AtomicU64,
+    /// The database a replica's stream has selected at `rewrite_at` (u64::MAX: none to
+    /// note): its stream is the primary's verbatim, with no SELECT where the new incremental
+    /// file starts, so the AOF writer opens that file with one.
+    pub rewrite_select: AtomicU64,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE does not check payload checksums.
     pub skip_checksum: AtomicBool,
     /// The running RDB save must not replace the file (FLUSHALL saved the empty dataset since
@@ -112,6 +116,7 @@ impl Default for PersistStatus {
             aof_flush_sleep_us: AtomicU64::new(0),
             abandon_save: AtomicBool::new(false),
             rewrite_at: AtomicU64::new(u64::MAX),
+            rewrite_select: AtomicU64::new(u64::MAX),
             skip_checksum: AtomicBool::new(false),
         }
     }

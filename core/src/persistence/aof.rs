@@ -173,6 +173,12 @@ pub fn begin_rewrite(server: &Server, now: Now) -> Result<RewriteJob, &'static s
     let ks = &server.keyspace;
     ks.log.force_select();
     let offset = ks.log.offset();
+    let select = if ks.log.muted() {
+        server.repl.replica.stream_db() as u64
+    } else {
+        u64::MAX
+    };
+    status.rewrite_select.store(select, Ordering::Release);
     status.rewrite_at.store(offset, Ordering::Release);
     let (compress, checksum, rdb) = {
         let c = server.config.read();

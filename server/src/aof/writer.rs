@@ -291,7 +291,17 @@ impl Writer {
             });
         r.pending = tail;
         match opened {
-            Ok((file, path, seq)) => {
+            Ok((mut file, path, seq)) => {
+                // A replica's file starts in the database its primary's stream is in.
+                let status = &self.server.persist;
+                let db = status.rewrite_select.swap(u64::MAX, Ordering::AcqRel);
+                if db != u64::MAX {
+                    let db = db.to_string();
+                    let select = format!("*2\r\n$6\r\nSELECT\r\n${}\r\n{db}\r\n", db.len());
+                    if let Err(e) = file.write_all(select.as_bytes()) {
+                        return Some(Err(lode_core::util::os_error::strerror(&e)));
+                    }
+                }
                 self.file = file;
                 self.path = path;
                 r.last_ts = 0;

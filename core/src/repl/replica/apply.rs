@@ -150,6 +150,8 @@ impl Applier {
                         break;
                     }
                     server.keyspace.log.append_raw(raw, replication_only);
+                    // Per command: an AOF rewrite may begin between two of them.
+                    server.repl.replica.note_stream_db(self.client.db);
                     self.applied_offset += len;
                     done.commands += 1;
                     at = next;
@@ -162,7 +164,6 @@ impl Applier {
             }
         }
         self.pending.drain(..at);
-        server.repl.replica.note_stream_db(self.client.db);
         done
     }
 
