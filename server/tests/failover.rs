@@ -22,9 +22,11 @@ struct Trio {
 impl Trio {
     fn start() -> Trio {
         let dirs: Vec<PathBuf> = (0..3).map(|_| temp_dir()).collect();
-        let a = Proc::start(Path::new(BIN), &dirs[0], &[]);
+        // Any of them may serve a full sync: at once, not after Redis's default 5 s delay.
+        let quick = ["--repl-diskless-sync-delay", "0"];
+        let a = Proc::start(Path::new(BIN), &dirs[0], &quick);
         let port = a.port.to_string();
-        let follow = ["--replicaof", "127.0.0.1", &port];
+        let follow = [&quick[..], &["--replicaof", "127.0.0.1", &port]].concat();
         let b = Proc::start(Path::new(BIN), &dirs[1], &follow);
         let c = Proc::start(Path::new(BIN), &dirs[2], &follow);
         for i in 0..100 {
@@ -197,6 +199,8 @@ fn min_replicas_to_write_refuses_writes_without_good_replicas() {
             "1",
             "--min-replicas-max-lag",
             "2",
+            "--repl-diskless-sync-delay",
+            "0",
         ],
     );
     assert_eq!(

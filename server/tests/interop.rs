@@ -318,3 +318,100 @@ fn redis_lode_redis_chain_shares_one_history_through_a_promotion() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// A redis-server 7.0 replica of a lode primary started with `lode_args`, synced.
+fn redis_replica_of(redis: &Path, primary: &Proc, dir: &Path) -> Proc {
+    let port = primary.port.to_string();
+    Proc::start(
+        redis,
+        dir,
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--logfile",
+            "replica.log",
+        ],
+    )
+}
+
+#[test]
+fn redis_replicas_sync_diskless_from_lode() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    // Delay 0 (the transfer starts in the PSYNC) and 1 (from the tick, after keepalives),
+    // one replica each; then two replicas that start one shared transfer as soon as both
+    // wait (max-replicas 2), long before the 60 s delay.
+    let cases: [(&[&str], usize); 3] = [
+        (&["--repl-diskless-sync-delay", "0"], 1),
+        (&["--repl-diskless-sync-delay", "1"], 1),
+        (
+            &[
+                "--repl-diskless-sync-delay",
+                "60",
+                "--repl-diskless-sync-max-replicas",
+                "2",
+            ],
+            2,
+        ),
+    ];
+    for (args, n) in cases {
+        let dp = temp_dir();
+        let lode_args = [&["--repl-diskless-sync", "yes"][..], args].concat();
+        let primary = Proc::start(Path::new(BIN), &dp, &lode_args);
+        fill(&primary);
+        let dirs: Vec<PathBuf> = (0..n).map(|_| temp_dir()).collect();
+        let replicas: Vec<Proc> = dirs
+            .iter()
+            .map(|d| redis_replica_of(&redis, &primary, d))
+            .collect();
+        let synced = || {
+            let digest = primary.cli(&["DEBUG", "DIGEST"]);
+            replicas.iter().all(|r| {
+                r.info_field("replication", "master_link_status") == "up"
+                    && r.cli(&["DEBUG", "DIGEST"]) == digest
+            })
+        };
+        eventually("the diskless sync", synced);
+        // The stream starts after the replica's first ACK and flows from the snapshot on.
+        assert_eq!(primary.cli(&["INCR", "live"]), "1");
+        assert_eq!(primary.cli(&["-n", "3", "LPUSH", "l3", "a"]), "1");
+        eventually("the live stream", synced);
+        let want = n.to_string();
+        assert_eq!(primary.cli(&["WAIT", &want, "5000"]), want);
+        let info = primary.cli(&["INFO", "replication"]);
+        for i in 0..n {
+            let line = info
+                .lines()
+                .find(|l| l.starts_with(&format!("slave{i}:")))
+                .unwrap_or_default();
+            assert!(line.contains("state=online"), "{info}");
+        }
+        let log = std::fs::read_to_string(dp.join("stdout.log")).unwrap_or_default();
+        assert_eq!(
+            log.matches("Starting BGSAVE for SYNC with target: replicas sockets")
+                .count(),
+            1,
+            "{args:?}: one transfer\n{log}"
+        );
+        assert_eq!(
+            log.matches("Synchronization with replica").count(),
+            n,
+            "{log}"
+        );
+        for d in &dirs {
+            let rlog = std::fs::read_to_string(d.join("replica.log")).unwrap_or_default();
+            assert!(
+                rlog.contains("receiving streamed RDB from master with EOF"),
+                "{rlog}"
+            );
+        }
+        drop(replicas);
+        drop(primary);
+        for d in dirs.iter().chain([&dp]) {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

@@ -237,6 +237,13 @@ pub struct Config {
     pub repl_backlog_ttl: i64,
     /// `repl-ping-replica-period` (seconds).
     pub repl_ping_replica_period: i64,
+    /// `repl-diskless-sync`: a full sync streams the snapshot straight to the replicas
+    /// (`$EOF:` framing), started after a delay so that several replicas share it.
+    pub repl_diskless_sync: bool,
+    /// `repl-diskless-sync-delay` (seconds).
+    pub repl_diskless_sync_delay: i64,
+    /// `repl-diskless-sync-max-replicas` (0: no limit).
+    pub repl_diskless_sync_max_replicas: i64,
     /// `min-replicas-to-write`.
     pub min_replicas_to_write: i64,
     /// `min-replicas-max-lag` (seconds).
@@ -327,6 +334,9 @@ impl Default for Config {
             repl_backlog_size: 0,
             repl_backlog_ttl: 0,
             repl_ping_replica_period: 0,
+            repl_diskless_sync: false,
+            repl_diskless_sync_delay: 0,
+            repl_diskless_sync_max_replicas: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 0,
             replica_read_only: false,

@@ -261,7 +261,7 @@ pub static PARAMS: &[Param] = &[
     p("lazyfree-lazy-user-del", B, "no").field(bool_field!(lazyfree_lazy_user_del)),
     p("lazyfree-lazy-user-flush", B, "no").field(bool_field!(lazyfree_lazy_user_flush)),
     p("repl-disable-tcp-nodelay", B, "no"),
-    p("repl-diskless-sync", B, "yes"),
+    p("repl-diskless-sync", B, "yes").field(bool_field!(repl_diskless_sync)),
     p("aof-rewrite-incremental-fsync", B, "yes"),
     p("no-appendfsync-on-rewrite", B, "no"),
     p("cluster-require-full-coverage", B, "yes"),
@@ -410,7 +410,7 @@ pub static PARAMS: &[Param] = &[
     p("lfu-log-factor", num(0, INT_MAX), "10").field(int_field!(lfu_log_factor)),
     p("lfu-decay-time", num(0, INT_MAX), "1").field(int_field!(lfu_decay_time)),
     p("replica-priority", num(0, INT_MAX), "100").alias("slave-priority"),
-    p("repl-diskless-sync-delay", num(0, INT_MAX), "5"),
+    p("repl-diskless-sync-delay", num(0, INT_MAX), "5").field(int_field!(repl_diskless_sync_delay)),
     p("maxmemory-samples", num(1, INT_MAX), "5").field(int_field!(maxmemory_samples)),
     p("maxmemory-eviction-tenacity", num(0, 100), "10")
         .field(int_field!(maxmemory_eviction_tenacity)),
@@ -448,7 +448,8 @@ pub static PARAMS: &[Param] = &[
         .field(int_field!(min_replicas_max_lag)),
     p("watchdog-period", num(0, INT_MAX), "0").flags(HIDDEN),
     p("shutdown-timeout", num(0, INT_MAX), "10"),
-    p("repl-diskless-sync-max-replicas", num(0, INT_MAX), "0"),
+    p("repl-diskless-sync-max-replicas", num(0, INT_MAX), "0")
+        .field(int_field!(repl_diskless_sync_max_replicas)),
     p("maxclients", unum(1, UINT_MAX), "10000").field(int_field!(maxclients)),
     p(
         "unixsocketperm",

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::primary::{acked_at_least, replica_ip, replicas};
+use super::primary::{acked_at_least, is_online, replica_ip, replicas};
 use crate::command::{errors, Ctx};
 use crate::effects::{AfterEffect, Awaiting, Completion};
 use std::sync::atomic::Ordering;
@@ -45,6 +45,8 @@ pub(super) fn replconf(ctx: &mut Ctx) {
             b"capa" => {
                 if value.eq_ignore_ascii_case(b"psync2") {
                     handle.repl.psync2.store(true, Ordering::Relaxed);
+                } else if value.eq_ignore_ascii_case(b"eof") {
+                    handle.repl.full.capa_eof.store(true, Ordering::Relaxed);
                 }
             }
             b"ack" => {
@@ -55,6 +57,9 @@ pub(super) fn replconf(ctx: &mut Ctx) {
                 if let Some(offset) = crate::util::num::parse_i64(value) {
                     handle.repl.ack_offset.fetch_max(offset, Ordering::Relaxed);
                     handle.repl.ack_ms.store(ctx.now.ms(), Ordering::Relaxed);
+                    // The first ACK after a diskless transfer starts the stream (and puts
+                    // the replica online, so this ACK counts for WAIT).
+                    super::fullsync::on_ack(ctx);
                     ctx.server
                         .repl
                         .primary
@@ -138,7 +143,11 @@ pub(super) fn role(ctx: &mut Ctx) {
         });
         return;
     }
-    let attached = replicas(server);
+    // Replicas still waiting for (or receiving) their snapshot are left out, as in Redis.
+    let attached: Vec<_> = replicas(server)
+        .into_iter()
+        .filter(|h| is_online(h))
+        .collect();
     ctx.out.array(3);
     ctx.out.bulk(b"master");
     ctx.out.int(server.keyspace.log.offset() as i64);

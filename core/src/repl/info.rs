@@ -64,9 +64,10 @@ pub fn section(server: &Server, now_ms: u64) -> String {
     for (i, h) in attached.iter().enumerate() {
         let _ = write!(
             s,
-            "slave{i}:ip={},port={},state=online,offset={},lag={}\r\n",
+            "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
             replica_ip(h),
             h.repl.listening_port.load(Ordering::Relaxed),
+            h.repl.full.state_name(),
             h.repl.ack_offset.load(Ordering::Relaxed).max(0),
             lag_secs(h, now_ms),
         );

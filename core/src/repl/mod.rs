@@ -8,6 +8,7 @@
 
 mod commands;
 pub mod failover;
+pub mod fullsync;
 pub mod info;
 pub mod primary;
 pub mod replica;

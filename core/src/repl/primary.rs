@@ -26,6 +26,8 @@ pub struct ReplicaLink {
     pub ack_offset: AtomicI64,
     /// When that acknowledgement arrived (server clock, ms).
     pub ack_ms: AtomicU64,
+    /// Its full synchronisation (diskless: waiting, its payload going out, online).
+    pub full: super::fullsync::ReplicaSync,
 }
 
 impl Default for ReplicaLink {
@@ -36,6 +38,7 @@ impl Default for ReplicaLink {
             psync2: AtomicBool::new(false),
             ack_offset: AtomicI64::new(-1),
             ack_ms: AtomicU64::new(0),
+            full: Default::default(),
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct Primary {
     /// When the last replica went away (ms); 0 while one is attached (repl-backlog-ttl).
     no_replicas_since_ms: AtomicU64,
     waiting: Mutex<Vec<Waiting>>,
+    /// Diskless full syncs: readers waiting for their replica's first ACK, keepalives.
+    pub(super) fullsync: super::fullsync::FullSyncs,
 }
 
 impl Default for Primary {
@@ -79,6 +84,7 @@ impl Default for Primary {
             last_ping_ms: AtomicU64::new(0),
             no_replicas_since_ms: AtomicU64::new(0),
             waiting: Mutex::new(Vec::new()),
+            fullsync: Default::default(),
         }
     }
 }
@@ -141,6 +147,7 @@ impl Primary {
         }
         let acked: Vec<u64> = replicas(server)
             .iter()
+            .filter(|h| is_online(h))
             .filter_map(|h| h.repl.acked())
             .collect();
         waiting.retain(|w| {
@@ -178,11 +185,11 @@ pub fn replicas(server: &Server) -> Vec<Arc<ClientHandle>> {
         .collect()
 }
 
-/// How many replicas acknowledged `offset` or more.
+/// How many online replicas acknowledged `offset` or more.
 pub fn acked_at_least(server: &Server, offset: u64) -> usize {
     replicas(server)
         .iter()
-        .filter(|h| h.repl.acked().is_some_and(|a| a >= offset))
+        .filter(|h| is_online(h) && h.repl.acked().is_some_and(|a| a >= offset))
         .count()
 }
 
@@ -191,12 +198,18 @@ pub fn lag_secs(h: &ClientHandle, now_ms: u64) -> u64 {
     now_ms.saturating_sub(h.repl.ack_ms.load(Ordering::Relaxed)) / 1000
 }
 
-/// How many replicas acknowledged within `min-replicas-max-lag` seconds (Redis's
+/// Whether the replica finished its full sync (Redis's SLAVE_STATE_ONLINE): only those count
+/// as good replicas and appear in ROLE.
+pub fn is_online(h: &ClientHandle) -> bool {
+    h.repl.full.phase() == super::fullsync::Phase::Online
+}
+
+/// How many online replicas acknowledged within `min-replicas-max-lag` seconds (Redis's
 /// `repl_good_slaves_count`, counted when asked rather than once a second).
 pub fn good_replicas(server: &Server, max_lag: u64, now_ms: u64) -> usize {
     replicas(server)
         .iter()
-        .filter(|h| lag_secs(h, now_ms) <= max_lag)
+        .filter(|h| is_online(h) && lag_secs(h, now_ms) <= max_lag)
         .count()
 }
 
@@ -229,11 +242,14 @@ pub fn replica_ip(h: &ClientHandle) -> String {
 
 /// Periodic primary work (from the server tick): PING the replicas through the stream every
 /// `repl-ping-replica-period` seconds, ask them for ACKs while a WAIT is pending, settle WAITs,
-/// and free the backlog after `repl-backlog-ttl` seconds without replicas.
+/// free the backlog after `repl-backlog-ttl` seconds without replicas, and run the diskless
+/// full syncs (keepalives, starting a transfer).
 pub fn cron(server: &Server, now_ms: u64) {
+    let list = replicas(server);
+    super::fullsync::cron(server, now_ms, &list);
     let primary = &server.repl.primary;
     let log = &server.keyspace.log;
-    let attached = !replicas(server).is_empty();
+    let attached = !list.is_empty();
     let (period, ttl) = {
         let c = server.config.read();
         (c.repl_ping_replica_period.max(1) as u64, c.repl_backlog_ttl)

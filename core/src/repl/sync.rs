@@ -1,14 +1,30 @@
 //! SYNC and PSYNC: a partial resynchronisation from the backlog when PSYNC allows one, else a
-//! full one — the snapshot, then the stream.
+//! full one — the snapshot, then the stream (at once here in disk mode; diskless, when and
+//! how `fullsync` says).
 
 use crate::command::Ctx;
 use std::sync::atomic::Ordering;
 
-/// SYNC: `$<len>\r\n<rdb>` (no trailing CRLF), then the propagation stream.
+/// SYNC: the snapshot (`$<len>\r\n<rdb>` at once, or diskless `$EOF:` later, see
+/// `fullsync`), then the propagation stream.
 pub(super) fn sync(ctx: &mut Ctx) {
-    if ctx.client.observer.is_none() && may_sync(ctx) {
-        full_resync(ctx, false);
+    if !already_replica(ctx) && may_sync(ctx) {
+        asks(ctx);
+        super::fullsync::full_sync(ctx, false);
     }
+}
+
+/// A replica (streaming or waiting for its snapshot) sending SYNC/PSYNC again is ignored,
+/// as Redis ignores it.
+fn already_replica(ctx: &Ctx) -> bool {
+    ctx.client.observer.is_some() || ctx.client.handle.replica.load(Ordering::Relaxed)
+}
+
+fn asks(ctx: &Ctx) {
+    let name = super::fullsync::replica_name(&ctx.client.handle);
+    ctx.server
+        .host
+        .log(&format!("Replica {name} asks for synchronization"));
 }
 
 /// Redis's refusals of SYNC and PSYNC: during a FAILOVER, and on a replica whose own link
@@ -55,7 +71,7 @@ fn failover_request(ctx: &mut Ctx) -> bool {
 /// server's history and the backlog still holds that offset (counted from 1, as Redis counts);
 /// otherwise `+FULLRESYNC <replid> <offset>` and a full resynchronisation.
 pub(super) fn psync(ctx: &mut Ctx) {
-    if ctx.client.observer.is_some() {
+    if already_replica(ctx) {
         return;
     }
     if ctx.args.len() > 3 && ctx.arg(3).eq_ignore_ascii_case(b"failover") && !failover_request(ctx)
@@ -65,15 +81,21 @@ pub(super) fn psync(ctx: &mut Ctx) {
     if !may_sync(ctx) {
         return;
     }
+    asks(ctx);
     let stats = &ctx.server.stats;
     if continue_from_backlog(ctx) {
         stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
         return;
     }
-    if !ctx.arg(1).starts_with(b"?") {
+    if ctx.arg(1).starts_with(b"?") {
+        let name = super::fullsync::replica_name(&ctx.client.handle);
+        ctx.server
+            .host
+            .log(&format!("Full resync requested by replica {name}"));
+    } else {
         stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
-    full_resync(ctx, true);
+    super::fullsync::full_sync(ctx, true);
 }
 
 /// The partial resynchronisation, if PSYNC's id and offset allow it.
@@ -118,37 +140,23 @@ fn attach(ctx: &mut Ctx, reader: crate::propagate::LogReader) {
     h.replica.store(true, Ordering::Relaxed);
 }
 
-fn full_resync(ctx: &mut Ctx, psync: bool) {
-    // Already streaming: Redis ignores a second SYNC from a replica.
-    if ctx.client.observer.is_some() {
-        return;
-    }
+/// Disk mode: `+FULLRESYNC` (PSYNC only) and `$<len>\r\n<rdb>` now, the stream right after
+/// it. Runs under the exclusive exec gate (SYNC and PSYNC are EXCLUSIVE): no command runs,
+/// so the snapshot is exactly the dataset at the stream offset the reader starts from.
+pub(super) fn disk_full_resync(ctx: &mut Ctx, psync: bool) {
     let server = ctx.server;
-    let ks = &server.keyspace;
-    // The exec gate is held exclusively (SYNC and PSYNC are EXCLUSIVE): no command runs, so the
-    // snapshot is exactly the dataset at the stream offset the reader starts from.
     let handle = ctx.client.handle.clone();
     // The backlog exists from the first replica on, so a replica whose link breaks later can
     // continue from it.
     let backlog = server.config.read().repl_backlog_size.max(1) as usize;
-    ks.log.set_backlog(backlog);
-    let reader = ks
+    server.keyspace.log.set_backlog(backlog);
+    let reader = server
+        .keyspace
         .log
         .subscribe_replica(Some(Box::new(move || handle.waker.wake())));
     let offset = reader.offset();
     let replid = server.repl.primary.replid();
-    let aux = [
-        ("redis-ver", crate::admin::hello::REDIS_VERSION.to_string()),
-        ("redis-bits", "64".to_string()),
-        ("ctime", ctx.now.secs().to_string()),
-        ("repl-id", replid.clone()),
-        ("repl-offset", offset.to_string()),
-    ];
-    let compress = server.config.read().rdbcompression;
-    let snapshot = crate::persist::snapshot::Snapshot::at_once(ks, ctx.now.ms(), compress);
-    snapshot.set_preamble(server.scripting.functions.rdb_entries(compress));
-    let rdb = snapshot.to_bytes(ks, &aux);
-    server.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    let rdb = snapshot_rdb(server, ctx.now.ms(), &replid, offset);
     if psync {
         let line = format!("FULLRESYNC {replid} {offset}");
         ctx.out.simple(line.as_bytes());
@@ -156,6 +164,32 @@ fn full_resync(ctx: &mut Ctx, psync: bool) {
     ctx.out.raw(format!("${}\r\n", rdb.len()).as_bytes());
     ctx.out.raw(&rdb);
     attach(ctx, reader);
+    let name = super::fullsync::replica_name(&ctx.client.handle);
+    server
+        .host
+        .log(&format!("Synchronization with replica {name} succeeded"));
+}
+
+/// The dataset as an RDB file whose AUX fields name `replid` and `offset`; the caller holds
+/// the exec gate exclusively.
+pub(super) fn snapshot_rdb(
+    server: &crate::server::Server,
+    now_ms: u64,
+    replid: &str,
+    offset: u64,
+) -> Vec<u8> {
+    let aux = [
+        ("redis-ver", crate::admin::hello::REDIS_VERSION.to_string()),
+        ("redis-bits", "64".to_string()),
+        ("ctime", (now_ms / 1000).to_string()),
+        ("repl-id", replid.to_string()),
+        ("repl-offset", offset.to_string()),
+    ];
+    let ks = &server.keyspace;
+    let compress = server.config.read().rdbcompression;
+    let snapshot = crate::persist::snapshot::Snapshot::at_once(ks, now_ms, compress);
+    snapshot.set_preamble(server.scripting.functions.rdb_entries(compress));
+    snapshot.to_bytes(ks, &aux)
 }
 
 #[cfg(all(test, not(loom)))]
@@ -224,7 +258,8 @@ mod backlog_tests {
         let mut writer = TestClient::new(&srv);
         let mut first = TestClient::new(&srv);
         assert_eq!(
-            first.cmd(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+            // Without capa eof: the disk-mode reply, at once.
+            first.cmd(&["REPLCONF", "capa", "psync2"]),
             "+OK\r\n"
         );
         let replid = replid_after_full_sync(&mut first, &["PSYNC", "?", "-1"]);
