@@ -174,7 +174,16 @@ fn follow(
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if last_read.elapsed() > timeout {
-                    warning("MASTER timeout: no data nor PING received...");
+                    // Redis's words for each stage of the link.
+                    warning(match hs.state() {
+                        "sync" => {
+                            "Timeout receiving bulk data from MASTER... If the problem persists \
+                             try to set the 'repl-timeout' parameter in redis.conf to a larger \
+                             value."
+                        }
+                        "connected" => "MASTER timeout: no data nor PING received...",
+                        _ => "Timeout connecting to the MASTER...",
+                    });
                     return up;
                 }
                 continue;
@@ -263,11 +272,15 @@ fn follow(
                             .store(true, std::sync::atomic::Ordering::Relaxed);
                     }
                     // The first ACK goes at once: a Redis primary holds the stream after a
-                    // diskless sync until the replica acknowledges the load.
+                    // diskless sync until the replica acknowledges the load. It may not have
+                    // counted the transfer as done yet (its save child's exit is noticed
+                    // later) and ignore that ACK, so the next one follows in 100 ms, not 1 s.
                     if sock.write_all(&ack_frame(offset)).is_err() {
                         return false;
                     }
-                    last_ack = Instant::now();
+                    last_ack = Instant::now()
+                        .checked_sub(Duration::from_millis(900))
+                        .unwrap_or_else(Instant::now);
                     up = true;
                     repl.update_cached(epoch, Some((replid.clone(), offset)), connected);
                 }
