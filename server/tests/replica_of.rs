@@ -246,7 +246,7 @@ fn restarts_continue_with_psync_from_the_rdb_files_history() {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());
-    let save = ["--save", "3600 1"];
+    let save = ["--save", "3600 1", "--repl-diskless-sync-delay", "0"];
     let a = Proc::start(Path::new(BIN), &da, &save);
     let a_port = a.port;
     let port = a_port.to_string();

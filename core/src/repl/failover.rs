@@ -147,8 +147,12 @@ pub fn failover(ctx: &mut Ctx) {
         return;
     }
     if let Some((host, port)) = &req.to {
-        if find_replica(server, host, *port).is_none() {
+        let Some(target) = find_replica(server, host, *port) else {
             ctx.error("ERR FAILOVER target HOST and PORT is not a replica.");
+            return;
+        };
+        if target.repl.full.phase() != super::fullsync::Phase::Online {
+            ctx.error("ERR FAILOVER target replica is not online.");
             return;
         }
         server
