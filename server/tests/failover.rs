@@ -81,8 +81,7 @@ fn kill(pid: &str, sig: &str) {
 
 #[test]
 fn failover_hands_the_role_to_a_caught_up_replica() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let t = Trio::start();
@@ -132,8 +131,7 @@ fn failover_hands_the_role_to_a_caught_up_replica() {
 
 #[test]
 fn a_failover_that_cannot_complete_gives_the_role_back() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let t = Trio::start();
@@ -186,8 +184,7 @@ fn a_failover_that_cannot_complete_gives_the_role_back() {
 
 #[test]
 fn min_replicas_to_write_refuses_writes_without_good_replicas() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());

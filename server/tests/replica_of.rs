@@ -109,8 +109,7 @@ fn lode_follows_a_redis_primary() {
 
 #[test]
 fn lode_follows_a_lode_primary() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let (dp, dr) = (temp_dir(), temp_dir());
@@ -174,8 +173,7 @@ fn a_replica_hides_expired_keys_until_the_primary_deletes_them() {
 
 #[test]
 fn a_chain_of_three_lodes() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let dirs = [temp_dir(), temp_dir(), temp_dir()];
@@ -210,8 +208,7 @@ fn a_chain_of_three_lodes() {
 
 #[test]
 fn killing_the_master_client_resumes_with_a_partial_resync() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());
@@ -241,8 +238,7 @@ fn killing_the_master_client_resumes_with_a_partial_resync() {
 
 #[test]
 fn restarts_continue_with_psync_from_the_rdb_files_history() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());
@@ -305,8 +301,7 @@ fn restarts_continue_with_psync_from_the_rdb_files_history() {
 
 #[test]
 fn a_replicas_aof_holds_the_synced_dataset_and_the_streams_database() {
-    if installed("redis-cli").is_none() {
-        eprintln!("redis-cli not installed: skipped");
+    if !have("redis-cli") {
         return;
     }
     let (da, db) = (temp_dir(), temp_dir());

@@ -12,6 +12,15 @@ pub fn redis_server() -> Option<PathBuf> {
     installed("redis-server")
 }
 
+/// Whether a test can run: false, with a notice, when `name` is not installed.
+pub fn have(name: &str) -> bool {
+    let found = installed(name).is_some();
+    if !found {
+        eprintln!("{name} not installed: skipped");
+    }
+    found
+}
+
 /// The installed program `name` (redis-server, redis-cli, redis-sentinel), if any.
 pub fn installed(name: &str) -> Option<PathBuf> {
     let out = Command::new("sh")
