@@ -103,6 +103,7 @@ impl Server {
         observe.configure(&config);
         let eviction = crate::evict::Eviction::default();
         eviction.configure(&config);
+        let repl = crate::repl::Replication::new(replid, &config);
         let commands = CommandTable::new(crate::handlers::all());
         let acl = crate::acl::Acl::new(&commands);
         if !config.requirepass.is_empty() {
@@ -134,7 +135,7 @@ impl Server {
             deferred_calls: Default::default(),
             eviction,
             scripting: Default::default(),
-            repl: crate::repl::Replication::new(replid),
+            repl,
         }
     }
 
@@ -184,6 +185,7 @@ impl Server {
             self.eviction.forget_candidates();
         }
         self.eviction.configure(&config);
+        self.repl.primary.configure(&config);
         self.keyspace.lazyfree.configure(&config);
         self.pubsub.set_limit(&config.client_output_buffer_limit[2]);
         self.keyspace.notify.set(config.notify_keyspace_events);

@@ -129,7 +129,7 @@ pub fn call_resolved(
         }
     }
     if cmd.flags.has(CommandFlags::WRITE) && !state.replaying {
-        if let Some(msg) = crate::repl::primary::min_replicas_refusal(server, now.ms()) {
+        if let Some(msg) = crate::repl::primary::min_replicas_refusal(server) {
             reject(server, state, out, cmd, msg);
             return Called::Done;
         }

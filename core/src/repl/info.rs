@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-use super::primary::{good_replicas, lag_secs, replica_ip, replicas};
+use super::primary::{lag_secs, replica_ip, replicas};
 use crate::server::Server;
 
 /// The `# Replication` section at `now_ms`.
@@ -58,7 +58,7 @@ pub fn section(server: &Server, now_ms: u64) -> String {
     let attached = replicas(server);
     let _ = write!(s, "connected_slaves:{}\r\n", attached.len());
     if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag > 0 {
-        let good = good_replicas(server, cfg.min_replicas_max_lag as u64, now_ms);
+        let good = server.repl.primary.good_replicas();
         let _ = write!(s, "min_slaves_good_slaves:{good}\r\n");
     }
     for (i, h) in attached.iter().enumerate() {

@@ -41,8 +41,9 @@ pub struct Replication {
 
 impl Replication {
     /// The state of a server that replicates nothing yet, with replication id `replid`.
-    pub fn new(replid: String) -> Self {
+    pub fn new(replid: String, config: &crate::config::Config) -> Self {
         let primary = primary::Primary::default();
+        primary.configure(config);
         primary.set_replid(replid);
         Replication {
             primary,

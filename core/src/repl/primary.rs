@@ -73,6 +73,13 @@ pub struct Primary {
     waiting: Mutex<Vec<Waiting>>,
     /// Diskless full syncs: readers waiting for their replica's first ACK, keepalives.
     pub(super) fullsync: super::fullsync::FullSyncs,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`, mirrored from the config so the
+    /// check every write makes is an atomic load, not a config lock.
+    min_to_write: AtomicI64,
+    min_max_lag: AtomicI64,
+    /// Replicas within `min-replicas-max-lag` (Redis's `repl_good_slaves_count`), counted by
+    /// the cron.
+    good: AtomicU64,
 }
 
 impl Default for Primary {
@@ -85,11 +92,28 @@ impl Default for Primary {
             no_replicas_since_ms: AtomicU64::new(0),
             waiting: Mutex::new(Vec::new()),
             fullsync: Default::default(),
+            min_to_write: AtomicI64::new(0),
+            min_max_lag: AtomicI64::new(0),
+            good: AtomicU64::new(0),
         }
     }
 }
 
 impl Primary {
+    /// Takes `min-replicas-to-write` / `-max-lag` from `config` (at startup and CONFIG SET).
+    pub fn configure(&self, config: &crate::config::Config) {
+        self.min_to_write
+            .store(config.min_replicas_to_write, Ordering::Relaxed);
+        self.min_max_lag
+            .store(config.min_replicas_max_lag, Ordering::Relaxed);
+    }
+
+    /// Replicas within `min-replicas-max-lag` as the cron last counted them
+    /// (`min_slaves_good_slaves`).
+    pub fn good_replicas(&self) -> u64 {
+        self.good.load(Ordering::Relaxed)
+    }
+
     /// `master_replid`.
     pub fn replid(&self) -> String {
         self.replid.lock().clone()
@@ -204,13 +228,11 @@ pub fn is_online(h: &ClientHandle) -> bool {
     h.repl.full.phase() == super::fullsync::Phase::Online
 }
 
-/// How many online replicas acknowledged within `min-replicas-max-lag` seconds (Redis's
-/// `repl_good_slaves_count`, counted when asked rather than once a second).
-pub fn good_replicas(server: &Server, max_lag: u64, now_ms: u64) -> usize {
-    replicas(server)
-        .iter()
+/// How many of `list` are online and acknowledged within `max_lag` seconds.
+fn count_good(list: &[Arc<ClientHandle>], max_lag: u64, now_ms: u64) -> u64 {
+    list.iter()
         .filter(|h| is_online(h) && lag_secs(h, now_ms) <= max_lag)
-        .count()
+        .count() as u64
 }
 
 /// Redis's reply refusing a write while too few replicas are good.
@@ -218,15 +240,16 @@ pub const NOREPLICAS_ERROR: &str = "NOREPLICAS Not enough good replicas to write
 
 /// The refusal of a write under `min-replicas-to-write` / `min-replicas-max-lag` (Redis's
 /// checkGoodReplicasStatus): both set, this server a primary, fewer good replicas than asked.
-pub fn min_replicas_refusal(server: &Server, now_ms: u64) -> Option<&'static str> {
-    let (needed, max_lag) = {
-        let c = server.config.read();
-        (c.min_replicas_to_write, c.min_replicas_max_lag)
-    };
-    if needed <= 0 || max_lag <= 0 || server.repl.replica.is_replica() {
+pub fn min_replicas_refusal(server: &Server) -> Option<&'static str> {
+    let primary = &server.repl.primary;
+    let needed = primary.min_to_write.load(Ordering::Relaxed);
+    if needed <= 0
+        || primary.min_max_lag.load(Ordering::Relaxed) <= 0
+        || server.repl.replica.is_replica()
+    {
         return None;
     }
-    (good_replicas(server, max_lag as u64, now_ms) < needed as usize).then_some(NOREPLICAS_ERROR)
+    (primary.good_replicas() < needed as u64).then_some(NOREPLICAS_ERROR)
 }
 
 /// The replica's address as INFO and ROLE show it: the announced ip, else its peer address.
@@ -250,6 +273,11 @@ pub fn cron(server: &Server, now_ms: u64) {
     let primary = &server.repl.primary;
     let log = &server.keyspace.log;
     let attached = !list.is_empty();
+    let max_lag = primary.min_max_lag.load(Ordering::Relaxed);
+    if max_lag > 0 {
+        let good = count_good(&list, max_lag as u64, now_ms);
+        primary.good.store(good, Ordering::Relaxed);
+    }
     let (period, ttl) = {
         let c = server.config.read();
         (c.repl_ping_replica_period.max(1) as u64, c.repl_backlog_ttl)

@@ -95,7 +95,7 @@ pub fn check_flags(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Result<(), String
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
     if !ctx.client.replaying {
-        if let Some(msg) = crate::repl::primary::min_replicas_refusal(ctx.server, ctx.now.ms()) {
+        if let Some(msg) = crate::repl::primary::min_replicas_refusal(ctx.server) {
             return Err(msg.into());
         }
     }

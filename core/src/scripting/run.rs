@@ -423,7 +423,7 @@ fn call_command(
             return rejected(msg.trim_start_matches('-'));
         }
         if !client.replaying {
-            if let Some(msg) = crate::repl::primary::min_replicas_refusal(server, now.ms()) {
+            if let Some(msg) = crate::repl::primary::min_replicas_refusal(server) {
                 return rejected(msg);
             }
         }
